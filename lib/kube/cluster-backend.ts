@@ -1,0 +1,60 @@
+import type { KubeRest } from './rest';
+import { collectionPath, type KindDescriptor, type KubeObject, type ListResult, type ResourceBackend, type WatchEventType } from './types';
+import { KubeError } from './errors';
+
+type KubeList<T> = { items: T[]; metadata: { resourceVersion?: string } };
+
+const watchEventTypes = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
+
+/** A kind stored in a real apiserver. */
+export function clusterBackend<T extends KubeObject>(rest: KubeRest, kind: KindDescriptor, fieldManager: string): ResourceBackend<T> {
+  const path = (namespace: string, name?: string) =>
+    collectionPath(kind, namespace) + (name === undefined ? '' : `/${encodeURIComponent(name)}`);
+  return {
+    kind,
+    async list(namespace, labelSelector): Promise<ListResult<T>> {
+      const list = await rest.request<KubeList<T>>({ method: 'GET', path: path(namespace), query: { labelSelector } });
+      return { items: list.items, resourceVersion: list.metadata.resourceVersion ?? '' };
+    },
+    async watch(namespace, options, onEvent, onClose) {
+      let closed = false;
+      const opened: { handle?: { stop(): void } } = {};
+      const closeOnce = (error?: unknown) => {
+        if (closed) return;
+        closed = true;
+        opened.handle?.stop();
+        onClose(error);
+      };
+      opened.handle = await rest.watch(
+        path(namespace),
+        {
+          resourceVersion: options.resourceVersion,
+          labelSelector: options.labelSelector,
+          allowWatchBookmarks: true,
+          // the server ends each watch after this long; the informer resumes from the last version
+          timeoutSeconds: 240 + Math.floor(Math.random() * 120),
+        },
+        (type, object) => {
+          if (watchEventTypes.has(type)) {
+            onEvent(type as WatchEventType, object as T);
+          } else if (type === 'ERROR') {
+            // e.g. 410 Expired when the requested resourceVersion is too old
+            const status = object as { code?: number; reason?: string; message?: string };
+            closeOnce(new KubeError(status.code ?? 500, status.reason ?? 'WatchError', status.message ?? 'watch failed'));
+          }
+        },
+        closeOnce,
+      );
+      return opened.handle;
+    },
+    create(namespace, object) {
+      return rest.request<T>({ method: 'POST', path: path(namespace), query: { fieldManager }, body: object });
+    },
+    replace(namespace, object) {
+      return rest.request<T>({ method: 'PUT', path: path(namespace, object.metadata.name), query: { fieldManager }, body: object });
+    },
+    delete(namespace, name) {
+      return rest.request<T>({ method: 'DELETE', path: path(namespace, name) });
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { ApiException } from '@kubernetes/client-node';
+
+/** A failure talking to Kubernetes, with the HTTP status the apiserver gave (or 503 when it could not be reached). */
+export class KubeError extends Error {
+  override name = 'KubeError';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get unreachable(): boolean {
+    return this.reason === 'Unreachable';
+  }
+}
+
+type StatusBody = { reason?: string; message?: string };
+
+function parseStatusBody(body: unknown): StatusBody {
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as StatusBody;
+    } catch {
+      return { message: body };
+    }
+  }
+  return (body ?? {}) as StatusBody;
+}
+
+/** Turns whatever client-node or the network threw into a KubeError. */
+export function toKubeError(error: unknown): KubeError {
+  if (error instanceof KubeError) return error;
+  if (error instanceof ApiException) {
+    const status = parseStatusBody(error.body);
+    return new KubeError(error.code, status.reason ?? `HTTP${error.code}`, status.message ?? `apiserver answered ${error.code}`, {
+      cause: error,
+    });
+  }
+  const statusCode = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof statusCode === 'number') {
+    return new KubeError(statusCode, statusCode === 410 ? 'Expired' : `HTTP${statusCode}`, String((error as Error).message), {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
+  return new KubeError(503, 'Unreachable', `Kubernetes API unreachable: ${message}`, { cause: error });
+}
+
+export const isNotFound = (e: unknown) => e instanceof KubeError && e.status === 404;
+export const isConflict = (e: unknown) => e instanceof KubeError && e.status === 409;
+export const isGone = (e: unknown) => e instanceof KubeError && e.status === 410;

@@ -1,0 +1,125 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { KubeError } from './errors';
+import { Informer, isNewer, type ChangeType } from './informer';
+import { LocalStore } from './local-backend';
+import type { KubeObject, ResourceBackend } from './types';
+import { virtualServiceKind } from './virtualservices';
+
+const ns = 'hub';
+const log = pino({ level: 'silent' });
+const object = (name: string, resourceVersion?: string): KubeObject => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name, namespace: ns, resourceVersion, labels: { app: 'x' } },
+});
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+};
+
+function storeBackend() {
+  return LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-informer-'))).backend<KubeObject>(virtualServiceKind);
+}
+
+describe('isNewer', () => {
+  it('compares etcd revisions numerically, not as strings', () => {
+    expect(isNewer('10', '9')).toBe(true);
+    expect(isNewer('9', '10')).toBe(false);
+    expect(isNewer('7', '7')).toBe(false);
+    expect(isNewer('abc', 'abd')).toBe(true);
+  });
+});
+
+describe('Informer', () => {
+  it('lists, then follows the watch, and tells subscribers what changed', async () => {
+    const backend = storeBackend();
+    await backend.create(ns, object('before'));
+    const informer = new Informer(backend, ns, 'app=x', log);
+    const seen: Array<[ChangeType, string]> = [];
+    informer.subscribe((t, o) => seen.push([t, o.metadata.name]));
+    informer.start();
+    expect(await informer.waitForSync(1000)).toBe(true);
+    await backend.create(ns, object('after'));
+    await backend.delete(ns, 'before');
+    await until(() => informer.size === 1 && informer.get('after') !== undefined);
+    expect(seen).toEqual([
+      ['ADDED', 'before'],
+      ['ADDED', 'after'],
+      ['DELETED', 'before'],
+    ]);
+    informer.stop();
+  });
+
+  it('shows a write at once through observe, and ignores the late watch event of an older version', () => {
+    const informer = new Informer(storeBackend(), ns, undefined, log);
+    informer.observe('ADDED', object('a', '5'));
+    informer.observe('MODIFIED', object('a', '4'));
+    expect(informer.get('a')?.metadata.resourceVersion).toBe('5');
+    informer.observe('DELETED', object('a', '6'));
+    informer.observe('MODIFIED', object('a', '6'));
+    expect(informer.get('a')).toBeUndefined();
+    informer.observe('ADDED', object('a', '9'));
+    expect(informer.get('a')?.metadata.resourceVersion).toBe('9');
+  });
+
+  it('reports unsynced while the backend fails, keeps the error and its status, and re-lists when it recovers', async () => {
+    const real = storeBackend();
+    await real.create(ns, object('a'));
+    let failing = true;
+    const flaky: ResourceBackend<KubeObject> = {
+      ...real,
+      list: (n, s) => (failing ? Promise.reject(new KubeError(403, 'Forbidden', 'virtualservices is forbidden')) : real.list(n, s)),
+    };
+    const informer = new Informer(flaky, ns, undefined, log);
+    informer.start();
+    expect(await informer.waitForSync(100)).toBe(false);
+    expect(informer.status()).toMatchObject({ synced: false, lastErrorStatus: 403, lastError: 'virtualservices is forbidden' });
+    failing = false;
+    expect(await informer.waitForSync(2000)).toBe(true);
+    expect(informer.status()).toMatchObject({ synced: true, objects: 1, lastError: undefined });
+    informer.stop();
+  });
+
+  it('re-lists after 410 Expired and drops objects deleted while it was away', async () => {
+    const real = storeBackend();
+    await real.create(ns, object('stays'));
+    await real.create(ns, object('goes'));
+    let expireNext = false;
+    let dropWatch: (() => void) | undefined;
+    const backend: ResourceBackend<KubeObject> = {
+      ...real,
+      watch: async (n, options, onEvent, onClose) => {
+        if (expireNext) {
+          expireNext = false;
+          queueMicrotask(() => onClose(new KubeError(410, 'Expired', 'too old resource version')));
+          return { stop() {} };
+        }
+        const handle = await real.watch(n, options, onEvent, onClose);
+        dropWatch = () => {
+          handle.stop();
+          onClose(new KubeError(500, 'InternalError', 'connection reset'));
+        };
+        return handle;
+      },
+    };
+    const informer = new Informer(backend, ns, undefined, log);
+    const deleted: string[] = [];
+    informer.subscribe((t, o) => t === 'DELETED' && deleted.push(o.metadata.name));
+    informer.start();
+    expect(await informer.waitForSync(1000)).toBe(true);
+    // the watch drops while an object is deleted; the resumed watch is told its version expired
+    await until(() => dropWatch !== undefined);
+    expireNext = true;
+    dropWatch!();
+    await real.delete(ns, 'goes');
+    await until(() => informer.isSynced && informer.get('goes') === undefined);
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(['stays']);
+    expect(deleted).toEqual(['goes']);
+    informer.stop();
+  });
+});

@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+import { Informer } from './informer';
+import type { KubeObject, ResourceBackend } from './types';
+
+/**
+ * One kind in one namespace: the watch cache to read from, and writes that land in that cache
+ * as soon as the backend accepts them, so a reader right after a write sees it.
+ */
+export class ResourceStore<T extends KubeObject> {
+  readonly cache: Informer<T>;
+
+  constructor(
+    readonly backend: ResourceBackend<T>,
+    readonly namespace: string,
+    labelSelector: string | undefined,
+    log: Logger,
+  ) {
+    this.cache = new Informer(backend, namespace, labelSelector, log);
+  }
+
+  async create(object: T): Promise<T> {
+    const created = await this.backend.create(this.namespace, object);
+    this.cache.observe('ADDED', created);
+    return created;
+  }
+
+  async replace(object: T): Promise<T> {
+    const replaced = await this.backend.replace(this.namespace, object);
+    this.cache.observe('MODIFIED', replaced);
+    return replaced;
+  }
+
+  async delete(name: string): Promise<T> {
+    const deleted = await this.backend.delete(this.namespace, name);
+    this.cache.observe('DELETED', deleted);
+    return deleted;
+  }
+}

@@ -1,0 +1,51 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+/** An object as the apiserver returns it: name, namespace and resourceVersion are always set. */
+export type KubeObject = KubernetesObject & {
+  metadata: NonNullable<KubernetesObject['metadata']> & { name: string };
+};
+
+export type KindDescriptor = {
+  /** '' for the core group */
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+};
+
+/** BOOKMARK carries only a newer resourceVersion. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+
+export type ListResult<T> = { items: T[]; resourceVersion: string };
+
+export type WatchOptions = { resourceVersion: string; labelSelector?: string };
+
+/**
+ * One kind's storage, as seen by hubmesh: a real apiserver in cluster mode or the embedded
+ * store in local mode. Both speak the same object shapes and resourceVersion semantics.
+ */
+export interface ResourceBackend<T extends KubeObject> {
+  readonly kind: KindDescriptor;
+  list(namespace: string, labelSelector?: string): Promise<ListResult<T>>;
+  /** Resolves once the watch is open. onClose gets an error unless the server ended the watch normally. */
+  watch(
+    namespace: string,
+    options: WatchOptions,
+    onEvent: (type: WatchEventType, object: T) => void,
+    onClose: (error?: unknown) => void,
+  ): Promise<{ stop(): void }>;
+  create(namespace: string, object: T): Promise<T>;
+  /** Optimistic concurrency: object.metadata.resourceVersion must match the stored one. */
+  replace(namespace: string, object: T): Promise<T>;
+  delete(namespace: string, name: string): Promise<T>;
+}
+
+export function apiVersionOf(kind: KindDescriptor): string {
+  return kind.group ? `${kind.group}/${kind.version}` : kind.version;
+}
+
+/** The REST path of a kind's collection in a namespace. */
+export function collectionPath(kind: KindDescriptor, namespace: string): string {
+  const prefix = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
+  return `${prefix}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}`;
+}

@@ -1,0 +1,50 @@
+import type { KindDescriptor, KubeObject } from './types';
+
+/** networking.istio.io/v1 VirtualService: the fields hubmesh writes and reads. */
+export const virtualServiceKind: KindDescriptor = {
+  group: 'networking.istio.io',
+  version: 'v1',
+  kind: 'VirtualService',
+  plural: 'virtualservices',
+};
+
+export type StringMatch = { exact?: string; prefix?: string; regex?: string };
+
+export type HTTPMatchRequest = {
+  name?: string;
+  uri?: StringMatch;
+  headers?: Record<string, StringMatch>;
+  withoutHeaders?: Record<string, StringMatch>;
+};
+
+export type HTTPRouteDestination = {
+  destination: { host: string; subset?: string; port?: { number: number } };
+  weight?: number;
+  headers?: HeaderOperations;
+};
+
+export type HeaderOperations = {
+  request?: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] };
+  response?: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] };
+};
+
+export type HTTPRoute = {
+  name?: string;
+  match?: HTTPMatchRequest[];
+  route?: HTTPRouteDestination[];
+  timeout?: string;
+  headers?: HeaderOperations;
+};
+
+export type VirtualService = KubeObject & {
+  spec: {
+    hosts?: string[];
+    gateways?: string[];
+    http?: HTTPRoute[];
+    exportTo?: string[];
+  };
+  status?: {
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }>;
+    observedGeneration?: string | number;
+  };
+};

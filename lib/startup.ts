@@ -1,0 +1,16 @@
+import { ConfigError } from './config';
+import { getRuntime } from './runtime';
+
+/** Starts the runtime at server start; a bad config stops the process with its one-line message. */
+export function startOrExit(): void {
+  if (process.env.NEXT_PHASE === 'phase-production-build') return;
+  try {
+    getRuntime();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

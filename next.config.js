@@ -1,0 +1,13 @@
+// @ts-check
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // JupyterHub POSTs the root route to /api/routes/; a redirect there would break the hub proxy API.
+  skipTrailingSlashRedirect: true,
+  // Server-only packages that keep long-lived state (watch connections, metrics registry) and must
+  // be loaded once by Node, not bundled into each route.
+  serverExternalPackages: ['@kubernetes/client-node', 'pino', 'prom-client'],
+  poweredByHeader: false,
+  reactStrictMode: true,
+};
+
+module.exports = nextConfig;
