@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the test control plane from Go modules and caches it by version under ~/.cache/hubmesh:
-#   kube-apiserver, kube-scheduler, kube-controller-manager  (k8s.io/kubernetes, through a wrapper module)
+#   kube-apiserver, kube-scheduler, kube-controller-manager, kubectl  (k8s.io/kubernetes, through a wrapper module)
 #   etcd                                                      (go.etcd.io/etcd/server/v3, through a wrapper module)
 #   kwok and its stage YAMLs                                  (sigs.k8s.io/kwok)
 #   Istio's CRDs                                              (istio.io/api)
@@ -10,6 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
 
 export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 command -v go >/dev/null || { echo "build: go is not on PATH; install Go >= 1.25" >&2; exit 1; }
 
 log_dir=$HUBMESH_CACHE/build-logs
@@ -31,9 +32,9 @@ run_logged() { # name, command...
 module_dir() { go mod download -json "$1" | jq -er .Dir; }
 
 build_kubernetes() {
-  local bins=(kube-apiserver kube-scheduler kube-controller-manager) missing=0
-  for b in "${bins[@]}"; do [ -x "$K8S_BIN_DIR/$b" ] || missing=1; done
-  [ $missing = 1 ] || { echo "build: kubernetes $K8S_VERSION cached" >&2; return; }
+  local bins=(kube-apiserver kube-scheduler kube-controller-manager kubectl) missing=()
+  for b in "${bins[@]}"; do [ -x "$K8S_BIN_DIR/$b" ] || missing+=("$b"); done
+  [ ${#missing[@]} -gt 0 ] || { echo "build: kubernetes $K8S_VERSION cached" >&2; return; }
 
   local src work minor staging_version
   src=$(module_dir "k8s.io/kubernetes@$K8S_VERSION")
@@ -52,14 +53,14 @@ build_kubernetes() {
     echo ")"
   } >"$work/go.mod"
   local pkgs=() ldflags="-s -w"
-  for b in "${bins[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+  for b in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
   (cd "$work" && run_logged kubernetes-resolve go get "k8s.io/kubernetes@$K8S_VERSION")
-  mkdir -p "$K8S_BIN_DIR.tmp"
+  rm -rf "$K8S_BIN_DIR.tmp" && mkdir -p "$K8S_BIN_DIR.tmp" "$K8S_BIN_DIR"
   (cd "$work" && run_logged kubernetes-compile go build -trimpath -ldflags "$ldflags" -o "$K8S_BIN_DIR.tmp/" "${pkgs[@]}")
-  rm -rf "$K8S_BIN_DIR" && mv "$K8S_BIN_DIR.tmp" "$K8S_BIN_DIR"
+  mv "$K8S_BIN_DIR.tmp"/* "$K8S_BIN_DIR/" && rmdir "$K8S_BIN_DIR.tmp"
 }
 
 build_etcd() {

@@ -5,8 +5,12 @@ set -uo pipefail
 all=0
 for name in "${COMPONENTS[@]}"; do
   pid=$(running_pid "$name")
-  printf '%-24s %s\n' "$name" "${pid:+running (pid $pid)}${pid:-stopped}"
-  [ -n "$pid" ] || all=1
+  if [ -n "$pid" ]; then
+    printf '%-24s running (pid %s)\n' "$name" "$pid"
+  else
+    printf '%-24s stopped\n' "$name"
+    all=1
+  fi
 done
 if apiserver_ready; then echo "apiserver                ready at https://127.0.0.1:$APISERVER_PORT"; else echo "apiserver                not ready"; all=1; fi
 echo "kubeconfig               $ADMIN_KUBECONFIG (app identity: $APP_KUBECONFIG)"

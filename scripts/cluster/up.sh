@@ -99,7 +99,7 @@ start etcd --name hubmesh-test --data-dir "$ETCD_DATA_DIR" --unsafe-no-fsync \
   --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-cluster "hubmesh-test=http://127.0.0.1:$ETCD_PEER_PORT" \
   --listen-metrics-urls "" --log-level warn --quota-backend-bytes 4294967296
-wait_for etcd 20 curl -sf --max-time 1 "$etcd_url/health"
+wait_for etcd 20 curl -sf -o /dev/null --max-time 1 "$etcd_url/health"
 
 start kube-apiserver --etcd-servers "$etcd_url" \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
@@ -119,7 +119,7 @@ start kube-controller-manager --kubeconfig "$ADMIN_KUBECONFIG" --leader-elect=fa
 start kube-scheduler --kubeconfig "$ADMIN_KUBECONFIG" --leader-elect=false \
   --bind-address 127.0.0.1 --secure-port 0 --kube-api-qps 500 --kube-api-burst 1000
 
-kubectl_admin() { kubectl --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
+kubectl_admin() { "$K8S_BIN_DIR/kubectl" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
 
 stages=()
 for s in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm test`: unit tests, integration tests on the real control plane, then Playwright, each in
+// turn; a failing stage does not hide the others. Ends with one line that counts every test:
+// "tests: N passed, N failed, N skipped".
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const reports = path.join(root, 'test-results', 'reports');
+rmSync(reports, { recursive: true, force: true });
+mkdirSync(reports, { recursive: true });
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+const stages = [
+  { name: 'unit', report: 'unit.json', cmd: [bin('vitest'), 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(reports, 'unit.json')}`] },
+  {
+    name: 'integration',
+    report: 'integration.json',
+    cmd: [bin('vitest'), 'run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(reports, 'integration.json')}`],
+  },
+  { name: 'e2e', report: 'e2e.json', cmd: [bin('playwright'), 'test', '--reporter=list,json,html'], env: { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, 'e2e.json'), PW_TEST_HTML_REPORT_OPEN: 'never' } },
+];
+
+function counts(stage) {
+  const report = JSON.parse(readFileSync(path.join(reports, stage.report), 'utf8'));
+  if (stage.name === 'e2e') {
+    const s = report.stats;
+    return { passed: s.expected + s.flaky, failed: s.unexpected, skipped: s.skipped };
+  }
+  return { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + report.numTodoTests };
+}
+
+const total = { passed: 0, failed: 0, skipped: 0 };
+let failedStages = [];
+for (const stage of stages) {
+  console.log(`\n== ${stage.name} ==`);
+  const run = spawnSync(stage.cmd[0], stage.cmd.slice(1), { cwd: root, stdio: 'inherit', env: { ...process.env, ...stage.env } });
+  let c;
+  try {
+    c = counts(stage);
+  } catch {
+    c = { passed: 0, failed: 1, skipped: 0 }; // the stage died before it could report: count it as a failure
+  }
+  if (run.status !== 0 && c.failed === 0) c.failed = 1;
+  if (run.status !== 0) failedStages.push(stage.name);
+  for (const k of Object.keys(total)) total[k] += c[k];
+  console.log(`== ${stage.name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
+}
+if (failedStages.length) console.log(`failed stages: ${failedStages.join(', ')}`);
+console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exit(failedStages.length ? 1 : 0);
