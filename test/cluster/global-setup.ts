@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-import { clusterPaths, repoRoot } from './paths';
+import { ensureCluster } from './harness';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -9,22 +8,9 @@ declare module 'vitest' {
   }
 }
 
-/**
- * Integration tests run against a real control plane. A running one (npm run cluster:up) is
- * reused; otherwise it is built and started here. If it cannot be started, the run fails: the
- * suite never skips the cluster.
- */
+/** Integration tests run against a real control plane, reused if running, started otherwise; never skipped. */
 export default function setup(project: TestProject) {
-  const running = spawnSync('bash', ['scripts/cluster/status.sh'], { cwd: repoRoot, encoding: 'utf8' }).status === 0;
-  if (!running) {
-    console.log('integration: no control plane running; starting one with scripts/cluster/up.sh');
-    const up = spawnSync('bash', ['scripts/cluster/up.sh'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (up.status !== 0) {
-      throw new Error(`integration: scripts/cluster/up.sh failed (exit ${up.status}); the real control plane is required, see its output above`);
-    }
-    console.log('integration: the control plane stays up for the next run; `npm run cluster:down` stops it');
-  }
-  const paths = clusterPaths();
+  const paths = ensureCluster('integration');
   project.provide('adminKubeconfig', paths.adminKubeconfig);
   project.provide('appKubeconfig', paths.appKubeconfig);
 }

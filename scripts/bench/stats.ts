@@ -1,0 +1,21 @@
+/** Nearest-rank percentile of samples (ms); p in 0..100. */
+export function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export type Row = Record<string, string | number>;
+
+/** A plain-text table, columns padded to their widest cell, numbers right-aligned. */
+export function formatTable(rows: Row[]): string {
+  if (rows.length === 0) return '(no rows)';
+  const columns = Object.keys(rows[0]!);
+  const cell = (v: string | number | undefined) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : (v ?? ''));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values: string[], numeric: boolean[]) =>
+    values.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const numeric = columns.map((c) => typeof rows[0]![c] === 'number');
+  return [line(columns, numeric), line(widths.map((w) => '-'.repeat(w)), numeric), ...rows.map((r) => line(columns.map((c) => cell(r[c])), numeric))].join('\n');
+}

@@ -1,0 +1,32 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+
+/** Values from scripts/cluster/lib.sh, so tests and scripts agree on where the cluster lives. */
+export function clusterPaths(): { adminKubeconfig: string; appKubeconfig: string; logDir: string } {
+  const out = execFileSync(
+    'bash',
+    ['-c', '. scripts/cluster/lib.sh && printf "%s\\n%s\\n%s\\n" "$ADMIN_KUBECONFIG" "$APP_KUBECONFIG" "$LOG_DIR"'],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  const [adminKubeconfig, appKubeconfig, logDir] = out.trim().split('\n') as [string, string, string];
+  return { adminKubeconfig, appKubeconfig, logDir };
+}
+
+/**
+ * Reuses a running test control plane or builds and starts one. Throws when it cannot: callers
+ * that need the cluster fail loudly instead of skipping.
+ */
+export function ensureCluster(who: string): ReturnType<typeof clusterPaths> {
+  const running = spawnSync('bash', ['scripts/cluster/status.sh'], { cwd: repoRoot, encoding: 'utf8' }).status === 0;
+  if (!running) {
+    console.log(`${who}: no control plane running; starting one with scripts/cluster/up.sh`);
+    const up = spawnSync('bash', ['scripts/cluster/up.sh'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (up.status !== 0) {
+      throw new Error(`${who}: scripts/cluster/up.sh failed (exit ${up.status}); the real control plane is required, see its output above`);
+    }
+    console.log(`${who}: the control plane stays up for the next run; \`npm run cluster:down\` stops it`);
+  }
+  return clusterPaths();
+}
