@@ -12,6 +12,11 @@ const HISTORY = 2000;
 const kindKeyOf = (kind: KindDescriptor) => `${kind.group || 'core'}/${kind.plural}`;
 const clone = <T>(o: T): T => structuredClone(o);
 
+/** A copy of a client's object with the fields the server owns set, as the apiserver stores it. */
+function withServerFields(kind: KindDescriptor, namespace: string, object: KubeObject, metadata: Partial<KubeObject['metadata']>): KubeObject {
+  return { ...clone(object), apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...clone(object.metadata), namespace, ...metadata } };
+}
+
 /**
  * The embedded store behind local mode: Kubernetes objects kept in memory, one JSON file per object
  * under the data dir (written to a temporary file and renamed, so a crash never leaves half an
@@ -68,18 +73,11 @@ export class LocalStore {
         if (this.bucket(kindKey).has(key)) {
           throw new KubeError(409, 'AlreadyExists', `${kind.plural}.${kind.group} "${object.metadata.name}" already exists`);
         }
-        const stored: KubeObject = {
-          ...clone(object),
-          apiVersion: apiVersionOf(kind),
-          kind: kind.kind,
-          metadata: {
-            ...clone(object.metadata),
-            namespace,
-            uid: randomUUID(),
-            generation: 1,
-            creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-          },
-        };
+        const stored = withServerFields(kind, namespace, object, {
+          uid: randomUUID(),
+          generation: 1,
+          creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        });
         return this.commit(kind, kindKey, 'ADDED', stored) as T;
       },
       replace: async (namespace, object) => {
@@ -93,18 +91,11 @@ export class LocalStore {
           );
         }
         const specChanged = JSON.stringify((object as { spec?: unknown }).spec) !== JSON.stringify((current as { spec?: unknown }).spec);
-        const stored: KubeObject = {
-          ...clone(object),
-          apiVersion: apiVersionOf(kind),
-          kind: kind.kind,
-          metadata: {
-            ...clone(object.metadata),
-            namespace,
-            uid: current.metadata.uid,
-            creationTimestamp: current.metadata.creationTimestamp,
-            generation: (current.metadata.generation ?? 1) + (specChanged ? 1 : 0),
-          },
-        };
+        const stored = withServerFields(kind, namespace, object, {
+          uid: current.metadata.uid,
+          creationTimestamp: current.metadata.creationTimestamp,
+          generation: (current.metadata.generation ?? 1) + (specChanged ? 1 : 0),
+        });
         return this.commit(kind, kindKey, 'MODIFIED', stored) as T;
       },
       delete: async (namespace, name) => {

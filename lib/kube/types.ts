@@ -1,9 +1,18 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
-
-/** An object as the apiserver returns it: name, namespace and resourceVersion are always set. */
-export type KubeObject = KubernetesObject & {
-  metadata: NonNullable<KubernetesObject['metadata']> & { name: string };
+/** Object metadata as plain JSON (timestamps are RFC 3339 strings, as on the wire and in watch events). */
+export type ObjectMeta = {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
 };
+
+export type KubeObject = { apiVersion?: string; kind?: string; metadata: ObjectMeta };
 
 export type KindDescriptor = {
   /** '' for the core group */
