@@ -26,9 +26,15 @@ wait_for() { # component, seconds, probe...
   done
 }
 
-start() { # component, args...
-  local name=$1; shift
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start() { # component, port it listens on, args...
+  local name=$1 port=$2; shift 2
   if [ -n "$(running_pid "$name")" ]; then echo "cluster:up: $name already running" >&2; return; fi
+  if port_in_use "$port"; then
+    echo "cluster:up: cannot start $name: 127.0.0.1:$port is taken by a process this cluster did not start (set HUBMESH_*_PORT, see scripts/cluster/versions.sh)" >&2
+    exit 1
+  fi
   echo "cluster:up: starting $name" >&2
   setsid "$(binary_of "$name")" "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$PID_DIR/$name.pid"
@@ -93,7 +99,7 @@ write_kubeconfig "$ADMIN_KUBECONFIG" admin "$CLUSTER_DIR/admin-token"
 write_kubeconfig "$APP_KUBECONFIG" hubmesh-app "$CLUSTER_DIR/app-token"
 
 etcd_url=http://127.0.0.1:$ETCD_CLIENT_PORT
-start etcd --name hubmesh-test --data-dir "$ETCD_DATA_DIR" --unsafe-no-fsync \
+start etcd "$ETCD_CLIENT_PORT" --name hubmesh-test --data-dir "$ETCD_DATA_DIR" --unsafe-no-fsync \
   --listen-client-urls "$etcd_url" --advertise-client-urls "$etcd_url" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -101,7 +107,7 @@ start etcd --name hubmesh-test --data-dir "$ETCD_DATA_DIR" --unsafe-no-fsync \
   --listen-metrics-urls "" --log-level warn --quota-backend-bytes 4294967296
 wait_for etcd 20 curl -sf -o /dev/null --max-time 1 "$etcd_url/health"
 
-start kube-apiserver --etcd-servers "$etcd_url" \
+start kube-apiserver "$APISERVER_PORT" --etcd-servers "$etcd_url" \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
   --tls-cert-file "$PKI_DIR/apiserver.crt" --tls-private-key-file "$PKI_DIR/apiserver.key" \
   --client-ca-file "$PKI_DIR/ca.crt" --token-auth-file "$CLUSTER_DIR/tokens.csv" \
@@ -112,11 +118,11 @@ start kube-apiserver --etcd-servers "$etcd_url" \
   --disable-admission-plugins ServiceAccount --max-requests-inflight 2000 --max-mutating-requests-inflight 1000
 wait_for kube-apiserver 60 apiserver_ready
 
-start kube-controller-manager --kubeconfig "$ADMIN_KUBECONFIG" --leader-elect=false \
+start kube-controller-manager 0 --kubeconfig "$ADMIN_KUBECONFIG" --leader-elect=false \
   --bind-address 127.0.0.1 --secure-port 0 --controllers '*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle' \
   --service-account-private-key-file "$PKI_DIR/sa.key" --root-ca-file "$PKI_DIR/ca.crt" \
   --kube-api-qps 500 --kube-api-burst 1000
-start kube-scheduler --kubeconfig "$ADMIN_KUBECONFIG" --leader-elect=false \
+start kube-scheduler 0 --kubeconfig "$ADMIN_KUBECONFIG" --leader-elect=false \
   --bind-address 127.0.0.1 --secure-port 0 --kube-api-qps 500 --kube-api-burst 1000
 
 kubectl_admin() { "$K8S_BIN_DIR/kubectl" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
@@ -128,7 +134,7 @@ for s in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with
 done
 kwok_config=$CLUSTER_DIR/kwok.yaml
 awk 'FNR==1 && NR!=1 {print "---"} {print}' "${stages[@]}" >"$kwok_config"
-start kwok --kubeconfig "$ADMIN_KUBECONFIG" --config "$kwok_config" \
+start kwok "$KWOK_PORT" --kubeconfig "$ADMIN_KUBECONFIG" --config "$kwok_config" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
   --cidr 10.244.0.1/16 --node-ip 10.240.0.1 --server-address "127.0.0.1:$KWOK_PORT" \
   --node-lease-duration-seconds 40
