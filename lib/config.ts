@@ -1,20 +1,24 @@
 import { z } from 'zod';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsLabelMessage = 'must be a DNS-1123 label (lower-case letters, digits and "-")';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
 /** Every setting hubmesh reads, from the environment. scripts/start.mjs maps command-line flags onto these. */
 export const configSchema = z.object({
   HUBMESH_MODE: z.enum(['auto', 'cluster', 'local'], { error: 'must be auto, cluster or local' }).default('auto'),
   HUBMESH_DATA_DIR: z.string().min(1, 'must not be empty').default('.hubmesh-data'),
-  HUBMESH_NAMESPACE: z
-    .string()
-    .max(63, 'must be at most 63 characters')
-    .regex(dns1123Label, 'must be a DNS-1123 label (lower-case letters, digits and "-")')
-    .optional(),
+  HUBMESH_NAMESPACE: z.string().max(63, 'must be at most 63 characters').regex(dns1123Label, dnsLabelMessage).optional(),
   KUBECONFIG: z.string().min(1, 'must not be empty').optional(),
   HUBMESH_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -22,6 +26,26 @@ export const configSchema = z.object({
     })
     .default('info'),
   HUBMESH_LOG_PRETTY: booleanFlag.default(false),
+
+  CONFIGPROXY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HUBMESH_DEV_NO_AUTH: booleanFlag.default(false),
+  HUBMESH_PREFIX: z.string().max(20, 'must be at most 20 characters').regex(dns1123Label, dnsLabelMessage).default('hubmesh'),
+  HUBMESH_GATEWAY: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be <namespace>/<name> of an Istio Gateway')
+    .optional(),
+  HUBMESH_HOSTS: z
+    .string()
+    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\*|(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/, 'must be a comma-separated list of host names or *')).min(1, 'must name at least one host'))
+    .default(['*']),
+  HUBMESH_HOST_ROUTING: booleanFlag.default(false),
+  HUBMESH_CLUSTER_DOMAIN: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS domain such as cluster.local').default('cluster.local'),
+  HUBMESH_ROUTE_TIMEOUT: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'must be an Istio duration such as 3600s').optional(),
+  HUBMESH_READINESS: z.enum(['none', 'gateway', 'reconciled'], { error: 'must be none, gateway or reconciled' }).default('none'),
+  HUBMESH_GATEWAY_URL: z.url({ error: 'must be a URL such as http://istio-ingressgateway.istio-system' }).optional(),
+  HUBMESH_READINESS_TIMEOUT_MS: integer(100, 9000).default(8000),
+  HUBMESH_MAX_BODY_BYTES: integer(1024, 1048576).default(65536),
 });
 
 export type Config = {
@@ -31,6 +55,19 @@ export type Config = {
   kubeconfig: string | undefined;
   logLevel: z.infer<typeof configSchema>['HUBMESH_LOG_LEVEL'];
   logPretty: boolean;
+  proxy: {
+    authToken: string | undefined;
+    devNoAuth: boolean;
+    prefix: string;
+    /** "<namespace>/<name>"; undefined means "<hub namespace>/jupyterhub-gateway" */
+    gateway: string | undefined;
+    hosts: string[];
+    hostRouting: boolean;
+    clusterDomain: string;
+    routeTimeout: string | undefined;
+    readiness: { mode: 'none' | 'gateway' | 'reconciled'; gatewayUrl: string | undefined; timeoutMs: number };
+    maxBodyBytes: number;
+  };
 };
 
 export class ConfigError extends Error {
@@ -45,10 +82,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
+    const secret = variable === 'CONFIGPROXY_AUTH_TOKEN';
     const got = present[variable];
-    throw new ConfigError(`config: ${variable} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
+    throw new ConfigError(`config: ${variable} ${issue.message}${got === undefined || secret ? '' : ` (got ${JSON.stringify(got)})`}`);
   }
   const c = result.data;
+  if (c.HUBMESH_READINESS === 'gateway' && !c.HUBMESH_GATEWAY_URL) {
+    throw new ConfigError('config: HUBMESH_GATEWAY_URL must be set when HUBMESH_READINESS is gateway');
+  }
   return {
     mode: c.HUBMESH_MODE,
     dataDir: c.HUBMESH_DATA_DIR,
@@ -56,5 +97,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     kubeconfig: c.KUBECONFIG,
     logLevel: c.HUBMESH_LOG_LEVEL,
     logPretty: c.HUBMESH_LOG_PRETTY,
+    proxy: {
+      authToken: c.CONFIGPROXY_AUTH_TOKEN,
+      devNoAuth: c.HUBMESH_DEV_NO_AUTH,
+      prefix: c.HUBMESH_PREFIX,
+      gateway: c.HUBMESH_GATEWAY,
+      hosts: c.HUBMESH_HOSTS,
+      hostRouting: c.HUBMESH_HOST_ROUTING,
+      clusterDomain: c.HUBMESH_CLUSTER_DOMAIN,
+      routeTimeout: c.HUBMESH_ROUTE_TIMEOUT,
+      readiness: { mode: c.HUBMESH_READINESS, gatewayUrl: c.HUBMESH_GATEWAY_URL, timeoutMs: c.HUBMESH_READINESS_TIMEOUT_MS },
+      maxBodyBytes: c.HUBMESH_MAX_BODY_BYTES,
+    },
   };
 }

@@ -1,50 +1,113 @@
 import type { Logger } from 'pino';
+import { resolveProxyToken, type ProxyToken } from './auth/proxy-token';
 import { parseConfig, type Config } from './config';
 import { connect, type KubeConnection } from './kube/connection';
 import { podKind, type Pod } from './kube/pods';
 import { ResourceStore } from './kube/resource-store';
+import { serviceKind, type Service } from './kube/services';
 import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
 import { createLogger } from './log';
+import { createMetrics, type Metrics } from './metrics';
+import { destinationForIp } from './routes/destination';
+import { readinessWaiter } from './routes/readiness';
+import { RouteService } from './routes/service';
+import { managedSelector, type Destination, type RenderContext } from './routes/virtualservice';
 
-export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=hubmesh';
-
-/** The long-lived state of one server process: config, the Kubernetes connection and the watch caches. */
+/** The long-lived state of one server process: config, the Kubernetes connection, watch caches and services. */
 export type Runtime = {
   config: Config;
   log: Logger;
+  metrics: Metrics;
   connection: KubeConnection;
+  proxyToken: ProxyToken;
   virtualServices: ResourceStore<VirtualService>;
   pods: ResourceStore<Pod>;
+  services: ResourceStore<Service>;
+  routes: RouteService;
   startedAt: Date;
   stop(): void;
 };
 
+const IP_RESOLVE_WAIT_MS = 2000;
+
 export function createRuntime(config: Config, log: Logger = createLogger(config)): Runtime {
   const connection = connect(config);
+  const proxyToken = resolveProxyToken(config, connection.mode, connection.mode === 'local' ? connection.dataDir : undefined);
+  const metrics = createMetrics();
+  if (connection.mode === 'cluster') {
+    connection.rest.observer = (verb, status) => {
+      metrics.kubeRequests.inc({ verb, code: String(status) });
+      if (status === 0 || status >= 400) metrics.kubeErrors.inc({ verb, code: String(status) });
+    };
+  }
+  const namespace = connection.namespace;
   const virtualServices = new ResourceStore<VirtualService>(
     connection.backend(virtualServiceKind),
-    connection.namespace,
-    MANAGED_BY_SELECTOR,
+    namespace,
+    managedSelector(config.proxy.prefix),
     log.child({ cache: 'virtualservices' }),
   );
-  const pods = new ResourceStore<Pod>(connection.backend(podKind), connection.namespace, undefined, log.child({ cache: 'pods' }));
-  virtualServices.cache.start();
-  pods.cache.start();
+  const pods = new ResourceStore<Pod>(connection.backend(podKind), namespace, undefined, log.child({ cache: 'pods' }));
+  const services = new ResourceStore<Service>(connection.backend(serviceKind), namespace, undefined, log.child({ cache: 'services' }));
+  const caches = { virtualservices: virtualServices.cache, pods: pods.cache, services: services.cache };
+  metrics.setCacheProbe(() => Object.entries(caches).map(([kind, c]) => ({ kind, objects: c.size, synced: c.isSynced })));
+
+  const ctx: RenderContext = {
+    namespace,
+    prefix: config.proxy.prefix,
+    gateway: config.proxy.gateway ?? `${namespace}/jupyterhub-gateway`,
+    hosts: config.proxy.hosts,
+    hostRouting: config.proxy.hostRouting,
+    routeTimeout: config.proxy.routeTimeout,
+  };
+  const resolveIp = async (ip: string, port: number): Promise<Destination | undefined> => {
+    // local mode has no pods or Services; the route keeps the address it was given
+    if (connection.mode === 'local') return { host: ip, port };
+    // a pod or Service made just before the hub's POST may still be on its way through the watch
+    const deadline = Date.now() + IP_RESOLVE_WAIT_MS;
+    for (;;) {
+      const found = destinationForIp(ip, port, pods.cache.list(), services.cache.list(), config.proxy.clusterDomain);
+      if (found || Date.now() >= deadline) return found;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const routes = new RouteService({
+    store: virtualServices,
+    ctx,
+    clusterDomain: config.proxy.clusterDomain,
+    resolveIp,
+    waitUntilServed: readinessWaiter({
+      ...config.proxy.readiness,
+      hosts: config.proxy.hosts,
+      hostRouting: config.proxy.hostRouting,
+      current: (name) => virtualServices.cache.get(name),
+      log,
+    }),
+    log,
+  });
+  for (const cache of Object.values(caches)) cache.start();
+
+  const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
   if (connection.mode === 'cluster') {
-    log.info({ mode: 'cluster', server: connection.server, context: connection.context, namespace: connection.namespace }, 'hubmesh started in cluster mode');
+    log.info({ mode: 'cluster', server: connection.server, context: connection.context, ...common }, 'hubmesh started in cluster mode');
   } else {
-    log.info({ mode: 'local', dataDir: connection.dataDir, namespace: connection.namespace }, 'hubmesh started in local mode (embedded store, no cluster)');
+    log.info({ mode: 'local', dataDir: connection.dataDir, ...common }, 'hubmesh started in local mode (embedded store, no cluster)');
+    if (proxyToken.source === 'generated') log.info({ tokenFile: `${connection.dataDir}/proxy-auth-token` }, 'proxy API token generated for local mode');
+    if (proxyToken.source === 'disabled') log.warn('HUBMESH_DEV_NO_AUTH: the proxy API accepts requests without a token');
   }
   return {
     config,
     log,
+    metrics,
     connection,
+    proxyToken,
     virtualServices,
     pods,
+    services,
+    routes,
     startedAt: new Date(),
     stop() {
-      virtualServices.cache.stop();
-      pods.cache.stop();
+      for (const cache of Object.values(caches)) cache.stop();
     },
   };
 }

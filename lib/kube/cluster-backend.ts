@@ -47,6 +47,9 @@ export function clusterBackend<T extends KubeObject>(rest: KubeRest, kind: KindD
       );
       return opened.handle;
     },
+    get(namespace, name) {
+      return rest.request<T>({ method: 'GET', path: path(namespace, name) });
+    },
     create(namespace, object) {
       return rest.request<T>({ method: 'POST', path: path(namespace), query: { fieldManager }, body: object });
     },

@@ -68,6 +68,11 @@ export class LocalStore {
         this.watchers.add(watcher);
         return { stop: () => void this.watchers.delete(watcher) };
       },
+      get: async (namespace, name) => {
+        const current = this.bucket(kindKey).get(`${namespace}/${name}`);
+        if (!current) throw new KubeError(404, 'NotFound', `${kind.plural}.${kind.group} "${name}" not found`);
+        return clone(current) as T;
+      },
       create: async (namespace, object) => {
         const key = `${namespace}/${object.metadata.name}`;
         if (this.bucket(kindKey).has(key)) {

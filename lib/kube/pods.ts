@@ -2,7 +2,7 @@ import type { KindDescriptor, KubeObject } from './types';
 
 export const podKind: KindDescriptor = { group: '', version: 'v1', kind: 'Pod', plural: 'pods' };
 
-export type Container = { name: string; image?: string; restartPolicy?: string };
+export type Container = { name: string; image?: string; restartPolicy?: string; ports?: Array<{ name?: string; containerPort: number }> };
 
 export type ContainerStatus = {
   name: string;

@@ -19,9 +19,13 @@ export type RestRequest = {
  * fresh handshake. Authentication headers are still computed by client-node per request (tokens
  * rotate); only the connection pool is kept.
  */
+/** Told about every finished request: verb, HTTP status (0 when the apiserver could not be reached). */
+export type RestObserver = (verb: string, status: number) => void;
+
 export class KubeRest {
   private dispatcher: Dispatcher | undefined;
   private readonly server: string;
+  observer: RestObserver | undefined;
 
   constructor(readonly kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -33,7 +37,7 @@ export class KubeRest {
     return this.server;
   }
 
-  async request<T>(req: RestRequest): Promise<T> {
+  async request<T>(req: RestRequest & { timeoutMs?: number }): Promise<T> {
     const url = new URL(this.server + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const ctx = new RequestContext(url.toString(), req.method as HttpMethod);
@@ -48,11 +52,13 @@ export class KubeRest {
         headers,
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(30_000),
+        signal: AbortSignal.timeout(req.timeoutMs ?? 30_000),
       });
     } catch (error) {
+      this.observer?.(req.method, 0);
       throw toKubeError(error);
     }
+    this.observer?.(req.method, response.status);
     const text = await response.text();
     if (!response.ok) {
       let status: { reason?: string; message?: string } = {};

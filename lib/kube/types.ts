@@ -43,6 +43,7 @@ export interface ResourceBackend<T extends KubeObject> {
     onEvent: (type: WatchEventType, object: T) => void,
     onClose: (error?: unknown) => void,
   ): Promise<{ stop(): void }>;
+  get(namespace: string, name: string): Promise<T>;
   create(namespace: string, object: T): Promise<T>;
   /** Optimistic concurrency: object.metadata.resourceVersion must match the stored one. */
   replace(namespace: string, object: T): Promise<T>;

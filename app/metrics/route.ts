@@ -1,0 +1,10 @@
+import { getRuntime } from '@/lib/runtime';
+
+// Prometheus scrape endpoint.
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+export async function GET() {
+  const { registry } = getRuntime().metrics;
+  return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
+}

@@ -1,0 +1,29 @@
+import { jsonError } from '@/lib/http/api';
+import { getRuntime } from '@/lib/runtime';
+
+// Readiness: the apiserver answers and the route cache is synced. While not ready, the Service
+// sends the hub to another replica instead of one that would answer from a stale cache.
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+export async function GET() {
+  let rt;
+  try {
+    rt = getRuntime();
+  } catch (error) {
+    return jsonError(503, (error as Error).message);
+  }
+  const checks: Record<string, { ok: boolean; detail?: string }> = {};
+  const vs = rt.virtualServices.cache.status();
+  checks.routeCache = { ok: vs.synced, detail: vs.synced ? `${vs.objects} VirtualServices` : (vs.lastError ?? 'listing') };
+  if (rt.connection.mode === 'cluster') {
+    try {
+      await rt.connection.rest.request({ method: 'GET', path: '/version', timeoutMs: 2000 });
+      checks.apiserver = { ok: true };
+    } catch (error) {
+      checks.apiserver = { ok: false, detail: (error as Error).message };
+    }
+  }
+  const ready = Object.values(checks).every((c) => c.ok);
+  return Response.json({ status: ready ? 'ready' : 'not ready', mode: rt.connection.mode, checks }, { status: ready ? 200 : 503 });
+}

@@ -1,0 +1,67 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Logger } from 'pino';
+import type { VirtualService } from '../kube/virtualservices';
+import { routeFromVirtualService, ROUTE_HEADER } from './virtualservice';
+import { splitHostRoute } from './routespec';
+
+export type ReadinessOptions = {
+  mode: 'none' | 'gateway' | 'reconciled';
+  gatewayUrl: string | undefined;
+  timeoutMs: number;
+  hosts: string[];
+  hostRouting: boolean;
+  /** the freshest copy of a VirtualService (the watch cache), for the Reconciled condition */
+  current: (name: string) => VirtualService | undefined;
+  log: Logger;
+  pollMs?: number;
+};
+
+/** Whether istiod has reported this generation of the object as acknowledged by the proxies. */
+export function isReconciled(vs: VirtualService): boolean {
+  const condition = vs.status?.conditions?.find((c) => c.type === 'Reconciled');
+  if (condition?.status !== 'True') return false;
+  const observed = Number(vs.status?.observedGeneration);
+  return !Number.isFinite(observed) || observed >= (vs.metadata.generation ?? 0);
+}
+
+/** One probe of the gateway: does it answer this route's path with the route's header naming this VirtualService? */
+export function probeGateway(gatewayUrl: string, hostHeader: string | undefined, path: string, expected: string, timeoutMs: number): Promise<boolean> {
+  const url = new URL(path, gatewayUrl);
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve) => {
+    const req = client.request(url, { method: 'GET', headers: hostHeader ? { host: hostHeader } : {}, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.headers[ROUTE_HEADER] === expected);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/**
+ * Waits until the gateway serves a freshly written route, bounded by timeoutMs (well under the
+ * hub's 10 s request timeout). Running out is not an error: the route is stored, so it is logged.
+ */
+export function readinessWaiter(options: ReadinessOptions): (vs: VirtualService) => Promise<void> {
+  const pollMs = options.pollMs ?? 100;
+  if (options.mode === 'none') return async () => undefined;
+  return async (vs) => {
+    const name = vs.metadata.name;
+    const deadline = Date.now() + options.timeoutMs;
+    const route = routeFromVirtualService(vs);
+    const { host, path } = splitHostRoute(route?.path ?? '/', options.hostRouting);
+    const hostHeader = host ?? options.hosts.find((h) => !h.includes('*'));
+    const probePath = path === '/' ? '/' : `${path}/`;
+    while (Date.now() < deadline) {
+      const served =
+        options.mode === 'reconciled'
+          ? isReconciled(options.current(name) ?? vs)
+          : await probeGateway(options.gatewayUrl!, hostHeader, probePath, name, Math.max(50, Math.min(1000, deadline - Date.now())));
+      if (served) return;
+      await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+    }
+    options.log.warn({ virtualService: name, mode: options.mode, timeoutMs: options.timeoutMs }, 'route not confirmed served before the readiness timeout; answering 201 anyway');
+  };
+}
