@@ -3,7 +3,7 @@ import { ConfigError, parseConfig } from './config';
 
 describe('parseConfig', () => {
   it('has defaults that start local mode discovery', () => {
-    expect(parseConfig({})).toEqual({
+    expect(parseConfig({})).toMatchObject({
       mode: 'auto',
       dataDir: '.hubmesh-data',
       namespace: undefined,
@@ -23,7 +23,7 @@ describe('parseConfig', () => {
         HUBMESH_LOG_LEVEL: 'debug',
         HUBMESH_LOG_PRETTY: 'true',
       }),
-    ).toEqual({
+    ).toMatchObject({
       mode: 'cluster',
       dataDir: '/var/lib/hubmesh',
       namespace: 'jupyterhub',
@@ -31,6 +31,54 @@ describe('parseConfig', () => {
       logLevel: 'debug',
       logPretty: true,
     });
+  });
+
+  it('has proxy defaults that bind routes to the hub namespace gateway with no readiness wait', () => {
+    expect(parseConfig({}).proxy).toEqual({
+      authToken: undefined,
+      devNoAuth: false,
+      prefix: 'hubmesh',
+      gateway: undefined,
+      hosts: ['*'],
+      hostRouting: false,
+      clusterDomain: 'cluster.local',
+      routeTimeout: undefined,
+      readiness: { mode: 'none', gatewayUrl: undefined, timeoutMs: 8000 },
+      maxBodyBytes: 65536,
+    });
+  });
+
+  it('reads the proxy settings', () => {
+    expect(
+      parseConfig({
+        CONFIGPROXY_AUTH_TOKEN: 'x'.repeat(32),
+        HUBMESH_PREFIX: 'blue',
+        HUBMESH_GATEWAY: 'istio-system/hub-gateway',
+        HUBMESH_HOSTS: 'hub.example.com, *.hub.example.com',
+        HUBMESH_HOST_ROUTING: 'true',
+        HUBMESH_CLUSTER_DOMAIN: 'corp.internal',
+        HUBMESH_ROUTE_TIMEOUT: '3600s',
+        HUBMESH_READINESS: 'gateway',
+        HUBMESH_GATEWAY_URL: 'http://istio-ingressgateway.istio-system',
+        HUBMESH_READINESS_TIMEOUT_MS: '5000',
+        HUBMESH_MAX_BODY_BYTES: '4096',
+      }).proxy,
+    ).toEqual({
+      authToken: 'x'.repeat(32),
+      devNoAuth: false,
+      prefix: 'blue',
+      gateway: 'istio-system/hub-gateway',
+      hosts: ['hub.example.com', '*.hub.example.com'],
+      hostRouting: true,
+      clusterDomain: 'corp.internal',
+      routeTimeout: '3600s',
+      readiness: { mode: 'gateway', gatewayUrl: 'http://istio-ingressgateway.istio-system', timeoutMs: 5000 },
+      maxBodyBytes: 4096,
+    });
+  });
+
+  it('never repeats a rejected token in its message', () => {
+    expect(() => parseConfig({ CONFIGPROXY_AUTH_TOKEN: 'sekrit' })).toThrow(/^config: CONFIGPROXY_AUTH_TOKEN must be at least 16 characters$/);
   });
 
   it('treats an empty variable as unset', () => {
@@ -43,6 +91,12 @@ describe('parseConfig', () => {
     [{ HUBMESH_NAMESPACE: 'a'.repeat(64) }, `config: HUBMESH_NAMESPACE must be at most 63 characters (got "${'a'.repeat(64)}")`],
     [{ HUBMESH_LOG_LEVEL: 'verbose' }, 'config: HUBMESH_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")'],
     [{ HUBMESH_LOG_PRETTY: 'maybe' }, 'config: HUBMESH_LOG_PRETTY must be true or false (got "maybe")'],
+    [{ CONFIGPROXY_AUTH_TOKEN: 'short' }, 'config: CONFIGPROXY_AUTH_TOKEN must be at least 16 characters'],
+    [{ HUBMESH_GATEWAY: 'no-slash' }, 'config: HUBMESH_GATEWAY must be <namespace>/<name> of an Istio Gateway (got "no-slash")'],
+    [{ HUBMESH_READINESS_TIMEOUT_MS: '20000' }, 'config: HUBMESH_READINESS_TIMEOUT_MS must be at most 9000 (got "20000")'],
+    [{ HUBMESH_READINESS: 'gateway' }, 'config: HUBMESH_GATEWAY_URL must be set when HUBMESH_READINESS is gateway'],
+    [{ HUBMESH_HOSTS: 'bad host' }, 'config: HUBMESH_HOSTS must be a comma-separated list of host names or * (got "bad host")'],
+    [{ HUBMESH_ROUTE_TIMEOUT: 'forever' }, 'config: HUBMESH_ROUTE_TIMEOUT must be an Istio duration such as 3600s (got "forever")'],
   ])('refuses %j with one line naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);

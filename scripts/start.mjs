@@ -2,11 +2,11 @@
 // `npm start`: maps command-line flags onto hubmesh's environment variables, builds the app when
 // the build is missing or older than the sources, then runs `next start`.
 //   npm start -- --mode local --data-dir ./data --namespace jupyterhub --port 8000 --kubeconfig ~/.kube/config
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ensureBuild } from './ensure-build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const flagToEnv = {
@@ -30,20 +30,12 @@ try {
 const env = { ...process.env };
 for (const [flag, variable] of Object.entries(flagToEnv)) if (values[flag] !== undefined) env[variable] = values[flag];
 
-const sources = ['app', 'components', 'lib', 'instrumentation.ts', 'next.config.js', 'package.json', 'postcss.config.mjs', 'tsconfig.json'];
-function newestMtime(p) {
-  const full = path.join(root, p);
-  if (!existsSync(full)) return 0;
-  const st = statSync(full);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...readdirSync(full).map((child) => newestMtime(path.join(p, child))));
-}
-const buildId = path.join(root, '.next', 'BUILD_ID');
 const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
-if (!existsSync(buildId) || statSync(buildId).mtimeMs < Math.max(...sources.map(newestMtime))) {
-  console.error('start: building hubmesh (the build is missing or older than the sources)...');
-  const build = spawnSync(process.execPath, [nextBin, 'build'], { cwd: root, stdio: 'inherit', env });
-  if (build.status !== 0) process.exit(build.status ?? 1);
+try {
+  ensureBuild(env);
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
 }
 
 const server = spawn(process.execPath, [nextBin, 'start', '--port', env.PORT ?? '3000', ...(values.hostname ? ['--hostname', values.hostname] : [])], {

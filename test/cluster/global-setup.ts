@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { ensureCluster } from './harness';
+import { spawnSync } from 'node:child_process';
+import { ensureCluster, repoRoot } from './harness';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,6 +12,9 @@ declare module 'vitest' {
 /** Integration tests run against a real control plane, reused if running, started otherwise; never skipped. */
 export default function setup(project: TestProject) {
   const paths = ensureCluster('integration');
+  // the tests run the built server, as production does
+  const build = spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { cwd: repoRoot, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('integration: the app did not build; see above');
   project.provide('adminKubeconfig', paths.adminKubeconfig);
   project.provide('appKubeconfig', paths.appKubeconfig);
 }

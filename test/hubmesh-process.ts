@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { repoRoot } from './cluster/harness';
+
+export type HubmeshProcess = {
+  url: string;
+  token: string;
+  prefix: string;
+  /** everything the server printed, for assertions on log lines and for failure messages */
+  output: () => string;
+  /** fetch against the proxy API with the token */
+  api: (path: string, init?: RequestInit) => Promise<Response>;
+  stop: () => Promise<void>;
+};
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * Runs the built hubmesh (`next start`, as in production) in cluster mode against the test control
+ * plane, as the app's least-privilege identity, and waits until /readyz says ready.
+ */
+export async function startHubmesh(options: {
+  kubeconfig: string;
+  prefix: string;
+  env?: Record<string, string>;
+  token?: string;
+  port?: number;
+  readyTimeoutMs?: number;
+}): Promise<HubmeshProcess> {
+  const port = options.port ?? (await freePort());
+  const token = options.token ?? randomBytes(24).toString('hex');
+  const url = `http://127.0.0.1:${port}`;
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      KUBECONFIG: options.kubeconfig,
+      HUBMESH_NAMESPACE: 'jupyterhub',
+      HUBMESH_PREFIX: options.prefix,
+      CONFIGPROXY_AUTH_TOKEN: token,
+      HUBMESH_LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`hubmesh exited with ${child.exitCode} during start-up:\n${output}`);
+    try {
+      const r = await fetch(`${url}/readyz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`hubmesh not ready after ${options.readyTimeoutMs ?? 30_000} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    token,
+    prefix: options.prefix,
+    output: () => output,
+    api: (p, init = {}) => fetch(`${url}${p}`, { ...init, headers: { authorization: `token ${token}`, ...(init.headers as Record<string, string>) } }),
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
