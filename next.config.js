@@ -7,6 +7,8 @@ const nextConfig = {
   // be loaded once by Node, not bundled into each route.
   serverExternalPackages: ['@kubernetes/client-node', 'pino', 'prom-client'],
   poweredByHeader: false,
+  // the build checks the app's own code; `npm run typecheck` covers tests and scripts too
+  typescript: { tsconfigPath: 'tsconfig.app.json' },
   reactStrictMode: true,
 };
 

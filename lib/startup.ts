@@ -1,4 +1,3 @@
-import { ConfigError } from './config';
 import { getRuntime } from './runtime';
 
 /** Starts the runtime at server start; a bad config stops the process with its one-line message. */
@@ -7,7 +6,7 @@ export function startOrExit(): void {
   try {
     getRuntime();
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof Error && error.name === 'ConfigError') {
       console.error(error.message);
       process.exit(1);
     }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { KubeError } from '../kube/errors';
+import { isKubeError } from '../kube/errors';
 import type { Metrics } from '../metrics';
-import { RouteError } from '../routes/service';
+import { isRouteError } from '../routes/service';
 
 export function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ status, error: message }, { status, headers });
@@ -72,8 +72,8 @@ export function observed<R extends Request>(
 }
 
 function failure(error: unknown, log: Logger | undefined): Response {
-  if (error instanceof RouteError) return jsonError(error.status, error.message);
-  if (error instanceof KubeError) {
+  if (isRouteError(error)) return jsonError(error.status, error.message);
+  if (isKubeError(error)) {
     if (error.status === 403) {
       log?.error({ err: error.message }, 'Kubernetes RBAC refused a request hubmesh needs');
       return jsonError(503, `hubmesh's Kubernetes identity is not allowed to do this: ${error.message}`);

@@ -12,9 +12,6 @@ export class KubeError extends Error {
     super(message, options);
   }
 
-  get unreachable(): boolean {
-    return this.reason === 'Unreachable';
-  }
 }
 
 type StatusBody = { reason?: string; message?: string };
@@ -30,9 +27,18 @@ function parseStatusBody(body: unknown): StatusBody {
   return (body ?? {}) as StatusBody;
 }
 
+/**
+ * Whether a value is a KubeError. Checked by name, not instanceof: Next bundles lib/ once per
+ * route and once for instrumentation, so an error made by the shared runtime can come from
+ * another copy of this class.
+ */
+export function isKubeError(error: unknown): error is KubeError {
+  return error instanceof Error && error.name === 'KubeError' && typeof (error as KubeError).status === 'number';
+}
+
 /** Turns whatever client-node or the network threw into a KubeError. */
 export function toKubeError(error: unknown): KubeError {
-  if (error instanceof KubeError) return error;
+  if (isKubeError(error)) return error;
   if (error instanceof ApiException) {
     const status = parseStatusBody(error.body);
     return new KubeError(error.code, status.reason ?? `HTTP${error.code}`, status.message ?? `apiserver answered ${error.code}`, {
@@ -49,6 +55,6 @@ export function toKubeError(error: unknown): KubeError {
   return new KubeError(503, 'Unreachable', `Kubernetes API unreachable: ${message}`, { cause: error });
 }
 
-export const isNotFound = (e: unknown) => e instanceof KubeError && e.status === 404;
-export const isConflict = (e: unknown) => e instanceof KubeError && e.status === 409;
-export const isGone = (e: unknown) => e instanceof KubeError && e.status === 410;
+export const isNotFound = (e: unknown) => isKubeError(e) && e.status === 404;
+export const isConflict = (e: unknown) => isKubeError(e) && e.status === 409;
+export const isGone = (e: unknown) => isKubeError(e) && e.status === 410;

@@ -30,9 +30,12 @@ export class ResourceStore<T extends KubeObject> {
     return replaced;
   }
 
-  async delete(name: string): Promise<T> {
-    const deleted = await this.backend.delete(this.namespace, name);
-    this.cache.observe('DELETED', deleted);
-    return deleted;
+  /** `known` is the object as the caller last saw it, when the cache may not hold it yet. */
+  async delete(name: string, known?: T): Promise<void> {
+    const before = known ?? this.cache.get(name);
+    const response = await this.backend.delete(this.namespace, name);
+    // the apiserver answers a custom resource's DELETE with a Status, not the object
+    const deleted = response.metadata?.name === name ? (response as T) : before;
+    if (deleted) this.cache.observe('DELETED', deleted);
   }
 }

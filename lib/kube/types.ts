@@ -47,7 +47,8 @@ export interface ResourceBackend<T extends KubeObject> {
   create(namespace: string, object: T): Promise<T>;
   /** Optimistic concurrency: object.metadata.resourceVersion must match the stored one. */
   replace(namespace: string, object: T): Promise<T>;
-  delete(namespace: string, name: string): Promise<T>;
+  /** The apiserver may answer with the deleted object or with a Status. */
+  delete(namespace: string, name: string): Promise<T | { kind: 'Status'; metadata?: undefined }>;
 }
 
 export function apiVersionOf(kind: KindDescriptor): string {

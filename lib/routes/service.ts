@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isConflict, isNotFound, KubeError } from '../kube/errors';
+import { isConflict, isKubeError, isNotFound } from '../kube/errors';
 import type { ResourceStore } from '../kube/resource-store';
 import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
@@ -25,6 +25,11 @@ export class RouteError extends Error {
   ) {
     super(message);
   }
+}
+
+/** By name, for the reason given at isKubeError. */
+export function isRouteError(error: unknown): error is RouteError {
+  return error instanceof Error && error.name === 'RouteError' && typeof (error as RouteError).status === 'number';
 }
 
 export type RouteServiceDeps = {
@@ -116,7 +121,7 @@ export class RouteService {
     }
     this.assertSameRoute(current, path);
     try {
-      await this.deps.store.delete(name);
+      await this.deps.store.delete(name, current);
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -149,7 +154,7 @@ export class RouteService {
     try {
       return await this.deps.store.create(desired);
     } catch (error) {
-      if (!(error instanceof KubeError && error.status === 409)) throw this.explain(error);
+      if (!isConflict(error)) throw this.explain(error);
       // another replica created it first
       return this.replace(desired, await this.deps.store.backend.get(this.deps.store.namespace, desired.metadata.name));
     }
@@ -182,7 +187,7 @@ export class RouteService {
   }
 
   private explain(error: unknown): unknown {
-    if (error instanceof KubeError && (error.status === 422 || error.status === 400)) {
+    if (isKubeError(error) && (error.status === 422 || error.status === 400)) {
       return new RouteError(400, `the apiserver refused the VirtualService: ${error.message}`);
     }
     return error;
