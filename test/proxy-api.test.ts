@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { virtualServiceName } from '@/lib/routes/routespec';
+import { quoteRoutePath, virtualServiceName } from '@/lib/routes/routespec';
 import type { VirtualService } from '@/lib/kube/virtualservices';
 import { clients, eventually, HUB_NAMESPACE, notebookPod, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
@@ -8,11 +8,7 @@ const group = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAME
 const { adminCustom, adminCore } = clients();
 
 /** What JupyterHub does to a key from GET before it compares routes: quote(key, safe='@/~'). */
-const hubQuote = (s: string) =>
-  encodeURIComponent(s)
-    .replace(/%2F/g, '/')
-    .replace(/%40/g, '@')
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const hubQuote = quoteRoutePath;
 
 const body = (user: string, target = `http://jupyter-${user.replace(/[^a-z0-9]/gi, 'x').toLowerCase()}:8888`) => ({
   target,
@@ -117,7 +113,9 @@ describe('hub proxy API on the real apiserver', () => {
     const table = await routes();
     expect(table[key]).toMatchObject({ user });
     expect(hubQuote(key)).toBe(hubSpec);
-    expect((await vsOf(key)).metadata.annotations?.['hubmesh.io/route']).toBe(key);
+    const vs = await vsOf(key);
+    expect(vs.metadata.annotations?.['hubmesh.io/route']).toBe(key);
+    expect(vs.spec.http?.[0]?.match?.[0]?.uri?.prefix).toBe(`${hubSpec}/`);
     // the same route named in its decoded form is the same object
     expect((await hm.api(`/api/routes${encodeURI(key)}`)).status).toBe(200);
   });

@@ -16,6 +16,8 @@ export type InformerStatus = {
 };
 
 const TOMBSTONE_TTL_MS = 120_000;
+// short enough that a cache is back well within the hub's 30 s of retries after an apiserver outage
+const MAX_BACKOFF_MS = 4_000;
 
 /** Whether resourceVersion a is newer than b. Versions are etcd revisions in practice; anything else only compares for equality. */
 export function isNewer(a: string | undefined, b: string | undefined): boolean {
@@ -134,7 +136,7 @@ export class Informer<T extends KubeObject> {
         }
         this.log.warn({ kind: this.backend.kind.kind, status: err.status, err: err.message, retryInMs: backoffMs }, 'list/watch failed; cache unsynced');
         await this.sleep(backoffMs + Math.floor(Math.random() * backoffMs * 0.2));
-        backoffMs = Math.min(backoffMs * 2, 15_000);
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelValue, normalizeRoutePath, routePathFromRequest, splitHostRoute, virtualServiceName } from './routespec';
+import { labelValue, normalizeRoutePath, quoteRoutePath, routePathFromRequest, splitHostRoute, virtualServiceName } from './routespec';
 
 describe('routePathFromRequest', () => {
   it.each([
@@ -80,5 +80,19 @@ describe('labelValue', () => {
     expect(labelValue('~TestJH')).toMatch(/^testjh-[0-9a-f]{10}$/);
     expect(labelValue('x'.repeat(80)).length).toBeLessThanOrEqual(63);
     expect(labelValue('has@')).not.toBe(labelValue('has#'));
+  });
+});
+
+describe('quoteRoutePath', () => {
+  it.each([
+    ['/user/alice', '/user/alice'],
+    ['/user/秀樹', '/user/%E7%A7%80%E6%A8%B9'],
+    ['/user/has@', '/user/has@'],
+    ['/user/~TestJH', '/user/~TestJH'],
+    ['/user/with space', '/user/with%20space'],
+    ["/user/o'neil(1)*!", '/user/o%27neil%281%29%2A%21'],
+    ['/user/a+b=c', '/user/a%2Bb%3Dc'],
+  ])('quotes %s as JupyterHub does: %s', (path, quoted) => {
+    expect(quoteRoutePath(path)).toBe(quoted);
   });
 });

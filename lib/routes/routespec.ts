@@ -29,6 +29,18 @@ export function routePathFromRequest(pathname: string): RoutePathResult {
   return { ok: true, path: normalizeRoutePath(decoded) };
 }
 
+/**
+ * A route path as it travels in URLs: JupyterHub's quoting, Python's quote(path, safe='@/~').
+ * The hub links users to this form and browsers send it, and Envoy matches the raw path without
+ * decoding it, so VirtualService matches must use it, not the decoded key.
+ */
+export function quoteRoutePath(path: string): string {
+  return encodeURIComponent(path)
+    .replace(/%2F/g, '/')
+    .replace(/%40/g, '@')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 /** With host routing, the first segment of every route but "/" is the host, as in CHP's --host-routing. */
 export function splitHostRoute(path: string, hostRouting: boolean): { host: string | undefined; path: string } {
   if (!hostRouting || path === '/') return { host: undefined, path };

@@ -95,7 +95,7 @@ export class RouteService {
     const record: RouteRecord = { path, data, lastActivity: this.now().toISOString() };
     const desired = renderRouteVirtualService(record, destination, this.deps.ctx);
 
-    const cached = this.deps.store.cache.get(name);
+    const cached = await this.current(name);
     if (cached) {
       this.assertSameRoute(cached, path);
       if (sameRoute(cached, desired)) return { written: false, name };
@@ -108,23 +108,29 @@ export class RouteService {
   /** DELETE: remove the route's VirtualService; false when there is no such route. */
   async remove(path: string): Promise<boolean> {
     const name = virtualServiceName(this.deps.ctx.prefix, path);
-    let current = this.deps.store.cache.get(name);
-    if (!current) {
-      // the cache may not have seen another replica's write yet: ask the apiserver
-      try {
-        current = await this.deps.store.backend.get(this.deps.store.namespace, name);
-      } catch (error) {
-        if (isNotFound(error)) return false;
-        throw error;
-      }
-      if (!this.isOurs(current)) return false;
-    }
+    // the cache may not have seen another replica's write yet: on a miss, ask the apiserver
+    const current = this.deps.store.cache.get(name) ?? (await this.fetch(name));
+    if (!current || !this.isOurs(current)) return false;
     this.assertSameRoute(current, path);
     try {
       await this.deps.store.delete(name, current);
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The stored object: from the cache while it is synced, else (re-listing after an outage) from the apiserver. */
+  private async current(name: string): Promise<VirtualService | undefined> {
+    return this.deps.store.cache.isSynced ? this.deps.store.cache.get(name) : this.fetch(name);
+  }
+
+  private async fetch(name: string): Promise<VirtualService | undefined> {
+    try {
+      return await this.deps.store.backend.get(this.deps.store.namespace, name);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }

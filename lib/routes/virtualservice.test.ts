@@ -61,6 +61,12 @@ describe('renderRouteVirtualService', () => {
 });
 
 describe('routeFromVirtualService', () => {
+  it('matches the quoted form clients send, not the decoded key', () => {
+    const vs = renderRouteVirtualService({ ...userRoute, path: '/user/秀樹' }, dest, ctx);
+    expect(vs.spec.http?.[0]?.match).toEqual([{ uri: { prefix: '/user/%E7%A7%80%E6%A8%B9/' } }, { uri: { exact: '/user/%E7%A7%80%E6%A8%B9' } }]);
+    expect(vs.metadata.annotations?.['hubmesh.io/route']).toBe('/user/秀樹');
+  });
+
   it('rebuilds exactly the route that was rendered, unicode and all', () => {
     const route = { ...userRoute, path: '/user/秀樹', data: { ...userRoute.data, user: '秀樹' } };
     expect(routeFromVirtualService(renderRouteVirtualService(route, dest, ctx))).toEqual(route);

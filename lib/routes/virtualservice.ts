@@ -1,5 +1,5 @@
 import type { HTTPRoute, VirtualService } from '../kube/virtualservices';
-import { labelValue, splitHostRoute, virtualServiceName } from './routespec';
+import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 
 export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
@@ -39,10 +39,14 @@ export function managedSelector(prefix: string): string {
   return `${LABELS.managedBy}=hubmesh,${LABELS.prefix}=${prefix}`;
 }
 
-/** The http[] match of a path: "/user/al" must never catch "/user/alice", so a prefix always ends with "/". */
+/**
+ * The http[] match of a (decoded) route path, in its quoted URL form. "/user/al" must never
+ * catch "/user/alice", so a prefix always ends with "/".
+ */
 export function pathMatches(path: string): NonNullable<HTTPRoute['match']> {
   if (path === '/') return [{ uri: { prefix: '/' } }];
-  return [{ uri: { prefix: `${path}/` } }, { uri: { exact: path } }];
+  const quoted = quoteRoutePath(path);
+  return [{ uri: { prefix: `${quoted}/` } }, { uri: { exact: quoted } }];
 }
 
 /**

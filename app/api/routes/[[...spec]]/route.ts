@@ -19,15 +19,18 @@ function gate(request: NextRequest) {
   // parsed from the raw pathname, so the route is decoded exactly once, as CHP does
   const parsed = routePathFromRequest(request.nextUrl.pathname);
   if (!parsed.ok) return { response: jsonError(parsed.status, parsed.error) };
-  if (!rt.routes.ready) return { response: jsonError(503, 'route cache is not synced with the Kubernetes API yet', { 'retry-after': '1' }) };
   return { rt, path: parsed.path };
 }
+
+/** Reads come from the watch cache, so they wait for it; writes go to the apiserver themselves. */
+const cacheNotSynced = () => jsonError(503, 'route cache is not synced with the Kubernetes API yet', { 'retry-after': '1' });
 
 const deps = () => getRuntime();
 
 export const GET = observed('/api/routes', deps, async (request: NextRequest) => {
   const g = gate(request);
   if (!g.rt) return g.response;
+  if (!g.rt.routes.ready) return cacheNotSynced();
   const query = request.nextUrl.searchParams;
   const since = query.get('inactive_since') ?? query.get('inactiveSince');
   if (g.path === '/' && request.nextUrl.pathname.replace(/\/+$/, '') === '/api/routes') {
