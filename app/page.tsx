@@ -19,7 +19,7 @@ export default async function HomePage() {
         <h1 className="text-2xl font-semibold tracking-tight">hubmesh</h1>
         <p className="mt-1 text-slate-600 dark:text-slate-400">
           JupyterHub routes served by Istio VirtualServices: {runtime.routes.size} {runtime.routes.size === 1 ? 'route' : 'routes'} on gateway{' '}
-          <code>{runtime.config.proxy.gateway ?? `${connection.namespace}/jupyterhub-gateway`}</code>.
+          <code>{runtime.gateway}</code>.
         </p>
         <section aria-labelledby="caches" className="mt-8">
           <h2 id="caches" className="text-lg font-medium">Watch caches</h2>

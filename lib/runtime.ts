@@ -24,6 +24,8 @@ export type Runtime = {
   pods: ResourceStore<Pod>;
   services: ResourceStore<Service>;
   routes: RouteService;
+  /** "<namespace>/<name>" of the Istio Gateway routes bind to */
+  gateway: string;
   startedAt: Date;
   stop(): void;
 };
@@ -105,6 +107,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     pods,
     services,
     routes,
+    gateway: ctx.gateway,
     startedAt: new Date(),
     stop() {
       for (const cache of Object.values(caches)) cache.stop();
