@@ -16,6 +16,7 @@ export type InformerStatus = {
 };
 
 const TOMBSTONE_TTL_MS = 120_000;
+const MAX_TOMBSTONES = 20_000;
 // short enough that a cache is back well within the hub's 30 s of retries after an apiserver outage
 const MAX_BACKOFF_MS = 4_000;
 
@@ -199,8 +200,9 @@ export class Informer<T extends KubeObject> {
     const current = this.objects.get(name);
     if (type === 'DELETED') {
       if (current && isNewer(current.metadata.resourceVersion, rv)) return; // re-created since
+      this.tombstones.delete(name); // re-inserted last, so the Map stays in time order
       this.tombstones.set(name, { resourceVersion: rv ?? '', at: Date.now() });
-      if (this.tombstones.size > 1024) this.pruneTombstones();
+      if (this.tombstones.size > MAX_TOMBSTONES) this.pruneTombstones();
       if (current) {
         this.objects.delete(name);
         this.emit('DELETED', current);
@@ -225,9 +227,13 @@ export class Informer<T extends KubeObject> {
     }
   }
 
+  /** Drops expired tombstones, oldest first (a Map iterates in insertion order), and caps how many are kept. */
   private pruneTombstones(): void {
     const cutoff = Date.now() - TOMBSTONE_TTL_MS;
-    for (const [name, t] of this.tombstones) if (t.at < cutoff) this.tombstones.delete(name);
+    for (const [name, t] of this.tombstones) {
+      if (t.at >= cutoff && this.tombstones.size <= MAX_TOMBSTONES) break;
+      this.tombstones.delete(name);
+    }
   }
 
   private sleep(ms: number): Promise<void> {
