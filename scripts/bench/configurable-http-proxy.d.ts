@@ -1,0 +1,17 @@
+// The part of configurable-http-proxy 5.x (lib/configproxy.js, untyped) that the benchmark uses.
+declare module 'configurable-http-proxy' {
+  import type { Server } from 'node:http';
+
+  type Log = {
+    debug: (...args: unknown[]) => void;
+    info: (...args: unknown[]) => void;
+    warn: (...args: unknown[]) => void;
+    error: (...args: unknown[]) => void;
+  };
+
+  export class ConfigurableProxy {
+    constructor(options: { authToken?: string; log?: Log; [option: string]: unknown });
+    readonly apiServer: Server;
+    readonly proxyServer: Server;
+  }
+}
