@@ -12,6 +12,10 @@ export const LABELS = {
 export const ANNOTATIONS = {
   route: 'hubmesh.io/route',
   data: 'hubmesh.io/data',
+  /**
+   * ISO time of the route's last known activity: set when the route is created or changed, and
+   * the one place an activity source (Prometheus telemetry) writes to. GET reports it as is.
+   */
   lastActivity: 'hubmesh.io/last-activity',
 } as const;
 

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { repoRoot } from './cluster/harness';
+import { freePort, startHubmesh } from './hubmesh-process';
+
+/** Runs the built server with an environment and returns how it ended and what it printed. */
+async function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+const configLines = (output: string) => output.split('\n').filter((l) => l.startsWith('config: '));
+
+describe('start-up', () => {
+  it('stops with one line naming the variable when a setting is wrong', async () => {
+    const { code, output } = await runServer({ HUBMESH_MODE: 'local', HUBMESH_NAMESPACE: 'Not_A_Namespace', HUBMESH_DATA_DIR: '/tmp/hubmesh-startup-test' });
+    expect(code).toBe(1);
+    expect(configLines(output)).toEqual(['config: HUBMESH_NAMESPACE must be a DNS-1123 label (lower-case letters, digits and "-") (got "Not_A_Namespace")']);
+  });
+
+  it('refuses cluster mode without a proxy token', async () => {
+    const { code, output } = await runServer({ KUBECONFIG: inject('appKubeconfig') });
+    expect(code).toBe(1);
+    expect(configLines(output)).toEqual(["config: CONFIGPROXY_AUTH_TOKEN must be set (the same value as the hub's ConfigurableHTTPProxy.auth_token)"]);
+  });
+
+  it('refuses the no-auth dev flag outside local mode', async () => {
+    const { code, output } = await runServer({ KUBECONFIG: inject('appKubeconfig'), HUBMESH_DEV_NO_AUTH: 'true' });
+    expect(code).toBe(1);
+    expect(configLines(output)).toEqual(['config: HUBMESH_DEV_NO_AUTH is only allowed in local mode; set CONFIGPROXY_AUTH_TOKEN']);
+  });
+
+  it('says which mode it runs in, in its log', async () => {
+    const hm = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix: 'startup' });
+    try {
+      const line = hm.output().split('\n').find((l) => l.includes('hubmesh started in cluster mode'));
+      expect(JSON.parse(line!)).toMatchObject({ mode: 'cluster', namespace: 'jupyterhub', prefix: 'startup', proxyAuth: 'env', server: expect.stringMatching(/^https:\/\/127\.0\.0\.1:/) });
+    } finally {
+      await hm.stop();
+    }
+  });
+});
