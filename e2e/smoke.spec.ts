@@ -1,15 +1,16 @@
 import { expect, test } from '@playwright/test';
+import { signIn } from './signin';
 
-test('home page says which mode hubmesh runs in and shows its watch caches', async ({ page }, testInfo) => {
-  const response = await page.goto('/');
-  expect(response?.status()).toBe(200);
+test('local mode: sign in, and the overview says which mode hubmesh runs in', async ({ page }, testInfo) => {
+  const refused = await page.goto('/');
+  expect(new URL(refused!.url()).pathname).toBe('/login');
+  await signIn(page);
   await expect(page).toHaveTitle('hubmesh');
-  await expect(page.getByRole('heading', { level: 1, name: 'hubmesh' })).toBeVisible();
-  const banner = page.getByRole('status');
-  await expect(banner).toContainText('Local mode');
+  await expect(page.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisible();
+  const banner = page.getByRole('status').filter({ hasText: 'Local mode' });
   await expect(banner).toContainText('.hubmesh-e2e');
   const caches = page.getByRole('table', { name: 'Watch caches' });
-  await expect(caches.getByRole('row', { name: /VirtualServices/ })).toContainText('synced');
-  await expect(caches.getByRole('row', { name: /Pods/ })).toContainText('synced');
-  await page.screenshot({ path: testInfo.outputPath('home-local-mode.png'), fullPage: true });
+  await expect(caches.getByRole('row', { name: /virtualservices/ })).toContainText('synced');
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
+  await page.screenshot({ path: testInfo.outputPath('overview-local-mode.png'), fullPage: true });
 });

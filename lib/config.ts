@@ -46,6 +46,15 @@ export const configSchema = z.object({
   HUBMESH_GATEWAY_URL: z.url({ error: 'must be a URL such as http://istio-ingressgateway.istio-system' }).optional(),
   HUBMESH_READINESS_TIMEOUT_MS: integer(100, 9000).default(8000),
   HUBMESH_MAX_BODY_BYTES: integer(1024, 1048576).default(65536),
+
+  HUBMESH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HUBMESH_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  HUBMESH_SESSION_TTL_S: integer(60, 7 * 24 * 3600).default(8 * 3600),
+  HUBMESH_NOTEBOOK_SELECTOR: z
+    .string()
+    .regex(/^[^,=!\s]+(==?|!=)[^,=!\s]*(,[^,=!\s]+(==?|!=)[^,=!\s]*)*$/, 'must be a label selector such as component=singleuser-server')
+    .default('component=singleuser-server'),
+  HUBMESH_ISTIO_VERSION: z.string().regex(/^[0-9A-Za-z._-]+$/, 'must be an istio-proxy image tag such as 1.28.1').optional(),
 });
 
 export type Config = {
@@ -68,6 +77,14 @@ export type Config = {
     readiness: { mode: 'none' | 'gateway' | 'reconciled'; gatewayUrl: string | undefined; timeoutMs: number };
     maxBodyBytes: number;
   };
+  dashboard: {
+    adminToken: string | undefined;
+    sessionSecret: string | undefined;
+    sessionTtlSeconds: number;
+    notebookSelector: string;
+    /** the control plane's istio-proxy version; sidecars that differ are flagged (else: the majority's) */
+    istioVersion: string | undefined;
+  };
 };
 
 export class ConfigError extends Error {
@@ -82,7 +99,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    const secret = variable === 'CONFIGPROXY_AUTH_TOKEN';
+    const secret = ['CONFIGPROXY_AUTH_TOKEN', 'HUBMESH_ADMIN_TOKEN', 'HUBMESH_SESSION_SECRET'].includes(variable);
     const got = present[variable];
     throw new ConfigError(`config: ${variable} ${issue.message}${got === undefined || secret ? '' : ` (got ${JSON.stringify(got)})`}`);
   }
@@ -108,6 +125,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       routeTimeout: c.HUBMESH_ROUTE_TIMEOUT,
       readiness: { mode: c.HUBMESH_READINESS, gatewayUrl: c.HUBMESH_GATEWAY_URL, timeoutMs: c.HUBMESH_READINESS_TIMEOUT_MS },
       maxBodyBytes: c.HUBMESH_MAX_BODY_BYTES,
+    },
+    dashboard: {
+      adminToken: c.HUBMESH_ADMIN_TOKEN,
+      sessionSecret: c.HUBMESH_SESSION_SECRET,
+      sessionTtlSeconds: c.HUBMESH_SESSION_TTL_S,
+      notebookSelector: c.HUBMESH_NOTEBOOK_SELECTOR,
+      istioVersion: c.HUBMESH_ISTIO_VERSION,
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { resolveDashboardAuth, type DashboardAuth } from './auth/dashboard-auth';
 import { resolveProxyToken, type ProxyToken } from './auth/proxy-token';
 import { parseConfig, type Config } from './config';
 import { connect, type KubeConnection } from './kube/connection';
@@ -6,6 +7,7 @@ import { podKind, type Pod } from './kube/pods';
 import { ResourceStore } from './kube/resource-store';
 import { serviceKind, type Service } from './kube/services';
 import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
+import { DashboardState } from './dashboard/state';
 import { createLogger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { destinationForIp } from './routes/destination';
@@ -24,6 +26,8 @@ export type Runtime = {
   pods: ResourceStore<Pod>;
   services: ResourceStore<Service>;
   routes: RouteService;
+  dashboardAuth: DashboardAuth;
+  dashboard: DashboardState;
   /** "<namespace>/<name>" of the Istio Gateway routes bind to */
   gateway: string;
   startedAt: Date;
@@ -34,7 +38,9 @@ const IP_RESOLVE_WAIT_MS = 2000;
 
 export function createRuntime(config: Config, log: Logger = createLogger(config)): Runtime {
   const connection = connect(config);
-  const proxyToken = resolveProxyToken(config, connection.mode, connection.mode === 'local' ? connection.dataDir : undefined);
+  const dataDir = connection.mode === 'local' ? connection.dataDir : undefined;
+  const proxyToken = resolveProxyToken(config, connection.mode, dataDir);
+  const dashboardAuth = resolveDashboardAuth(config, connection.mode, dataDir);
   const metrics = createMetrics();
   if (connection.mode === 'cluster') {
     connection.rest.observer = (verb, status) => {
@@ -87,6 +93,10 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     }),
     log,
   });
+  const dashboard = new DashboardState(
+    { virtualServices: virtualServices.cache, pods: pods.cache, services: services.cache },
+    { namespace, clusterDomain: config.proxy.clusterDomain, notebookSelector: config.dashboard.notebookSelector, istioVersion: config.dashboard.istioVersion },
+  );
   for (const cache of Object.values(caches)) cache.start();
 
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
@@ -96,7 +106,10 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     log.info({ mode: 'local', dataDir: connection.dataDir, ...common }, 'hubmesh started in local mode (embedded store, no cluster)');
     if (proxyToken.source === 'generated') log.info({ tokenFile: `${connection.dataDir}/proxy-auth-token` }, 'proxy API token generated for local mode');
     if (proxyToken.source === 'disabled') log.warn('HUBMESH_DEV_NO_AUTH: the proxy API accepts requests without a token');
+    if (dashboardAuth.adminTokenSource === 'generated') log.info({ tokenFile: `${connection.dataDir}/admin-token` }, 'admin sign-in token generated for local mode');
   }
+  if (dashboardAuth.adminTokenSource === 'unset') log.warn('HUBMESH_ADMIN_TOKEN is not set: nobody can sign in to the console');
+  if (dashboardAuth.ephemeralSecret) log.warn('HUBMESH_SESSION_SECRET is not set: sessions end when this process does and are not shared between replicas');
   return {
     config,
     log,
@@ -107,6 +120,8 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     pods,
     services,
     routes,
+    dashboardAuth,
+    dashboard,
     gateway: ctx.gateway,
     startedAt: new Date(),
     stop() {

@@ -1,7 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError, type Config } from '../config';
+import { persistedSecret } from './persisted-secret';
 
 export type ProxyToken = { token: string; source: 'env' | 'generated' } | { token: undefined; source: 'disabled' };
 
@@ -19,21 +18,20 @@ export function resolveProxyToken(config: Config, mode: 'cluster' | 'local', dat
   if (mode === 'cluster' || !dataDir) {
     throw new ConfigError("config: CONFIGPROXY_AUTH_TOKEN must be set (the same value as the hub's ConfigurableHTTPProxy.auth_token)");
   }
-  const file = path.join(dataDir, 'proxy-auth-token');
-  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), source: 'generated' };
-  mkdirSync(dataDir, { recursive: true });
-  const token = randomBytes(32).toString('hex');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return { token, source: 'generated' };
+  return { token: persistedSecret(dataDir, 'proxy-auth-token'), source: 'generated' };
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time equality of two secrets of any length. */
+export function secretsEqual(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
 
 /** Checks an Authorization header ("token <TOKEN>", as the hub sends it) in constant time. */
 export function proxyTokenMatches(expected: ProxyToken, authorization: string | null): boolean {
   if (expected.source === 'disabled') return true;
   const match = authorization?.match(/^token\s+(.+)$/i);
   if (!match) return false;
-  return timingSafeEqual(digest(match[1]!.trim()), digest(expected.token));
+  return secretsEqual(match[1]!.trim(), expected.token);
 }

@@ -1,0 +1,21 @@
+import type { NextRequest } from 'next/server';
+import YAML from 'yaml';
+import { jsonError, observed } from '@/lib/http/api';
+import { getRuntime } from '@/lib/runtime';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+/** One route by its VirtualService name: the joined row, the route data, and the object as YAML. */
+export const GET = observed('/api/v1/routes/[name]', getRuntime, async (request: NextRequest) => {
+  const name = decodeURIComponent(request.nextUrl.pathname.split('/').pop() ?? '');
+  const rt = getRuntime();
+  const vs = rt.virtualServices.cache.get(name);
+  const row = rt.dashboard.dashboard().routes.find((r) => r.virtualService === name);
+  if (!vs || !row) return jsonError(404, `no route with VirtualService ${JSON.stringify(name)}`);
+  // managedFields is server bookkeeping nobody reads in a route's YAML
+  const metadata: Record<string, unknown> = { ...vs.metadata };
+  delete metadata.managedFields;
+  const data = rt.routes.getJson(row.path);
+  return Response.json({ row, data: data ? JSON.parse(data) : null, yaml: YAML.stringify({ ...vs, metadata }) });
+});

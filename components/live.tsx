@@ -1,0 +1,64 @@
+'use client';
+
+import { createContext, useContext, useEffect, useState } from 'react';
+import useSWR, { mutate, type SWRConfiguration } from 'swr';
+
+export type LiveState = { connection: 'connecting' | 'live' | 'reconnecting'; synced: boolean; version: number | undefined };
+
+const LiveContext = createContext<LiveState>({ connection: 'connecting', synced: false, version: undefined });
+
+/** Holds the Server-Sent Events stream; every change (and every reconnect) revalidates all SWR data. */
+export function LiveProvider({ children }: { children: React.ReactNode }) {
+  const [state, setState] = useState<LiveState>({ connection: 'connecting', synced: false, version: undefined });
+  useEffect(() => {
+    const source = new EventSource('/api/v1/stream');
+    const onEvent = (event: MessageEvent) => {
+      const data = JSON.parse(event.data) as { version: number; synced: boolean };
+      setState((previous) => {
+        if (event.type === 'hello' || previous.version !== data.version) void mutate(() => true);
+        return { connection: 'live', synced: data.synced, version: data.version };
+      });
+    };
+    for (const type of ['hello', 'change', 'status']) source.addEventListener(type, onEvent as EventListener);
+    source.onerror = () => setState((previous) => ({ ...previous, connection: 'reconnecting' }));
+    return () => source.close();
+  }, []);
+  return <LiveContext.Provider value={state}>{children}</LiveContext.Provider>;
+}
+
+export const useLive = () => useContext(LiveContext);
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function fetchJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (response.status === 401) {
+    // a full load: the session is gone, so nothing cached in this page should survive
+    // eslint-disable-next-line @next/next/no-location-assign-relative-destination
+    window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, (body as { error?: string }).error ?? `HTTP ${response.status}`);
+  return body as T;
+}
+
+/** SWR on the dashboard API; the live stream decides when to refetch, so no polling and no focus refetch storms. */
+export function useApi<T>(url: string | null, options: SWRConfiguration = {}) {
+  return useSWR<T, ApiError>(url, fetchJson, { keepPreviousData: true, revalidateOnFocus: false, ...options });
+}
+
+function csrfToken(): string {
+  return document.cookie.split('; ').find((c) => c.startsWith('hubmesh_csrf='))?.slice('hubmesh_csrf='.length) ?? '';
+}
+
+/** A mutating call with the session's CSRF token. */
+export function mutateApi(url: string, init: RequestInit): Promise<Response> {
+  return fetch(url, { ...init, credentials: 'same-origin', headers: { ...(init.headers as Record<string, string>), 'x-csrf-token': csrfToken() } });
+}

@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { expect, test } from '@playwright/test';
+import { E2E } from '../playwright.config';
+import { clusterPaths } from '../test/cluster/harness';
+import { signIn } from './signin';
+
+const namespace = 'jupyterhub';
+const run = randomBytes(3).toString('hex');
+const kc = new KubeConfig();
+kc.loadFromFile(clusterPaths().adminKubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const created: string[] = [];
+
+function notebookPod(name: string, user: string, options: { sidecar: boolean; gated?: boolean }): V1Pod {
+  const containers = [{ name: 'notebook', image: 'quay.io/jupyter/base-notebook:2026-11-01' }];
+  if (options.sidecar) containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.28.1' });
+  return {
+    metadata: {
+      name,
+      labels: { component: 'singleuser-server', 'hub.jupyter.org/username': user, 'hub.jupyter.org/servername': '' },
+      annotations: options.sidecar ? { 'sidecar.istio.io/status': JSON.stringify({ containers: ['istio-proxy'] }) } : {},
+    },
+    spec: {
+      containers,
+      nodeSelector: { type: 'kwok' },
+      tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
+      // held back from the scheduler until the test lets it go, so the page can show it Pending first
+      schedulingGates: options.gated ? [{ name: 'hubmesh.io/e2e' }] : undefined,
+    },
+  };
+}
+
+const proxyApi = (path: string, init: RequestInit) =>
+  fetch(`http://127.0.0.1:${E2E.clusterPort}/api/routes${path}`, { ...init, headers: { authorization: `token ${E2E.proxyToken}` } });
+
+test.afterAll(async () => {
+  for (const name of created) await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 }).catch(() => undefined);
+  await custom.deleteCollectionNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace, plural: 'virtualservices', labelSelector: `hubmesh.io/prefix=${E2E.prefix}` });
+});
+
+test('refuses pages and API calls without a session', async ({ page, request }) => {
+  await page.goto('/routes');
+  await expect(page).toHaveURL(/\/login\?next=%2Froutes$/);
+  expect((await request.get('/api/v1/routes')).status()).toBe(401);
+  await page.getByLabel('Admin token').fill('not-the-token-at-all');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'admin token' })).toHaveText('wrong admin token');
+});
+
+test('shows a route live when the hub proxy API adds it, and finds it by search and filter', async ({ page }, testInfo) => {
+  await signIn(page, '/routes');
+  await expect(page.getByRole('heading', { name: 'Routes' })).toBeVisible();
+  await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
+  const user = `live-${run}`;
+  const added = await proxyApi(`/user/${user}`, { method: 'POST', body: JSON.stringify({ target: `http://jupyter-${user}:8888`, jupyterhub: true, user, server_name: '' }) });
+  expect(added.status).toBe(201);
+  // on screen without a reload, in under 2 s
+  await expect(page.getByRole('button', { name: `/user/${user}` })).toBeVisible({ timeout: 2000 });
+  await page.screenshot({ path: testInfo.outputPath('routes-live.png'), fullPage: true });
+
+  const other = `other-${run}`;
+  expect((await proxyApi(`/user/${other}`, { method: 'POST', body: JSON.stringify({ target: `http://jupyter-${other}:8888`, jupyterhub: true, user: other }) })).status).toBe(201);
+  await expect(page.getByRole('button', { name: `/user/${other}` })).toBeVisible({ timeout: 2000 });
+  await page.getByLabel('Search').fill(user);
+  await expect(page.getByRole('button', { name: `/user/${other}` })).toBeHidden();
+  await expect(page.getByRole('button', { name: `/user/${user}` })).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`q=${user}`));
+  // no Service jupyter-<user> exists, so the route is degraded, and the filter says so
+  await page.getByLabel('Status').selectOption('ok');
+  await expect(page.getByText('No route matches these filters')).toBeVisible();
+  await page.getByLabel('Status').selectOption('degraded');
+  const row = page.getByRole('row', { name: new RegExp(`/user/${user}`) });
+  await expect(row).toContainText(`Service jupyter-${user} does not exist`);
+
+  await page.getByRole('button', { name: `/user/${user}` }).click();
+  const drawer = page.getByRole('dialog', { name: `/user/${user}` });
+  await expect(drawer.getByLabel('VirtualService YAML')).toContainText('kind: VirtualService');
+  await expect(drawer.getByLabel('VirtualService YAML')).toContainText(`prefix: /user/${user}/`);
+  await page.screenshot({ path: testInfo.outputPath('route-drawer.png'), fullPage: true });
+  await drawer.getByRole('button', { name: 'Close' }).click();
+
+  const removed = await proxyApi(`/user/${user}`, { method: 'DELETE' });
+  expect(removed.status).toBe(204);
+  await expect(page.getByRole('button', { name: `/user/${user}` })).toBeHidden({ timeout: 2000 });
+});
+
+test('shows a notebook pod go from Pending to 2/2, and warns about a pod without a sidecar', async ({ page }, testInfo) => {
+  await signIn(page, `/pods?q=${run}`);
+  const meshed = `jupyter-pending-${run}`;
+  const bare = `jupyter-bare-${run}`;
+  created.push(meshed, bare);
+  await core.createNamespacedPod({ namespace, body: notebookPod(meshed, `pending-${run}`, { sidecar: true, gated: true }) });
+  const row = page.getByTestId(`pod-${meshed}`);
+  await expect(row).toContainText('Pending', { timeout: 2000 });
+  await expect(row).toContainText('0/2');
+  await page.screenshot({ path: testInfo.outputPath('pod-pending.png'), fullPage: true });
+
+  const pod = await core.readNamespacedPod({ namespace, name: meshed });
+  await core.replaceNamespacedPod({ namespace, name: meshed, body: { ...pod, spec: { ...pod.spec!, schedulingGates: [] } } });
+  await expect(row).toContainText('2/2', { timeout: 5000 });
+  await expect(row).toContainText('Running');
+  await expect(row).toContainText('1.28.1');
+
+  await core.createNamespacedPod({ namespace, body: notebookPod(bare, `bare-${run}`, { sidecar: false }) });
+  const bareRow = page.getByTestId(`pod-${bare}`);
+  await expect(bareRow).toContainText('no-sidecar', { timeout: 3000 });
+  await page.getByLabel('Warnings').selectOption('no-sidecar');
+  await expect(bareRow).toBeVisible();
+  await expect(row).toBeHidden();
+  await page.screenshot({ path: testInfo.outputPath('pods-no-sidecar.png'), fullPage: true });
+});
+
+test('signs out, and the console is closed again', async ({ page, context }) => {
+  await signIn(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  expect((await context.cookies()).find((c) => c.name === 'hubmesh_session')).toBeUndefined();
+  await page.goto('/pods');
+  await expect(page).toHaveURL(/\/login\?next=%2Fpods$/);
+});
+
+test('is usable on a narrow screen and in dark mode', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await signIn(page);
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await page.keyboard.press('Tab');
+  await page.screenshot({ path: testInfo.outputPath('overview-narrow-dark.png'), fullPage: true });
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(background).not.toBe('rgb(255, 255, 255)');
+});

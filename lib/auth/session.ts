@@ -1,0 +1,52 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const SESSION_COOKIE = 'hubmesh_session';
+export const CSRF_COOKIE = 'hubmesh_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export type Session = {
+  /** who signed in, e.g. "admin" */
+  sub: string;
+  /** expiry, seconds since the epoch */
+  exp: number;
+  /** the CSRF token mutating requests must echo in the x-csrf-token header */
+  csrf: string;
+};
+
+const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+const mac = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest();
+
+export function newSession(sub: string, ttlSeconds: number, now = Date.now()): Session {
+  return { sub, exp: Math.floor(now / 1000) + ttlSeconds, csrf: randomBytes(24).toString('base64url') };
+}
+
+/** "<payload>.<hmac>", both base64url: tamper-evident, not secret (it holds no credentials). */
+export function signSession(secret: string, session: Session): string {
+  const payload = b64(JSON.stringify(session));
+  return `${payload}.${b64(mac(secret, payload))}`;
+}
+
+/** The session a cookie carries, or undefined when it is missing, forged or expired. */
+export function verifySession(secret: string, cookie: string | undefined, now = Date.now()): Session | undefined {
+  if (!cookie) return undefined;
+  const [payload, signature, extra] = cookie.split('.');
+  if (!payload || !signature || extra !== undefined) return undefined;
+  const expected = mac(secret, payload);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Session;
+    if (typeof session.sub !== 'string' || typeof session.exp !== 'number' || typeof session.csrf !== 'string') return undefined;
+    return session.exp * 1000 > now ? session : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A mutating request must carry the session's CSRF token in its header (double submit, bound to the session). */
+export function csrfMatches(session: Session, header: string | null): boolean {
+  if (!header) return false;
+  const a = Buffer.from(header);
+  const b = Buffer.from(session.csrf);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

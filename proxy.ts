@@ -1,0 +1,35 @@
+import { NextResponse, type NextRequest } from 'next/server';
+import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, verifySession } from './lib/auth/session';
+import { getRuntime } from './lib/runtime';
+
+/**
+ * The console's gate: every page and /api/v1 call needs an admin session; /api/v1 mutations also
+ * need the session's CSRF token. The hub proxy API keeps its own token, and probes stay open.
+ */
+const open = [/^\/login$/, /^\/api\/routes(\/|$)/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/];
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function proxy(request: NextRequest) {
+  const { pathname, search } = request.nextUrl;
+  if (open.some((re) => re.test(pathname)) || (pathname === '/api/v1/session' && request.method === 'POST')) return NextResponse.next();
+  let secret: string;
+  try {
+    secret = getRuntime().dashboardAuth.sessionSecret;
+  } catch (error) {
+    return NextResponse.json({ status: 503, error: (error as Error).message }, { status: 503 });
+  }
+  const session = verifySession(secret, request.cookies.get(SESSION_COOKIE)?.value);
+  const api = pathname.startsWith('/api/');
+  if (!session) {
+    if (api) return NextResponse.json({ status: 401, error: 'sign in first' }, { status: 401 });
+    const login = new URL('/login', request.url);
+    if (pathname !== '/') login.searchParams.set('next', pathname + search);
+    return NextResponse.redirect(login);
+  }
+  if (api && !safeMethods.has(request.method) && !csrfMatches(session, request.headers.get(CSRF_HEADER))) {
+    return NextResponse.json({ status: 403, error: `missing or wrong ${CSRF_HEADER} header` }, { status: 403 });
+  }
+  return NextResponse.next();
+}
+
+export const config = { matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'] };
