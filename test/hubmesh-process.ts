@@ -37,6 +37,8 @@ export async function startHubmesh(options: {
   token?: string;
   port?: number;
   readyTimeoutMs?: number;
+  /** 'ready' (default): /readyz answers 200; 'healthy': the server merely answers /healthz */
+  waitFor?: 'ready' | 'healthy';
 }): Promise<HubmeshProcess> {
   const port = options.port ?? (await freePort());
   const token = options.token ?? randomBytes(24).toString('hex');
@@ -64,7 +66,7 @@ export async function startHubmesh(options: {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`hubmesh exited with ${child.exitCode} during start-up:\n${output}`);
     try {
-      const r = await fetch(`${url}/readyz`);
+      const r = await fetch(`${url}/${options.waitFor === 'healthy' ? 'healthz' : 'readyz'}`);
       if (r.ok) break;
     } catch {
       // not listening yet

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { csrfMatches, newSession, signSession, verifySession } from './session';
+
+const secret = 'a-session-secret-that-is-long-enough-0123';
+
+describe('sessions', () => {
+  const now = Date.parse('2026-11-24T10:00:00Z');
+  const session = newSession('admin', 3600, now);
+  const cookie = signSession(secret, session);
+
+  it('round-trips a signed session until it expires', () => {
+    expect(verifySession(secret, cookie, now)).toEqual(session);
+    expect(verifySession(secret, cookie, now + 3599_000)).toEqual(session);
+    expect(verifySession(secret, cookie, now + 3600_000)).toBeUndefined();
+  });
+
+  it('refuses forged, altered, truncated or foreign cookies', () => {
+    const [payload, signature] = cookie.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify({ ...session, sub: 'root' })).toString('base64url');
+    expect(verifySession(secret, `${forged}.${signature}`, now)).toBeUndefined();
+    expect(verifySession(secret, `${payload}.${signature.slice(0, -2)}`, now)).toBeUndefined();
+    expect(verifySession(secret, payload, now)).toBeUndefined();
+    expect(verifySession(secret, `${cookie}.x`, now)).toBeUndefined();
+    expect(verifySession('another-secret-of-enough-length-0123456', cookie, now)).toBeUndefined();
+    expect(verifySession(secret, undefined, now)).toBeUndefined();
+    expect(verifySession(secret, 'garbage', now)).toBeUndefined();
+  });
+
+  it('binds the CSRF token to the session', () => {
+    expect(session.csrf).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(csrfMatches(session, session.csrf)).toBe(true);
+    expect(csrfMatches(session, newSession('admin', 3600, now).csrf)).toBe(false);
+    expect(csrfMatches(session, null)).toBe(false);
+    expect(csrfMatches(session, '')).toBe(false);
+  });
+});
