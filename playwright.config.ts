@@ -7,6 +7,7 @@ export const E2E = {
   // test-only secrets, fixed so that every Playwright worker agrees on them
   adminToken: 'e2e-admin-token-0123456789abcdef',
   proxyToken: 'e2e-proxy-token-0123456789abcdef',
+  sessionSecret: 'e2e-session-secret-0123456789abcdef0123',
   prefix: 'e2e',
 };
 
@@ -22,7 +23,7 @@ const chromium = {
 };
 
 const { appKubeconfig } = clusterPaths();
-const tokens = `HUBMESH_ADMIN_TOKEN=${E2E.adminToken} CONFIGPROXY_AUTH_TOKEN=${E2E.proxyToken} HUBMESH_SESSION_SECRET=e2e-session-secret-0123456789abcdef0123`;
+const tokens = `HUBMESH_ADMIN_TOKEN=${E2E.adminToken} CONFIGPROXY_AUTH_TOKEN=${E2E.proxyToken} HUBMESH_SESSION_SECRET=${E2E.sessionSecret}`;
 
 /**
  * End-to-end tests drive Debian's Chromium (never a downloaded browser) against the built app: one

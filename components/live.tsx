@@ -5,23 +5,42 @@ import useSWR, { mutate, type SWRConfiguration } from 'swr';
 
 export type LiveState = { connection: 'connecting' | 'live' | 'reconnecting'; synced: boolean; version: number | undefined };
 
+const STALL_MS = 12_000;
+
 const LiveContext = createContext<LiveState>({ connection: 'connecting', synced: false, version: undefined });
 
 /** Holds the Server-Sent Events stream; every change (and every reconnect) revalidates all SWR data. */
 export function LiveProvider({ children }: { children: React.ReactNode }) {
   const [state, setState] = useState<LiveState>({ connection: 'connecting', synced: false, version: undefined });
   useEffect(() => {
-    const source = new EventSource('/api/v1/stream');
+    let source: EventSource;
+    let lastEvent = Date.now();
     const onEvent = (event: MessageEvent) => {
+      lastEvent = Date.now();
       const data = JSON.parse(event.data) as { version: number; synced: boolean };
       setState((previous) => {
         if (event.type === 'hello' || previous.version !== data.version) void mutate(() => true);
         return { connection: 'live', synced: data.synced, version: data.version };
       });
     };
-    for (const type of ['hello', 'change', 'status']) source.addEventListener(type, onEvent as EventListener);
-    source.onerror = () => setState((previous) => ({ ...previous, connection: 'reconnecting' }));
-    return () => source.close();
+    const connect = () => {
+      source = new EventSource('/api/v1/stream');
+      for (const type of ['hello', 'change', 'status']) source.addEventListener(type, onEvent as EventListener);
+      source.onerror = () => setState((previous) => ({ ...previous, connection: 'reconnecting' }));
+    };
+    connect();
+    // the server speaks at least every 5 s; a stream silent for longer has stalled somewhere on the way
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastEvent < STALL_MS) return;
+      setState((previous) => ({ ...previous, connection: 'reconnecting' }));
+      source.close();
+      lastEvent = Date.now();
+      connect();
+    }, 1000);
+    return () => {
+      clearInterval(watchdog);
+      source.close();
+    };
   }, []);
   return <LiveContext.Provider value={state}>{children}</LiveContext.Provider>;
 }

@@ -3,6 +3,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes
 import { expect, test } from '@playwright/test';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
+import { freePort, startHubmesh } from '../test/hubmesh-process';
 import { signIn } from './signin';
 
 const namespace = 'jupyterhub';
@@ -110,6 +111,30 @@ test('shows a notebook pod go from Pending to 2/2, and warns about a pod without
   await expect(bareRow).toBeVisible();
   await expect(row).toBeHidden();
   await page.screenshot({ path: testInfo.outputPath('pods-no-sidecar.png'), fullPage: true });
+});
+
+test('says "reconnecting" while the server is away, and catches up when it is back', async ({ page }, testInfo) => {
+  // a server of the test's own, so that it can be restarted under the open page
+  const env = { HUBMESH_ADMIN_TOKEN: E2E.adminToken, HUBMESH_SESSION_SECRET: E2E.sessionSecret };
+  const port = await freePort();
+  const options = { kubeconfig: clusterPaths().appKubeconfig, prefix: E2E.prefix, token: E2E.proxyToken, port, env };
+  let server = await startHubmesh(options);
+  try {
+    await signIn(page, `http://127.0.0.1:${port}/routes`);
+    await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
+    await server.stop();
+    await expect(page.getByTestId('live-state')).toContainText('reconnecting', { timeout: 5000 });
+    await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'stale');
+    await page.screenshot({ path: testInfo.outputPath('reconnecting.png'), fullPage: true });
+    // a route added while this server is down, through the other replica
+    const user = `missed-${run}`;
+    expect((await proxyApi(`/user/${user}`, { method: 'POST', body: JSON.stringify({ target: `http://jupyter-${user}:8888`, jupyterhub: true, user }) })).status).toBe(201);
+    server = await startHubmesh(options);
+    await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'live', { timeout: 15_000 });
+    await expect(page.getByRole('button', { name: `/user/${user}` })).toBeVisible({ timeout: 2000 });
+  } finally {
+    await server.stop();
+  }
 });
 
 test('signs out, and the console is closed again', async ({ page, context }) => {
