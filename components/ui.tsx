@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useRef } from 'react';
+import { Suspense, useEffect, useRef } from 'react';
 import { useLive } from './live';
 
 export function Badge({ tone, children, title }: { tone: 'ok' | 'warn' | 'bad' | 'muted'; children: React.ReactNode; title?: string }) {
@@ -130,3 +130,45 @@ export function age(iso: string | undefined, now = Date.now()): string {
 }
 
 export const inputClass = 'rounded border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900';
+
+export function SearchField({ value, onChange, placeholder }: { value: string; onChange: (v: string) => void; placeholder: string }) {
+  return (
+    <label className="flex flex-col text-sm">
+      Search
+      <input type="search" className={`${inputClass} w-72`} placeholder={placeholder} value={value} onChange={(e) => onChange(e.target.value)} />
+    </label>
+  );
+}
+
+/** A page's title over content that reads the URL (useSearchParams needs a Suspense boundary). */
+export function PageFrame({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <h1 className="mb-4 text-2xl font-semibold tracking-tight">{title}</h1>
+      <Suspense>{children}</Suspense>
+    </div>
+  );
+}
+
+/** The part of a table page below its filters: an error, an empty state, or the table and its pager. */
+export function Results({
+  page,
+  error,
+  empty,
+  onPage,
+  children,
+}: {
+  page: { total: number; page: number; pageSize: number } | undefined;
+  error: { status?: number; message: string } | undefined;
+  empty: React.ReactNode;
+  onPage: (page: number) => void;
+  children: React.ReactNode;
+}) {
+  return (
+    <>
+      {error && <ErrorState error={error} />}
+      {page && page.total === 0 ? <div className="mt-4">{empty}</div> : <div className="mt-4 overflow-x-auto">{children}</div>}
+      {page && page.total > 0 && <Pager page={page.page} pageSize={page.pageSize} total={page.total} onPage={onPage} />}
+    </>
+  );
+}

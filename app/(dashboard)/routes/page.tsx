@@ -1,9 +1,9 @@
 'use client';
 
-import { Suspense, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useApi } from '@/components/live';
-import { age, Badge, Drawer, EmptyState, ErrorState, inputClass, Pager, SortHeader } from '@/components/ui';
-import { useQueryState } from '@/components/useQueryState';
+import { age, Badge, Drawer, EmptyState, ErrorState, inputClass, PageFrame, Results, SearchField, SortHeader } from '@/components/ui';
+import { useTableState } from '@/components/useTableState';
 import type { Page, RouteRow } from '@/lib/dashboard/view';
 
 type RoutesAnswer = Page<RouteRow> & { synced: boolean };
@@ -56,25 +56,13 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
 }
 
 function RoutesTable() {
-  const { params, set } = useQueryState();
-  const [search, setSearch] = useState(params.get('q') ?? '');
+  const { params, set, search, setSearch, sortState, onSort } = useTableState<Sort>('path');
   const [open, setOpen] = useState<string | undefined>();
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (search !== (params.get('q') ?? '')) set({ q: search });
-    }, 250);
-    return () => clearTimeout(t);
-  }, [search, params, set]);
-  const sortState = { sort: (params.get('sort') as Sort) ?? 'path', order: (params.get('order') as 'asc' | 'desc') ?? 'asc' };
   const { data, error } = useApi<RoutesAnswer>(`/api/v1/routes?${params.toString()}`);
-  const onSort = (s: { sort: Sort; order: 'asc' | 'desc' }) => set(s);
   return (
     <>
       <div className="flex flex-wrap items-end gap-3">
-        <label className="flex flex-col text-sm">
-          Search
-          <input type="search" className={`${inputClass} w-72`} placeholder="route, user, target, VirtualService" value={search} onChange={(e) => setSearch(e.target.value)} />
-        </label>
+        <SearchField value={search} onChange={setSearch} placeholder="route, user, target, VirtualService" />
         <label className="flex flex-col text-sm">
           Status
           <select className={inputClass} value={params.get('status') ?? ''} onChange={(e) => set({ status: e.target.value })}>
@@ -88,61 +76,60 @@ function RoutesTable() {
           <input className={`${inputClass} w-40`} value={params.get('user') ?? ''} onChange={(e) => set({ user: e.target.value })} />
         </label>
       </div>
-      {error && <ErrorState error={error} />}
-      {data && data.total === 0 ? (
-        <div className="mt-4">
+      <Results
+        page={data}
+        error={error}
+        onPage={(page) => set({ page })}
+        empty={
           <EmptyState title={params.size ? 'No route matches these filters' : 'No routes yet'}>
             {params.size
               ? 'Clear the search or filters.'
               : 'Routes appear when JupyterHub adds them: set c.ConfigurableHTTPProxy.should_start = False and api_url to hubmesh, then start the hub.'}
           </EmptyState>
-        </div>
-      ) : (
-        <div className="mt-4 overflow-x-auto">
-          <table className="w-full min-w-[960px] text-left text-sm">
-            <caption className="sr-only">Routes</caption>
-            <thead className="text-slate-600 dark:text-slate-400">
-              <tr>
-                <SortHeader label="Route" column="path" state={sortState} onSort={onSort} />
-                <SortHeader label="User" column="user" state={sortState} onSort={onSort} />
-                <th scope="col" className="py-2 pr-3 font-medium">Server</th>
-                <SortHeader label="Target" column="target" state={sortState} onSort={onSort} />
-                <th scope="col" className="py-2 pr-3 font-medium">Destination</th>
-                <th scope="col" className="py-2 pr-3 font-medium">VirtualService</th>
-                <SortHeader label="Status" column="status" state={sortState} onSort={onSort} />
-                <SortHeader label="Last activity" column="lastActivity" state={sortState} onSort={onSort} />
-                <SortHeader label="Age" column="age" state={sortState} onSort={onSort} />
+        }
+      >
+        <table className="w-full min-w-[960px] text-left text-sm">
+          <caption className="sr-only">Routes</caption>
+          <thead className="text-slate-600 dark:text-slate-400">
+            <tr>
+              <SortHeader label="Route" column="path" state={sortState} onSort={onSort} />
+              <SortHeader label="User" column="user" state={sortState} onSort={onSort} />
+              <th scope="col" className="py-2 pr-3 font-medium">Server</th>
+              <SortHeader label="Target" column="target" state={sortState} onSort={onSort} />
+              <th scope="col" className="py-2 pr-3 font-medium">Destination</th>
+              <th scope="col" className="py-2 pr-3 font-medium">VirtualService</th>
+              <SortHeader label="Status" column="status" state={sortState} onSort={onSort} />
+              <SortHeader label="Last activity" column="lastActivity" state={sortState} onSort={onSort} />
+              <SortHeader label="Age" column="age" state={sortState} onSort={onSort} />
+            </tr>
+          </thead>
+          <tbody>
+            {data?.items.map((r) => (
+              <tr key={r.virtualService} className="border-t border-slate-200 align-top dark:border-slate-800">
+                <td className="py-1.5 pr-3">
+                  <button type="button" className="text-left font-mono break-all text-sky-700 hover:underline dark:text-sky-300" onClick={() => setOpen(r.virtualService)}>
+                    {r.path}
+                  </button>
+                </td>
+                <td className="py-1.5 pr-3 break-all">{r.user ?? '—'}</td>
+                <td className="py-1.5 pr-3">{r.serverName === undefined ? '—' : r.serverName || 'default'}</td>
+                <td className="py-1.5 pr-3 font-mono break-all">{r.target}</td>
+                <td className="py-1.5 pr-3 font-mono break-all">{r.destination}</td>
+                <td className="py-1.5 pr-3 font-mono break-all">{r.virtualService}</td>
+                <td className="py-1.5 pr-3">
+                  <StatusCell row={r} />
+                </td>
+                <td className="py-1.5 pr-3 whitespace-nowrap" title={r.lastActivity}>
+                  {age(r.lastActivity)} ago
+                </td>
+                <td className="py-1.5 pr-3" title={r.createdAt}>
+                  {age(r.createdAt)}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {data?.items.map((r) => (
-                <tr key={r.virtualService} className="border-t border-slate-200 align-top dark:border-slate-800">
-                  <td className="py-1.5 pr-3">
-                    <button type="button" className="text-left font-mono break-all text-sky-700 hover:underline dark:text-sky-300" onClick={() => setOpen(r.virtualService)}>
-                      {r.path}
-                    </button>
-                  </td>
-                  <td className="py-1.5 pr-3 break-all">{r.user ?? '—'}</td>
-                  <td className="py-1.5 pr-3">{r.serverName === undefined ? '—' : r.serverName || 'default'}</td>
-                  <td className="py-1.5 pr-3 font-mono break-all">{r.target}</td>
-                  <td className="py-1.5 pr-3 font-mono break-all">{r.destination}</td>
-                  <td className="py-1.5 pr-3 font-mono break-all">{r.virtualService}</td>
-                  <td className="py-1.5 pr-3">
-                    <StatusCell row={r} />
-                  </td>
-                  <td className="py-1.5 pr-3 whitespace-nowrap" title={r.lastActivity}>
-                    {age(r.lastActivity)} ago
-                  </td>
-                  <td className="py-1.5 pr-3" title={r.createdAt}>
-                    {age(r.createdAt)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {data && data.total > 0 && <Pager page={data.page} pageSize={data.pageSize} total={data.total} onPage={(page) => set({ page })} />}
+            ))}
+          </tbody>
+        </table>
+      </Results>
       <RouteDrawer name={open} onClose={() => setOpen(undefined)} />
     </>
   );
@@ -150,11 +137,8 @@ function RoutesTable() {
 
 export default function RoutesPage() {
   return (
-    <div>
-      <h1 className="mb-4 text-2xl font-semibold tracking-tight">Routes</h1>
-      <Suspense>
-        <RoutesTable />
-      </Suspense>
-    </div>
+    <PageFrame title="Routes">
+      <RoutesTable />
+    </PageFrame>
   );
 }

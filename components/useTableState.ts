@@ -1,0 +1,36 @@
+'use client';
+
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useCallback, useEffect, useState } from 'react';
+import type { SortState } from './ui';
+
+/**
+ * A table's state (search, filters, sort, page) kept in the URL, so views can be linked and survive
+ * a reload. The search box is debounced before it reaches the URL (and so the server).
+ */
+export function useTableState<K extends string>(defaultSort: K) {
+  const params = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const set = useCallback(
+    (changes: Record<string, string | number | undefined>) => {
+      const next = new URLSearchParams(params.toString());
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === undefined || v === '') next.delete(k);
+        else next.set(k, String(v));
+      }
+      if (!('page' in changes)) next.delete('page');
+      router.replace(`${pathname}${next.size ? `?${next}` : ''}`, { scroll: false });
+    },
+    [params, router, pathname],
+  );
+  const [search, setSearch] = useState(params.get('q') ?? '');
+  useEffect(() => {
+    const t = setTimeout(() => {
+      if (search !== (params.get('q') ?? '')) set({ q: search });
+    }, 250);
+    return () => clearTimeout(t);
+  }, [search, params, set]);
+  const sortState: SortState<K> = { sort: (params.get('sort') as K) ?? defaultSort, order: (params.get('order') as 'asc' | 'desc') ?? 'asc' };
+  return { params, set, search, setSearch, sortState, onSort: (s: SortState<K>) => set(s) };
+}
