@@ -10,7 +10,7 @@ export type ContainerStatus = {
   restartCount: number;
   image?: string;
   started?: boolean;
-  state?: { running?: { startedAt?: string }; waiting?: { reason?: string }; terminated?: { reason?: string; exitCode?: number } };
+  state?: { running?: { startedAt?: string }; waiting?: { reason?: string }; terminated?: { reason?: string; exitCode?: number; signal?: number } };
 };
 
 /** core/v1 Pod, as plain JSON: the fields hubmesh reads. */
@@ -20,7 +20,7 @@ export type Pod = KubeObject & {
     phase?: string;
     podIP?: string;
     reason?: string;
-    conditions?: Array<{ type: string; status: string }>;
+    conditions?: Array<{ type: string; status: string; reason?: string }>;
     containerStatuses?: ContainerStatus[];
     initContainerStatuses?: ContainerStatus[];
   };

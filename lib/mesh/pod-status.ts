@@ -3,8 +3,7 @@ import { isRestartableInitContainer, sidecarInfo } from './sidecar';
 import type { PodSummary } from './types';
 
 /** Fields kubectl reads that lib/kube/pods.ts does not declare (the wire format has them). */
-type TerminatedState = { reason?: string; exitCode?: number; signal?: number };
-type PodCondition = { type: string; status: string; reason?: string };
+type TerminatedState = NonNullable<NonNullable<ContainerStatus['state']>['terminated']>;
 
 /** The pod.status.reason the node lifecycle controller sets on pods of an unreachable node. */
 const NODE_UNREACHABLE_POD_REASON = 'NodeLost';
@@ -17,11 +16,11 @@ export const SERVERNAME_KEY = 'hub.jupyter.org/servername';
 export type KubectlColumns = { status: string; readyContainers: number; totalContainers: number; restarts: number };
 
 function terminated(status: ContainerStatus): TerminatedState | undefined {
-  return status.state?.terminated as TerminatedState | undefined;
+  return status.state?.terminated;
 }
 
-function conditions(pod: Pod): PodCondition[] {
-  return (pod.status?.conditions ?? []) as PodCondition[];
+function conditions(pod: Pod) {
+  return pod.status?.conditions ?? [];
 }
 
 function conditionTrue(pod: Pod, type: string): boolean {
