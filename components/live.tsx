@@ -68,6 +68,9 @@ async function fetchJson<T>(url: string): Promise<T> {
   return body as T;
 }
 
+/** A page's first answer, rendered on the server, and the API URL it answers for. */
+export type Initial<T> = { key: string; data: T };
+
 /** SWR on the dashboard API; the live stream decides when to refetch, so no polling and no focus refetch storms. */
 export function useApi<T>(url: string | null, options: SWRConfiguration = {}) {
   return useSWR<T, ApiError>(url, fetchJson, { keepPreviousData: true, revalidateOnFocus: false, ...options });

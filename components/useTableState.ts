@@ -1,6 +1,6 @@
 'use client';
 
-import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { usePathname, useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import type { SortState } from './ui';
 
@@ -10,7 +10,6 @@ import type { SortState } from './ui';
  */
 export function useTableState<K extends string>(defaultSort: K) {
   const params = useSearchParams();
-  const router = useRouter();
   const pathname = usePathname();
   const set = useCallback(
     (changes: Record<string, string | number | undefined>) => {
@@ -20,9 +19,10 @@ export function useTableState<K extends string>(defaultSort: K) {
         else next.set(k, String(v));
       }
       if (!('page' in changes)) next.delete('page');
-      router.replace(`${pathname}${next.size ? `?${next}` : ''}`, { scroll: false });
+      // the browser's history API, which Next's useSearchParams follows: no server round trip, the data comes from /api/v1
+      window.history.replaceState(null, '', `${pathname}${next.size ? `?${next}` : ''}`);
     },
-    [params, router, pathname],
+    [params, pathname],
   );
   const [search, setSearch] = useState(params.get('q') ?? '');
   useEffect(() => {

@@ -1,4 +1,5 @@
 import type { Runtime } from '../runtime';
+import { parseQuery, podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery, type QueryResult } from './query';
 
 /** What every dashboard answer carries, so the browser can show whether its data is fresh. */
 export function freshness(rt: Runtime) {
@@ -8,4 +9,32 @@ export function freshness(rt: Runtime) {
     services: rt.services.cache.status(),
   };
   return { version: rt.dashboard.currentVersion, synced: Object.values(caches).every((c) => c.synced), caches };
+}
+
+// One answer per table, shared by /api/v1/<kind> and by the server render of the page (its first data).
+
+export function routesAnswer(rt: Runtime, params: URLSearchParams) {
+  const q = parseQuery(routeQuery, params);
+  return q.ok ? ok({ ...freshness(rt), ...queryRoutes(rt.dashboard.dashboard().routes, q.value) }) : q;
+}
+
+export function podsAnswer(rt: Runtime, params: URLSearchParams) {
+  const q = parseQuery(podQuery, params);
+  if (!q.ok) return q;
+  const d = rt.dashboard.dashboard();
+  return ok({ ...freshness(rt), expectedSidecarVersion: d.expectedSidecarVersion, selector: rt.config.dashboard.notebookSelector, ...queryPods(d.pods, q.value) });
+}
+
+export function usersAnswer(rt: Runtime, params: URLSearchParams) {
+  const q = parseQuery(userQuery, params);
+  return q.ok ? ok({ ...freshness(rt), ...queryUsers(rt.dashboard.dashboard().users, q.value) }) : q;
+}
+
+const ok = <T>(value: T): QueryResult<T> => ({ ok: true, value });
+
+/** A page's search params as the URLSearchParams its client side will build. */
+export function searchParamsOf(searchParams: Record<string, string | string[] | undefined>): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(searchParams)) if (typeof v === 'string') params.append(k, v);
+  return params;
 }

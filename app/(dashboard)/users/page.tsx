@@ -1,69 +1,18 @@
-'use client';
+import { UsersTable } from '@/components/UsersTable';
+import { PageFrame } from '@/components/ui';
+import { usersAnswer, searchParamsOf } from '@/lib/dashboard/api';
+import { getRuntime } from '@/lib/runtime';
 
-import Link from 'next/link';
-import { useApi } from '@/components/live';
-import { Badge, EmptyState, PageFrame, Results, SearchField } from '@/components/ui';
-import { useTableState } from '@/components/useTableState';
-import type { Page, UserRow } from '@/lib/dashboard/view';
+export const dynamic = 'force-dynamic';
 
-function UsersTable() {
-  const { params, set, search, setSearch } = useTableState('user');
-  const { data, error } = useApi<Page<UserRow>>(`/api/v1/users?${params.toString()}`);
-  return (
-    <>
-      <SearchField value={search} onChange={setSearch} placeholder="user or pod" />
-      <Results
-        page={data}
-        error={error}
-        onPage={(page) => set({ page })}
-        empty={
-          <EmptyState title="No users with servers">Users appear when they have a route or a notebook pod.</EmptyState>
-        }
-      >
-        <table className="w-full min-w-[720px] text-left text-sm">
-          <caption className="sr-only">Users</caption>
-          <thead className="text-slate-600 dark:text-slate-400">
-            <tr>
-              <th scope="col" className="py-2 pr-3 font-medium">User</th>
-              <th scope="col" className="py-2 pr-3 font-medium">Server</th>
-              <th scope="col" className="py-2 pr-3 font-medium">Route</th>
-              <th scope="col" className="py-2 pr-3 font-medium">Pod</th>
-              <th scope="col" className="py-2 font-medium">State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data?.items.flatMap((u) =>
-              u.servers.map((s, i) => (
-                <tr key={`${u.user}/${s.serverName}`} className="border-t border-slate-200 align-top dark:border-slate-800">
-                  {i === 0 && (
-                    <th scope="row" rowSpan={u.servers.length} className="py-1.5 pr-3 text-left font-medium break-all">
-                      {u.user}
-                    </th>
-                  )}
-                  <td className="py-1.5 pr-3">{s.serverName || 'default'}</td>
-                  <td className="py-1.5 pr-3 font-mono break-all">
-                    {s.route ? <Link className="text-sky-700 hover:underline dark:text-sky-300" href={`/routes?q=${encodeURIComponent(s.route)}`}>{s.route}</Link> : <Badge tone="warn">no route</Badge>}
-                  </td>
-                  <td className="py-1.5 pr-3 font-mono break-all">
-                    {s.pod ? <Link className="text-sky-700 hover:underline dark:text-sky-300" href={`/pods?q=${encodeURIComponent(s.pod)}`}>{s.pod}</Link> : <Badge tone="muted">no pod</Badge>}
-                  </td>
-                  <td className="py-1.5">
-                    {s.podStatus ?? '—'} {s.warnings > 0 && <Badge tone="warn">{s.warnings} warning{s.warnings > 1 ? 's' : ''}</Badge>}
-                  </td>
-                </tr>
-              )),
-            )}
-          </tbody>
-        </table>
-      </Results>
-    </>
-  );
-}
-
-export default function UsersPage() {
+/** Rendered with its first data, so the table is there at first paint; the client keeps it live. */
+export default async function Page({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const params = searchParamsOf(await searchParams);
+  const answer = usersAnswer(getRuntime(), params);
+  const initial = answer.ok ? { key: `/api/v1/users?${params.toString()}`, data: answer.value } : undefined;
   return (
     <PageFrame title="Users">
-      <UsersTable />
+      <UsersTable initial={initial} />
     </PageFrame>
   );
 }

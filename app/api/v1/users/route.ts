@@ -1,6 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { freshness } from '@/lib/dashboard/api';
-import { parseQuery, queryUsers, userQuery } from '@/lib/dashboard/query';
+import { usersAnswer } from '@/lib/dashboard/api';
 import { jsonError, observed } from '@/lib/http/api';
 import { getRuntime } from '@/lib/runtime';
 
@@ -8,8 +7,6 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = observed('/api/v1/users', getRuntime, async (request: NextRequest) => {
-  const q = parseQuery(userQuery, request.nextUrl.searchParams);
-  if (!q.ok) return jsonError(400, q.error);
-  const rt = getRuntime();
-  return Response.json({ ...freshness(rt), ...queryUsers(rt.dashboard.dashboard().users, q.value) });
+  const answer = usersAnswer(getRuntime(), request.nextUrl.searchParams);
+  return answer.ok ? Response.json(answer.value) : jsonError(400, answer.error);
 });
