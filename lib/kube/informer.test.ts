@@ -55,6 +55,13 @@ describe('Informer', () => {
     informer.stop();
   });
 
+  it('drops managedFields from what it keeps', () => {
+    const informer = new Informer(storeBackend(), ns, undefined, log);
+    const withFields = { ...object('a', '1'), metadata: { ...object('a', '1').metadata, managedFields: [{ manager: 'kubectl' }] } } as KubeObject;
+    informer.observe('ADDED', withFields);
+    expect(informer.get('a')?.metadata).not.toHaveProperty('managedFields');
+  });
+
   it('shows a write at once through observe, and ignores the late watch event of an older version', () => {
     const informer = new Informer(storeBackend(), ns, undefined, log);
     informer.observe('ADDED', object('a', '5'));

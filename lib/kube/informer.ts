@@ -195,6 +195,8 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(type: ChangeType, object: T): void {
+    // server-side apply bookkeeping is often most of an object's size, and hubmesh never reads it
+    delete (object.metadata as { managedFields?: unknown }).managedFields;
     const name = object.metadata.name;
     const rv = object.metadata.resourceVersion;
     const current = this.objects.get(name);

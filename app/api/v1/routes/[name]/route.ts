@@ -13,9 +13,6 @@ export const GET = observed('/api/v1/routes/[name]', getRuntime, async (request:
   const vs = rt.virtualServices.cache.get(name);
   const row = rt.dashboard.dashboard().routes.find((r) => r.virtualService === name);
   if (!vs || !row) return jsonError(404, `no route with VirtualService ${JSON.stringify(name)}`);
-  // managedFields is server bookkeeping nobody reads in a route's YAML
-  const metadata: Record<string, unknown> = { ...vs.metadata };
-  delete metadata.managedFields;
   const data = rt.routes.getJson(row.path);
-  return Response.json({ row, data: data ? JSON.parse(data) : null, yaml: YAML.stringify({ ...vs, metadata }) });
+  return Response.json({ row, data: data ? JSON.parse(data) : null, yaml: YAML.stringify(vs) });
 });
