@@ -4,9 +4,10 @@ import { getRuntime } from './lib/runtime';
 
 /**
  * The console's gate: every page and /api/v1 call needs an admin session; /api/v1 mutations also
- * need the session's CSRF token. The hub proxy API keeps its own token, and probes stay open.
+ * need the session's CSRF token. The rest of /api (the hub proxy API, with its own token, and the
+ * JSON 404 for unknown paths) and the probes are not the console's.
  */
-const open = [/^\/login$/, /^\/api\/routes(\/|$)/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/];
+const open = [/^\/login$/, /^\/api\/(?!v1(\/|$))/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/];
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function proxy(request: NextRequest) {

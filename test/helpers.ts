@@ -29,7 +29,7 @@ export function clients() {
 export const uniqueName = (base: string) => `${base}-${randomBytes(3).toString('hex')}`;
 
 /** Polls until check returns a value other than undefined, or fails with what it last saw. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -65,7 +65,7 @@ describe('classifying real pods from the test control plane', () => {
       if (!pod) return undefined;
       const summary = summarizePod(pod);
       return until(summary, pod) ? { summary, pod } : undefined;
-    }, `${name}: ${what}`);
+    }, `${name}: ${what}`, 45_000);
   }
   const runningAndReady = (s: PodSummary) => s.status === 'Running' && s.totalContainers > 0 && s.readyContainers === s.totalContainers;
 

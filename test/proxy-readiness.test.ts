@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { virtualServiceName } from '@/lib/routes/routespec';
 import type { VirtualService } from '@/lib/kube/virtualservices';
-import { clients, HUB_NAMESPACE, uniqueName } from './helpers';
+import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
 import { freePort, startHubmesh, type HubmeshProcess } from './hubmesh-process';
 
 const group = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
@@ -51,7 +51,7 @@ describe('waiting until the gateway serves a new route', () => {
     expect(unserved.status).toBe(201);
     expect(unserved.ms).toBeGreaterThanOrEqual(2900);
     expect(unserved.ms).toBeLessThan(4500);
-    expect(hm.output()).toContain('route not confirmed served before the readiness timeout');
+    await eventually(() => (hm.output().includes('route not confirmed served before the readiness timeout') ? true : undefined), 'the time-out warning in the log');
 
     const again = await timedPost(hm, 'rec');
     expect(again.status).toBe(201);

@@ -55,6 +55,28 @@ describe('Informer', () => {
     informer.stop();
   });
 
+  it('keeps its own write that is newer than a list in flight, instead of dropping it as deleted', async () => {
+    const real = storeBackend();
+    let releaseList: (() => void) | undefined;
+    const slowList: ResourceBackend<KubeObject> = {
+      ...real,
+      list: async (n, s) => {
+        const snapshot = await real.list(n, s);
+        await new Promise<void>((r) => (releaseList = r));
+        return snapshot;
+      },
+    };
+    const informer = new Informer(slowList, ns, undefined, log);
+    informer.start();
+    await until(() => releaseList !== undefined);
+    const created = await real.create(ns, object('written-during-list'));
+    informer.observe('ADDED', created);
+    releaseList!();
+    expect(await informer.waitForSync(1000)).toBe(true);
+    expect(informer.get('written-during-list')?.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+    informer.stop();
+  });
+
   it('drops managedFields from what it keeps', () => {
     const informer = new Informer(storeBackend(), ns, undefined, log);
     const withFields = { ...object('a', '1'), metadata: { ...object('a', '1').metadata, managedFields: [{ manager: 'kubectl' }] } } as KubeObject;

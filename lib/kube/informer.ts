@@ -154,7 +154,8 @@ export class Informer<T extends KubeObject> {
       this.apply('MODIFIED', item);
     }
     for (const [name, object] of this.objects) {
-      if (!seen.has(name)) {
+      // an object newer than the list is one of our own writes, observed while the list was in flight
+      if (!seen.has(name) && !isNewer(object.metadata.resourceVersion, resourceVersion)) {
         this.objects.delete(name);
         this.emit('DELETED', object);
       }
