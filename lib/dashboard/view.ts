@@ -55,6 +55,21 @@ const serverKey = (user: string, server: string) => `${user}\u0000${server}`;
 export function buildDashboard(input: DashboardInput): Dashboard {
   const summaries = new Map(input.pods.map((p) => [p.metadata.name, summarizePod(p)]));
   const servicesByName = new Map(input.services.map((s) => [s.metadata.name, s]));
+  // pods by each of their labels, so a Service's selector is matched against a few candidates, not every pod
+  const podsByLabel = new Map<string, Pod[]>();
+  for (const p of input.pods) {
+    for (const [k, v] of Object.entries(p.metadata.labels ?? {})) {
+      const key = `${k}=${v}`;
+      const bucket = podsByLabel.get(key);
+      if (bucket) bucket.push(p);
+      else podsByLabel.set(key, [p]);
+    }
+  }
+  const selectedBy = (selector: Record<string, string>): Pod[] => {
+    const buckets = Object.entries(selector).map(([k, v]) => podsByLabel.get(`${k}=${v}`) ?? []);
+    const smallest = buckets.reduce((a, b) => (b.length < a.length ? b : a));
+    return smallest.filter((p) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v));
+  };
   const serviceSuffix = `.${input.namespace}.svc.${input.clusterDomain}`;
 
   const routes: RouteRow[] = [];
@@ -78,8 +93,7 @@ export function buildDashboard(input: DashboardInput): Dashboard {
       if (!service) problems.push(`Service ${host.slice(0, -serviceSuffix.length)} does not exist`);
       const selector = service?.spec?.selector;
       if (selector && Object.keys(selector).length > 0) {
-        const requirements = parseLabelSelector(Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(','));
-        pods = input.pods.filter((p) => matchesLabelSelector(p.metadata.labels, requirements)).map((p) => p.metadata.name);
+        pods = selectedBy(selector).map((p) => p.metadata.name);
         podReady = pods.some((name) => isReady(summaries.get(name)!));
         if (pods.length === 0) problems.push('no pod behind the Service');
         else if (!podReady) problems.push('no ready pod behind the Service');
