@@ -6,13 +6,16 @@
  *           → bench-results/kube-layer.json (kube-layer.ts)
  *   proxy   the hub proxy API served by `next start` vs. raw VirtualService writes and
  *           configurable-http-proxy 5.3.0 → bench-results/proxy-api.json (proxy-api.ts)
+ *   dashboard the admin console with 5,000 routes and 5,000 pods in Chromium, the console API and
+ *           the server's RSS vs. a hubmesh with empty tables → bench-results/dashboard.json (dashboard.ts)
  *
- * BENCH_ONLY=kube or BENCH_ONLY=proxy runs one section; each section documents its own variables.
+ * BENCH_ONLY=kube, proxy or dashboard runs one section; each section documents its own variables.
  */
+import { runDashboardBench } from './dashboard';
 import { runKubeLayerBench } from './kube-layer';
 import { runProxyApiBench } from './proxy-api';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench } as const;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench } as const;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();
