@@ -1,9 +1,9 @@
 'use client';
 
 import Link from 'next/link';
-import { useApi, type Initial } from './live';
+import type { Initial } from './live';
 import { age, Badge, EmptyState, inputClass, Results, SearchField, SortHeader } from './ui';
-import { useTableState } from './useTableState';
+import { useTable } from './useTableState';
 import type { Page, PodRow } from '@/lib/dashboard/view';
 
 type PodsAnswer = Page<PodRow> & { expectedSidecarVersion?: string; selector: string };
@@ -12,9 +12,7 @@ type Sort = 'name' | 'user' | 'status' | 'restarts' | 'age';
 const yesNo = (v: boolean, good = true) => <Badge tone={v === good ? 'ok' : 'bad'}>{v ? 'yes' : 'no'}</Badge>;
 
 export function PodsTable({ initial }: { initial: Initial<PodsAnswer> | undefined }) {
-  const { params, set, search, setSearch, sortState, onSort } = useTableState<Sort>('name');
-  const url = `/api/v1/pods?${params.toString()}`;
-  const { data, error } = useApi<PodsAnswer>(url, { fallbackData: initial?.key === url ? initial.data : undefined });
+  const { params, set, search, setSearch, sortState, onSort, data, error } = useTable<Sort, PodsAnswer>('pods', 'name', initial);
   return (
     <>
       <div className="flex flex-wrap items-end gap-3">

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { useApi, type Initial } from './live';
 import { age, Badge, Drawer, EmptyState, ErrorState, inputClass, Results, SearchField, SortHeader } from './ui';
-import { useTableState } from './useTableState';
+import { useTable } from './useTableState';
 import type { Page, RouteRow } from '@/lib/dashboard/view';
 
 type RoutesAnswer = Page<RouteRow> & { synced: boolean };
@@ -56,10 +56,8 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
 }
 
 export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | undefined }) {
-  const { params, set, search, setSearch, sortState, onSort } = useTableState<Sort>('path');
+  const { params, set, search, setSearch, sortState, onSort, data, error } = useTable<Sort, RoutesAnswer>('routes', 'path', initial);
   const [open, setOpen] = useState<string | undefined>();
-  const url = `/api/v1/routes?${params.toString()}`;
-  const { data, error } = useApi<RoutesAnswer>(url, { fallbackData: initial?.key === url ? initial.data : undefined });
   return (
     <>
       <div className="flex flex-wrap items-end gap-3">

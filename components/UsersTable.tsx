@@ -1,15 +1,13 @@
 'use client';
 
 import Link from 'next/link';
-import { useApi, type Initial } from './live';
+import type { Initial } from './live';
 import { Badge, EmptyState, Results, SearchField } from './ui';
-import { useTableState } from './useTableState';
+import { useTable } from './useTableState';
 import type { Page, UserRow } from '@/lib/dashboard/view';
 
 export function UsersTable({ initial }: { initial: Initial<Page<UserRow>> | undefined }) {
-  const { params, set, search, setSearch } = useTableState('user');
-  const url = `/api/v1/users?${params.toString()}`;
-  const { data, error } = useApi<Page<UserRow>>(url, { fallbackData: initial?.key === url ? initial.data : undefined });
+  const { set, search, setSearch, data, error } = useTable<'user', Page<UserRow>>('users', 'user', initial);
   return (
     <>
       <SearchField value={search} onChange={setSearch} placeholder="user or pod" />

@@ -2,6 +2,7 @@
 
 import { usePathname, useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
+import { useApi, type Initial } from './live';
 import type { SortState } from './ui';
 
 /**
@@ -33,4 +34,12 @@ export function useTableState<K extends string>(defaultSort: K) {
   }, [search, params, set]);
   const sortState: SortState<K> = { sort: (params.get('sort') as K) ?? defaultSort, order: (params.get('order') as 'asc' | 'desc') ?? 'asc' };
   return { params, set, search, setSearch, sortState, onSort: (s: SortState<K>) => set(s) };
+}
+
+/** A table page's state plus its data from /api/v1/<kind>, starting from the server-rendered answer. */
+export function useTable<K extends string, T>(kind: 'routes' | 'pods' | 'users', defaultSort: K, initial: Initial<T> | undefined) {
+  const state = useTableState<K>(defaultSort);
+  const url = `/api/v1/${kind}?${state.params.toString()}`;
+  const { data, error } = useApi<T>(url, { fallbackData: initial?.key === url ? initial.data : undefined });
+  return { ...state, data, error };
 }
