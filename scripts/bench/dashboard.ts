@@ -47,7 +47,7 @@ import playwrightConfig from '../../playwright.config';
 import { KubeRest } from '../../lib/kube/rest';
 import { ensureCluster, repoRoot } from '../../test/cluster/harness';
 import { startHubmesh, type HubmeshProcess } from '../../test/hubmesh-process';
-import { ApiClient, runPool } from './load';
+import { ApiClient, ensureBuiltForBench, runPool } from './load';
 import { formatTable, percentile, type Row } from './stats';
 
 const namespace = 'jupyterhub';
@@ -76,21 +76,6 @@ const minMax = (x: number[]) => (Math.min(...x) === Math.max(...x) ? String(x[0]
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mean = (x: number[]) => (x.length ? x.reduce((a, b) => a + b, 0) / x.length : Number.NaN);
-
-/** scripts/ensure-build.mjs, waiting (bounded) for a build that tests running beside the bench have started. */
-async function ensureBuilt(): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const build = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'ensure-build.mjs')], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    process.stderr.write(build.stdout + build.stderr);
-    if (build.status === 0) return;
-    if (attempt < 10 && /Another next build process is already running/.test(build.stdout + build.stderr)) {
-      console.error(`bench: another next build is running; retrying in 15 s (attempt ${attempt} of 10)`);
-      await sleep(15_000);
-      continue;
-    }
-    throw new Error(`bench: scripts/ensure-build.mjs failed (exit ${build.status}); hubmesh must be built to run`);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Memory of a server process, from /proc
@@ -460,7 +445,7 @@ export async function runDashboardBench(): Promise<void> {
   const started = performance.now();
 
   const paths = ensureCluster('bench');
-  await ensureBuilt();
+  await ensureBuiltForBench(repoRoot);
   const git = (...args: string[]) => spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).stdout?.trim() ?? '';
   const source = {
     commit: git('rev-parse', '--short', 'HEAD'),

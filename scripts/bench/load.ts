@@ -1,5 +1,7 @@
-/** Load helpers for the benchmarks: a bounded worker pool and a small keep-alive HTTP client. */
+/** Load helpers for the benchmarks: a bounded worker pool, a small keep-alive HTTP client, and the build check. */
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
+import path from 'node:path';
 
 export type PoolResult = {
   /** per-call latency in ms, in completion order */
@@ -104,5 +106,23 @@ export class ApiClient {
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/**
+ * Runs scripts/ensure-build.mjs, waiting (bounded: 10 tries, 15 s apart) for a `next build` that
+ * tests running beside the bench have started.
+ */
+export async function ensureBuiltForBench(repoRoot: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const build = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'ensure-build.mjs')], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    process.stderr.write(build.stdout + build.stderr);
+    if (build.status === 0) return;
+    if (attempt < 10 && /Another next build process is already running/.test(build.stdout + build.stderr)) {
+      console.error(`bench: another next build is running; retrying in 15 s (attempt ${attempt} of 10)`);
+      await new Promise((r) => setTimeout(r, 15_000));
+      continue;
+    }
+    throw new Error(`bench: scripts/ensure-build.mjs failed (exit ${build.status}); hubmesh must be built to run`);
   }
 }

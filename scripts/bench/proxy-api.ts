@@ -34,7 +34,7 @@ import type { VirtualService } from '../../lib/kube/virtualservices';
 import { ensureCluster, repoRoot } from '../../test/cluster/harness';
 import { freePort, startHubmesh, type HubmeshProcess } from '../../test/hubmesh-process';
 import { KubeRest } from '../../lib/kube/rest';
-import { ApiClient, runPool, type PoolResult } from './load';
+import { ApiClient, ensureBuiltForBench, runPool, type PoolResult } from './load';
 import { formatTable, percentile, type Row } from './stats';
 
 const namespace = 'jupyterhub';
@@ -227,18 +227,7 @@ export async function runProxyApiBench(): Promise<void> {
   const blocksPerPhase = 10;
 
   const paths = ensureCluster('bench');
-  // tests running beside the bench may be building at the same moment: wait for that build (bounded)
-  for (let attempt = 1; ; attempt++) {
-    const build = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'ensure-build.mjs')], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    process.stderr.write(build.stdout + build.stderr);
-    if (build.status === 0) break;
-    if (attempt < 10 && /Another next build process is already running/.test(build.stdout + build.stderr)) {
-      console.error(`bench: another next build is running; retrying in 15 s (attempt ${attempt} of 10)`);
-      await new Promise((r) => setTimeout(r, 15_000));
-      continue;
-    }
-    throw new Error(`bench: scripts/ensure-build.mjs failed (exit ${build.status}); hubmesh must be built to run`);
-  }
+  await ensureBuiltForBench(repoRoot);
   const git = (...args: string[]) => spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).stdout?.trim() ?? '';
   const source = { commit: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--', 'lib', 'app', 'instrumentation.ts', 'next.config.js').split('\n').filter(Boolean) };
 
