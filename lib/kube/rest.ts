@@ -22,8 +22,13 @@ export type RestRequest = {
 /** Told about every finished request: verb, HTTP status (0 when the apiserver could not be reached). */
 export type RestObserver = (verb: string, status: number) => void;
 
+// How long computed authentication headers are reused. Like client-go's cached token file (re-read every
+// minute): a rotated service-account token is picked up within a minute, or at once after a 401.
+const AUTH_REUSE_MS = 60_000;
+
 export class KubeRest {
   private dispatcher: Dispatcher | undefined;
+  private auth: { headers: Record<string, string>; until: number } | undefined;
   private readonly server: string;
   observer: RestObserver | undefined;
 
@@ -40,36 +45,58 @@ export class KubeRest {
   async request<T>(req: RestRequest & { timeoutMs?: number }): Promise<T> {
     const url = new URL(this.server + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const ctx = new RequestContext(url.toString(), req.method as HttpMethod);
-    let response;
+    // A timer, unlike AbortSignal.timeout(), is cleared as soon as the call ends. A pending timer keeps the
+    // async context it was made in, which inside a Next.js handler is the whole request (request, response,
+    // caches): with a 30 s signal per call, a busy server held ~30 s of finished requests in memory.
+    const abort = new AbortController();
+    const timeoutMs = req.timeoutMs ?? 30_000;
+    const timer = setTimeout(() => abort.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    let status: number;
+    let text: string;
     try {
-      await this.kubeConfig.applySecurityAuthentication(ctx);
-      this.dispatcher ??= ctx.getDispatcher();
-      const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+      const headers: Record<string, string> = { ...(await this.authHeaders()), accept: 'application/json' };
       if (req.body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
-      response = await fetch(url, {
+      const response = await fetch(url, {
         method: req.method,
         headers,
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(req.timeoutMs ?? 30_000),
+        signal: abort.signal,
       });
+      status = response.status;
+      text = await response.text();
     } catch (error) {
       this.observer?.(req.method, 0);
       throw toKubeError(error);
+    } finally {
+      clearTimeout(timer);
     }
-    this.observer?.(req.method, response.status);
-    const text = await response.text();
-    if (!response.ok) {
-      let status: { reason?: string; message?: string } = {};
+    this.observer?.(req.method, status);
+    if (status === 401) this.auth = undefined;
+    if (status < 200 || status > 299) {
+      let body: { reason?: string; message?: string } = {};
       try {
-        status = JSON.parse(text);
+        body = JSON.parse(text);
       } catch {
-        status = { message: text.slice(0, 500) };
+        body = { message: text.slice(0, 500) };
       }
-      throw new KubeError(response.status, status.reason ?? `HTTP${response.status}`, status.message ?? `apiserver answered ${response.status}`);
+      throw new KubeError(status, body.reason ?? `HTTP${status}`, body.message ?? `apiserver answered ${status}`);
     }
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * The kubeconfig's authentication headers (bearer token, exec plugin or OIDC credentials), and the TLS
+   * dispatcher on first use. client-node builds them anew on every call, with a new agent and decoded
+   * certificates each time; reusing them for a minute spares every request that work and its garbage.
+   */
+  private async authHeaders(): Promise<Record<string, string>> {
+    if (this.auth && Date.now() < this.auth.until) return this.auth.headers;
+    const ctx = new RequestContext(this.server, HttpMethod.GET);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    this.dispatcher ??= ctx.getDispatcher();
+    this.auth = { headers: ctx.getHeaders(), until: Date.now() + AUTH_REUSE_MS };
+    return this.auth.headers;
   }
 
   /** Opens a watch stream; see ResourceBackend.watch for the callback contract. */
