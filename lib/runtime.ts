@@ -3,7 +3,7 @@ import { resolveDashboardAuth, type DashboardAuth } from './auth/dashboard-auth'
 import { resolveProxyToken, type ProxyToken } from './auth/proxy-token';
 import { parseConfig, type Config } from './config';
 import { connect, type KubeConnection } from './kube/connection';
-import { podKind, type Pod } from './kube/pods';
+import { podKind, slimPod, type Pod } from './kube/pods';
 import { ResourceStore } from './kube/resource-store';
 import { serviceKind, type Service } from './kube/services';
 import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
@@ -55,7 +55,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     managedSelector(config.proxy.prefix),
     log.child({ cache: 'virtualservices' }),
   );
-  const pods = new ResourceStore<Pod>(connection.backend(podKind), namespace, undefined, log.child({ cache: 'pods' }));
+  const pods = new ResourceStore<Pod>(connection.backend(podKind), namespace, undefined, log.child({ cache: 'pods' }), slimPod);
   const services = new ResourceStore<Service>(connection.backend(serviceKind), namespace, undefined, log.child({ cache: 'services' }));
   const caches = { virtualservices: virtualServices.cache, pods: pods.cache, services: services.cache };
   metrics.setCacheProbe(() => Object.entries(caches).map(([kind, c]) => ({ kind, objects: c.size, synced: c.isSynced })));

@@ -2,6 +2,7 @@ import { ApiException } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parseConfig } from '@/lib/config';
+import { clusterBackend } from '@/lib/kube/cluster-backend';
 import { connect } from '@/lib/kube/connection';
 import { Informer, type ChangeType } from '@/lib/kube/informer';
 import { podKind, type Pod } from '@/lib/kube/pods';
@@ -121,6 +122,29 @@ describe('the test control plane is real', () => {
       expect(informer.get(foreign)).toBeUndefined();
     } finally {
       informer.stop();
+    }
+  });
+
+  it('lists in pages from one snapshot, shaping each item as it arrives', async () => {
+    if (connection.mode !== 'cluster') throw new Error('expected cluster mode');
+    const run = uniqueName('paged');
+    const names = Array.from({ length: 5 }, (_, i) => `${run}-${i}`);
+    for (const name of names) {
+      cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...vsGroup, name }));
+      await adminCustom.createNamespacedCustomObject({ ...vsGroup, body: { ...virtualService(name, { hosts: ['*'] }), metadata: { name, labels: { 'hubmesh.io/test-run': run } } } });
+    }
+    const gets: number[] = [];
+    const observer = connection.rest.observer;
+    connection.rest.observer = (verb, status) => verb === 'GET' && gets.push(status);
+    try {
+      const paged = clusterBackend<VirtualService>(connection.rest, virtualServiceKind, 'hubmesh', 2);
+      const list = await paged.list(HUB_NAMESPACE, `hubmesh.io/test-run=${run}`, (vs) => ({ ...vs, spec: { hosts: ['shaped'] } }));
+      expect(list.items.map((vs) => vs.metadata.name).sort()).toEqual(names);
+      expect(list.items.every((vs) => vs.spec.hosts?.[0] === 'shaped')).toBe(true);
+      expect(Number(list.resourceVersion)).toBeGreaterThan(0);
+      expect(gets).toEqual([200, 200, 200]); // 2 + 2 + 1
+    } finally {
+      connection.rest.observer = observer;
     }
   });
 

@@ -2,19 +2,36 @@ import type { KubeRest } from './rest';
 import { collectionPath, type KindDescriptor, type KubeObject, type ListResult, type ResourceBackend, type WatchEventType } from './types';
 import { KubeError } from './errors';
 
-type KubeList<T> = { items: T[]; metadata: { resourceVersion?: string } };
+type KubeList<T> = { items: T[]; metadata: { resourceVersion?: string; continue?: string } };
+
+// Lists come in pages, as client-go's pager fetches them: the apiserver serves every page from one
+// snapshot, and the server never holds a namespace's whole list as one response body and one parse.
+const LIST_PAGE_SIZE = 500;
 
 const watchEventTypes = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
 /** A kind stored in a real apiserver. */
-export function clusterBackend<T extends KubeObject>(rest: KubeRest, kind: KindDescriptor, fieldManager: string): ResourceBackend<T> {
+export function clusterBackend<T extends KubeObject>(rest: KubeRest, kind: KindDescriptor, fieldManager: string, listPageSize = LIST_PAGE_SIZE): ResourceBackend<T> {
   const path = (namespace: string, name?: string) =>
     collectionPath(kind, namespace) + (name === undefined ? '' : `/${encodeURIComponent(name)}`);
   return {
     kind,
-    async list(namespace, labelSelector): Promise<ListResult<T>> {
-      const list = await rest.request<KubeList<T>>({ method: 'GET', path: path(namespace), query: { labelSelector } });
-      return { items: list.items, resourceVersion: list.metadata.resourceVersion ?? '' };
+    async list(namespace, labelSelector, shape = (item: T) => item): Promise<ListResult<T>> {
+      const items: T[] = [];
+      let resourceVersion = '';
+      let token: string | undefined;
+      do {
+        // an expired continue token answers 410, which makes the informer list again from the start
+        const page = await rest.request<KubeList<T>>({
+          method: 'GET',
+          path: path(namespace),
+          query: { labelSelector, limit: String(listPageSize), continue: token },
+        });
+        for (const item of page.items) items.push(shape(item));
+        resourceVersion ||= page.metadata.resourceVersion ?? '';
+        token = page.metadata.continue || undefined;
+      } while (token);
+      return { items, resourceVersion };
     },
     async watch(namespace, options, onEvent, onClose) {
       let closed = false;

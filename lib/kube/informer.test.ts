@@ -60,8 +60,8 @@ describe('Informer', () => {
     let releaseList: (() => void) | undefined;
     const slowList: ResourceBackend<KubeObject> = {
       ...real,
-      list: async (n, s) => {
-        const snapshot = await real.list(n, s);
+      list: async (n, s, shape) => {
+        const snapshot = await real.list(n, s, shape);
         await new Promise<void>((r) => (releaseList = r));
         return snapshot;
       },
@@ -84,6 +84,24 @@ describe('Informer', () => {
     expect(informer.get('a')?.metadata).not.toHaveProperty('managedFields');
   });
 
+  it('caches what its transform makes of every object, listed, watched or observed, shaping each once', async () => {
+    const backend = storeBackend();
+    await backend.create(ns, object('listed'));
+    const shaped: string[] = [];
+    const informer = new Informer(backend, ns, undefined, log, (o) => {
+      shaped.push(o.metadata.name);
+      return { metadata: { name: o.metadata.name, resourceVersion: o.metadata.resourceVersion, labels: { shaped: 'yes' } } };
+    });
+    informer.start();
+    expect(await informer.waitForSync(1000)).toBe(true);
+    await backend.create(ns, object('watched'));
+    await until(() => informer.get('watched') !== undefined);
+    informer.observe('ADDED', object('observed', '999'));
+    for (const name of ['listed', 'watched', 'observed']) expect(informer.get(name)?.metadata.labels).toEqual({ shaped: 'yes' });
+    expect(shaped.sort()).toEqual(['listed', 'observed', 'watched']);
+    informer.stop();
+  });
+
   it('shows a write at once through observe, and ignores the late watch event of an older version', () => {
     const informer = new Informer(storeBackend(), ns, undefined, log);
     informer.observe('ADDED', object('a', '5'));
@@ -102,7 +120,7 @@ describe('Informer', () => {
     let failing = true;
     const flaky: ResourceBackend<KubeObject> = {
       ...real,
-      list: (n, s) => (failing ? Promise.reject(new KubeError(403, 'Forbidden', 'virtualservices is forbidden')) : real.list(n, s)),
+      list: (n, s, shape) => (failing ? Promise.reject(new KubeError(403, 'Forbidden', 'virtualservices is forbidden')) : real.list(n, s, shape)),
     };
     const informer = new Informer(flaky, ns, undefined, log);
     informer.start();

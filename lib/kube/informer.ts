@@ -3,6 +3,11 @@ import { isGone, toKubeError } from './errors';
 import type { KubeObject, ResourceBackend, WatchEventType } from './types';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+/**
+ * Shapes an object before it is cached, as client-go's SetTransform does: keep only what readers use, so a
+ * cache of thousands of objects costs what hubmesh reads, not what the apiserver sends.
+ */
+export type CacheTransform<T> = (object: T) => T;
 export type ChangeListener<T> = (type: ChangeType, object: T) => void;
 
 export type InformerStatus = {
@@ -19,6 +24,12 @@ const TOMBSTONE_TTL_MS = 120_000;
 const MAX_TOMBSTONES = 20_000;
 // short enough that a cache is back well within the hub's 30 s of retries after an apiserver outage
 const MAX_BACKOFF_MS = 4_000;
+
+/** The default transform: server-side apply bookkeeping is often most of an object's size, and hubmesh never reads it. */
+export function withoutManagedFields<T extends KubeObject>(object: T): T {
+  delete (object.metadata as { managedFields?: unknown }).managedFields;
+  return object;
+}
 
 /** Whether resourceVersion a is newer than b. Versions are etcd revisions in practice; anything else only compares for equality. */
 export function isNewer(a: string | undefined, b: string | undefined): boolean {
@@ -55,6 +66,7 @@ export class Informer<T extends KubeObject> {
     readonly namespace: string,
     private readonly labelSelector: string | undefined,
     private readonly log: Logger,
+    private readonly transform: CacheTransform<T> = withoutManagedFields,
   ) {}
 
   start(): void {
@@ -143,7 +155,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const { items, resourceVersion } = await this.backend.list(this.namespace, this.labelSelector);
+    const { items, resourceVersion } = await this.backend.list(this.namespace, this.labelSelector, this.transform);
     if (this.stopped) return;
     this.pruneTombstones();
     const seen = new Set<string>();
@@ -151,7 +163,7 @@ export class Informer<T extends KubeObject> {
       const tomb = this.tombstones.get(item.metadata.name);
       if (tomb && !isNewer(item.metadata.resourceVersion, tomb.resourceVersion)) continue;
       seen.add(item.metadata.name);
-      this.apply('MODIFIED', item);
+      this.store('MODIFIED', item); // the list shaped it already
     }
     for (const [name, object] of this.objects) {
       // an object newer than the list is one of our own writes, observed while the list was in flight
@@ -195,9 +207,11 @@ export class Informer<T extends KubeObject> {
     if (object.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
   }
 
-  private apply(type: ChangeType, object: T): void {
-    // server-side apply bookkeeping is often most of an object's size, and hubmesh never reads it
-    delete (object.metadata as { managedFields?: unknown }).managedFields;
+  private apply(type: ChangeType, received: T): void {
+    this.store(type, this.transform(received));
+  }
+
+  private store(type: ChangeType, object: T): void {
     const name = object.metadata.name;
     const rv = object.metadata.resourceVersion;
     const current = this.objects.get(name);

@@ -42,12 +42,12 @@ export class LocalStore {
     const kindKey = kindKeyOf(kind);
     return {
       kind,
-      list: async (namespace, labelSelector) => {
+      list: async (namespace, labelSelector, shape = (item: T) => item) => {
         const selector = parseLabelSelector(labelSelector);
         const items = [...this.bucket(kindKey).values()].filter(
           (o) => o.metadata.namespace === namespace && matchesLabelSelector(o.metadata.labels, selector),
         );
-        return { items: items.map(clone) as T[], resourceVersion: String(this.resourceVersion) };
+        return { items: items.map((o) => shape(clone(o) as T)), resourceVersion: String(this.resourceVersion) };
       },
       watch: async (namespace, options, onEvent, onClose) => {
         const from = Number(options.resourceVersion || this.resourceVersion);

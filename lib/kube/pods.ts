@@ -25,3 +25,58 @@ export type Pod = KubeObject & {
     initContainerStatuses?: ContainerStatus[];
   };
 };
+
+/** Annotations hubmesh reads: Istio's injection status and overrides, and KubeSpawner's user and server names. */
+const KEPT_ANNOTATION_PREFIXES = ['sidecar.istio.io/', 'hub.jupyter.org/'];
+
+const slimContainer = ({ name, image, restartPolicy, ports }: Container): Container => ({
+  name,
+  image,
+  restartPolicy,
+  ports: ports?.map(({ name: portName, containerPort }) => ({ name: portName, containerPort })),
+});
+
+const slimContainerStatus = ({ name, ready, restartCount, image, started, state }: ContainerStatus): ContainerStatus => ({
+  name,
+  ready,
+  restartCount,
+  image,
+  started,
+  state: state && {
+    running: state.running && { startedAt: state.running.startedAt },
+    waiting: state.waiting && { reason: state.waiting.reason },
+    terminated: state.terminated && { reason: state.terminated.reason, exitCode: state.terminated.exitCode, signal: state.terminated.signal },
+  },
+});
+
+/**
+ * The pod as the cache keeps it: the fields `Pod` declares, nothing else. A scheduled pod as the
+ * apiserver sends it is mostly volumes, env, probes and managed fields; a namespace with thousands of
+ * notebooks should cost the server only the few hundred bytes per pod it reads.
+ */
+export function slimPod(pod: Pod): Pod {
+  const { name, namespace, uid, resourceVersion, creationTimestamp, deletionTimestamp, labels, annotations } = pod.metadata;
+  const kept = annotations && Object.entries(annotations).filter(([key]) => KEPT_ANNOTATION_PREFIXES.some((p) => key.startsWith(p)));
+  const { spec, status } = pod;
+  return {
+    metadata: {
+      name,
+      namespace,
+      uid,
+      resourceVersion,
+      creationTimestamp,
+      deletionTimestamp,
+      labels,
+      annotations: kept?.length ? Object.fromEntries(kept) : undefined,
+    },
+    spec: spec && { nodeName: spec.nodeName, containers: (spec.containers ?? []).map(slimContainer), initContainers: spec.initContainers?.map(slimContainer) },
+    status: status && {
+      phase: status.phase,
+      podIP: status.podIP,
+      reason: status.reason,
+      conditions: status.conditions?.map(({ type, status: conditionStatus, reason }) => ({ type, status: conditionStatus, reason })),
+      containerStatuses: status.containerStatuses?.map(slimContainerStatus),
+      initContainerStatuses: status.initContainerStatuses?.map(slimContainerStatus),
+    },
+  };
+}

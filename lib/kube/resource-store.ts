@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Informer } from './informer';
+import { Informer, withoutManagedFields, type CacheTransform } from './informer';
 import type { KubeObject, ResourceBackend } from './types';
 
 /**
@@ -14,8 +14,9 @@ export class ResourceStore<T extends KubeObject> {
     readonly namespace: string,
     labelSelector: string | undefined,
     log: Logger,
+    transform: CacheTransform<T> = withoutManagedFields,
   ) {
-    this.cache = new Informer(backend, namespace, labelSelector, log);
+    this.cache = new Informer(backend, namespace, labelSelector, log, transform);
   }
 
   async create(object: T): Promise<T> {

@@ -35,7 +35,8 @@ export type WatchOptions = { resourceVersion: string; labelSelector?: string };
  */
 export interface ResourceBackend<T extends KubeObject> {
   readonly kind: KindDescriptor;
-  list(namespace: string, labelSelector?: string): Promise<ListResult<T>>;
+  /** `shape` is applied to each item as it arrives (a cache's transform), so a large list is never held whole as received. */
+  list(namespace: string, labelSelector?: string, shape?: (item: T) => T): Promise<ListResult<T>>;
   /** Resolves once the watch is open. onClose gets an error unless the server ended the watch normally. */
   watch(
     namespace: string,
