@@ -7,6 +7,9 @@ const nextConfig = {
   // be loaded once by Node, not bundled into each route.
   serverExternalPackages: ['@kubernetes/client-node', 'pino', 'prom-client'],
   poweredByHeader: false,
+  // Responses are small JSON and pages behind the Istio gateway, which can compress. gzip in Node costs a
+  // zlib stream of native memory per response, and under the hub's bursts that memory piled up.
+  compress: false,
   // the build checks the app's own code; `npm run typecheck` covers tests and scripts too
   typescript: { tsconfigPath: 'tsconfig.app.json' },
   reactStrictMode: true,

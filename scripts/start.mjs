@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from './ensure-build.mjs';
+import { serverProcess } from './server-process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const flagToEnv = {
@@ -31,17 +32,19 @@ const env = { ...process.env };
 for (const [flag, variable] of Object.entries(flagToEnv)) if (values[flag] !== undefined) env[variable] = values[flag];
 
 const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+let server;
 try {
+  server = serverProcess(env);
   ensureBuild(env);
 } catch (error) {
   console.error(error.message);
   process.exit(1);
 }
 
-const server = spawn(process.execPath, [nextBin, 'start', '--port', env.PORT ?? '3000', ...(values.hostname ? ['--hostname', values.hostname] : [])], {
+const child = spawn(process.execPath, [...server.nodeArgs, nextBin, 'start', '--port', env.PORT ?? '3000', ...(values.hostname ? ['--hostname', values.hostname] : [])], {
   cwd: root,
   stdio: 'inherit',
-  env,
+  env: server.env,
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
-server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

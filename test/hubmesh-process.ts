@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
+import { serverProcess } from '../scripts/server-process.mjs';
 import { repoRoot } from './cluster/harness';
 
 export type HubmeshProcess = {
@@ -44,21 +45,20 @@ export async function startHubmesh(options: {
   const token = options.token ?? randomBytes(24).toString('hex');
   const url = `http://127.0.0.1:${port}`;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      KUBECONFIG: options.kubeconfig,
-      HUBMESH_NAMESPACE: 'jupyterhub',
-      HUBMESH_PREFIX: options.prefix,
-      CONFIGPROXY_AUTH_TOKEN: token,
-      HUBMESH_LOG_LEVEL: 'info',
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = serverProcess({
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    KUBECONFIG: options.kubeconfig,
+    HUBMESH_NAMESPACE: 'jupyterhub',
+    HUBMESH_PREFIX: options.prefix,
+    CONFIGPROXY_AUTH_TOKEN: token,
+    HUBMESH_LOG_LEVEL: 'info',
+    ...options.env,
   });
+  // the same process `npm start` runs: Node with the server's memory settings, then `next start`
+  const args = [...server.nodeArgs, path.join(repoRoot, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, env: server.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
