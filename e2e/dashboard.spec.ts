@@ -64,7 +64,7 @@ test('shows a route live when the hub proxy API adds it, and finds it by search 
   const other = `other-${run}`;
   expect((await proxyApi(`/user/${other}`, { method: 'POST', body: JSON.stringify({ target: `http://jupyter-${other}:8888`, jupyterhub: true, user: other }) })).status).toBe(201);
   await expect(page.getByRole('button', { name: `/user/${other}` })).toBeVisible({ timeout: 2000 });
-  await page.getByLabel('Search').fill(user);
+  await page.getByRole('searchbox', { name: 'Search' }).fill(user);
   await expect(page.getByRole('button', { name: `/user/${other}` })).toBeHidden();
   await expect(page.getByRole('button', { name: `/user/${user}` })).toBeVisible();
   await expect(page).toHaveURL(new RegExp(`q=${user}`));

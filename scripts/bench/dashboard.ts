@@ -357,7 +357,7 @@ async function visit(browser: Browser, baseUrl: string, session: Session, kind: 
       counting = false;
       hydrated = await pageTimeWhen(page, `(arg) => { const el = ${filterSelect}; return ${isHydrated}; }`, filter);
       interacting = true;
-      await page.getByLabel(filter.label).selectOption(filter.value);
+      await page.getByRole('combobox', { name: filter.label }).selectOption(filter.value);
       settled = await pageTimeWhen(
         page,
         `(arg) => {
@@ -404,7 +404,8 @@ async function visit(browser: Browser, baseUrl: string, session: Session, kind: 
 
     // search: clear the filters of the interaction first (a fresh page, so the same start for both)
     await page.goto(`${baseUrl}/${kind}`, { waitUntil: 'commit' });
-    const search = page.getByLabel('Search');
+    // by role: a streamed copy of the page still waiting to be swapped in is hidden, and roles skip hidden elements
+    const search = page.getByRole('searchbox', { name: 'Search' });
     await pageTimeWhen(page, `() => { const el = ${searchInput}; return ${isHydrated}; }`, null);
     const typed = await page.evaluate(() => performance.now());
     await search.fill(searchFor.q);
