@@ -73,6 +73,21 @@ export function clusterBackend<T extends KubeObject>(rest: KubeRest, kind: KindD
     replace(namespace, object) {
       return rest.request<T>({ method: 'PUT', path: path(namespace, object.metadata.name), query: { fieldManager }, body: object });
     },
+    patch(namespace, name, body, options) {
+      const apply = options.type === 'apply';
+      return rest.request<T>({
+        method: 'PATCH',
+        path: path(namespace, name),
+        query: {
+          fieldManager: apply ? fieldManager : undefined,
+          force: apply && options.force ? 'true' : undefined,
+          dryRun: options.dryRun ? 'All' : undefined,
+        },
+        // JSON is YAML, so an apply body can be sent as JSON under the apply-patch content type
+        contentType: apply ? 'application/apply-patch+yaml' : 'application/merge-patch+json',
+        body,
+      });
+    },
     delete(namespace, name) {
       return rest.request<T>({ method: 'DELETE', path: path(namespace, name) });
     },

@@ -57,6 +57,21 @@ describe('LocalStore', () => {
     expect(await status(backend.replace(ns, { ...created, spec: { hosts: ['other'] } }))).toBe(409);
   });
 
+  it('patches: a merge patch changes what it names, an apply creates or merges, a dry run stores nothing', async () => {
+    const { store } = tempStore();
+    const backend = store.backend<VS>(virtualServiceKind);
+    expect(await status(backend.patch(ns, 'missing', { spec: { hosts: ['x'] } }, { type: 'merge' }))).toBe(404);
+    const dry = await backend.patch(ns, 'b', { metadata: { labels: { a: '1' } }, spec: { hosts: ['h'] } }, { type: 'apply', dryRun: true });
+    expect(dry.spec.hosts).toEqual(['h']);
+    expect(await status(backend.get(ns, 'b'))).toBe(404);
+    const applied = await backend.patch(ns, 'b', { metadata: { labels: { a: '1' } }, spec: { hosts: ['h'] } }, { type: 'apply' });
+    expect(applied.metadata).toMatchObject({ name: 'b', namespace: ns, labels: { a: '1' }, generation: 1 });
+    const merged = await backend.patch(ns, 'b', { metadata: { labels: { a: null, c: '3' } } }, { type: 'merge' });
+    expect(merged.metadata.labels).toEqual({ c: '3' });
+    expect(merged.metadata.generation).toBe(1); // labels are not spec
+    expect(Number(merged.metadata.resourceVersion)).toBeGreaterThan(Number(applied.metadata.resourceVersion));
+  });
+
   it('filters lists by namespace and label selector', async () => {
     const { store } = tempStore();
     const backend = store.backend<VS>(virtualServiceKind);

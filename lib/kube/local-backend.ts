@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import { KubeError } from './errors';
 import { matchesLabelSelector, parseLabelSelector } from './label-selector';
+import { mergePatch } from './merge-patch';
 import { apiVersionOf, type KindDescriptor, type KubeObject, type ResourceBackend, type WatchEventType } from './types';
 
 type StoredEvent = { kindKey: string; namespace: string; type: WatchEventType; object: KubeObject; resourceVersion: number };
@@ -39,6 +40,7 @@ export class LocalStore {
   }
 
   backend<T extends KubeObject>(kind: KindDescriptor): ResourceBackend<T> {
+    if (kind.clusterScoped) throw new KubeError(501, 'NotImplemented', `local mode keeps namespaced objects only, not ${kind.plural}`);
     const kindKey = kindKeyOf(kind);
     return {
       kind,
@@ -102,6 +104,21 @@ export class LocalStore {
           generation: (current.metadata.generation ?? 1) + (specChanged ? 1 : 0),
         });
         return this.commit(kind, kindKey, 'MODIFIED', stored) as T;
+      },
+      patch: async (namespace, name, body, options) => {
+        const current = this.bucket(kindKey).get(`${namespace}/${name}`);
+        // local mode has no field ownership: an apply merges like a merge patch, or creates the object
+        if (!current && options.type === 'merge') throw new KubeError(404, 'NotFound', `${kind.plural}.${kind.group} "${name}" not found`);
+        const merged = mergePatch<KubeObject>(current ?? { metadata: { name } }, body);
+        const stored = withServerFields(kind, namespace, merged, {
+          name,
+          uid: current?.metadata.uid ?? randomUUID(),
+          creationTimestamp: current?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          resourceVersion: current?.metadata.resourceVersion,
+          generation: (current?.metadata.generation ?? 0) + (JSON.stringify((merged as { spec?: unknown }).spec) !== JSON.stringify((current as { spec?: unknown } | undefined)?.spec) ? 1 : 0),
+        });
+        if (options.dryRun) return clone(stored) as T;
+        return this.commit(kind, kindKey, current ? 'MODIFIED' : 'ADDED', stored) as T;
       },
       delete: async (namespace, name) => {
         const current = this.bucket(kindKey).get(`${namespace}/${name}`);

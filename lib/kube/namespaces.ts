@@ -1,7 +1,7 @@
 import type { KindDescriptor, KubeObject } from './types';
 
 /** core/v1 Namespace (cluster-scoped): its labels say whether Istio injects sidecars into its pods. */
-export const namespaceKind: KindDescriptor = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces' };
+export const namespaceKind: KindDescriptor = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', clusterScoped: true };
 
 export type Namespace = KubeObject & { status?: { phase?: string } };
 

@@ -20,7 +20,16 @@ export type KindDescriptor = {
   version: string;
   kind: string;
   plural: string;
+  /** Namespaces, for one: the backend's `namespace` arguments are then ignored */
+  clusterScoped?: true;
 };
+
+/**
+ * `merge`: a JSON merge patch (RFC 7386). `apply`: server-side apply of the body as hubmesh's field
+ * manager; `force` takes over fields another manager owns (never by default, so a conflict is shown).
+ * `dryRun`: the apiserver validates and answers with the result, and stores nothing.
+ */
+export type PatchOptions = { type: 'merge' | 'apply'; dryRun?: boolean; force?: boolean };
 
 /** BOOKMARK carries only a newer resourceVersion. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
@@ -48,6 +57,7 @@ export interface ResourceBackend<T extends KubeObject> {
   create(namespace: string, object: T): Promise<T>;
   /** Optimistic concurrency: object.metadata.resourceVersion must match the stored one. */
   replace(namespace: string, object: T): Promise<T>;
+  patch(namespace: string, name: string, body: unknown, options: PatchOptions): Promise<T>;
   /** The apiserver may answer with the deleted object or with a Status. */
   delete(namespace: string, name: string): Promise<T | { kind: 'Status'; metadata?: undefined }>;
 }
@@ -56,8 +66,8 @@ export function apiVersionOf(kind: KindDescriptor): string {
   return kind.group ? `${kind.group}/${kind.version}` : kind.version;
 }
 
-/** The REST path of a kind's collection in a namespace. */
+/** The REST path of a kind's collection in a namespace (or in the cluster, for a cluster-scoped kind). */
 export function collectionPath(kind: KindDescriptor, namespace: string): string {
   const prefix = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
-  return `${prefix}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}`;
+  return kind.clusterScoped ? `${prefix}/${kind.plural}` : `${prefix}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}`;
 }
