@@ -77,6 +77,43 @@ describe('parseConfig', () => {
     });
   });
 
+  it('has mesh defaults: root namespace istio-system, auto-mTLS on, the default ingress gateway, no Prometheus', () => {
+    expect(parseConfig({}).mesh).toEqual({
+      prometheusUrl: undefined,
+      prometheusTimeoutMs: 5000,
+      rootNamespace: 'istio-system',
+      autoMtls: true,
+      istioRevision: undefined,
+      gatewaySelector: { istio: 'ingressgateway' },
+      gatewayTlsSecret: undefined,
+      activityIntervalSeconds: 60,
+    });
+  });
+
+  it('reads the mesh settings and names a wrong one', () => {
+    expect(
+      parseConfig({
+        HUBMESH_PROMETHEUS_URL: 'http://prometheus.istio-system:9090',
+        HUBMESH_ISTIO_ROOT_NAMESPACE: 'mesh-root',
+        HUBMESH_AUTO_MTLS: 'false',
+        HUBMESH_ISTIO_REVISION: 'canary',
+        HUBMESH_GATEWAY_SELECTOR: 'app=hub-gateway,istio=ingressgateway',
+        HUBMESH_GATEWAY_TLS_SECRET: 'hub-tls',
+        HUBMESH_ACTIVITY_INTERVAL_S: '0',
+      }).mesh,
+    ).toMatchObject({
+      prometheusUrl: 'http://prometheus.istio-system:9090',
+      rootNamespace: 'mesh-root',
+      autoMtls: false,
+      istioRevision: 'canary',
+      gatewaySelector: { app: 'hub-gateway', istio: 'ingressgateway' },
+      gatewayTlsSecret: 'hub-tls',
+      activityIntervalSeconds: 0,
+    });
+    expect(() => parseConfig({ HUBMESH_GATEWAY_SELECTOR: 'istio' })).toThrow(/^config: HUBMESH_GATEWAY_SELECTOR must be labels/);
+    expect(() => parseConfig({ HUBMESH_PROMETHEUS_URL: 'prometheus' })).toThrow(/^config: HUBMESH_PROMETHEUS_URL must be a URL/);
+  });
+
   it('never repeats a rejected token in its message', () => {
     expect(() => parseConfig({ CONFIGPROXY_AUTH_TOKEN: 'sekrit' })).toThrow(/^config: CONFIGPROXY_AUTH_TOKEN must be at least 16 characters$/);
   });

@@ -55,6 +55,19 @@ export const configSchema = z.object({
     .regex(/^[^,=!\s]+(==?|!=)[^,=!\s]*(,[^,=!\s]+(==?|!=)[^,=!\s]*)*$/, 'must be a label selector such as component=singleuser-server')
     .default('component=singleuser-server'),
   HUBMESH_ISTIO_VERSION: z.string().regex(/^[0-9A-Za-z._-]+$/, 'must be an istio-proxy image tag such as 1.28.1').optional(),
+
+  HUBMESH_PROMETHEUS_URL: z.url({ error: 'must be a URL such as http://prometheus.istio-system:9090' }).optional(),
+  HUBMESH_PROMETHEUS_TIMEOUT_MS: integer(100, 60000).default(5000),
+  HUBMESH_ISTIO_ROOT_NAMESPACE: z.string().max(63, 'must be at most 63 characters').regex(dns1123Label, dnsLabelMessage).default('istio-system'),
+  HUBMESH_AUTO_MTLS: booleanFlag.default(true),
+  HUBMESH_ISTIO_REVISION: z.string().max(63, 'must be at most 63 characters').regex(dns1123Label, dnsLabelMessage).optional(),
+  HUBMESH_GATEWAY_SELECTOR: z
+    .string()
+    .regex(/^[^,=!\s]+=[^,=!\s]+(,[^,=!\s]+=[^,=!\s]+)*$/, 'must be labels such as istio=ingressgateway')
+    .transform((v) => Object.fromEntries(v.split(',').map((pair) => pair.split('=') as [string, string])))
+    .default({ istio: 'ingressgateway' }),
+  HUBMESH_GATEWAY_TLS_SECRET: z.string().max(253, 'must be at most 253 characters').regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be the name of a TLS Secret').optional(),
+  HUBMESH_ACTIVITY_INTERVAL_S: integer(0, 3600).default(60),
 });
 
 export type Config = {
@@ -84,6 +97,23 @@ export type Config = {
     notebookSelector: string;
     /** the control plane's istio-proxy version; sidecars that differ are flagged (else: the majority's) */
     istioVersion: string | undefined;
+  };
+  mesh: {
+    /** Istio's telemetry; undefined: runtime mTLS and last_activity from traffic are off */
+    prometheusUrl: string | undefined;
+    prometheusTimeoutMs: number;
+    /** where mesh-wide PeerAuthentications and DestinationRules live */
+    rootNamespace: string;
+    /** meshConfig.enableAutoMtls (on unless the mesh turned it off) */
+    autoMtls: boolean;
+    /** inject with `istio.io/rev=<revision>` instead of `istio-injection=enabled` */
+    istioRevision: string | undefined;
+    /** labels of the ingress gateway pods the Gateway selects */
+    gatewaySelector: Record<string, string>;
+    /** TLS Secret for an HTTPS listener on the Gateway; unset: HTTP only */
+    gatewayTlsSecret: string | undefined;
+    /** how often the leader moves last_activity forward from traffic; 0 turns it off */
+    activityIntervalSeconds: number;
   };
 };
 
@@ -132,6 +162,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       sessionTtlSeconds: c.HUBMESH_SESSION_TTL_S,
       notebookSelector: c.HUBMESH_NOTEBOOK_SELECTOR,
       istioVersion: c.HUBMESH_ISTIO_VERSION,
+    },
+    mesh: {
+      prometheusUrl: c.HUBMESH_PROMETHEUS_URL,
+      prometheusTimeoutMs: c.HUBMESH_PROMETHEUS_TIMEOUT_MS,
+      rootNamespace: c.HUBMESH_ISTIO_ROOT_NAMESPACE,
+      autoMtls: c.HUBMESH_AUTO_MTLS,
+      istioRevision: c.HUBMESH_ISTIO_REVISION,
+      gatewaySelector: c.HUBMESH_GATEWAY_SELECTOR,
+      gatewayTlsSecret: c.HUBMESH_GATEWAY_TLS_SECRET,
+      activityIntervalSeconds: c.HUBMESH_ACTIVITY_INTERVAL_S,
     },
   };
 }
