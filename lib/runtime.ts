@@ -8,6 +8,7 @@ import { ResourceStore } from './kube/resource-store';
 import { serviceKind, type Service } from './kube/services';
 import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
 import { DashboardState } from './dashboard/state';
+import { createMeshCaches, type CacheView, type MeshCaches } from './mesh/caches';
 import { createLogger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { destinationForIp } from './routes/destination';
@@ -28,6 +29,8 @@ export type Runtime = {
   routes: RouteService;
   dashboardAuth: DashboardAuth;
   dashboard: DashboardState;
+  /** cluster mode only */
+  mesh: MeshCaches | undefined;
   /** "<namespace>/<name>" of the Istio Gateway routes bind to */
   gateway: string;
   startedAt: Date;
@@ -57,13 +60,19 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
   );
   const pods = new ResourceStore<Pod>(connection.backend(podKind), namespace, undefined, log.child({ cache: 'pods' }), slimPod);
   const services = new ResourceStore<Service>(connection.backend(serviceKind), namespace, undefined, log.child({ cache: 'services' }));
-  const caches = { virtualservices: virtualServices.cache, pods: pods.cache, services: services.cache };
+  const gateway = config.proxy.gateway ?? `${namespace}/jupyterhub-gateway`;
+  // local mode has no Istio and no cluster-scoped objects: mesh security is a cluster-mode feature
+  const mesh =
+    connection.mode === 'cluster'
+      ? createMeshCaches({ backend: connection.backend, namespace, rootNamespace: config.mesh.rootNamespace, gatewayNamespace: gateway.split('/')[0]!, log })
+      : undefined;
+  const caches: Record<string, CacheView> = { virtualservices: virtualServices.cache, pods: pods.cache, services: services.cache, ...mesh?.all };
   metrics.setCacheProbe(() => Object.entries(caches).map(([kind, c]) => ({ kind, objects: c.size, synced: c.isSynced })));
 
   const ctx: RenderContext = {
     namespace,
     prefix: config.proxy.prefix,
-    gateway: config.proxy.gateway ?? `${namespace}/jupyterhub-gateway`,
+    gateway,
     hosts: config.proxy.hosts,
     hostRouting: config.proxy.hostRouting,
     routeTimeout: config.proxy.routeTimeout,
@@ -94,7 +103,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     log,
   });
   const dashboard = new DashboardState(
-    { virtualServices: virtualServices.cache, pods: pods.cache, services: services.cache },
+    { virtualServices: virtualServices.cache, pods: pods.cache, services: services.cache, mesh: mesh?.all ?? {} },
     { namespace, clusterDomain: config.proxy.clusterDomain, notebookSelector: config.dashboard.notebookSelector, istioVersion: config.dashboard.istioVersion },
   );
   for (const cache of Object.values(caches)) cache.start();
@@ -122,6 +131,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     routes,
     dashboardAuth,
     dashboard,
+    mesh,
     gateway: ctx.gateway,
     startedAt: new Date(),
     stop() {

@@ -1,11 +1,12 @@
 import type { Informer } from '../kube/informer';
+import type { CacheView } from '../mesh/caches';
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { routeFromVirtualService } from '../routes/virtualservice';
 import { buildDashboard, type Dashboard } from './view';
 
-export type Change = { at: string; kind: 'route' | 'pod' | 'service'; type: 'ADDED' | 'MODIFIED' | 'DELETED'; name: string };
+export type Change = { at: string; kind: 'route' | 'pod' | 'service' | 'mesh'; type: 'ADDED' | 'MODIFIED' | 'DELETED'; name: string };
 
 const RECENT = 50;
 
@@ -20,12 +21,16 @@ export class DashboardState {
   private readonly listeners = new Set<(version: number) => void>();
 
   constructor(
-    private readonly caches: { virtualServices: Informer<VirtualService>; pods: Informer<Pod>; services: Informer<Service> },
+    private readonly caches: { virtualServices: Informer<VirtualService>; pods: Informer<Pod>; services: Informer<Service>; mesh: Record<string, CacheView> },
     private readonly options: { namespace: string; clusterDomain: string; notebookSelector: string; istioVersion: string | undefined },
   ) {
     caches.virtualServices.subscribe((type, vs) => this.changed({ kind: 'route', type, name: routeFromVirtualService(vs)?.path ?? vs.metadata.name }));
     caches.pods.subscribe((type, pod) => this.changed({ kind: 'pod', type, name: pod.metadata.name }));
     caches.services.subscribe((type, svc) => this.changed({ kind: 'service', type, name: svc.metadata.name }));
+    // mesh objects (mTLS settings, gateways, namespaces) move the version too, so the mesh pages stay live
+    for (const [cache, informer] of Object.entries(caches.mesh)) {
+      informer.subscribe((type, o) => this.changed({ kind: 'mesh', type, name: `${cache}: ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}` }));
+    }
   }
 
   get currentVersion(): number {

@@ -11,8 +11,12 @@ export const GET = observed('/api/v1/overview', getRuntime, async () => {
   const podsByPhase: Record<string, number> = {};
   for (const p of d.pods) podsByPhase[p.phase] = (podsByPhase[p.phase] ?? 0) + 1;
   const c = rt.connection;
+  const fresh = freshness(rt);
+  // the mesh caches are listed too (a missing permission shows here), but only the console's own say whether its data is fresh
+  const meshCaches = Object.fromEntries(Object.entries(rt.mesh?.all ?? {}).map(([name, cache]) => [name, cache.status()]));
   return Response.json({
-    ...freshness(rt),
+    ...fresh,
+    caches: { ...fresh.caches, ...meshCaches },
     mode: c.mode,
     cluster: c.mode === 'cluster' ? { server: c.server, context: c.context } : { dataDir: c.dataDir },
     namespace: c.namespace,

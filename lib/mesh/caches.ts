@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import { destinationRuleKind, type DestinationRule } from '../kube/destinationrules';
+import { gatewayKind, type Gateway } from '../kube/gateways';
+import type { ChangeType, Informer, InformerStatus } from '../kube/informer';
+import { namespaceKind, type Namespace } from '../kube/namespaces';
+import { peerAuthenticationKind, type PeerAuthentication } from '../kube/peerauthentications';
+import { ResourceStore } from '../kube/resource-store';
+import type { KindDescriptor, KubeObject, ResourceBackend } from '../kube/types';
+import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
+import { LABELS } from '../routes/virtualservice';
+
+/** What the runtime needs of any cache, whatever it holds: its state, its lifecycle, its changes. */
+export interface CacheView {
+  readonly size: number;
+  readonly isSynced: boolean;
+  status(): InformerStatus;
+  start(): void;
+  stop(): void;
+  subscribe(listener: (type: ChangeType, object: KubeObject) => void): () => void;
+}
+
+/**
+ * The watch caches behind mesh security (cluster mode only): mTLS settings in the hub namespace and in
+ * Istio's root namespace, the hub's Gateways, VirtualServices hubmesh does not manage (they can shadow
+ * routes), and namespaces (their injection labels).
+ */
+export type MeshCaches = {
+  peerAuthentications: { hub: Informer<PeerAuthentication>; root: Informer<PeerAuthentication> };
+  destinationRules: { hub: Informer<DestinationRule>; root: Informer<DestinationRule> };
+  gateways: Informer<Gateway>;
+  foreignVirtualServices: Informer<VirtualService>;
+  namespaces: Informer<Namespace>;
+  /** every cache by a name for status, metrics and readiness */
+  all: Record<string, CacheView>;
+};
+
+export function createMeshCaches(options: {
+  backend: <T extends KubeObject>(kind: KindDescriptor) => ResourceBackend<T>;
+  namespace: string;
+  rootNamespace: string;
+  gatewayNamespace: string;
+  log: Logger;
+}): MeshCaches {
+  const cache = <T extends KubeObject>(kind: KindDescriptor, namespace: string, labelSelector?: string) =>
+    new ResourceStore<T>(options.backend<T>(kind), namespace, labelSelector, options.log.child({ cache: `${kind.plural}@${namespace || 'cluster'}` })).cache;
+  const hubPeerAuthentications = cache<PeerAuthentication>(peerAuthenticationKind, options.namespace);
+  const hubDestinationRules = cache<DestinationRule>(destinationRuleKind, options.namespace);
+  const sameRoot = options.rootNamespace === options.namespace;
+  const caches = {
+    peerAuthentications: { hub: hubPeerAuthentications, root: sameRoot ? hubPeerAuthentications : cache<PeerAuthentication>(peerAuthenticationKind, options.rootNamespace) },
+    destinationRules: { hub: hubDestinationRules, root: sameRoot ? hubDestinationRules : cache<DestinationRule>(destinationRuleKind, options.rootNamespace) },
+    gateways: cache<Gateway>(gatewayKind, options.gatewayNamespace),
+    foreignVirtualServices: cache<VirtualService>(virtualServiceKind, options.namespace, `${LABELS.managedBy}!=hubmesh`),
+    namespaces: cache<Namespace>(namespaceKind, ''),
+  };
+  const all: Record<string, CacheView> = {
+    'peerauthentications@hub': caches.peerAuthentications.hub,
+    'destinationrules@hub': caches.destinationRules.hub,
+    gateways: caches.gateways,
+    'virtualservices@foreign': caches.foreignVirtualServices,
+    namespaces: caches.namespaces,
+  };
+  if (!sameRoot) {
+    all['peerauthentications@root'] = caches.peerAuthentications.root;
+    all['destinationrules@root'] = caches.destinationRules.root;
+  }
+  return { ...caches, all };
+}
