@@ -1,0 +1,367 @@
+import { FIELD_MANAGER } from '../kube/connection';
+import { isConflict, isKubeError, isNotFound, toKubeError } from '../kube/errors';
+import { eventKind, listAudit, recordEvent, type AuditEntry, type KubeEvent, type ObjectReference } from '../kube/events';
+import { gatewayKind } from '../kube/gateways';
+import { namespaceKind, type Namespace } from '../kube/namespaces';
+import { peerAuthenticationKind } from '../kube/peerauthentications';
+import { apiVersionOf, type KindDescriptor, type KubeObject, type ResourceBackend } from '../kube/types';
+import {
+  desiredGateway,
+  desiredInjectionLabels,
+  desiredPeerAuthentication,
+  injectionLabelOwnership,
+  objectDiff,
+  objectOwnership,
+  toYaml,
+  type DiffHunk,
+  type GatewayInput,
+  type Ownership,
+} from './desired';
+
+/** The admin actions on Istio resources. */
+export type MeshAction =
+  | { target: 'gateway'; gateway: GatewayInput }
+  | { target: 'peer-authentication'; namespace: string }
+  /** `istio-injection=enabled`, or `istio.io/rev=<revision>` without `istio-injection` */
+  | { target: 'injection'; namespace: string; revision?: string };
+
+export type MeshActionDeps = {
+  backend: <T extends KubeObject>(kind: KindDescriptor) => ResourceBackend<T>;
+  /** where the audit Events go: the hub namespace, the only one where hubmesh may create Events */
+  eventsNamespace: string;
+  /** this process, as the Events' reportingInstance (e.g. the pod's name) */
+  instance: string;
+};
+
+/** The apiserver's verdict on the server-side dry run. */
+export type DryRun =
+  | { accepted: true; result: KubeObject }
+  | { accepted: false; status: number; reason: string; message: string };
+
+export type Plan = {
+  action: MeshAction;
+  /** e.g. "ensure STRICT PeerAuthentication jupyterhub/default" */
+  summary: string;
+  object: ObjectReference;
+  /** as read; undefined when it does not exist */
+  current: KubeObject | undefined;
+  /** the server-side apply body */
+  desired: KubeObject;
+  ownership: Ownership;
+  /** the apiserver's 409 message when applying without force would conflict with another field manager */
+  conflict: string | undefined;
+  /** applying needs the admin's confirmation: a takeover, or forcing through a conflict */
+  needsConfirmation: boolean;
+  /** with confirmation when it is needed: what applying would store */
+  dryRun: DryRun;
+  /** the desired body as YAML */
+  preview: string;
+  /** current → dry-run result; empty when applying changes nothing (or the dry run was rejected) */
+  diff: DiffHunk[];
+};
+
+export type ApplyResult = {
+  object: KubeObject;
+  ownership: Ownership;
+  diff: DiffHunk[];
+  /** the audit Event's name, or why it could not be recorded (the change itself was applied) */
+  audit: { recorded: true; event: string } | { recorded: false; error: string };
+};
+
+/**
+ * A refused or failed action. `status` is what an API handler answers: 409 for a takeover that needs
+ * confirmation or a field-manager conflict, the apiserver's status (422, 403, 404…) for a rejection, 503
+ * when the apiserver could not be reached.
+ */
+export class MeshActionError extends Error {
+  override name = 'MeshActionError';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly stage: 'read' | 'ownership' | 'dry-run' | 'apply',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Checked by name, like isKubeError: Next may bundle this module more than once. */
+export function isMeshActionError(error: unknown): error is MeshActionError {
+  return error instanceof Error && error.name === 'MeshActionError' && typeof (error as MeshActionError).status === 'number';
+}
+
+/** Event reasons: the outcome of an action on its object. */
+export const AUDIT_REASONS = {
+  applied: 'AppliedByHubmesh',
+  takenOver: 'TakenOverByHubmesh',
+  refused: 'TakeoverRefused',
+  dryRunRejected: 'DryRunRejected',
+  conflict: 'ApplyConflict',
+  failed: 'ApplyFailed',
+} as const;
+
+type Resolved = {
+  kind: KindDescriptor;
+  /** the backend's namespace argument ('' for the cluster-scoped Namespace) */
+  namespace: string;
+  name: string;
+  desired: KubeObject;
+  summary: string;
+  /** what the Events call the action */
+  eventAction: string;
+  ownership(current: KubeObject | undefined): Ownership;
+};
+
+function resolve(action: MeshAction): Resolved {
+  switch (action.target) {
+    case 'gateway': {
+      const g = action.gateway;
+      return {
+        kind: gatewayKind,
+        namespace: g.namespace,
+        name: g.name,
+        desired: desiredGateway(g),
+        summary: `ensure Gateway ${g.namespace}/${g.name} for ${g.hosts.join(', ')}${g.https ? ` (HTTPS with ${g.https.credentialName})` : ''}`,
+        eventAction: 'EnsureGateway',
+        ownership: (current) => objectOwnership(current, FIELD_MANAGER),
+      };
+    }
+    case 'peer-authentication': {
+      const desired = desiredPeerAuthentication(action.namespace);
+      return {
+        kind: peerAuthenticationKind,
+        namespace: action.namespace,
+        name: desired.metadata.name,
+        desired,
+        summary: `ensure STRICT PeerAuthentication ${action.namespace}/${desired.metadata.name}`,
+        eventAction: 'EnsurePeerAuthentication',
+        ownership: (current) => objectOwnership(current, FIELD_MANAGER),
+      };
+    }
+    case 'injection': {
+      const desired = desiredInjectionLabels(action.namespace, action.revision);
+      const label = Object.entries(desired.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`)[0];
+      return {
+        kind: namespaceKind,
+        namespace: '',
+        name: action.namespace,
+        desired,
+        summary: `label namespace ${action.namespace} ${label}${action.revision ? ' (without istio-injection)' : ''}`,
+        eventAction: 'EnsureInjectionLabel',
+        ownership: (current) => {
+          if (!current) throw new MeshActionError(404, 'NotFound', `namespace ${action.namespace} does not exist`, 'read');
+          return injectionLabelOwnership(current as Namespace, desired, FIELD_MANAGER);
+        },
+      };
+    }
+  }
+}
+
+/** A value no injector selects, held only while hubmesh claims a label in order to remove it. */
+const CLAIM_VALUE = 'removing';
+
+function withLabels(object: KubeObject, labels: Record<string, string>): KubeObject {
+  return { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, ...labels } } };
+}
+
+function withoutLabels(object: KubeObject, keys: string[]): KubeObject {
+  const labels = { ...object.metadata.labels };
+  for (const key of keys) delete labels[key];
+  return { ...object, metadata: { ...object.metadata, labels } };
+}
+
+/**
+ * The server-side apply bodies, in order. Server-side apply removes a field only when its last owner stops
+ * applying it; a label applied as null is stored as "", and forcing the value a label already has leaves
+ * its other owners in place (force takes only fields whose values conflict). So a label another manager
+ * set that must go (istio-injection, when a revision is wanted) is first claimed by a forced apply of a
+ * different value, which makes hubmesh its only owner, and then released by applying without it. In the
+ * moment between the two, the label matches neither injector, which affects only pods created then.
+ * `resourceVersion` makes the first apply fail with a 409 if the object changed after hubmesh read it and
+ * judged its ownership.
+ */
+function applyBodies(resolved: Resolved, current: KubeObject | undefined, ownership: Ownership, takeover: boolean): KubeObject[] {
+  const first = current?.metadata.resourceVersion
+    ? { ...resolved.desired, metadata: { ...resolved.desired.metadata, resourceVersion: current.metadata.resourceVersion } }
+    : resolved.desired;
+  const removeLabels = takeover && ownership.verdict === 'takeover' ? ownership.removeLabels : [];
+  if (!current || removeLabels.length === 0) return [first];
+  const claimed = Object.fromEntries(removeLabels.map((key) => [key, current.metadata.labels?.[key] === CLAIM_VALUE ? '' : CLAIM_VALUE]));
+  return [withLabels(first, claimed), resolved.desired];
+}
+
+/** What the dry run of the first body cannot show: the labels the release step removes. */
+function projectRelease(result: KubeObject, ownership: Ownership, takeover: boolean): KubeObject {
+  return takeover && ownership.verdict === 'takeover' && ownership.removeLabels.length ? withoutLabels(result, ownership.removeLabels) : result;
+}
+
+function refusal(error: unknown): DryRun {
+  const e = toKubeError(error);
+  return { accepted: false, status: e.status, reason: e.reason, message: e.message };
+}
+
+/** The apiserver could not judge (unreachable, or failing): not an answer to show as a rejection. */
+const isUnavailable = (error: unknown) => isKubeError(error) && error.status >= 500;
+
+export function createMeshActions(deps: MeshActionDeps) {
+  const events = deps.backend<KubeEvent>(eventKind);
+
+  async function read(resolved: Resolved): Promise<KubeObject | undefined> {
+    try {
+      return await deps.backend(resolved.kind).get(resolved.namespace, resolved.name);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      const e = toKubeError(error);
+      throw new MeshActionError(e.status, e.reason, e.message, 'read', { cause: e });
+    }
+  }
+
+  const patch = (resolved: Resolved, body: KubeObject, options: { dryRun?: boolean; force: boolean }) =>
+    deps.backend(resolved.kind).patch(resolved.namespace, resolved.name, body, { type: 'apply', ...options });
+
+  function reference(resolved: Resolved, object: KubeObject | undefined): ObjectReference {
+    return {
+      apiVersion: apiVersionOf(resolved.kind),
+      kind: resolved.kind.kind,
+      name: resolved.name,
+      ...(resolved.kind.clusterScoped ? {} : { namespace: resolved.namespace }),
+      ...(object?.metadata.uid ? { uid: object.metadata.uid } : {}),
+    };
+  }
+
+  /**
+   * Server-side dry run of the first apply body, as applying without confirmation would send it. When that
+   * conflicts or the object is someone else's, again as a confirmed takeover would, for the preview.
+   */
+  async function dryRunFor(resolved: Resolved, current: KubeObject | undefined, ownership: Ownership): Promise<{ conflict: string | undefined; dryRun: DryRun }> {
+    const run = async (force: boolean): Promise<DryRun> => {
+      try {
+        const result = await patch(resolved, applyBodies(resolved, current, ownership, force)[0]!, { dryRun: true, force });
+        return { accepted: true, result: projectRelease(result, ownership, force) };
+      } catch (error) {
+        if (isUnavailable(error)) throw error;
+        return refusal(error);
+      }
+    };
+    const unforced = await run(false);
+    const conflict = !unforced.accepted && unforced.status === 409 ? unforced.message : undefined;
+    if (conflict === undefined && ownership.verdict !== 'takeover') return { conflict, dryRun: unforced };
+    return { conflict, dryRun: await run(true) };
+  }
+
+  /** Nothing is written: reads, and dry runs that the apiserver validates and discards. */
+  async function plan(action: MeshAction): Promise<Plan> {
+    const resolved = resolve(action);
+    const current = await read(resolved);
+    const ownership = resolved.ownership(current);
+    let outcome: Awaited<ReturnType<typeof dryRunFor>>;
+    try {
+      outcome = await dryRunFor(resolved, current, ownership);
+    } catch (error) {
+      const e = toKubeError(error);
+      throw new MeshActionError(e.status, e.reason, e.message, 'dry-run', { cause: e });
+    }
+    return {
+      action,
+      summary: resolved.summary,
+      object: reference(resolved, current),
+      current,
+      desired: resolved.desired,
+      ownership,
+      conflict: outcome.conflict,
+      needsConfirmation: ownership.verdict === 'takeover' || outcome.conflict !== undefined,
+      dryRun: outcome.dryRun,
+      preview: toYaml(resolved.desired),
+      diff: outcome.dryRun.accepted ? objectDiff(current, outcome.dryRun.result) : [],
+    };
+  }
+
+  async function audit(resolved: Resolved, object: KubeObject | undefined, actor: string, outcome: { reason: string; type: 'Normal' | 'Warning'; note: string }) {
+    return recordEvent(events, deps.eventsNamespace, deps.instance, {
+      regarding: reference(resolved, object),
+      actor,
+      action: resolved.eventAction,
+      reason: outcome.reason,
+      type: outcome.type,
+      note: `${actor}: ${resolved.summary}: ${outcome.note}`,
+    });
+  }
+
+  /** Records a failed attempt and throws it; an Event that cannot be recorded is named in the error's message. */
+  async function fail(
+    resolved: Resolved,
+    object: KubeObject | undefined,
+    actor: string,
+    error: MeshActionError,
+    reason: string,
+  ): Promise<never> {
+    try {
+      await audit(resolved, object, actor, { reason, type: 'Warning', note: error.message });
+    } catch (auditError) {
+      throw new MeshActionError(error.status, error.reason, `${error.message} (the audit Event was not recorded: ${toKubeError(auditError).message})`, error.stage, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+
+  /**
+   * Reads and judges ownership again, dry-runs, then applies as hubmesh's field manager, forcing only
+   * when the admin confirmed a takeover, and records an Event on the object. Without confirmation, an
+   * object that is not hubmesh's is refused and a field another manager owns fails with the apiserver's
+   * 409 naming that manager and the fields.
+   */
+  async function apply(action: MeshAction, options: { actor: string; confirmTakeover?: boolean }): Promise<ApplyResult> {
+    const actor = options.actor.trim();
+    if (!actor) throw new MeshActionError(400, 'BadRequest', 'an action needs the name of the admin who takes it', 'ownership');
+    const force = options.confirmTakeover === true;
+    const resolved = resolve(action);
+    const current = await read(resolved);
+    const ownership = resolved.ownership(current);
+    if (ownership.verdict === 'takeover' && !force) {
+      const refused = new MeshActionError(409, 'TakeoverRequired', `${ownership.reason}; confirm a takeover to apply`, 'ownership');
+      return fail(resolved, current, actor, refused, AUDIT_REASONS.refused);
+    }
+    const bodies = applyBodies(resolved, current, ownership, force);
+    const failure = (error: unknown, stage: 'dry-run' | 'apply') => {
+      const e = toKubeError(error);
+      const wrapped = new MeshActionError(e.status, e.reason, e.message, stage, { cause: e });
+      if (isUnavailable(e)) throw wrapped;
+      const reason = isConflict(e) ? AUDIT_REASONS.conflict : stage === 'dry-run' ? AUDIT_REASONS.dryRunRejected : AUDIT_REASONS.failed;
+      return fail(resolved, current, actor, wrapped, reason);
+    };
+    try {
+      await patch(resolved, bodies[0]!, { dryRun: true, force });
+    } catch (error) {
+      return failure(error, 'dry-run');
+    }
+    let object: KubeObject | undefined;
+    try {
+      for (const body of bodies) object = await patch(resolved, body, { force });
+    } catch (error) {
+      return failure(error, 'apply');
+    }
+    const stored = object!;
+    const takenOver = ownership.verdict === 'takeover';
+    const diff = objectDiff(current, stored);
+    const note = `${takenOver ? `taken over from ${ownership.managers.join(', ') || 'an unknown manager'}` : current ? 'applied' : 'created'}${
+      diff.length ? '' : ' (no change)'
+    } with server-side apply as ${FIELD_MANAGER}${force && !takenOver ? ', forced' : ''}`;
+    try {
+      const event = await audit(resolved, stored, actor, { reason: takenOver ? AUDIT_REASONS.takenOver : AUDIT_REASONS.applied, type: 'Normal', note });
+      return { object: stored, ownership, diff, audit: { recorded: true, event: event.metadata.name } };
+    } catch (error) {
+      return { object: stored, ownership, diff, audit: { recorded: false, error: toKubeError(error).message } };
+    }
+  }
+
+  /** hubmesh's audit trail: the Events its actions recorded, newest first. */
+  function auditTrail(): Promise<AuditEntry[]> {
+    return listAudit(events, deps.eventsNamespace);
+  }
+
+  return { plan, apply, auditTrail };
+}
+
+export type MeshActions = ReturnType<typeof createMeshActions>;

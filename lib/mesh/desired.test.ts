@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import type { Namespace } from '../kube/namespaces';
+import type { KubeObject } from '../kube/types';
+import {
+  desiredGateway,
+  desiredInjectionLabels,
+  desiredPeerAuthentication,
+  diffText,
+  gatewayInputFromConfig,
+  injectionLabelOwnership,
+  labelOwners,
+  objectDiff,
+  objectOwnership,
+  toYaml,
+  withoutServerFields,
+  type ManagedFieldsEntry,
+} from './desired';
+
+const managedBy = { 'app.kubernetes.io/managed-by': 'hubmesh' };
+
+function namespaceWith(labels: Record<string, string>, managedFields: ManagedFieldsEntry[]): Namespace {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'jupyterhub', labels, managedFields } as Namespace['metadata'] };
+}
+
+const owns = (manager: string, operation: string, ...labels: string[]): ManagedFieldsEntry => ({
+  manager,
+  operation,
+  apiVersion: 'v1',
+  fieldsType: 'FieldsV1',
+  fieldsV1: { 'f:metadata': { 'f:labels': Object.fromEntries(labels.map((l) => [`f:${l}`, {}])) } },
+} as ManagedFieldsEntry);
+
+describe('desired Gateway', () => {
+  it('serves the hub hosts on HTTP port 80 at the default ingress gateway, labelled as hubmesh’s', () => {
+    const gateway = desiredGateway({ namespace: 'jupyterhub', name: 'jupyterhub-gateway', hosts: ['hub.example.org'] });
+    expect(gateway).toEqual({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'jupyterhub-gateway', namespace: 'jupyterhub', labels: managedBy },
+      spec: {
+        selector: { istio: 'ingressgateway' },
+        servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['hub.example.org'] }],
+      },
+    });
+  });
+
+  it('adds an HTTPS server with the credential and redirects HTTP to it', () => {
+    const gateway = desiredGateway({
+      namespace: 'jupyterhub',
+      name: 'gw',
+      hosts: ['hub.example.org'],
+      selector: { app: 'hub-ingress' },
+      https: { credentialName: 'hub-tls' },
+    });
+    expect(gateway.spec?.selector).toEqual({ app: 'hub-ingress' });
+    expect(gateway.spec?.servers).toEqual([
+      { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['hub.example.org'], tls: { httpsRedirect: true } },
+      { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['hub.example.org'], tls: { mode: 'SIMPLE', credentialName: 'hub-tls' } },
+    ]);
+  });
+
+  it('keeps plain HTTP alongside HTTPS when the redirect is off, on the ports given', () => {
+    const servers = desiredGateway({ namespace: 'a', name: 'b', hosts: ['*'], httpPort: 8080, https: { credentialName: 'c', port: 8443, redirectHttp: false } }).spec?.servers;
+    expect(servers?.map((s) => [s.port.number, s.tls?.httpsRedirect])).toEqual([
+      [8080, undefined],
+      [8443, undefined],
+    ]);
+  });
+
+  it('takes namespace, name and hosts from the config, defaulting to <hub namespace>/jupyterhub-gateway', () => {
+    expect(gatewayInputFromConfig({ gateway: undefined, hosts: ['*'] }, 'jupyterhub')).toEqual({ namespace: 'jupyterhub', name: 'jupyterhub-gateway', hosts: ['*'] });
+    expect(gatewayInputFromConfig({ gateway: 'istio-system/hub', hosts: ['a.org', 'b.org'] }, 'jupyterhub')).toEqual({
+      namespace: 'istio-system',
+      name: 'hub',
+      hosts: ['a.org', 'b.org'],
+    });
+  });
+});
+
+describe('desired PeerAuthentication', () => {
+  it('is the namespace-wide policy: named default, STRICT, no selector', () => {
+    expect(desiredPeerAuthentication('jupyterhub')).toEqual({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'jupyterhub', labels: managedBy },
+      spec: { mtls: { mode: 'STRICT' } },
+    });
+  });
+});
+
+describe('desired injection labels', () => {
+  it('carries only istio-injection=enabled by default, and no managed-by label on the namespace', () => {
+    expect(desiredInjectionLabels('jupyterhub')).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'jupyterhub', labels: { 'istio-injection': 'enabled' } } });
+  });
+
+  it('carries only istio.io/rev for a revision, so istio-injection is not applied', () => {
+    expect(desiredInjectionLabels('jupyterhub', '1-28').metadata.labels).toEqual({ 'istio.io/rev': '1-28' });
+  });
+});
+
+describe('ownership of objects', () => {
+  it('creates what is absent and updates what carries managed-by=hubmesh', () => {
+    expect(objectOwnership(undefined, 'hubmesh')).toEqual({ verdict: 'create' });
+    expect(objectOwnership({ kind: 'Gateway', metadata: { name: 'gw', labels: managedBy } }, 'hubmesh')).toEqual({ verdict: 'update' });
+  });
+
+  it('needs a takeover for an object without the label, naming its other field managers', () => {
+    const foreign = { kind: 'Gateway', metadata: { name: 'gw', namespace: 'jupyterhub', managedFields: [owns('kubectl-client-side-apply', 'Update'), owns('hubmesh', 'Apply')] } } as KubeObject;
+    const ownership = objectOwnership(foreign, 'hubmesh');
+    expect(ownership).toMatchObject({ verdict: 'takeover', managers: ['kubectl-client-side-apply'], removeLabels: [] });
+    expect(ownership.verdict === 'takeover' && ownership.reason).toBe(
+      'Gateway jupyterhub/gw exists and is not managed by hubmesh (no managed-by label; field managers: kubectl-client-side-apply)',
+    );
+  });
+
+  it('needs a takeover when another tool claims the object with its own managed-by', () => {
+    const ownership = objectOwnership({ kind: 'PeerAuthentication', metadata: { name: 'default', labels: { 'app.kubernetes.io/managed-by': 'Helm' } } }, 'hubmesh');
+    expect(ownership.verdict === 'takeover' && ownership.reason).toContain('managed-by=Helm');
+  });
+});
+
+describe('ownership of the injection labels', () => {
+  it('reads who owns a label from managedFields', () => {
+    const ns = namespaceWith({ 'istio-injection': 'enabled' }, [owns('kubectl-label', 'Update', 'istio-injection'), owns('hubmesh', 'Apply', 'istio-injection'), owns('kubectl-create', 'Update', 'kubernetes.io/metadata.name')]);
+    expect(labelOwners(ns, 'istio-injection')).toEqual(['kubectl-label', 'hubmesh']);
+    expect(labelOwners(ns, 'istio.io/rev')).toEqual([]);
+  });
+
+  it('lets hubmesh add its label, or share one that already has the desired value', () => {
+    expect(injectionLabelOwnership(namespaceWith({}, []), desiredInjectionLabels('jupyterhub'), 'hubmesh')).toEqual({ verdict: 'update' });
+    const shared = namespaceWith({ 'istio-injection': 'enabled' }, [owns('kubectl-label', 'Update', 'istio-injection')]);
+    expect(injectionLabelOwnership(shared, desiredInjectionLabels('jupyterhub'), 'hubmesh')).toEqual({ verdict: 'update' });
+  });
+
+  it('lets hubmesh change or drop a label only it owns', () => {
+    const ours = namespaceWith({ 'istio-injection': 'enabled' }, [owns('hubmesh', 'Apply', 'istio-injection')]);
+    expect(injectionLabelOwnership(ours, desiredInjectionLabels('jupyterhub', 'canary'), 'hubmesh')).toEqual({ verdict: 'update' });
+  });
+
+  it('needs a takeover to remove istio-injection another manager set, and says it must be removed', () => {
+    const ns = namespaceWith({ 'istio-injection': 'enabled' }, [owns('kubectl-label', 'Update', 'istio-injection'), owns('hubmesh', 'Apply', 'istio-injection')]);
+    expect(injectionLabelOwnership(ns, desiredInjectionLabels('jupyterhub', 'canary'), 'hubmesh')).toEqual({
+      verdict: 'takeover',
+      reason: 'Namespace jupyterhub: label istio-injection=enabled is managed by kubectl-label (hubmesh would remove it)',
+      managers: ['kubectl-label'],
+      removeLabels: ['istio-injection'],
+    });
+  });
+
+  it('needs a takeover to change a label’s value another manager set, or a label no manager owns', () => {
+    const disabled = namespaceWith({ 'istio-injection': 'disabled' }, [owns('argocd-controller', 'Apply', 'istio-injection')]);
+    expect(injectionLabelOwnership(disabled, desiredInjectionLabels('jupyterhub'), 'hubmesh')).toMatchObject({ verdict: 'takeover', managers: ['argocd-controller'], removeLabels: [] });
+    const untracked = namespaceWith({ 'istio.io/rev': 'old' }, []);
+    const ownership = injectionLabelOwnership(untracked, desiredInjectionLabels('jupyterhub'), 'hubmesh');
+    expect(ownership).toMatchObject({ verdict: 'takeover', managers: [], removeLabels: ['istio.io/rev'] });
+    expect(ownership.verdict === 'takeover' && ownership.reason).toContain('istio.io/rev=old is managed by no field manager');
+  });
+});
+
+describe('preview and diff', () => {
+  const stored = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'PeerAuthentication',
+    metadata: {
+      name: 'default',
+      namespace: 'jupyterhub',
+      uid: '0b6f…',
+      resourceVersion: '42',
+      generation: 3,
+      creationTimestamp: '2026-11-25T11:32:05Z',
+      managedFields: [owns('hubmesh', 'Apply')],
+      labels: managedBy,
+    },
+    spec: { mtls: { mode: 'PERMISSIVE' } },
+    status: { conditions: [] },
+  } as KubeObject;
+
+  it('strips what the apiserver sets before comparing', () => {
+    expect(withoutServerFields(stored)).toEqual({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'jupyterhub', labels: managedBy },
+      spec: { mtls: { mode: 'PERMISSIVE' } },
+    });
+  });
+
+  it('renders YAML that parses back to the object', () => {
+    const body = desiredPeerAuthentication('jupyterhub');
+    expect(YAML.parse(toYaml(body))).toEqual(body);
+  });
+
+  it('diffs line by line with context, in hunks the UI can colour', () => {
+    const strict = { ...stored, metadata: { ...stored.metadata, resourceVersion: '43' }, spec: { mtls: { mode: 'STRICT' } } } as KubeObject;
+    const hunks = objectDiff(stored, strict);
+    expect(hunks).toHaveLength(1);
+    expect(hunks[0]!.lines.filter((l) => l.op !== 'context')).toEqual([
+      { op: 'remove', text: '    mode: PERMISSIVE' },
+      { op: 'add', text: '    mode: STRICT' },
+    ]);
+    expect(hunks[0]!.lines.some((l) => l.op === 'context')).toBe(true);
+  });
+
+  it('shows a created object as all additions, and no hunks when nothing changes', () => {
+    const created = objectDiff(undefined, stored);
+    expect(created).toHaveLength(1);
+    expect(created[0]!.oldLines).toBe(0);
+    expect(created[0]!.lines.every((l) => l.op === 'add')).toBe(true);
+    expect(created[0]!.lines.map((l) => l.text).join('\n')).not.toMatch(/resourceVersion|managedFields|status/);
+    const bumped = { ...stored, metadata: { ...stored.metadata, resourceVersion: '99', managedFields: [] } } as KubeObject;
+    expect(objectDiff(stored, bumped)).toEqual([]);
+  });
+
+  it('numbers hunk lines as a unified diff does', () => {
+    const before = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
+    const after = before.replace('line 10\n', 'line ten\n');
+    expect(diffText(before, after)).toEqual([
+      {
+        oldStart: 7,
+        oldLines: 7,
+        newStart: 7,
+        newLines: 7,
+        lines: [
+          { op: 'context', text: 'line 7' },
+          { op: 'context', text: 'line 8' },
+          { op: 'context', text: 'line 9' },
+          { op: 'remove', text: 'line 10' },
+          { op: 'add', text: 'line ten' },
+          { op: 'context', text: 'line 11' },
+          { op: 'context', text: 'line 12' },
+          { op: 'context', text: 'line 13' },
+        ],
+      },
+    ]);
+  });
+});

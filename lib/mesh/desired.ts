@@ -1,0 +1,196 @@
+import { structuredPatch } from 'diff';
+import YAML from 'yaml';
+import { gatewayKind, type Gateway, type GatewayServer } from '../kube/gateways';
+import { INJECTION_LABEL, namespaceKind, REVISION_LABEL, type Namespace } from '../kube/namespaces';
+import { peerAuthenticationKind, type PeerAuthentication } from '../kube/peerauthentications';
+import { apiVersionOf, type KubeObject } from '../kube/types';
+import { LABELS } from '../routes/virtualservice';
+
+/** Istio's default ingress gateway deployment (istioctl's and the gateway Helm chart's `istio: ingressgateway`). */
+export const DEFAULT_INGRESS_SELECTOR: Readonly<Record<string, string>> = { istio: 'ingressgateway' };
+/** Istio's convention for the namespace-wide policy: one PeerAuthentication named `default`, with no selector. */
+export const NAMESPACE_POLICY_NAME = 'default';
+/** The namespace labels hubmesh manages: exactly one of them is set, the other absent. */
+export const INJECTION_LABEL_KEYS = [INJECTION_LABEL, REVISION_LABEL] as const;
+
+const managedLabels = () => ({ [LABELS.managedBy]: 'hubmesh' });
+
+/** The ingress Gateway hubmesh's VirtualServices bind to. */
+export type GatewayInput = {
+  namespace: string;
+  name: string;
+  /** the hub's hosts (`*` for any) */
+  hosts: string[];
+  /** the ingress gateway pods' labels; default istio=ingressgateway */
+  selector?: Record<string, string>;
+  /** the plain-HTTP server's port (default 80) */
+  httpPort?: number;
+  /**
+   * An HTTPS server terminating TLS with the certificate in the Secret `credentialName`, which must live in
+   * the ingress gateway's own namespace (not the Gateway's). The HTTP server then redirects to HTTPS unless
+   * redirectHttp is false.
+   */
+  https?: { credentialName: string; port?: number; redirectHttp?: boolean };
+};
+
+/** The Gateway from hubmesh's config: HUBMESH_GATEWAY (`<namespace>/<name>`, default `<hub namespace>/jupyterhub-gateway`) and HUBMESH_HOSTS. */
+export function gatewayInputFromConfig(proxy: { gateway: string | undefined; hosts: string[] }, hubNamespace: string): GatewayInput {
+  const [namespace, name] = (proxy.gateway ?? `${hubNamespace}/jupyterhub-gateway`).split('/') as [string, string];
+  return { namespace, name, hosts: proxy.hosts };
+}
+
+/**
+ * Port numbers are not checked here: the apiserver's dry run is the authority on what the cluster accepts
+ * (the CRD's schema and CEL rules, and istiod's validating webhook where it runs), and its message is shown.
+ */
+export function desiredGateway(input: GatewayInput): Gateway {
+  const http: GatewayServer = { port: { number: input.httpPort ?? 80, name: 'http', protocol: 'HTTP' }, hosts: input.hosts };
+  const servers = [http];
+  if (input.https) {
+    if (input.https.redirectHttp !== false) http.tls = { httpsRedirect: true };
+    servers.push({
+      port: { number: input.https.port ?? 443, name: 'https', protocol: 'HTTPS' },
+      hosts: input.hosts,
+      tls: { mode: 'SIMPLE', credentialName: input.https.credentialName },
+    });
+  }
+  return {
+    apiVersion: apiVersionOf(gatewayKind),
+    kind: gatewayKind.kind,
+    metadata: { name: input.name, namespace: input.namespace, labels: managedLabels() },
+    spec: { selector: { ...(input.selector ?? DEFAULT_INGRESS_SELECTOR) }, servers },
+  };
+}
+
+/** The namespace-wide STRICT policy: sidecars in the namespace accept only mutual TLS. */
+export function desiredPeerAuthentication(namespace: string): PeerAuthentication {
+  return {
+    apiVersion: apiVersionOf(peerAuthenticationKind),
+    kind: peerAuthenticationKind.kind,
+    metadata: { name: NAMESPACE_POLICY_NAME, namespace, labels: managedLabels() },
+    spec: { mtls: { mode: 'STRICT' } },
+  };
+}
+
+/**
+ * The Namespace as hubmesh applies it: only the injection label it manages. With a revision, `istio.io/rev`
+ * instead of `istio-injection`, which must then be absent: when both are set, `istio-injection` wins and the
+ * revision is ignored (the revision's injector only selects namespaces without `istio-injection`).
+ */
+export function desiredInjectionLabels(namespace: string, revision?: string): Namespace {
+  return {
+    apiVersion: apiVersionOf(namespaceKind),
+    kind: namespaceKind.kind,
+    metadata: { name: namespace, labels: revision ? { [REVISION_LABEL]: revision } : { [INJECTION_LABEL]: 'enabled' } },
+  };
+}
+
+export type ManagedFieldsEntry = { manager?: string; operation?: string; apiVersion?: string; time?: string; fieldsV1?: unknown };
+
+function managedFieldsOf(object: KubeObject): ManagedFieldsEntry[] {
+  return (object.metadata as { managedFields?: ManagedFieldsEntry[] }).managedFields ?? [];
+}
+
+/** The field managers (by name) whose managedFields entry owns a label. */
+export function labelOwners(object: KubeObject, key: string): string[] {
+  const owners = managedFieldsOf(object)
+    .filter((entry) => {
+      const labels = (entry.fieldsV1 as { 'f:metadata'?: { 'f:labels'?: Record<string, unknown> } } | undefined)?.['f:metadata']?.['f:labels'];
+      return labels !== undefined && `f:${key}` in labels;
+    })
+    .map((entry) => entry.manager ?? '');
+  return [...new Set(owners)];
+}
+
+/**
+ * Whether hubmesh may apply. `takeover`: the object (or, for a Namespace, one of its injection labels) is
+ * someone else's, and hubmesh acts only when the admin confirms; `removeLabels` are the injection labels
+ * another manager set that must go, which a forced apply alone does not remove.
+ */
+export type Ownership =
+  | { verdict: 'create' }
+  | { verdict: 'update' }
+  | { verdict: 'takeover'; reason: string; managers: string[]; removeLabels: string[] };
+
+const describeObject = (o: KubeObject) => `${o.kind ?? 'object'} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+
+/** A Gateway or PeerAuthentication is hubmesh's when it carries managed-by=hubmesh. `fieldManager`: hubmesh's own, left out of the other managers. */
+export function objectOwnership(current: KubeObject | undefined, fieldManager: string): Ownership {
+  if (!current) return { verdict: 'create' };
+  const managedBy = current.metadata.labels?.[LABELS.managedBy];
+  if (managedBy === 'hubmesh') return { verdict: 'update' };
+  const managers = [...new Set(managedFieldsOf(current).map((e) => e.manager ?? ''))].filter((m) => m && m !== fieldManager);
+  return {
+    verdict: 'takeover',
+    reason: `${describeObject(current)} exists and is not managed by hubmesh (${managedBy ? `managed-by=${managedBy}` : 'no managed-by label'}${
+      managers.length ? `; field managers: ${managers.join(', ')}` : ''
+    })`,
+    managers,
+    removeLabels: [],
+  };
+}
+
+/**
+ * A Namespace is never hubmesh's; its injection labels can be. A label hubmesh would change or remove is
+ * someone else's unless hubmesh alone owns it in managedFields (a label nobody owns, set before server-side
+ * apply tracked fields, is someone else's too). A label that already has the desired value is not: applying
+ * it only makes hubmesh a co-owner.
+ */
+export function injectionLabelOwnership(current: Namespace, desired: Namespace, fieldManager: string): Ownership {
+  const foreign = INJECTION_LABEL_KEYS.flatMap((key) => {
+    const value = current.metadata.labels?.[key];
+    const wanted = desired.metadata.labels?.[key];
+    if (value === undefined || value === wanted) return [];
+    const owners = labelOwners(current, key);
+    if (owners.length > 0 && owners.every((o) => o === fieldManager)) return [];
+    return [{ key, value, wanted, owners: owners.filter((o) => o !== fieldManager) }];
+  });
+  if (foreign.length === 0) return { verdict: 'update' };
+  const what = foreign.map(
+    (f) =>
+      `label ${f.key}=${f.value} is managed by ${f.owners.length ? f.owners.join(', ') : 'no field manager'} (hubmesh would ${f.wanted === undefined ? 'remove it' : `set ${f.wanted}`})`,
+  );
+  return {
+    verdict: 'takeover',
+    reason: `Namespace ${current.metadata.name}: ${what.join('; ')}`,
+    managers: [...new Set(foreign.flatMap((f) => f.owners))],
+    removeLabels: foreign.filter((f) => f.wanted === undefined).map((f) => f.key),
+  };
+}
+
+const SERVER_SET_METADATA = ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation'] as const;
+
+/** An object as the diff shows it: without status and the metadata the apiserver sets. */
+export function withoutServerFields(object: KubeObject): KubeObject {
+  const stripped: Record<string, unknown> = { ...object };
+  delete stripped.status;
+  const metadata: Record<string, unknown> = { ...object.metadata };
+  for (const key of SERVER_SET_METADATA) delete metadata[key];
+  return { ...stripped, metadata } as KubeObject;
+}
+
+export function toYaml(object: unknown): string {
+  return YAML.stringify(object, { lineWidth: 0 });
+}
+
+export type DiffLine = { op: 'add' | 'remove' | 'context'; text: string };
+/** One hunk of a line diff; line numbers are 1-based, as in a unified diff. */
+export type DiffHunk = { oldStart: number; oldLines: number; newStart: number; newLines: number; lines: DiffLine[] };
+
+const DIFF_OPS: Record<string, DiffLine['op']> = { '+': 'add', '-': 'remove', ' ': 'context' };
+
+export function diffText(before: string, after: string, context = 3): DiffHunk[] {
+  return structuredPatch('current', 'result', before, after, undefined, undefined, { context }).hunks.map((hunk) => ({
+    oldStart: hunk.oldStart,
+    oldLines: hunk.oldLines,
+    newStart: hunk.newStart,
+    newLines: hunk.newLines,
+    // "\ No newline at end of file" markers carry no content
+    lines: hunk.lines.filter((line) => line[0]! in DIFF_OPS).map((line) => ({ op: DIFF_OPS[line[0]!]!, text: line.slice(1) })),
+  }));
+}
+
+/** The YAML line diff from the object as read (absent: empty) to the object as the apiserver would store it. */
+export function objectDiff(current: KubeObject | undefined, result: KubeObject): DiffHunk[] {
+  return diffText(current ? toYaml(withoutServerFields(current)) : '', toYaml(withoutServerFields(result)));
+}
