@@ -70,6 +70,8 @@ describe('LocalStore', () => {
     expect(merged.metadata.labels).toEqual({ c: '3' });
     expect(merged.metadata.generation).toBe(1); // labels are not spec
     expect(Number(merged.metadata.resourceVersion)).toBeGreaterThan(Number(applied.metadata.resourceVersion));
+    // a resourceVersion in the patch is a precondition, as on the apiserver
+    expect(await status(backend.patch(ns, 'b', { metadata: { resourceVersion: applied.metadata.resourceVersion, labels: { d: '4' } } }, { type: 'merge' }))).toBe(409);
   });
 
   it('filters lists by namespace and label selector', async () => {

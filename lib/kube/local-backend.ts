@@ -109,6 +109,10 @@ export class LocalStore {
         const current = this.bucket(kindKey).get(`${namespace}/${name}`);
         // local mode has no field ownership: an apply merges like a merge patch, or creates the object
         if (!current && options.type === 'merge') throw new KubeError(404, 'NotFound', `${kind.plural}.${kind.group} "${name}" not found`);
+        const precondition = (body as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
+        if (current && precondition !== undefined && precondition !== current.metadata.resourceVersion) {
+          throw new KubeError(409, 'Conflict', `Operation cannot be fulfilled on ${kind.plural}.${kind.group} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+        }
         const merged = mergePatch<KubeObject>(current ?? { metadata: { name } }, body);
         const stored = withServerFields(kind, namespace, merged, {
           name,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Informer, withoutManagedFields, type CacheTransform } from './informer';
-import type { KubeObject, ResourceBackend } from './types';
+import type { KubeObject, PatchOptions, ResourceBackend } from './types';
 
 /**
  * One kind in one namespace: the watch cache to read from, and writes that land in that cache
@@ -29,6 +29,12 @@ export class ResourceStore<T extends KubeObject> {
     const replaced = await this.backend.replace(this.namespace, object);
     this.cache.observe('MODIFIED', replaced);
     return replaced;
+  }
+
+  async patch(name: string, body: unknown, options: PatchOptions): Promise<T> {
+    const patched = await this.backend.patch(this.namespace, name, body, options);
+    if (!options.dryRun) this.cache.observe('MODIFIED', patched);
+    return patched;
   }
 
   /** `known` is the object as the caller last saw it, when the cache may not hold it yet. */
