@@ -1,0 +1,301 @@
+import { z } from 'zod';
+import type { InstantSample, PrometheusClient, QueryRange, RangeSeries } from '../telemetry/prometheus';
+
+/**
+ * mTLS as the mesh actually runs it, from Istio's standard metrics (see shared/mesh-facts.md, "mTLS from
+ * runtime"): only the destination's proxy knows whether a connection was mutual TLS, so every query reads
+ * `reporter="destination"`, lets Prometheus aggregate rates by policy, and the shares are computed here.
+ */
+
+export type SecurityPolicy = 'mutual_tls' | 'none' | 'unknown';
+
+/** Traffic split by connection_security_policy. */
+export type PolicyBreakdown = {
+  mutualTls: number;
+  none: number;
+  unknown: number;
+  total: number;
+  /** mutualTls / total, 0..1; null when there was no traffic in the window (neither 0% nor 100%) */
+  share: number | null;
+};
+
+/** mtls: all traffic mutual TLS; partial: some; plaintext: none of it; no-traffic: nothing in the window. */
+export type MtlsVerdict = 'mtls' | 'partial' | 'plaintext' | 'no-traffic';
+
+export type ServiceTraffic = {
+  namespace: string;
+  service: string;
+  /** HTTP/gRPC requests per second, averaged over the window */
+  requests: PolicyBreakdown;
+  /** TCP bytes sent plus received over the window */
+  tcpBytes: PolicyBreakdown;
+  verdict: MtlsVerdict;
+};
+
+export type NamespaceTraffic = {
+  namespace: string;
+  /** requests per second to the namespace's services, so the share is weighted by traffic */
+  requests: PolicyBreakdown;
+  tcpBytes: PolicyBreakdown;
+  verdict: MtlsVerdict;
+  /** services that reported any series in the window */
+  services: number;
+  /** services with some traffic that was not mutual TLS */
+  servicesWithPlaintext: number;
+};
+
+/** A source workload sending traffic that was not mutual TLS to a destination service. */
+export type OffendingPair = {
+  source: { namespace: string; workload: string };
+  destination: { namespace: string; service: string };
+  policy: Exclude<SecurityPolicy, 'mutual_tls'>;
+  requestsPerSecond: number;
+  tcpBytes: number;
+};
+
+export type MeshTraffic = {
+  window: string;
+  namespaces: NamespaceTraffic[];
+  services: ServiceTraffic[];
+  offendingPairs: OffendingPair[];
+};
+
+/** One evaluation of a namespace's request share; both null where Prometheus had no data (a gap). */
+export type SharePoint = {
+  /** Unix seconds */
+  time: number;
+  /** null on a gap, or when there were no requests (then requestsPerSecond is 0) */
+  share: number | null;
+  requestsPerSecond: number | null;
+};
+
+export type NamespaceShareHistory = { namespace: string; points: SharePoint[] };
+
+export type TrafficScope = {
+  /** rate() window, a Prometheus duration such as 5m */
+  window: string;
+  /** destination namespaces to look at; all when absent or empty */
+  namespaces?: readonly string[];
+  /** evaluation time in Unix seconds, default now (e.g. a point picked on the history chart) */
+  time?: number;
+};
+
+const durationPattern = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const unitSeconds = [365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001];
+
+/** Seconds in a Prometheus duration (units y, w, d, h, m, s, ms in that order, e.g. 1h30m); undefined if it is not one. */
+export function durationSeconds(text: string): number | undefined {
+  const match = text === '' ? null : durationPattern.exec(text);
+  if (!match) return undefined;
+  return unitSeconds.reduce((sum, unit, i) => sum + Number(match[i + 1] ?? 0) * unit, 0);
+}
+
+/** A rate() window: a Prometheus duration longer than zero. */
+export const trafficWindow = z
+  .string()
+  .refine((text) => (durationSeconds(text) ?? 0) > 0, 'must be a Prometheus duration such as 30s, 5m or 1h');
+
+/** A PromQL double-quoted string literal holding exactly `value`. */
+export function promqlString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+}
+
+// Go's regexp.QuoteMeta: PromQL regex matchers are RE2, anchored at both ends
+const quoteRegex = (value: string) => value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+
+function namespaceMatcher(namespaces: readonly string[] | undefined): string {
+  const [first, ...others] = namespaces ?? [];
+  if (first === undefined) return '';
+  if (others.length === 0) return `,destination_service_namespace=${promqlString(first)}`;
+  return `,destination_service_namespace=~${promqlString([first, ...others].map(quoteRegex).join('|'))}`;
+}
+
+const SERVICE = ['destination_service_namespace', 'destination_service_name'];
+const POLICY = 'connection_security_policy';
+const PAIR = ['source_workload_namespace', 'source_workload', ...SERVICE, POLICY];
+const NOT_MTLS = `,${POLICY}!="mutual_tls"`;
+
+/** `sum by (by) (fn(metric{destination-reported, in scope}[window]))` */
+function destinationSum(fn: 'rate' | 'increase', metric: string, by: string[], scope: TrafficScope, extraMatchers: string): string {
+  const window = trafficWindow.parse(scope.window);
+  const selector = `{reporter="destination"${namespaceMatcher(scope.namespaces)}${extraMatchers}}`;
+  return `sum by (${by.join(', ')}) (${fn}(${metric}${selector}[${window}]))`;
+}
+
+function requestRate(by: string[], scope: TrafficScope, extraMatchers = ''): string {
+  return destinationSum('rate', 'istio_requests_total', by, scope, extraMatchers);
+}
+
+// Sent and received are summed per group before they are added: a selector matching both names (__name__=~)
+// fails once increase() drops the names, as each sent series then has the labels of a received one.
+function tcpBytes(by: string[], scope: TrafficScope, extraMatchers = ''): string {
+  const [sent, received] = ['istio_tcp_sent_bytes_total', 'istio_tcp_received_bytes_total'].map((metric) =>
+    destinationSum('increase', metric, by, scope, extraMatchers),
+  );
+  // "+" keeps only groups present on both sides; "or" adds the groups only one side has
+  return `(${sent} + ${received}) or ${sent} or ${received}`;
+}
+
+/** The four instant queries behind the traffic page. */
+export function trafficQueries(scope: TrafficScope) {
+  return {
+    requests: requestRate([...SERVICE, POLICY], scope),
+    tcpBytes: tcpBytes([...SERVICE, POLICY], scope),
+    offendingRequests: `${requestRate(PAIR, scope, NOT_MTLS)} > 0`,
+    offendingTcpBytes: `(${tcpBytes(PAIR, scope, NOT_MTLS)}) > 0`,
+  };
+}
+
+/** The range query behind the share history: request rates per destination namespace and policy. */
+export function shareHistoryQuery(scope: TrafficScope): string {
+  return requestRate(['destination_service_namespace', POLICY], scope);
+}
+
+/** A query_range grid of at most maxPoints + 1 points covering the last spanSeconds up to end, aligned to the step so charts do not shift. */
+export function historyRange(endSeconds: number, spanSeconds: number, maxPoints = 120): QueryRange {
+  const step = Math.max(1, Math.ceil(spanSeconds / maxPoints));
+  const end = Math.floor(endSeconds / step) * step;
+  return { start: end - Math.floor(spanSeconds / step) * step, end, step };
+}
+
+function policyOf(metric: Record<string, string>): SecurityPolicy {
+  const value = metric[POLICY];
+  return value === 'mutual_tls' || value === 'none' ? value : 'unknown';
+}
+
+const emptyBreakdown = (): PolicyBreakdown => ({ mutualTls: 0, none: 0, unknown: 0, total: 0, share: null });
+
+function add(breakdown: PolicyBreakdown, policy: SecurityPolicy, value: number) {
+  if (policy === 'mutual_tls') breakdown.mutualTls += value;
+  else breakdown[policy] += value;
+  breakdown.total += value;
+  breakdown.share = breakdown.total > 0 ? breakdown.mutualTls / breakdown.total : null;
+}
+
+function verdictOf(...breakdowns: PolicyBreakdown[]): MtlsVerdict {
+  const mutual = breakdowns.some((b) => b.mutualTls > 0);
+  const plain = breakdowns.some((b) => b.none + b.unknown > 0);
+  if (mutual) return plain ? 'partial' : 'mtls';
+  return plain ? 'plaintext' : 'no-traffic';
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Results of the queries from trafficQueries(), by the same names. */
+export type TrafficVectors = Record<keyof ReturnType<typeof trafficQueries>, InstantSample[]>;
+
+/** Per-service and per-namespace shares, and the offending pairs, from the vectors of trafficQueries(scope). */
+export function summarizeTraffic(vectors: TrafficVectors, scope: TrafficScope): MeshTraffic {
+  const services = new Map<string, ServiceTraffic>();
+  const serviceRow = (metric: Record<string, string>) => {
+    const namespace = metric.destination_service_namespace ?? 'unknown';
+    const service = metric.destination_service_name ?? 'unknown';
+    const key = `${namespace}/${service}`;
+    let row = services.get(key);
+    if (!row) services.set(key, (row = { namespace, service, requests: emptyBreakdown(), tcpBytes: emptyBreakdown(), verdict: 'no-traffic' }));
+    return row;
+  };
+  for (const sample of vectors.requests) add(serviceRow(sample.metric).requests, policyOf(sample.metric), sample.value);
+  for (const sample of vectors.tcpBytes) add(serviceRow(sample.metric).tcpBytes, policyOf(sample.metric), sample.value);
+
+  const namespaces = new Map<string, NamespaceTraffic>();
+  const namespaceRow = (namespace: string) => {
+    let row = namespaces.get(namespace);
+    if (!row) {
+      row = { namespace, requests: emptyBreakdown(), tcpBytes: emptyBreakdown(), verdict: 'no-traffic', services: 0, servicesWithPlaintext: 0 };
+      namespaces.set(namespace, row);
+    }
+    return row;
+  };
+  for (const namespace of scope.namespaces ?? []) namespaceRow(namespace);
+  for (const service of services.values()) {
+    service.verdict = verdictOf(service.requests, service.tcpBytes);
+    const row = namespaceRow(service.namespace);
+    row.services += 1;
+    if (service.verdict === 'partial' || service.verdict === 'plaintext') row.servicesWithPlaintext += 1;
+    for (const policy of ['mutual_tls', 'none', 'unknown'] as const) {
+      const field = policy === 'mutual_tls' ? 'mutualTls' : policy;
+      add(row.requests, policy, service.requests[field]);
+      add(row.tcpBytes, policy, service.tcpBytes[field]);
+    }
+  }
+  for (const row of namespaces.values()) row.verdict = verdictOf(row.requests, row.tcpBytes);
+
+  const pairs = new Map<string, OffendingPair>();
+  const pairRow = (metric: Record<string, string>) => {
+    const source = { namespace: metric.source_workload_namespace ?? 'unknown', workload: metric.source_workload ?? 'unknown' };
+    const destination = { namespace: metric.destination_service_namespace ?? 'unknown', service: metric.destination_service_name ?? 'unknown' };
+    const policy = policyOf(metric) === 'none' ? 'none' : 'unknown';
+    const key = JSON.stringify([source, destination, policy]);
+    let row = pairs.get(key);
+    if (!row) pairs.set(key, (row = { source, destination, policy, requestsPerSecond: 0, tcpBytes: 0 }));
+    return row;
+  };
+  for (const sample of vectors.offendingRequests) pairRow(sample.metric).requestsPerSecond += sample.value;
+  for (const sample of vectors.offendingTcpBytes) pairRow(sample.metric).tcpBytes += sample.value;
+
+  return {
+    window: scope.window,
+    namespaces: [...namespaces.values()].sort((a, b) => byName(a.namespace, b.namespace)),
+    services: [...services.values()].sort((a, b) => byName(a.namespace, b.namespace) || byName(a.service, b.service)),
+    offendingPairs: [...pairs.values()].sort(
+      (a, b) =>
+        b.requestsPerSecond - a.requestsPerSecond ||
+        b.tcpBytes - a.tcpBytes ||
+        byName(JSON.stringify([a.source, a.destination]), JSON.stringify([b.source, b.destination])),
+    ),
+  };
+}
+
+/**
+ * Each namespace's request share at every point of the range's grid, from shareHistoryQuery()'s matrix.
+ * Every grid point is kept: where Prometheus had no sample the point is a gap (share and rate null).
+ */
+export function shareHistory(series: RangeSeries[], range: QueryRange): NamespaceShareHistory[] {
+  const stepMs = Math.round(range.step * 1000);
+  const startMs = Math.round(range.start * 1000);
+  const length = Math.floor((Math.round(range.end * 1000) - startMs) / stepMs) + 1;
+  const byNamespace = new Map<string, Array<{ mutualTls: number; total: number } | undefined>>();
+  for (const { metric, points } of series) {
+    const namespace = metric.destination_service_namespace ?? 'unknown';
+    let slots = byNamespace.get(namespace);
+    if (!slots) byNamespace.set(namespace, (slots = new Array(length).fill(undefined)));
+    for (const { time, value } of points) {
+      const index = (Math.round(time * 1000) - startMs) / stepMs;
+      if (!Number.isInteger(index) || index < 0 || index >= length) continue;
+      const slot = (slots[index] ??= { mutualTls: 0, total: 0 });
+      if (policyOf(metric) === 'mutual_tls') slot.mutualTls += value;
+      slot.total += value;
+    }
+  }
+  return [...byNamespace.entries()]
+    .sort(([a], [b]) => byName(a, b))
+    .map(([namespace, slots]) => ({
+      namespace,
+      points: slots.map((slot, i) => ({
+        time: (startMs + i * stepMs) / 1000,
+        share: slot && slot.total > 0 ? slot.mutualTls / slot.total : null,
+        requestsPerSecond: slot ? slot.total : null,
+      })),
+    }));
+}
+
+/** What the loaders need of a PrometheusClient. */
+export type TrafficSource = Pick<PrometheusClient, 'queryVector' | 'queryRange'>;
+
+/** Runs trafficQueries(scope) concurrently and summarizes them; rejects with the client's PrometheusError. */
+export async function loadMeshTraffic(prometheus: TrafficSource, scope: TrafficScope): Promise<MeshTraffic> {
+  const queries = trafficQueries(scope);
+  const at = { time: scope.time };
+  const [requests, tcpBytes, offendingRequests, offendingTcpBytes] = await Promise.all([
+    prometheus.queryVector(queries.requests, at),
+    prometheus.queryVector(queries.tcpBytes, at),
+    prometheus.queryVector(queries.offendingRequests, at),
+    prometheus.queryVector(queries.offendingTcpBytes, at),
+  ]);
+  return summarizeTraffic({ requests, tcpBytes, offendingRequests, offendingTcpBytes }, scope);
+}
+
+export async function loadShareHistory(prometheus: TrafficSource, scope: TrafficScope, range: QueryRange): Promise<NamespaceShareHistory[]> {
+  return shareHistory(await prometheus.queryRange(shareHistoryQuery(scope), range), range);
+}

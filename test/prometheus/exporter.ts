@@ -1,0 +1,164 @@
+import http from 'node:http';
+import type net from 'node:net';
+import { Counter, Registry } from 'prom-client';
+
+export type SecurityPolicy = 'mutual_tls' | 'none' | 'unknown';
+
+/** Traffic from one source workload to one destination service, labelled the way Istio's proxies label it. */
+export type Flow = {
+  /** which proxy reports it; Istio's destination proxy is the one that knows the real policy */
+  reporter?: 'destination' | 'source';
+  source: { namespace: string; workload: string };
+  destination: { namespace: string; service: string };
+  policy: SecurityPolicy;
+  /** HTTP flows only, default 200 */
+  responseCode?: number;
+};
+
+const COMMON_LABELS = [
+  'reporter',
+  'source_workload',
+  'source_workload_namespace',
+  'source_principal',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_service',
+  'destination_service_name',
+  'destination_service_namespace',
+  'connection_security_policy',
+  'request_protocol',
+] as const;
+const HTTP_LABELS = [...COMMON_LABELS, 'response_code'] as const;
+
+function flowLabels(flow: Flow, protocol: 'http' | 'tcp') {
+  const { source, destination } = flow;
+  return {
+    reporter: flow.reporter ?? 'destination',
+    source_workload: source.workload,
+    source_workload_namespace: source.namespace,
+    // the destination only learns the peer's identity from its client certificate
+    source_principal: flow.policy === 'mutual_tls' ? `spiffe://cluster.local/ns/${source.namespace}/sa/${source.workload}` : 'unknown',
+    destination_workload: destination.service,
+    destination_workload_namespace: destination.namespace,
+    destination_service: `${destination.service}.${destination.namespace}.svc.cluster.local`,
+    destination_service_name: destination.service,
+    destination_service_namespace: destination.namespace,
+    connection_security_policy: flow.policy,
+    request_protocol: protocol,
+  };
+}
+
+/**
+ * A counter that grows at a set rate between changes, read when Prometheus scrapes: its value is a
+ * linear function of the scrape time, so rate() over it is the set rate, not an approximation of timer ticks.
+ */
+class SteadyCounter {
+  private base = 0;
+  private rate = 0;
+  private since: number;
+
+  constructor(
+    readonly labels: Record<string, string>,
+    now: number,
+  ) {
+    this.since = now;
+  }
+
+  valueAt(seconds: number): number {
+    return this.base + this.rate * (seconds - this.since);
+  }
+
+  setRate(perSecond: number, now: number) {
+    this.base = this.valueAt(now);
+    this.since = now;
+    this.rate = perSecond;
+  }
+}
+
+export type IstioExporter = {
+  /** host:port for a scrape config */
+  target: string;
+  /** Sets how many requests per second the flow adds to istio_requests_total from now on (0 keeps an idle series). */
+  requests: (flow: Flow, perSecond: number) => void;
+  /** Sets the growth of the flow's istio_tcp_sent_bytes_total and istio_tcp_received_bytes_total from now on; an omitted direction publishes no series. */
+  tcp: (flow: Flow, bytesPerSecond: { sent?: number; received?: number }) => void;
+  /** Unix seconds of the first scrape, once there has been one. */
+  firstScrape: Promise<number>;
+  /** Unix seconds of the latest scrape. */
+  lastScrape: () => number;
+  close: () => Promise<void>;
+};
+
+/** An HTTP server publishing Istio's standard request and TCP counters for flows the test sets, in a registry of its own. */
+export async function startIstioExporter(): Promise<IstioExporter> {
+  const nowSeconds = () => Date.now() / 1000;
+  const series = new Map<string, Map<string, SteadyCounter>>();
+  // each scrape reads every counter at one instant, so series scraped together have exactly proportional increases
+  let scrapeTime = nowSeconds();
+
+  const counterFor = (metric: string, labels: Record<string, string>) => {
+    const key = JSON.stringify(labels);
+    const counters = series.get(metric)!;
+    let counter = counters.get(key);
+    if (!counter) counters.set(key, (counter = new SteadyCounter(labels, nowSeconds())));
+    return counter;
+  };
+  const registry = new Registry();
+  const publish = (name: string, help: string, labelNames: readonly string[]) => {
+    const counters = new Map<string, SteadyCounter>();
+    series.set(name, counters);
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const counter of counters.values()) this.inc(counter.labels, counter.valueAt(scrapeTime));
+      },
+    });
+  };
+  publish('istio_requests_total', 'Requests handled by an Istio proxy', HTTP_LABELS);
+  publish('istio_tcp_sent_bytes_total', 'Bytes sent during TCP connections, by an Istio proxy', COMMON_LABELS);
+  publish('istio_tcp_received_bytes_total', 'Bytes received during TCP connections, by an Istio proxy', COMMON_LABELS);
+
+  let resolveFirstScrape: (time: number) => void = () => {};
+  const firstScrape = new Promise<number>((resolve) => (resolveFirstScrape = resolve));
+  const server = http.createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    scrapeTime = nowSeconds();
+    resolveFirstScrape(scrapeTime);
+    registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (error: unknown) => response.writeHead(500).end(String(error)),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+
+  return {
+    target: `127.0.0.1:${port}`,
+    requests: (flow, perSecond) => {
+      const labels = { ...flowLabels(flow, 'http'), response_code: String(flow.responseCode ?? 200) };
+      counterFor('istio_requests_total', labels).setRate(perSecond, nowSeconds());
+    },
+    tcp: (flow, { sent, received }) => {
+      const now = nowSeconds();
+      if (sent !== undefined) counterFor('istio_tcp_sent_bytes_total', flowLabels(flow, 'tcp')).setRate(sent, now);
+      if (received !== undefined) counterFor('istio_tcp_received_bytes_total', flowLabels(flow, 'tcp')).setRate(received, now);
+    },
+    firstScrape,
+    lastScrape: () => scrapeTime,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
