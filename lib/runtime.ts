@@ -7,7 +7,12 @@ import { podKind, slimPod, type Pod } from './kube/pods';
 import { ResourceStore } from './kube/resource-store';
 import { serviceKind, type Service } from './kube/services';
 import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
+import { activeServicesQuery, activityFromSamples, LastActivityWriter } from './activity/last-activity';
 import { DashboardState } from './dashboard/state';
+import { candidateIdentity, LeaderElector } from './kube/leader-election';
+import { leaseKind, type Lease } from './kube/leases';
+import type { ResourceBackend } from './kube/types';
+import { PrometheusClient } from './telemetry/prometheus';
 import { createMeshCaches, type CacheView, type MeshCaches } from './mesh/caches';
 import { createLogger } from './log';
 import { createMetrics, type Metrics } from './metrics';
@@ -31,10 +36,15 @@ export type Runtime = {
   dashboard: DashboardState;
   /** cluster mode only */
   mesh: MeshCaches | undefined;
+  /** Istio's Prometheus, when HUBMESH_PROMETHEUS_URL is set */
+  prometheus: PrometheusClient | undefined;
+  /** who writes last_activity from traffic (cluster mode with Prometheus): the replica holding the Lease */
+  activityElector: LeaderElector | undefined;
   /** "<namespace>/<name>" of the Istio Gateway routes bind to */
   gateway: string;
   startedAt: Date;
-  stop(): void;
+  /** Stops the watches, and releases the activity Lease (after in-flight writes) so another replica takes over at once. */
+  stop(): Promise<void>;
 };
 
 const IP_RESOLVE_WAIT_MS = 2000;
@@ -108,6 +118,13 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
   );
   for (const cache of Object.values(caches)) cache.start();
 
+  const prometheus = config.mesh.prometheusUrl ? new PrometheusClient({ url: config.mesh.prometheusUrl, timeoutMs: config.mesh.prometheusTimeoutMs }) : undefined;
+  const activityElector =
+    connection.mode === 'cluster' && prometheus && config.mesh.activityIntervalSeconds > 0
+      ? lastActivityFromTraffic({ config, namespace, virtualServices, prometheus, backend: connection.backend<Lease>(leaseKind), log })
+      : undefined;
+  activityElector?.start();
+
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
   if (connection.mode === 'cluster') {
     log.info({ mode: 'cluster', server: connection.server, context: connection.context, ...common }, 'hubmesh started in cluster mode');
@@ -132,12 +149,47 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     dashboardAuth,
     dashboard,
     mesh,
+    prometheus,
+    activityElector,
     gateway: ctx.gateway,
     startedAt: new Date(),
-    stop() {
+    async stop() {
+      await activityElector?.stop();
       for (const cache of Object.values(caches)) cache.stop();
     },
   };
+}
+
+/**
+ * Routes' last_activity from real traffic: on the replica that holds the `<prefix>-last-activity` Lease, every
+ * interval, the destination Services that got requests (Prometheus) move their routes' annotation forward.
+ */
+function lastActivityFromTraffic(deps: {
+  config: Config;
+  namespace: string;
+  virtualServices: ResourceStore<VirtualService>;
+  prometheus: PrometheusClient;
+  backend: ResourceBackend<Lease>;
+  log: Logger;
+}): LeaderElector {
+  const { config, namespace, prometheus } = deps;
+  const log = deps.log.child({ component: 'last-activity' });
+  const writer = new LastActivityWriter({
+    store: deps.virtualServices,
+    clusterDomain: config.proxy.clusterDomain,
+    log,
+    intervalMs: config.mesh.activityIntervalSeconds * 1000,
+    source: { activeServices: async (windowSeconds) => activityFromSamples(await prometheus.queryVector(activeServicesQuery(namespace, windowSeconds))) },
+  });
+  return new LeaderElector({
+    backend: deps.backend,
+    namespace,
+    name: `${config.proxy.prefix}-last-activity`,
+    identity: candidateIdentity(),
+    log,
+    onStartedLeading: (signal) => writer.lead(signal),
+    onStoppedLeading: () => writer.idle(),
+  });
 }
 
 // Kept on globalThis so that Next's dev-mode module reloads reuse one set of watches.
