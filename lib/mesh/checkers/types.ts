@@ -1,0 +1,75 @@
+import type { DestinationRule } from '../../kube/destinationrules';
+import type { Gateway } from '../../kube/gateways';
+import type { Namespace } from '../../kube/namespaces';
+import type { MtlsMode, PeerAuthentication } from '../../kube/peerauthentications';
+import type { Pod } from '../../kube/pods';
+import type { Service } from '../../kube/services';
+import type { VirtualService } from '../../kube/virtualservices';
+
+/**
+ * Everything the validations read, as plain data: what hubmesh's caches (or one round of lists) hold.
+ * Each list holds the objects of `observedNamespaces`; DestinationRules and PeerAuthentications also those of the
+ * root namespace. A reference into a namespace that is not observed is never judged (hubmesh cannot see there).
+ */
+export type ValidationSnapshot = {
+  /** the hub's namespace: where hubmesh writes routes and the notebook pods run */
+  namespace: string;
+  /** Istio's root namespace (mesh-wide policies), usually istio-system */
+  rootNamespace: string;
+  clusterDomain: string;
+  /** hubmesh's HUBMESH_PREFIX: a VirtualService is one of the hub's routes only if it carries this prefix's labels */
+  prefix: string;
+  /** label selector of notebook pods, z2jh's `component=singleuser-server` */
+  notebookSelector: string;
+  /** namespaces whose Gateways, Services and VirtualServices the lists hold in full */
+  observedNamespaces: string[];
+  /** every VirtualService of the observed namespaces: hubmesh's routes and everyone else's */
+  virtualServices: VirtualService[];
+  gateways: Gateway[];
+  services: Service[];
+  pods: Pod[];
+  destinationRules: DestinationRule[];
+  peerAuthentications: PeerAuthentication[];
+  /** the Namespace objects where notebooks run (their injection labels are checked) */
+  namespaces: Namespace[];
+  /** the namespace-wide mTLS mode servers enforce, per namespace (mesh-wide inheritance already applied) */
+  effectiveMtls: Record<string, MtlsMode>;
+};
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** An object a finding points at; namespace is absent for cluster-scoped kinds. */
+export type ObjectRef = { kind: string; namespace?: string; name: string };
+
+export type Finding = {
+  code: string;
+  severity: Severity;
+  /** plain and specific: names the objects, says what happens and what to change */
+  message: string;
+  /** the object to fix */
+  object: ObjectRef;
+  /** the other objects the finding is about (the Gateway referenced, the VirtualService shadowed, ...) */
+  related?: ObjectRef[];
+};
+
+export type Area = 'routing' | 'destinations' | 'workloads' | 'security';
+
+export type CheckerInfo = {
+  /** HM<area digit><three digits>; stable forever, never reused for another rule */
+  code: string;
+  severity: Severity;
+  area: Area;
+  title: string;
+  /** why it matters and how to fix it, for the validations page */
+  description: string;
+};
+
+export type Checker = CheckerInfo & { check(snapshot: ValidationSnapshot): Finding[] };
+
+/** What a rule reports for one offending object; the checker stamps its code and severity. */
+export type Problem = Omit<Finding, 'code' | 'severity'>;
+
+/** A checker from its catalogue entry and a pure rule. */
+export function defineChecker(info: CheckerInfo, rule: (snapshot: ValidationSnapshot) => Problem[]): Checker {
+  return { ...info, check: (snapshot) => rule(snapshot).map((problem) => ({ code: info.code, severity: info.severity, ...problem })) };
+}
