@@ -23,7 +23,7 @@ const traffic = (mutual: number, plain: number): NamespaceTraffic => ({
   services: 1,
   servicesWithPlaintext: plain ? 1 : 0,
 });
-const allMutual: TelemetryState = { state: 'ok', window: '5m', traffic: traffic(4, 0), offendingPairs: [] };
+const allMutual: TelemetryState = { state: 'ok', window: '5m', traffic: traffic(4, 0), services: [], offendingPairs: [] };
 
 const pod = (name: string, sidecar: Partial<PodSummary['sidecar']> = {}): PodSummary => ({
   name,
@@ -52,7 +52,7 @@ describe('complianceVerdict', () => {
   });
 
   it('counts a window without traffic as no plaintext', () => {
-    const quiet: TelemetryState = { state: 'ok', window: '5m', traffic: undefined, offendingPairs: [] };
+    const quiet: TelemetryState = { state: 'ok', window: '5m', traffic: undefined, services: [], offendingPairs: [] };
     expect(complianceVerdict({ namespace: ns, config: strict, telemetry: quiet, pods: meshed }).compliant).toBe(true);
   });
 
@@ -81,6 +81,7 @@ describe('complianceVerdict', () => {
       state: 'ok',
       window: '5m',
       traffic: traffic(3, 1),
+      services: [],
       offendingPairs: [
         { source: { namespace: 'default', workload: 'curl' }, destination: { namespace: ns, service: 'hub' }, policy: 'none', requestsPerSecond: 1, tcpBytes: 0 },
         { source: { namespace: 'x', workload: 'y' }, destination: { namespace: 'elsewhere', service: 'z' }, policy: 'none', requestsPerSecond: 1, tcpBytes: 0 },

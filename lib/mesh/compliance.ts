@@ -2,14 +2,14 @@ import type { MtlsStatusResult } from './mtls';
 import { formatRef, type ObjectRef } from './mtls';
 
 const named = (ref: ObjectRef) => `${ref.kind} ${formatRef(ref)}`;
-import type { NamespaceTraffic, OffendingPair } from './traffic';
+import type { NamespaceTraffic, OffendingPair, ServiceTraffic } from './traffic';
 import type { PodSummary } from './types';
 
 /** What the runtime side knows: Prometheus not configured, down, or the namespace's traffic in the window. */
 export type TelemetryState =
   | { state: 'unconfigured' }
   | { state: 'unavailable'; message: string }
-  | { state: 'ok'; window: string; traffic: NamespaceTraffic | undefined; offendingPairs: OffendingPair[] };
+  | { state: 'ok'; window: string; traffic: NamespaceTraffic | undefined; services: ServiceTraffic[]; offendingPairs: OffendingPair[] };
 
 /** A pod the verdict requires in the mesh, and why: notebook, hub or hubmesh. */
 export type RequiredPod = { role: 'notebook' | 'hub' | 'hubmesh'; pod: PodSummary };
