@@ -10,6 +10,9 @@ const links = [
   { href: '/routes', label: 'Routes' },
   { href: '/pods', label: 'Notebook pods' },
   { href: '/users', label: 'Users' },
+  { href: '/mesh', label: 'Mesh security' },
+  { href: '/doctor', label: 'Doctor' },
+  { href: '/audit', label: 'Audit' },
 ];
 
 export function Nav() {
