@@ -55,6 +55,8 @@ export async function startHub(options: {
   namespace: string;
   /** resolves once the proxy lists the hub's route */
   hubRouteRegistered: () => Promise<boolean>;
+  /** JupyterHub.last_activity_interval: how often the hub reads the routes' last_activity (300 s by default) */
+  lastActivityIntervalSeconds?: number;
   readyTimeoutMs?: number;
 }): Promise<HubProcess> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'hube2e-hub-'));
@@ -81,6 +83,7 @@ export async function startHub(options: {
     HUBE2E_KUBECONFIG: options.kubeconfig,
     HUBE2E_NAMESPACE: options.namespace,
     HUBE2E_RUN_ID: runId,
+    HUBE2E_LAST_ACTIVITY_INTERVAL: options.lastActivityIntervalSeconds === undefined ? undefined : String(options.lastActivityIntervalSeconds),
   };
   const child: ChildProcess = spawn(HUB_PYTHON, ['-m', 'jupyterhub', '-f', CONFIG], {
     cwd: stateDir,

@@ -45,3 +45,5 @@ c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 30
 
 c.JupyterHub.log_level = env.get("HUBE2E_LOG_LEVEL", "DEBUG")
+# how often the hub reads last_activity from the proxy's routes (JupyterHub's default is 300 s)
+c.JupyterHub.last_activity_interval = int(env.get("HUBE2E_LAST_ACTIVITY_INTERVAL", "300"))
