@@ -86,6 +86,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     hosts: config.proxy.hosts,
     hostRouting: config.proxy.hostRouting,
     routeTimeout: config.proxy.routeTimeout,
+    clusterDomain: config.proxy.clusterDomain,
   };
   const resolveIp = async (ip: string, port: number): Promise<Destination | undefined> => {
     // local mode has no pods or Services; the route keeps the address it was given
@@ -100,6 +101,8 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
   };
   const routes = new RouteService({
     store: virtualServices,
+    // overlays may route only to Services that exist (local mode has none to check against)
+    services: connection.mode === 'cluster' ? () => services.cache.list() : undefined,
     ctx,
     clusterDomain: config.proxy.clusterDomain,
     resolveIp,

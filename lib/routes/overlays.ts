@@ -1,4 +1,6 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
+import type { Service } from '../kube/services';
 
 /**
  * Canary and selective routing on a route, kept apart from the hub's route data (in the VirtualService's
@@ -54,3 +56,117 @@ export type Canary = z.infer<typeof canary>;
 export type Overlays = z.infer<typeof overlays>;
 
 export const NO_OVERLAYS: Overlays = { rules: [] };
+
+export function hasOverlays(o: Overlays): boolean {
+  return o.canary !== undefined || o.rules.length > 0;
+}
+
+/** A schema issue's path as a field name: ['rules', 1, 'name'] → "rules[1].name". */
+export function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((name, key) => (typeof key === 'number' ? `${name}[${key}]` : name ? `${name}.${String(key)}` : String(key)), '');
+}
+
+/** A refusal that names the field to fix. */
+export type FieldError = { field: string; message: string };
+
+export const formatFieldErrors = (errors: readonly FieldError[]): string => errors.map((e) => `${e.field || '(overlays)'}: ${e.message}`).join('; ');
+
+/** Overlays from untrusted JSON (a request body or the annotation), with every schema issue named by its field. */
+export function parseOverlays(input: unknown): { ok: true; overlays: Overlays } | { ok: false; errors: FieldError[] } {
+  const parsed = overlays.safeParse(input);
+  if (parsed.success) return { ok: true, overlays: parsed.data };
+  return { ok: false, errors: parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), message: issue.message })) };
+}
+
+/** Escapes a literal for RE2 (Envoy's regex engine) exactly as Go's regexp.QuoteMeta does: only its metacharacters. */
+export function escapeRe2(literal: string): string {
+  return literal.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/**
+ * The regex on the `cookie` request header that holds when the cookie `name` has exactly `value`. Pairs
+ * are separated by ";" and, from browsers, a space; Envoy joins HTTP/2 cookie headers the same way.
+ */
+export function cookieRegex(name: string, value: string): string {
+  return `^(.*?;\\s*)?${escapeRe2(name)}=${escapeRe2(value)}(;.*)?$`;
+}
+
+/** The FQDN Istio routes to for a Service in the hub namespace. */
+export function serviceHost(service: string, namespace: string, clusterDomain: string): string {
+  return `${service}.${namespace}.svc.${clusterDomain}`;
+}
+
+export type OverlayCheckContext = {
+  namespace: string;
+  clusterDomain: string;
+  /** The hub namespace's Services; undefined where there are none to check against (local mode). */
+  services: readonly Service[] | undefined;
+  /** The route's own target: an overlay that only sends traffic there would change nothing. */
+  current: { host: string; port: number };
+};
+
+// HTTP field values never hold control characters other than tab
+const controlCharacter = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * What the schema cannot see: unique rule names; a destination that is an existing Service in the hub
+ * namespace with that TCP port (or, with no port given, with exactly one port, which Istio then picks by
+ * itself); header values that can ever match; header regexes that RE2 compiles (the apiserver does not
+ * check them, and a regex Envoy rejects would hold up the gateway's whole route update); and no overlay
+ * that routes to the route's own target without a subset, which would silently do nothing.
+ */
+export function checkOverlays(o: Overlays, ctx: OverlayCheckContext): FieldError[] {
+  const errors: FieldError[] = [];
+  if (o.canary) errors.push(...checkDestination(o.canary.destination, 'canary.destination', ctx));
+  const firstIndex = new Map<string, number>();
+  o.rules.forEach((rule, i) => {
+    const first = firstIndex.get(rule.name);
+    if (first === undefined) firstIndex.set(rule.name, i);
+    else errors.push({ field: `rules[${i}].name`, message: `duplicate: rules[${first}] is already named ${JSON.stringify(rule.name)}` });
+    errors.push(...checkMatch(rule.match, `rules[${i}].match`));
+    errors.push(...checkDestination(rule.destination, `rules[${i}].destination`, ctx));
+  });
+  return errors;
+}
+
+function checkMatch(match: SelectiveMatch, field: string): FieldError[] {
+  if ('cookie' in match) {
+    if (controlCharacter.test(match.value) || /[;\s]/.test(match.value)) {
+      return [{ field: `${field}.value`, message: 'a cookie value cannot hold ";", whitespace or control characters' }];
+    }
+    return [];
+  }
+  const [key, value] = 'exact' in match ? (['exact', match.exact] as const) : (['regex', match.regex] as const);
+  if (controlCharacter.test(value)) return [{ field: `${field}.${key}`, message: 'must not hold control characters' }];
+  if (key === 'exact' && value.trim() !== value) return [{ field: `${field}.exact`, message: 'must not start or end with whitespace: HTTP strips it from header values' }];
+  if (key === 'regex') {
+    try {
+      RE2JS.compile(value);
+    } catch (error) {
+      return [{ field: `${field}.regex`, message: `not an RE2 regex: ${(error as Error).message}` }];
+    }
+  }
+  return [];
+}
+
+function checkDestination(d: ServiceDestination, field: string, ctx: OverlayCheckContext): FieldError[] {
+  let port = d.port;
+  if (ctx.services) {
+    const service = ctx.services.find((s) => s.metadata.name === d.service);
+    if (!service) return [{ field: `${field}.service`, message: `no Service ${JSON.stringify(d.service)} in namespace ${ctx.namespace}` }];
+    const ports = service.spec?.ports ?? [];
+    const listed = ports.map((p) => (p.name ? `${p.port} (${p.name})` : String(p.port))).join(', ') || 'none';
+    if (d.port === undefined) {
+      if (ports.length !== 1) return [{ field: `${field}.port`, message: `required: Service ${d.service} has ${ports.length} ports (${listed}), so Istio cannot pick one` }];
+      port = ports[0]!.port;
+    } else {
+      const found = ports.find((p) => p.port === d.port);
+      if (!found) return [{ field: `${field}.port`, message: `Service ${d.service} has no port ${d.port} (its ports: ${listed})` }];
+      if (found.protocol && found.protocol !== 'TCP') return [{ field: `${field}.port`, message: `port ${d.port} of Service ${d.service} is ${found.protocol}: HTTP needs TCP` }];
+    }
+  }
+  if (d.subset === undefined && serviceHost(d.service, ctx.namespace, ctx.clusterDomain) === ctx.current.host && port === ctx.current.port) {
+    return [{ field, message: `is the route's own target (${ctx.current.host}:${ctx.current.port}): route elsewhere, or to a subset` }];
+  }
+  return [];
+}

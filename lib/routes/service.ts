@@ -1,12 +1,18 @@
 import type { Logger } from 'pino';
 import { isConflict, isKubeError, isNotFound } from '../kube/errors';
 import type { ResourceStore } from '../kube/resource-store';
+import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
+import { checkOverlays, formatFieldErrors, parseOverlays, type Overlays } from './overlays';
 import { virtualServiceName } from './routespec';
 import { parseTarget } from './target';
 import {
+  ANNOTATIONS,
+  canonicalJson,
   LABELS,
+  overlaysFromVirtualService,
+  primaryDestination,
   renderRouteVirtualService,
   routeFromVirtualService,
   sameRoute,
@@ -40,6 +46,11 @@ export type RouteServiceDeps = {
   resolveIp: (ip: string, port: number) => Promise<Destination | undefined>;
   /** Waits (bounded) until the gateway serves the VirtualService; never throws. */
   waitUntilServed: (vs: VirtualService) => Promise<void>;
+  /**
+   * The hub namespace's Services, which overlay destinations must be (e.g. the Services cache's list).
+   * Without it (local mode, which has no Services) destinations are taken on trust.
+   */
+  services?: () => readonly Service[];
   log: Logger;
   now?: () => Date;
 };
@@ -57,9 +68,11 @@ export class RouteService {
   private readonly byPath = new Map<string, Indexed>();
   private readonly pathByName = new Map<string, string>();
   private readonly now: () => Date;
+  private readonly ctx: RenderContext;
 
   constructor(private readonly deps: RouteServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.ctx = { ...deps.ctx, clusterDomain: deps.clusterDomain };
     for (const vs of deps.store.cache.list()) this.index(vs);
     deps.store.cache.subscribe((type, vs) => (type === 'DELETED' ? this.unindex(vs) : this.index(vs)));
   }
@@ -87,22 +100,65 @@ export class RouteService {
     return this.byPath.get(path)?.json;
   }
 
-  /** POST: create or update the route's VirtualService. Returns whether anything was written. */
+  /**
+   * POST: create or update the route's VirtualService. Returns whether anything was written. The hub
+   * knows nothing of overlays, so they are taken from the stored object each time it is read.
+   */
   async upsert(path: string, body: unknown): Promise<{ written: boolean; name: string }> {
     const data = this.validateBody(body);
     const destination = await this.destinationOf(data.target);
     const name = virtualServiceName(this.deps.ctx.prefix, path);
     const record: RouteRecord = { path, data, lastActivity: this.now().toISOString() };
-    const desired = renderRouteVirtualService(record, destination, this.deps.ctx);
+    const render = (stored: VirtualService | undefined) => this.renderOver(stored, record, destination);
 
     const cached = await this.current(name);
     if (cached) {
       this.assertSameRoute(cached, path);
-      if (sameRoute(cached, desired)) return { written: false, name };
+      if (sameRoute(cached, render(cached))) return { written: false, name };
     }
-    const written = cached ? await this.replace(desired, cached) : await this.create(desired);
+    const written = cached ? await this.replace(render, cached) : await this.create(render);
     if (written) await this.deps.waitUntilServed(written);
     return { written: written !== undefined, name };
+  }
+
+  /**
+   * Sets a route's canary and selective rules (`route` is its path or its VirtualService's name). The
+   * object is rendered again from its stored route data and target, so only the overlays change;
+   * no overlays gives back exactly the plain route. `after` is the apiserver's answer: with dryRun,
+   * what it would store. Unchanged overlays write nothing (after is before).
+   */
+  async setOverlays(route: string, input: Overlays, options: { dryRun?: boolean } = {}): Promise<{ before: VirtualService; after: VirtualService }> {
+    const parsed = parseOverlays(input);
+    if (!parsed.ok) throw new RouteError(400, formatFieldErrors(parsed.errors));
+    const overlays = parsed.overlays;
+    const byPath = route.startsWith('/');
+    const name = byPath ? virtualServiceName(this.deps.ctx.prefix, route) : route;
+    let current = (await this.current(name)) ?? (await this.fetch(name));
+    for (let attempt = 0; ; attempt++) {
+      const stored = current && this.isOurs(current) ? routeFromVirtualService(current) : undefined;
+      if (!current || !stored) throw new RouteError(404, `no route ${byPath ? JSON.stringify(route) : `with VirtualService ${JSON.stringify(route)}`}`);
+      if (byPath) this.assertSameRoute(current, route);
+      const destination = primaryDestination(current);
+      if (!destination) {
+        throw new RouteError(409, `VirtualService ${name} has no "route" rule with a destination host and port to keep; the hub's next POST of ${stored.path} renders it again`);
+      }
+      const services = this.deps.services?.();
+      const errors = checkOverlays(overlays, { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services, current: destination });
+      if (errors.length) throw new RouteError(400, formatFieldErrors(errors));
+      const { path, data, lastActivity } = stored;
+      const desired = renderRouteVirtualService({ path, data, lastActivity }, destination, this.ctx, overlays);
+      if (sameRoute(current, desired)) return { before: current, after: current };
+      const next = this.onto(desired, current);
+      try {
+        const after = options.dryRun
+          ? await this.deps.store.patch(name, dryRunPatch(current, next), { type: 'merge', dryRun: true })
+          : await this.deps.store.replace(next);
+        return { before: current, after };
+      } catch (error) {
+        if (!isConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw this.explain(error);
+        current = await this.fetch(name);
+      }
+    }
   }
 
   /** DELETE: remove the route's VirtualService; false when there is no such route. */
@@ -156,40 +212,68 @@ export class RouteService {
     return resolved;
   }
 
-  private async create(desired: VirtualService): Promise<VirtualService | undefined> {
+  /**
+   * The route rendered with the overlays of the stored object. A malformed overlays annotation renders
+   * as none and is kept as it is, for whoever edited it by hand to see and fix.
+   */
+  private renderOver(stored: VirtualService | undefined, record: RouteRecord, destination: Destination): VirtualService {
+    if (!stored) return renderRouteVirtualService(record, destination, this.ctx);
+    const { overlays, error } = overlaysFromVirtualService(stored);
+    const desired = renderRouteVirtualService(record, destination, this.ctx, overlays);
+    if (error !== undefined) {
+      this.deps.log.warn({ virtualService: stored.metadata.name, error }, 'route overlays ignored: malformed annotation');
+      desired.metadata.annotations![ANNOTATIONS.overlays] = stored.metadata.annotations![ANNOTATIONS.overlays]!;
+    }
+    return desired;
+  }
+
+  private async create(render: (stored: VirtualService | undefined) => VirtualService): Promise<VirtualService | undefined> {
+    const desired = render(undefined);
     try {
       return await this.deps.store.create(desired);
     } catch (error) {
       if (!isConflict(error)) throw this.explain(error);
       // another replica created it first
-      return this.replace(desired, await this.deps.store.backend.get(this.deps.store.namespace, desired.metadata.name));
+      return this.replace(render, await this.deps.store.backend.get(this.deps.store.namespace, desired.metadata.name));
     }
   }
 
-  /** Updates in place with optimistic concurrency; undefined when the stored object already matches. */
-  private async replace(desired: VirtualService, current: VirtualService): Promise<VirtualService | undefined> {
+  /**
+   * Updates in place with optimistic concurrency, rendering again from each fresh read, so overlays set
+   * meanwhile are kept; undefined when the stored object already matches.
+   */
+  private async replace(render: (stored: VirtualService) => VirtualService, current: VirtualService): Promise<VirtualService | undefined> {
     for (let attempt = 0; ; attempt++) {
       if (!this.isOurs(current)) {
         throw new RouteError(409, `VirtualService ${current.metadata.name} exists but is not managed by hubmesh (prefix ${this.deps.ctx.prefix}); refusing to overwrite it`);
       }
+      const desired = render(current);
       if (sameRoute(current, desired)) return undefined;
-      const next: VirtualService = {
-        ...desired,
-        metadata: {
-          ...desired.metadata,
-          resourceVersion: current.metadata.resourceVersion,
-          // keep what others (overlays, tools) added; ours win
-          labels: { ...current.metadata.labels, ...desired.metadata.labels },
-          annotations: { ...current.metadata.annotations, ...desired.metadata.annotations },
-        },
-      };
       try {
-        return await this.deps.store.replace(next);
+        return await this.deps.store.replace(this.onto(desired, current));
       } catch (error) {
         if (!isConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw this.explain(error);
         current = await this.deps.store.backend.get(this.deps.store.namespace, desired.metadata.name);
       }
     }
+  }
+
+  /**
+   * `desired` as an update of `current`: labels and annotations others added (tools, people) are kept;
+   * ours win, and one of ours that `desired` lacks (overlays turned off) goes.
+   */
+  private onto(desired: VirtualService, current: VirtualService): VirtualService {
+    const ourAnnotations: string[] = Object.values(ANNOTATIONS);
+    const othersAnnotations = Object.entries(current.metadata.annotations ?? {}).filter(([key]) => !ourAnnotations.includes(key));
+    return {
+      ...desired,
+      metadata: {
+        ...desired.metadata,
+        resourceVersion: current.metadata.resourceVersion,
+        labels: { ...current.metadata.labels, ...desired.metadata.labels },
+        annotations: { ...Object.fromEntries(othersAnnotations), ...desired.metadata.annotations },
+      },
+    };
   }
 
   private explain(error: unknown): unknown {
@@ -229,4 +313,25 @@ export class RouteService {
     this.pathByName.delete(vs.metadata.name);
     if (this.byPath.get(path)?.name === vs.metadata.name) this.byPath.delete(path);
   }
+}
+
+/**
+ * The merge patch (RFC 7386) that turns `current` into `next` where hubmesh writes (labels, annotations,
+ * spec), with `current`'s resourceVersion as precondition: a replace, as a dry run can send it.
+ */
+function dryRunPatch(current: VirtualService, next: VirtualService): unknown {
+  const ours = (vs: VirtualService) => ({ metadata: { labels: vs.metadata.labels ?? {}, annotations: vs.metadata.annotations ?? {} }, spec: vs.spec });
+  const patch = mergePatchFrom(ours(current), ours(next)) as { metadata?: Record<string, unknown> };
+  return { ...patch, metadata: { ...patch.metadata, resourceVersion: current.metadata.resourceVersion } };
+}
+
+function mergePatchFrom(from: unknown, to: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(from) || !isObject(to)) return to;
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(from)) if (!(key in to)) patch[key] = null;
+  for (const [key, value] of Object.entries(to)) {
+    if (canonicalJson(from[key]) !== canonicalJson(value)) patch[key] = mergePatchFrom(from[key], value);
+  }
+  return patch;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualService } from '../kube/virtualservices';
-import { canonicalJson, renderRouteVirtualService, routeFromVirtualService, sameRoute, type RenderContext } from './virtualservice';
+import { NO_OVERLAYS, type Overlays } from './overlays';
+import { canonicalJson, primaryDestination, renderRouteVirtualService, routeFromVirtualService, sameRoute, type RenderContext } from './virtualservice';
 
 const ctx: RenderContext = {
   namespace: 'jupyterhub',
@@ -69,7 +70,7 @@ describe('routeFromVirtualService', () => {
 
   it('rebuilds exactly the route that was rendered, unicode and all', () => {
     const route = { ...userRoute, path: '/user/秀樹', data: { ...userRoute.data, user: '秀樹' } };
-    expect(routeFromVirtualService(renderRouteVirtualService(route, dest, ctx))).toEqual(route);
+    expect(routeFromVirtualService(renderRouteVirtualService(route, dest, ctx))).toEqual({ ...route, overlays: NO_OVERLAYS });
   });
 
   it('ignores objects that are not hubmesh routes', () => {
@@ -95,5 +96,107 @@ describe('sameRoute', () => {
     const desired = renderRouteVirtualService(userRoute, dest, ctx);
     expect(sameRoute(stored(desired), renderRouteVirtualService(userRoute, { ...dest, port: 9999 }, ctx))).toBe(false);
     expect(sameRoute(stored(desired), renderRouteVirtualService({ ...userRoute, data: { ...userRoute.data, extra: 2 } }, dest, ctx))).toBe(false);
+  });
+});
+
+describe('overlays in the route VirtualService', () => {
+  const ns = (service: string) => `${service}.jupyterhub.svc.cluster.local`;
+  const responseHeader = (vs: { metadata: { name: string } }) => ({ response: { set: { 'x-hubmesh-route': vs.metadata.name } } });
+  const paths = [{ uri: { prefix: '/user/alice/' } }, { uri: { exact: '/user/alice' } }];
+  const render = (o: Overlays, c: RenderContext = ctx) => renderRouteVirtualService(userRoute, dest, c, o);
+
+  it('renders a header exact rule before the route, on both path matches', () => {
+    const vs = render({ rules: [{ name: 'preview', match: { header: 'x-preview', exact: 'feature-x' }, destination: { service: 'preview', port: 80 } }] });
+    expect(vs.spec.http).toEqual([
+      {
+        name: 'rule-preview',
+        match: paths.map((m) => ({ ...m, headers: { 'x-preview': { exact: 'feature-x' } } })),
+        route: [{ destination: { host: ns('preview'), port: { number: 80 } } }],
+        headers: responseHeader(vs),
+      },
+      { name: 'route', match: paths, route: [{ destination: { host: dest.host, port: { number: 8888 } } }], headers: responseHeader(vs) },
+    ]);
+  });
+
+  it('renders a header regex rule as given, to a subset', () => {
+    const vs = render({ rules: [{ name: 'beta', match: { header: 'user-agent', regex: '.*Beta.*' }, destination: { service: 'jupyter-alice', subset: 'v2' } }] });
+    expect(vs.spec.http?.[0]).toMatchObject({
+      match: paths.map((m) => ({ ...m, headers: { 'user-agent': { regex: '.*Beta.*' } } })),
+      route: [{ destination: { host: ns('jupyter-alice'), subset: 'v2' } }],
+    });
+  });
+
+  it('renders a cookie rule as an escaped regex on the cookie header', () => {
+    const vs = render({ rules: [{ name: 'c', match: { cookie: 'hubmesh-preview', value: 'v1.2+x' }, destination: { service: 'preview' } }] });
+    expect(vs.spec.http?.[0]?.match?.[0]?.headers).toEqual({ cookie: { regex: '^(.*?;\\s*)?hubmesh-preview=v1\\.2\\+x(;.*)?$' } });
+  });
+
+  it('renders a canary as a weighted split, the current target first', () => {
+    const vs = render({ canary: { weights: { current: 90, canary: 10 }, destination: { service: 'hub-canary', port: 8081 } }, rules: [] });
+    expect(vs.spec.http).toEqual([
+      {
+        name: 'route',
+        match: paths,
+        route: [
+          { destination: { host: dest.host, port: { number: 8888 } }, weight: 90 },
+          { destination: { host: ns('hub-canary'), port: { number: 8081 } }, weight: 10 },
+        ],
+        headers: responseHeader(vs),
+      },
+    ]);
+    expect(primaryDestination(vs)).toEqual(dest);
+  });
+
+  it('keeps a 0 % canary in the split, so it still shows as set', () => {
+    const vs = render({ canary: { weights: { current: 100, canary: 0 }, destination: { service: 'hub-canary' } }, rules: [] });
+    expect(vs.spec.http?.[0]?.route?.map((r) => r.weight)).toEqual([100, 0]);
+  });
+
+  it('orders the rules as given, then the route; each keeps the timeout; on / the rules match everything', () => {
+    const overlays: Overlays = {
+      canary: { weights: { current: 50, canary: 50 }, destination: { service: 'hub-canary' } },
+      rules: [
+        { name: 'zeta', match: { header: 'x-a', exact: '1' }, destination: { service: 'a' } },
+        { name: 'alpha', match: { cookie: 'b', value: '2' }, destination: { service: 'b' } },
+      ],
+    };
+    const hub = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: userRoute.lastActivity }, { host: ns('hub'), port: 8081 }, { ...ctx, routeTimeout: '60s' }, overlays);
+    expect(hub.spec.http?.map((r) => [r.name, r.timeout])).toEqual([
+      ['rule-zeta', '60s'],
+      ['rule-alpha', '60s'],
+      ['route', '60s'],
+    ]);
+    expect(hub.spec.http?.[0]?.match).toEqual([{ uri: { prefix: '/' }, headers: { 'x-a': { exact: '1' } } }]);
+  });
+
+  it('uses the cluster domain it is given', () => {
+    const vs = render({ rules: [{ name: 'a', match: { header: 'x-a', exact: '1' }, destination: { service: 'a' } }] }, { ...ctx, clusterDomain: 'corp.internal' });
+    expect(vs.spec.http?.[0]?.route?.[0]?.destination.host).toBe('a.jupyterhub.svc.corp.internal');
+  });
+
+  it('stores the overlays canonically, reads them back, and without them is exactly the plain route', () => {
+    const overlays: Overlays = { rules: [{ name: 'a', match: { header: 'x-a', exact: '1' }, destination: { port: 80, service: 'a' } }], canary: { destination: { service: 'c' }, weights: { canary: 5, current: 95 } } };
+    const reordered: Overlays = JSON.parse(canonicalJson(overlays));
+    const vs = render(overlays);
+    expect(vs.metadata.annotations?.['hubmesh.io/overlays']).toBe(render(reordered).metadata.annotations?.['hubmesh.io/overlays']);
+    expect(routeFromVirtualService(vs)).toEqual({ ...userRoute, overlays });
+
+    const plain = renderRouteVirtualService(userRoute, dest, ctx);
+    expect(render(NO_OVERLAYS)).toEqual(plain);
+    expect(JSON.stringify(render({ rules: [] }))).toBe(JSON.stringify(plain));
+    expect(plain.metadata.annotations).not.toHaveProperty(['hubmesh.io/overlays']);
+  });
+
+  it('reads a route whose overlays annotation is malformed, as one without overlays, and says why', () => {
+    const vs = render(NO_OVERLAYS);
+    const withAnnotation = (value: string) => routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/overlays': value } } });
+    expect(withAnnotation('{')).toEqual({ ...userRoute, overlays: NO_OVERLAYS, overlaysError: 'annotation hubmesh.io/overlays is not JSON' });
+    expect(withAnnotation('{"rules":[{"name":"A"}]}')).toMatchObject({ path: userRoute.path, overlays: NO_OVERLAYS, overlaysError: expect.stringContaining('rules[0].name') });
+  });
+
+  it('counts a change of overlays as a change of the route', () => {
+    const overlays: Overlays = { rules: [{ name: 'a', match: { header: 'x-a', exact: '1' }, destination: { service: 'a' } }] };
+    expect(sameRoute(render(overlays), render(overlays))).toBe(true);
+    expect(sameRoute(render(overlays), render(NO_OVERLAYS))).toBe(false);
   });
 });

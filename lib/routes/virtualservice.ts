@@ -1,4 +1,5 @@
-import type { HTTPRoute, VirtualService } from '../kube/virtualservices';
+import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService } from '../kube/virtualservices';
+import { cookieRegex, formatFieldErrors, hasOverlays, NO_OVERLAYS, parseOverlays, serviceHost, type Overlays, type SelectiveMatch, type ServiceDestination } from './overlays';
 import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 
 export const LABELS = {
@@ -17,7 +18,12 @@ export const ANNOTATIONS = {
    * the one place an activity source (Prometheus telemetry) writes to. GET reports it as is.
    */
   lastActivity: 'hubmesh.io/last-activity',
+  /** The route's canary and selective rules as canonical JSON (overlays.ts); absent when it has none. */
+  overlays: 'hubmesh.io/overlays',
 } as const;
+
+/** The name of the http rule that routes the path to the route's target: always the last one. */
+export const ROUTE_RULE = 'route';
 
 export const ROUTE_HEADER = 'x-hubmesh-route';
 
@@ -35,9 +41,17 @@ export type RenderContext = {
   hosts: string[];
   hostRouting: boolean;
   routeTimeout: string | undefined;
+  /** The cluster's DNS domain, for the FQDNs of overlay destinations; Kubernetes' default when not given. */
+  clusterDomain?: string;
 };
 
 export type RouteRecord = { path: string; data: RouteData; lastActivity: string };
+
+/**
+ * A route as read back from its VirtualService, with its overlays. A malformed overlays annotation
+ * (edited by hand) counts as no overlays, and overlaysError says what is wrong with it.
+ */
+export type StoredRoute = RouteRecord & { overlays: Overlays; overlaysError?: string };
 
 export function managedSelector(prefix: string): string {
   return `${LABELS.managedBy}=hubmesh,${LABELS.prefix}=${prefix}`;
@@ -54,41 +68,90 @@ export function pathMatches(path: string): NonNullable<HTTPRoute['match']> {
 }
 
 /**
- * The one function that turns a route into its VirtualService. The route's rule names the
- * VirtualService in a response header, so the gateway can show which object served a request.
+ * The one function that turns a route into its VirtualService. Every rule names the VirtualService
+ * in a response header, so the gateway can show which object served a request.
+ *
+ * Overlays go into the same object, in a fixed order: the selective rules as given (`rule-<name>`,
+ * the route's path matches each narrowed by the rule's header or cookie), then the route's own rule,
+ * which with a canary splits by weight between the route's target (first, so readers of
+ * `route[0]` still find the target) and the canary. A weight of 0 is rendered as is: Istio sends no
+ * traffic there, the object still shows the canary is set, and turning it up is a one-number change.
+ * Without overlays the object is exactly the plain route's.
  */
-export function renderRouteVirtualService(route: RouteRecord, destination: Destination, ctx: RenderContext): VirtualService {
+export function renderRouteVirtualService(route: RouteRecord, destination: Destination, ctx: RenderContext, overlays: Overlays = NO_OVERLAYS): VirtualService {
   const name = virtualServiceName(ctx.prefix, route.path);
   const { host, path } = splitHostRoute(route.path, ctx.hostRouting);
   const labels: Record<string, string> = { [LABELS.managedBy]: 'hubmesh', [LABELS.prefix]: ctx.prefix, [LABELS.kind]: 'route' };
   if (typeof route.data.user === 'string') labels[LABELS.user] = labelValue(route.data.user);
   if (typeof route.data.server_name === 'string') labels[LABELS.serverName] = labelValue(route.data.server_name);
-  const rule: HTTPRoute = {
-    name: 'route',
-    match: pathMatches(path),
-    route: [{ destination: { host: destination.host, port: { number: destination.port } } }],
-    headers: { response: { set: { [ROUTE_HEADER]: name } } },
+  const matches = pathMatches(path);
+  const rule = (ruleName: string, match: HTTPMatchRequest[], to: HTTPRouteDestination[]): HTTPRoute => {
+    const r: HTTPRoute = { name: ruleName, match, route: to, headers: { response: { set: { [ROUTE_HEADER]: name } } } };
+    if (ctx.routeTimeout) r.timeout = ctx.routeTimeout;
+    return r;
   };
-  if (ctx.routeTimeout) rule.timeout = ctx.routeTimeout;
+  const target: HTTPRouteDestination['destination'] = { host: destination.host, port: { number: destination.port } };
+  const toService = (d: ServiceDestination): HTTPRouteDestination['destination'] => ({
+    host: serviceHost(d.service, ctx.namespace, ctx.clusterDomain ?? 'cluster.local'),
+    ...(d.subset === undefined ? {} : { subset: d.subset }),
+    ...(d.port === undefined ? {} : { port: { number: d.port } }),
+  });
+  const { canary } = overlays;
+  const http = [
+    ...overlays.rules.map((r) => rule(`rule-${r.name}`, matches.map((m) => ({ ...m, headers: headerCondition(r.match) })), [{ destination: toService(r.destination) }])),
+    rule(
+      ROUTE_RULE,
+      matches,
+      canary
+        ? [
+            { destination: target, weight: canary.weights.current },
+            { destination: toService(canary.destination), weight: canary.weights.canary },
+          ]
+        : [{ destination: target }],
+    ),
+  ];
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.route]: route.path,
+    [ANNOTATIONS.data]: JSON.stringify(route.data),
+    [ANNOTATIONS.lastActivity]: route.lastActivity,
+  };
+  if (hasOverlays(overlays)) annotations[ANNOTATIONS.overlays] = canonicalJson(overlays);
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'VirtualService',
-    metadata: {
-      name,
-      namespace: ctx.namespace,
-      labels,
-      annotations: {
-        [ANNOTATIONS.route]: route.path,
-        [ANNOTATIONS.data]: JSON.stringify(route.data),
-        [ANNOTATIONS.lastActivity]: route.lastActivity,
-      },
-    },
-    spec: { hosts: host ? [host] : ctx.hosts, gateways: [ctx.gateway], http: [rule] },
+    metadata: { name, namespace: ctx.namespace, labels, annotations },
+    spec: { hosts: host ? [host] : ctx.hosts, gateways: [ctx.gateway], http },
   };
 }
 
+function headerCondition(match: SelectiveMatch): NonNullable<HTTPMatchRequest['headers']> {
+  if ('cookie' in match) return { cookie: { regex: cookieRegex(match.cookie, match.value) } };
+  return 'exact' in match ? { [match.header]: { exact: match.exact } } : { [match.header]: { regex: match.regex } };
+}
+
+/** Where a route VirtualService sends its path: the first destination of its `route` rule. */
+export function primaryDestination(vs: VirtualService): Destination | undefined {
+  const destination = vs.spec.http?.find((r) => r.name === ROUTE_RULE)?.route?.[0]?.destination;
+  const port = destination?.port?.number;
+  return destination && port !== undefined ? { host: destination.host, port } : undefined;
+}
+
+/** A route's overlays from its annotation; a malformed one reads as none, with the reason. */
+export function overlaysFromVirtualService(vs: VirtualService): { overlays: Overlays; error?: string } {
+  const raw = vs.metadata.annotations?.[ANNOTATIONS.overlays];
+  if (raw === undefined) return { overlays: NO_OVERLAYS };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays} is not JSON` };
+  }
+  const parsed = parseOverlays(json);
+  return parsed.ok ? { overlays: parsed.overlays } : { overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays}: ${formatFieldErrors(parsed.errors)}` };
+}
+
 /** Rebuilds the route a VirtualService was rendered from, or undefined for objects that are not hubmesh routes. */
-export function routeFromVirtualService(vs: VirtualService): RouteRecord | undefined {
+export function routeFromVirtualService(vs: VirtualService): StoredRoute | undefined {
   const annotations = vs.metadata.annotations ?? {};
   const path = annotations[ANNOTATIONS.route];
   const raw = annotations[ANNOTATIONS.data];
@@ -101,7 +164,8 @@ export function routeFromVirtualService(vs: VirtualService): RouteRecord | undef
   }
   if (typeof data !== 'object' || data === null || typeof (data as RouteData).target !== 'string') return undefined;
   const lastActivity = annotations[ANNOTATIONS.lastActivity] ?? vs.metadata.creationTimestamp ?? new Date(0).toISOString();
-  return { path, data: data as RouteData, lastActivity };
+  const { overlays, error } = overlaysFromVirtualService(vs);
+  return { path, data: data as RouteData, lastActivity, overlays, ...(error === undefined ? {} : { overlaysError: error }) };
 }
 
 /** JSON with object keys sorted, so objects compare equal whatever order a server wrote their keys in. */
@@ -114,8 +178,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Whether a stored VirtualService already says what `desired` says: same spec, same route data,
- * same labels of ours. last_activity is not compared, so a repeated POST writes nothing.
+ * Whether a stored VirtualService already says what `desired` says: same spec, same route data and
+ * overlays, same labels of ours. last_activity is not compared, so a repeated POST writes nothing.
  */
 export function sameRoute(stored: VirtualService, desired: VirtualService): boolean {
   const ourLabelKeys: string[] = Object.values(LABELS);
@@ -124,10 +188,21 @@ export function sameRoute(stored: VirtualService, desired: VirtualService): bool
     labels: Object.fromEntries(Object.entries(vs.metadata.labels ?? {}).filter(([k]) => ourLabelKeys.includes(k))),
     route: vs.metadata.annotations?.[ANNOTATIONS.route],
     data: JSON.parse(vs.metadata.annotations?.[ANNOTATIONS.data] ?? 'null'),
+    overlays: jsonOrText(vs.metadata.annotations?.[ANNOTATIONS.overlays]),
   });
   try {
     return canonicalJson(ours(stored)) === canonicalJson(ours(desired));
   } catch {
     return false;
+  }
+}
+
+/** A malformed annotation compares as its text, so keeping it as it is counts as no change. */
+function jsonOrText(raw: string | undefined): unknown {
+  if (raw === undefined) return null;
+  try {
+    return { json: JSON.parse(raw) as unknown };
+  } catch {
+    return { text: raw };
   }
 }
