@@ -1,10 +1,12 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, verifySession } from './lib/auth/session';
+import { bearerIsAdmin } from './lib/auth/actor';
+import type { DashboardAuth } from './lib/auth/dashboard-auth';
 import { getRuntime } from './lib/runtime';
 
 /**
  * The console's gate: every page and /api/v1 call needs an admin session; /api/v1 mutations also
- * need the session's CSRF token. The rest of /api (the hub proxy API, with its own token, and the
+ * need the session's CSRF token. Scripts may call /api/v1 with the admin token as a bearer token instead. The rest of /api (the hub proxy API, with its own token, and the
  * JSON 404 for unknown paths) and the probes are not the console's.
  */
 const open = [/^\/login$/, /^\/api\/(?!v1(\/|$))/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/];
@@ -13,14 +15,15 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
   if (open.some((re) => re.test(pathname)) || (pathname === '/api/v1/session' && request.method === 'POST')) return NextResponse.next();
-  let secret: string;
+  let auth: DashboardAuth;
   try {
-    secret = getRuntime().dashboardAuth.sessionSecret;
+    auth = getRuntime().dashboardAuth;
   } catch (error) {
     return NextResponse.json({ status: 503, error: (error as Error).message }, { status: 503 });
   }
-  const session = verifySession(secret, request.cookies.get(SESSION_COOKIE)?.value);
   const api = pathname.startsWith('/api/');
+  if (api && bearerIsAdmin(auth, request.headers.get('authorization'))) return NextResponse.next();
+  const session = verifySession(auth.sessionSecret, request.cookies.get(SESSION_COOKIE)?.value);
   if (!session) {
     if (api) return NextResponse.json({ status: 401, error: 'sign in first' }, { status: 401 });
     const login = new URL('/login', request.url);

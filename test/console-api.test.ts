@@ -53,6 +53,18 @@ describe('the console API', () => {
     expect(out.headers.getSetCookie().every((c) => /Max-Age=0/.test(c))).toBe(true);
   });
 
+  it('takes the admin token as a bearer token for scripts, on /api/v1 only and without CSRF', async () => {
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    expect((await fetch(`${hm.url}/api/v1/routes`, { headers: bearer(adminToken) })).status).toBe(200);
+    expect((await fetch(`${hm.url}/api/v1/routes`, { headers: bearer('wrong-token-0123456789') })).status).toBe(401);
+    // a mutation goes through without a CSRF token (a browser never sends the header by itself)
+    expect((await fetch(`${hm.url}/api/v1/session`, { method: 'DELETE', headers: bearer(adminToken) })).status).toBe(204);
+    // pages still need a browser session
+    const page = await fetch(`${hm.url}/routes`, { headers: bearer(adminToken), redirect: 'manual' });
+    expect(page.status).toBe(307);
+    expect(page.headers.get('location')).toContain('/login');
+  });
+
   it('keeps the hub proxy API on its own token: a console session does not open it', async () => {
     const { jar } = await signIn(hm);
     expect((await fetch(`${hm.url}/api/routes`, { headers: { cookie: jar } })).status).toBe(403);
