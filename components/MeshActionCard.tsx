@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import type { ApplyResult, Plan } from '@/lib/mesh/actions';
-import type { DiffHunk } from '@/lib/mesh/desired';
+import { Diff } from './Diff';
 import { mutateApi } from './live';
 import { Badge } from './ui';
 
@@ -13,24 +13,6 @@ export const ACTIONS: Array<{ target: Target; title: string; what: string }> = [
   { target: 'injection', title: 'Enable sidecar injection', what: "the namespace's istio-injection (or istio.io/rev) label" },
   { target: 'gateway', title: 'Ensure the hub Gateway', what: 'the Istio Gateway the routes bind to, for the hub hosts' },
 ];
-
-function Diff({ hunks }: { hunks: DiffHunk[] }) {
-  if (hunks.length === 0) return <p className="text-sm">No change: the cluster already holds this.</p>;
-  return (
-    <pre aria-label="Diff" className="overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
-      {hunks.map((h, i) => (
-        <span key={i}>
-          <span className="text-slate-500">{`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@\n`}</span>
-          {h.lines.map((l, j) => (
-            <span key={j} className={l.op === 'add' ? 'text-emerald-700 dark:text-emerald-300' : l.op === 'remove' ? 'text-rose-700 dark:text-rose-300' : ''}>
-              {`${l.op === 'add' ? '+' : l.op === 'remove' ? '-' : ' '}${l.text}\n`}
-            </span>
-          ))}
-        </span>
-      ))}
-    </pre>
-  );
-}
 
 async function readJson<T>(response: Response): Promise<T> {
   const body = await response.json().catch(() => ({}));

@@ -1,0 +1,23 @@
+import type { NextRequest } from 'next/server';
+import { actorOf } from '@/lib/auth/actor';
+import { observed, readJsonBody } from '@/lib/http/api';
+import { changeOverlays, overlaysAnswer, parseOverlayChange } from '@/lib/routes/overlays-api';
+import { getRuntime } from '@/lib/runtime';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+const nameOf = (request: NextRequest) => decodeURIComponent(request.nextUrl.pathname.split('/').at(-2) ?? '');
+
+/** A route's canary and selective rules, and the Services they may route to. */
+export const GET = observed('/api/v1/routes/[name]/overlays', getRuntime, async (request: NextRequest) => Response.json(overlaysAnswer(getRuntime(), nameOf(request))));
+
+/** Sets them: `{ overlays, dryRun }`; a dry run answers with the diff and the apiserver's verdict and stores nothing. */
+export const PUT = observed('/api/v1/routes/[name]/overlays', getRuntime, async (request: NextRequest) => {
+  const rt = getRuntime();
+  const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
+  if (!body.ok) return body.response;
+  const change = parseOverlayChange(body.value);
+  const actor = actorOf(rt.dashboardAuth, request);
+  return Response.json(await changeOverlays(rt, nameOf(request), change, actor));
+});

@@ -1,0 +1,187 @@
+'use client';
+
+import { useState } from 'react';
+import type { DiffHunk } from '@/lib/mesh/desired';
+import type { Overlays, SelectiveRule } from '@/lib/routes/overlays';
+import { Diff } from './Diff';
+import { mutateApi, useApi } from './live';
+import { Badge, ErrorState, inputClass } from './ui';
+
+type ServiceChoice = { name: string; ports: Array<{ name?: string; port: number }> };
+type OverlaysAnswer = { path: string; overlays: Overlays; services: ServiceChoice[] };
+type ChangeAnswer = { dryRun: boolean; diff: DiffHunk[]; preview: string; audit?: { recorded: boolean; event?: string; error?: string } };
+type MatchKind = 'header-exact' | 'header-regex' | 'cookie';
+
+const kindOf = (m: SelectiveRule['match']): MatchKind => ('cookie' in m ? 'cookie' : 'regex' in m ? 'header-regex' : 'header-exact');
+const keyOf = (m: SelectiveRule['match']) => ('cookie' in m ? m.cookie : m.header);
+const valueOf = (m: SelectiveRule['match']) => ('cookie' in m ? m.value : 'regex' in m ? m.regex : m.exact);
+function matchOf(kind: MatchKind, key: string, value: string): SelectiveRule['match'] {
+  if (kind === 'cookie') return { cookie: key, value };
+  return kind === 'header-regex' ? { header: key, regex: value } : { header: key, exact: value };
+}
+
+function ServiceSelect({ label, services, value, onChange }: { label: string; services: ServiceChoice[]; value: string; onChange: (v: string) => void }) {
+  return (
+    <label className="flex flex-col text-sm">
+      {label}
+      <select className={inputClass} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">choose a Service…</option>
+        {services.map((s) => (
+          <option key={s.name} value={s.name}>
+            {s.name} ({s.ports.map((p) => p.port).join(', ') || 'no ports'})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/**
+ * The canary and selective rules of one route: edit, preview (diff, YAML, the apiserver's dry run), apply.
+ * Weights always add up to 100: the slider sets the canary's share and the route keeps the rest.
+ */
+export function CanaryPanel({ name }: { name: string }) {
+  const url = `/api/v1/routes/${encodeURIComponent(name)}/overlays`;
+  const { data, error, mutate } = useApi<OverlaysAnswer>(url);
+  if (error) return <ErrorState error={error} />;
+  if (!data) return <p>Loading…</p>;
+  // the draft starts from what is stored when the route is opened; after an apply the two agree again
+  return <OverlayEditor key={name} url={url} stored={data.overlays} services={data.services} reload={() => void mutate()} />;
+}
+
+function OverlayEditor({ url, stored, services, reload }: { url: string; stored: Overlays; services: ServiceChoice[]; reload: () => void }) {
+  const [draft, setDraft] = useState<Overlays>(stored);
+  const [result, setResult] = useState<ChangeAnswer>();
+  const [problem, setProblem] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const edit = (next: Overlays) => {
+    setDraft(next);
+    setResult(undefined);
+    setProblem(undefined);
+  };
+  const send = async (dryRun: boolean) => {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const r = await mutateApi(url, { method: 'PUT', body: JSON.stringify({ overlays: draft, dryRun }) });
+      const body = await r.json();
+      if (!r.ok) throw new Error(body.error ?? `HTTP ${r.status}`);
+      setResult(body);
+      if (!dryRun) reload();
+    } catch (e) {
+      setResult(undefined);
+      setProblem((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const canary = draft.canary;
+  const setRule = (i: number, rule: SelectiveRule) => edit({ ...draft, rules: draft.rules.map((r, j) => (j === i ? rule : r)) });
+  return (
+    <section aria-label="Canary and selective routing" className="space-y-4">
+      <h3 className="font-medium">Canary and selective routing</h3>
+      <fieldset className="space-y-2 rounded border border-slate-200 p-3 dark:border-slate-800">
+        <legend className="px-1 text-sm font-medium">Weighted canary</legend>
+        <label className="flex items-center gap-2 text-sm">
+          <input
+            type="checkbox"
+            checked={canary !== undefined}
+            onChange={(e) => edit({ ...draft, canary: e.target.checked ? { weights: { current: 90, canary: 10 }, destination: { service: '' } } : undefined })}
+          />
+          Canary on
+        </label>
+        {canary && (
+          <>
+            <ServiceSelect label="Canary Service" services={services} value={canary.destination.service} onChange={(service) => edit({ ...draft, canary: { ...canary, destination: { service } } })} />
+            <label className="flex flex-col text-sm">
+              Canary share: {canary.weights.canary}% (the route keeps {canary.weights.current}%)
+              <input
+                type="range"
+                min={0}
+                max={100}
+                value={canary.weights.canary}
+                onChange={(e) => edit({ ...draft, canary: { ...canary, weights: { canary: Number(e.target.value), current: 100 - Number(e.target.value) } } })}
+              />
+            </label>
+          </>
+        )}
+      </fieldset>
+      <fieldset className="space-y-2 rounded border border-slate-200 p-3 dark:border-slate-800">
+        <legend className="px-1 text-sm font-medium">Selective rules (tried in order, before the route)</legend>
+        {draft.rules.map((rule, i) => (
+          <div key={i} className="grid gap-2 rounded bg-slate-50 p-2 sm:grid-cols-2 dark:bg-slate-800/50" aria-label={`Rule ${i + 1}`} role="group">
+            <label className="flex flex-col text-sm">
+              Name
+              <input className={inputClass} value={rule.name} onChange={(e) => setRule(i, { ...rule, name: e.target.value })} />
+            </label>
+            <label className="flex flex-col text-sm">
+              Match
+              <select className={inputClass} value={kindOf(rule.match)} onChange={(e) => setRule(i, { ...rule, match: matchOf(e.target.value as MatchKind, keyOf(rule.match), valueOf(rule.match)) })}>
+                <option value="header-exact">header equals</option>
+                <option value="header-regex">header matches (RE2)</option>
+                <option value="cookie">cookie equals</option>
+              </select>
+            </label>
+            <label className="flex flex-col text-sm">
+              {kindOf(rule.match) === 'cookie' ? 'Cookie' : 'Header'}
+              <input className={inputClass} value={keyOf(rule.match)} onChange={(e) => setRule(i, { ...rule, match: matchOf(kindOf(rule.match), e.target.value, valueOf(rule.match)) })} />
+            </label>
+            <label className="flex flex-col text-sm">
+              Value
+              <input className={inputClass} value={valueOf(rule.match)} onChange={(e) => setRule(i, { ...rule, match: matchOf(kindOf(rule.match), keyOf(rule.match), e.target.value) })} />
+            </label>
+            <ServiceSelect label="To Service" services={services} value={rule.destination.service} onChange={(service) => setRule(i, { ...rule, destination: { service } })} />
+            <button type="button" className="self-end rounded border px-2 py-1 text-sm dark:border-slate-700" onClick={() => edit({ ...draft, rules: draft.rules.filter((_, j) => j !== i) })}>
+              Remove rule
+            </button>
+          </div>
+        ))}
+        <button
+          type="button"
+          className="rounded border px-2 py-1 text-sm dark:border-slate-700"
+          onClick={() => edit({ ...draft, rules: [...draft.rules, { name: `rule-${draft.rules.length + 1}`, match: { header: 'x-canary', exact: 'yes' }, destination: { service: '' } }] })}
+        >
+          Add rule
+        </button>
+      </fieldset>
+      <div className="flex gap-2">
+        <button type="button" className="rounded border px-3 py-1 text-sm dark:border-slate-700" disabled={busy} onClick={() => send(true)}>
+          Preview
+        </button>
+        <button
+          type="button"
+          className="rounded bg-slate-900 px-3 py-1 text-sm text-white disabled:opacity-40 dark:bg-slate-100 dark:text-slate-900"
+          disabled={busy || !result?.dryRun}
+          onClick={() => send(false)}
+        >
+          Apply
+        </button>
+      </div>
+      {problem && (
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          {problem}
+        </p>
+      )}
+      {result && (
+        <div className="space-y-2" role="status">
+          {result.dryRun ? (
+            <p className="text-sm">
+              <Badge tone="ok">dry run accepted</Badge> Nothing is stored until you apply.
+            </p>
+          ) : (
+            <p className="text-sm">
+              <Badge tone="ok">applied</Badge> {result.audit?.recorded ? `Recorded as Event ${result.audit.event}.` : result.audit ? `The audit Event could not be recorded: ${result.audit.error}` : ''}
+            </p>
+          )}
+          <Diff hunks={result.diff} />
+          <details>
+            <summary className="cursor-pointer text-sm font-medium">VirtualService after</summary>
+            <pre aria-label="Overlay YAML preview" className="overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
+              {result.preview}
+            </pre>
+          </details>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { expect, test } from '@playwright/test';
+import type { VirtualService } from '../lib/kube/virtualservices';
+import { E2E } from '../playwright.config';
+import { clusterPaths } from '../test/cluster/harness';
+import { signIn } from './signin';
+
+const namespace = 'jupyterhub';
+const run = randomBytes(3).toString('hex');
+const canaryService = `hub-canary-${run}`;
+const kc = new KubeConfig();
+kc.loadFromFile(clusterPaths().adminKubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const proxyApi = (path: string, init: RequestInit) =>
+  fetch(`http://127.0.0.1:${E2E.clusterPort}/api/routes${path}`, { ...init, headers: { authorization: `token ${E2E.proxyToken}` } });
+const hubRoute = async () =>
+  ((await custom.listNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace, plural: 'virtualservices', labelSelector: `hubmesh.io/prefix=${E2E.prefix}` })) as { items: VirtualService[] }).items.find(
+    (vs) => vs.metadata.annotations?.['hubmesh.io/route'] === '/',
+  );
+
+test.beforeAll(async () => {
+  await core.createNamespacedService({ namespace, body: { metadata: { name: canaryService }, spec: { selector: { app: canaryService }, ports: [{ name: 'http', port: 8081 }] } } });
+  expect((await proxyApi('/', { method: 'POST', body: JSON.stringify({ target: 'http://hub:8081', jupyterhub: true, hub: true }) })).status).toBe(201);
+});
+
+test.afterAll(async () => {
+  await proxyApi('/', { method: 'DELETE' });
+  await core.deleteNamespacedService({ namespace, name: canaryService }).catch(() => undefined);
+});
+
+test('turns a 10% canary on for the hub route, previews the change, and the VirtualService follows', async ({ page }, testInfo) => {
+  await signIn(page, '/routes?q=hub');
+  await page.getByRole('button', { name: '/', exact: true }).click();
+  const drawer = page.getByRole('dialog', { name: '/' });
+  const panel = drawer.getByRole('region', { name: 'Canary and selective routing' });
+  await panel.getByLabel('Canary on').check();
+  await panel.getByLabel('Canary Service').selectOption(canaryService);
+  await panel.getByRole('slider').fill('10');
+  await expect(panel).toContainText('Canary share: 10% (the route keeps 90%)');
+  await panel.getByRole('button', { name: 'Preview' }).click();
+  await expect(panel.getByRole('status')).toContainText('dry run accepted');
+  await expect(panel.getByLabel('Diff')).toContainText('weight: 10');
+  // nothing stored by the preview
+  expect((await hubRoute())!.spec.http!.find((r) => r.name === 'route')!.route).toHaveLength(1);
+  await page.screenshot({ path: testInfo.outputPath('canary-preview.png'), fullPage: true });
+
+  await panel.getByRole('button', { name: 'Apply' }).click();
+  await expect(panel.getByRole('status')).toContainText('applied');
+  const route = (await hubRoute())!.spec.http!.find((r) => r.name === 'route')!.route!;
+  expect(route.map((d) => [d.destination.host, d.weight])).toEqual([
+    [`hub.${namespace}.svc.cluster.local`, 90],
+    [`${canaryService}.${namespace}.svc.cluster.local`, 10],
+  ]);
+  await expect(drawer.getByLabel('VirtualService YAML')).toContainText(canaryService);
+  await page.screenshot({ path: testInfo.outputPath('canary-applied.png'), fullPage: true });
+
+  // off again: the plain route comes back
+  await panel.getByLabel('Canary on').uncheck();
+  await panel.getByRole('button', { name: 'Preview' }).click();
+  await panel.getByRole('button', { name: 'Apply' }).click();
+  await expect(panel.getByRole('status')).toContainText('applied');
+  expect((await hubRoute())!.metadata.annotations?.['hubmesh.io/overlays']).toBeUndefined();
+  expect((await hubRoute())!.spec.http!.map((r) => r.name)).toEqual(['route']);
+});

@@ -1,0 +1,69 @@
+import os from 'node:os';
+import { eventKind, recordEvent, type KubeEvent } from '../kube/events';
+import { objectDiff, toYaml } from '../mesh/desired';
+import type { Runtime } from '../runtime';
+import { NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
+import { RouteError } from './service';
+import { routeFromVirtualService } from './virtualservice';
+
+export type OverlayChange = { overlays: Overlays; dryRun: boolean };
+
+/** The body of PUT /api/v1/routes/<name>/overlays, with errors that name the field. */
+export function parseOverlayChange(body: unknown): OverlayChange {
+  const input = (typeof body === 'object' && body !== null ? body : {}) as { overlays?: unknown; dryRun?: unknown };
+  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw new RouteError(400, 'dryRun: must be true or false');
+  const parsed = overlaysSchema.safeParse(input.overlays ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RouteError(400, `overlays.${issue.path.join('.') || '(body)'}: ${issue.message}`);
+  }
+  return { overlays: parsed.data, dryRun: input.dryRun === true };
+}
+
+/** A route's overlays and the Services they may route to (for the editor's choices). */
+export function overlaysAnswer(rt: Runtime, name: string) {
+  const vs = rt.virtualServices.cache.get(name);
+  const route = vs && routeFromVirtualService(vs);
+  if (!route) throw new RouteError(404, `no route with VirtualService ${JSON.stringify(name)}`);
+  return {
+    path: route.path,
+    overlays: route.overlays ?? NO_OVERLAYS,
+    services: rt.services.cache
+      .list()
+      .map((s) => ({ name: s.metadata.name, ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port })) }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1)),
+  };
+}
+
+/**
+ * Sets a route's overlays: validated, rendered into its VirtualService and run through the apiserver's dry
+ * run, or applied and recorded as an Event with the admin as actor. Answers with the diff and the YAML.
+ */
+export async function changeOverlays(rt: Runtime, name: string, change: OverlayChange, actor: string) {
+  const vs = rt.virtualServices.cache.get(name);
+  const route = vs && routeFromVirtualService(vs);
+  if (!vs || !route) throw new RouteError(404, `no route with VirtualService ${JSON.stringify(name)}`);
+  const { before, after } = await rt.routes.setOverlays(route.path, change.overlays, { dryRun: change.dryRun });
+  const result = { dryRun: change.dryRun, path: route.path, overlays: change.overlays, diff: objectDiff(before, after), preview: toYaml(after) };
+  if (change.dryRun || rt.connection.mode !== 'cluster') return result;
+  const summary = describe(change.overlays);
+  const audit = await recordEvent(rt.connection.backend<KubeEvent>(eventKind), rt.connection.namespace, os.hostname(), {
+    regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: rt.connection.namespace, name, uid: after.metadata.uid },
+    actor,
+    action: 'SetRouteOverlays',
+    reason: 'AppliedByHubmesh',
+    type: 'Normal',
+    note: `${actor}: route ${route.path}: ${summary}`,
+  }).then(
+    (event) => ({ recorded: true as const, event: event.metadata.name }),
+    (error: unknown) => ({ recorded: false as const, error: (error as Error).message }),
+  );
+  return { ...result, audit };
+}
+
+function describe(o: Overlays): string {
+  const parts = [];
+  if (o.canary) parts.push(`canary ${o.canary.weights.canary}% to ${o.canary.destination.service}`);
+  if (o.rules.length) parts.push(`rules ${o.rules.map((r) => r.name).join(', ')}`);
+  return parts.length ? parts.join('; ') : 'overlays off (plain route)';
+}
