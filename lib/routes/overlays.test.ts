@@ -9,7 +9,21 @@ import { ResourceStore } from '../kube/resource-store';
 import type { Service } from '../kube/services';
 import type { ResourceBackend } from '../kube/types';
 import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
-import { checkOverlays, cookieRegex, escapeRe2, fieldName, formatFieldErrors, NO_OVERLAYS, parseOverlays, type OverlayCheckContext, type Overlays } from './overlays';
+import {
+  checkOverlays,
+  cookieRegex,
+  escapeRe2,
+  fieldName,
+  formatFieldErrors,
+  NO_OVERLAYS,
+  parseOverlays,
+  parsePreviewInput,
+  PREVIEW_COOKIE,
+  PREVIEW_TTL_MAX_MS,
+  type OverlayCheckContext,
+  type Overlays,
+  type Preview,
+} from './overlays';
 import { RouteService } from './service';
 import { ANNOTATIONS, managedSelector, primaryDestination, renderRouteVirtualService, routeFromVirtualService, type RenderContext } from './virtualservice';
 
@@ -256,5 +270,80 @@ describe('RouteService overlays', () => {
     expect(Number(after.metadata.resourceVersion)).toBe(Number(stored.metadata.resourceVersion) + 2);
     expect(primaryDestination(after)).toEqual({ host: 'jupyter-alice.hub.svc.cluster.local', port: 9999 });
     expect(routeFromVirtualService(after)?.overlays).toEqual(withOverlays);
+  });
+});
+
+describe('previewInput', () => {
+  const errorsOf = (input: unknown) => {
+    const parsed = parsePreviewInput(input);
+    return parsed.ok ? [] : parsed.errors.map((e) => `${e.field}: ${e.message}`);
+  };
+
+  it('fills in the hub route and both conditions, and reads the ttl as milliseconds', () => {
+    expect(parsePreviewInput({ name: 'feature-x', service: 'demo', ttl: '2h' })).toEqual({
+      ok: true,
+      input: { name: 'feature-x', pathPrefix: '/', service: 'demo', match: { header: true, cookie: true }, ttl: 2 * 3600_000 },
+    });
+    expect(parsePreviewInput({ name: 'a', pathPrefix: '/user/alice/', service: 'demo', port: 80, match: { cookie: false }, ttl: '5m', allowShadow: true })).toMatchObject({
+      ok: true,
+      input: { pathPrefix: '/user/alice', port: 80, match: { header: true, cookie: false }, ttl: 300_000, allowShadow: true },
+    });
+    expect(parsePreviewInput({ name: 'a', service: 'demo', ttl: '7d' })).toMatchObject({ ok: true, input: { ttl: PREVIEW_TTL_MAX_MS } });
+  });
+
+  it('names every field it refuses', () => {
+    expect(errorsOf({ name: 'Feature_X', pathPrefix: 'user/alice', service: 'demo', port: 0, match: { header: false, cookie: false }, ttl: '90s', extra: 1 })).toEqual([
+      expect.stringMatching(/^name: must be a DNS-1123 label/),
+      'pathPrefix: must start with "/" and hold no whitespace, "?", "#" or control characters',
+      expect.stringMatching(/^port: /),
+      'match: at least one of header and cookie must be true',
+      'ttl: must be a duration such as "30m", "2h" or "3d"',
+      expect.stringMatching(/^: Unrecognized key.*extra/),
+    ]);
+    expect(errorsOf({ name: 'a', service: 'demo', ttl: '4m' })).toEqual(['ttl: must be from 5m to 7d']);
+    expect(errorsOf({ name: 'a', service: 'demo', ttl: '8d' })).toEqual(['ttl: must be from 5m to 7d']);
+    expect(errorsOf({ name: 'a', service: 'demo' })).toEqual([expect.stringMatching(/^ttl: /)]);
+    expect(errorsOf({ name: 'a', pathPrefix: '/user/../hub', service: 'demo', ttl: '1h' })).toEqual(['pathPrefix: must not hold empty, "." or ".." segments']);
+    expect(errorsOf({ name: 'a', pathPrefix: '/a b', service: 'demo', ttl: '1h' })).toEqual([expect.stringMatching(/^pathPrefix: must start with "\/" and hold no whitespace/)]);
+    expect(errorsOf({ name: 'x'.repeat(64), service: 'demo', ttl: '1h' })).toEqual([expect.stringMatching(/^name: must be a DNS-1123 label/)]);
+  });
+
+  it('its cookie regex holds for the cookie the share link sets, among others, and for no other preview', () => {
+    const regex = cookieRegex(PREVIEW_COOKIE, 'feature-x');
+    expect(re2FullMatch(regex, '_xsrf=abc; hubmesh-preview=feature-x; jupyterhub-session-id=1')).toBe(true);
+    expect(re2FullMatch(regex, 'hubmesh-preview=feature-xy')).toBe(false);
+    expect(re2FullMatch(regex, 'x-hubmesh-preview=feature-x')).toBe(false);
+  });
+});
+
+describe('checkOverlays on previews', () => {
+  const services: Service[] = [{ metadata: { name: 'demo', namespace: 'jupyterhub' }, spec: { ports: [{ port: 80, name: 'http' }, { port: 9090, name: 'metrics' }] } }];
+  const ctx: OverlayCheckContext = { namespace: 'jupyterhub', clusterDomain: 'cluster.local', services, current: { host: 'hub.jupyterhub.svc.cluster.local', port: 8081 } };
+  const preview = (name: string, destination: Preview['destination']): Preview => ({
+    name,
+    pathPrefix: '/',
+    destination,
+    match: { header: true, cookie: true },
+    owner: 'alice',
+    createdAt: '2026-11-24T10:00:00.000Z',
+    expiresAt: '2026-11-24T12:00:00.000Z',
+  });
+
+  it('refuses a duplicate name and a Service or port that is not there, naming the field', () => {
+    expect(
+      checkOverlays({ rules: [], previews: [preview('a', { service: 'demo', port: 80 }), preview('a', { service: 'demo', port: 80 }), preview('b', { service: 'gone' }), preview('c', { service: 'demo', port: 8080 })] }, ctx).map(
+        (e) => `${e.field}: ${e.message}`,
+      ),
+    ).toEqual([
+      'previews[1].name: duplicate: previews[0] is already named "a"',
+      'previews[2].destination.service: no Service "gone" in namespace jupyterhub',
+      'previews[3].destination.port: Service demo has no port 8080 (its ports: 80 (http), 9090 (metrics))',
+    ]);
+  });
+
+  it('stores previews in the schema that reads them back, and refuses a stored one without a condition', () => {
+    expect(parseOverlays({ previews: [preview('a', { service: 'demo', port: 80 })] })).toMatchObject({ ok: true });
+    const broken = parseOverlays({ previews: [{ ...preview('a', { service: 'demo' }), match: { header: false, cookie: false } }] });
+    expect(broken.ok ? [] : broken.errors.map((e) => e.field)).toEqual(['previews[0].match']);
   });
 });

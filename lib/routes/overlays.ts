@@ -44,21 +44,89 @@ export const canary = z.strictObject({
   destination: serviceDestination,
 });
 
+/** The header and the cookie that select a preview: either carries the preview's name. */
+export const PREVIEW_HEADER = 'x-hubmesh-preview';
+export const PREVIEW_COOKIE = 'hubmesh-preview';
+
+const MINUTE_MS = 60_000;
+const TTL_UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS } as const;
+export const PREVIEW_TTL_MIN_MS = 5 * MINUTE_MS;
+export const PREVIEW_TTL_MAX_MS = 7 * TTL_UNIT_MS.d;
+
+/** A preview's time to live, e.g. "30m", "2h" or "3d", as milliseconds: from 5 minutes to 7 days. */
+export const previewTtl = z
+  .string()
+  .regex(/^[1-9][0-9]{0,4}[mhd]$/, 'must be a duration such as "30m", "2h" or "3d"')
+  .transform((ttl) => Number(ttl.slice(0, -1)) * TTL_UNIT_MS[ttl.slice(-1) as keyof typeof TTL_UNIT_MS])
+  .refine((ms) => ms >= PREVIEW_TTL_MIN_MS && ms <= PREVIEW_TTL_MAX_MS, 'must be from 5m to 7d');
+
+/**
+ * A route path prefix as the hub's route keys are written (decoded): "/" or "/a/b" without a trailing
+ * "/", and no empty, "." or ".." segment, which Envoy would never see as such after path normalisation.
+ */
+const pathPrefix = z
+  .string()
+  .max(512)
+  .regex(/^\/[^\s?#\x00-\x1f\x7f]*$/, 'must start with "/" and hold no whitespace, "?", "#" or control characters')
+  .refine((p) => p === '/' || !p.endsWith('/'), 'must not end with "/" (but for "/" itself)')
+  .refine((p) => p === '/' || p.slice(1).split('/').every((s) => s !== '' && s !== '.' && s !== '..'), 'must not hold empty, "." or ".." segments');
+
+const isoTime = z.string().datetime({ offset: true });
+
+/**
+ * A demo of a Service on a path, for requests that carry the preview's name in the `x-hubmesh-preview`
+ * header or the `hubmesh-preview` cookie, until expiresAt (the janitor then removes it).
+ */
+export const preview = z.strictObject({
+  name: dnsName,
+  pathPrefix,
+  destination: serviceDestination,
+  match: z.strictObject({ header: z.boolean(), cookie: z.boolean() }).refine((m) => m.header || m.cookie, 'at least one of header and cookie must be true'),
+  owner: z.string().min(1).max(253),
+  createdAt: isoTime,
+  expiresAt: isoTime,
+  allowShadow: z.boolean().optional(),
+});
+
+/** What an engineer gives to create a preview; pathPrefix defaults to the hub route "/". A trailing "/" is dropped. */
+export const previewInput = z.strictObject({
+  name: dnsName,
+  pathPrefix: z
+    .string()
+    .transform((p) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p))
+    .pipe(pathPrefix)
+    .default('/'),
+  service: dnsName,
+  port: serviceDestination.shape.port,
+  subset: serviceDestination.shape.subset,
+  match: z
+    .strictObject({ header: z.boolean().default(true), cookie: z.boolean().default(true) })
+    .refine((m) => m.header || m.cookie, 'at least one of header and cookie must be true')
+    .default({ header: true, cookie: true }),
+  ttl: previewTtl,
+  allowShadow: z.boolean().optional(),
+});
+
 export const overlays = z.strictObject({
   canary: canary.optional(),
   rules: z.array(selectiveRule).max(20, 'at most 20 rules per route').default([]),
+  /** Absent rather than empty, so the annotation (and everything reading overlays) is as before previews existed. */
+  previews: z.array(preview).max(50, 'at most 50 previews per route').optional(),
 });
 
 export type ServiceDestination = z.infer<typeof serviceDestination>;
 export type SelectiveMatch = z.infer<typeof selectiveMatch>;
 export type SelectiveRule = z.infer<typeof selectiveRule>;
 export type Canary = z.infer<typeof canary>;
+export type Preview = z.infer<typeof preview>;
+/** previewInput after parsing: ttl is in milliseconds. */
+export type PreviewInput = z.output<typeof previewInput>;
 export type Overlays = z.infer<typeof overlays>;
 
 export const NO_OVERLAYS: Overlays = { rules: [] };
 
 export function hasOverlays(o: Overlays): boolean {
-  return o.canary !== undefined || o.rules.length > 0;
+  return o.canary !== undefined || o.rules.length > 0 || (o.previews?.length ?? 0) > 0;
 }
 
 /** A schema issue's path as a field name: ['rules', 1, 'name'] → "rules[1].name". */
@@ -70,6 +138,13 @@ export function fieldName(path: readonly PropertyKey[]): string {
 export type FieldError = { field: string; message: string };
 
 export const formatFieldErrors = (errors: readonly FieldError[]): string => errors.map((e) => `${e.field || '(overlays)'}: ${e.message}`).join('; ');
+
+/** A preview's input from untrusted JSON, with every schema issue named by its field (ttl in milliseconds). */
+export function parsePreviewInput(input: unknown): { ok: true; input: PreviewInput } | { ok: false; errors: FieldError[] } {
+  const parsed = previewInput.safeParse(input);
+  if (parsed.success) return { ok: true, input: parsed.data };
+  return { ok: false, errors: parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), message: issue.message })) };
+}
 
 /** Overlays from untrusted JSON (a request body or the annotation), with every schema issue named by its field. */
 export function parseOverlays(input: unknown): { ok: true; overlays: Overlays } | { ok: false; errors: FieldError[] } {
@@ -109,7 +184,7 @@ export type OverlayCheckContext = {
 const controlCharacter = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
- * What the schema cannot see: unique rule names; a destination that is an existing Service in the hub
+ * What the schema cannot see: unique rule and preview names; a destination that is an existing Service in the hub
  * namespace with that TCP port (or, with no port given, with exactly one port, which Istio then picks by
  * itself); header values that can ever match; header regexes that RE2 compiles (the apiserver does not
  * check them, and a regex Envoy rejects would hold up the gateway's whole route update); and no overlay
@@ -125,6 +200,13 @@ export function checkOverlays(o: Overlays, ctx: OverlayCheckContext): FieldError
     else errors.push({ field: `rules[${i}].name`, message: `duplicate: rules[${first}] is already named ${JSON.stringify(rule.name)}` });
     errors.push(...checkMatch(rule.match, `rules[${i}].match`));
     errors.push(...checkDestination(rule.destination, `rules[${i}].destination`, ctx));
+  });
+  const previewIndex = new Map<string, number>();
+  o.previews?.forEach((p, i) => {
+    const first = previewIndex.get(p.name);
+    if (first === undefined) previewIndex.set(p.name, i);
+    else errors.push({ field: `previews[${i}].name`, message: `duplicate: previews[${first}] is already named ${JSON.stringify(p.name)}` });
+    errors.push(...checkDestination(p.destination, `previews[${i}].destination`, ctx));
   });
   return errors;
 }

@@ -4,7 +4,7 @@ import type { ResourceStore } from '../kube/resource-store';
 import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
-import { checkOverlays, formatFieldErrors, parseOverlays, type Overlays } from './overlays';
+import { checkOverlays, formatFieldErrors, parseOverlays, type FieldError, type Overlays } from './overlays';
 import { virtualServiceName } from './routespec';
 import { parseTarget } from './target';
 import {
@@ -20,14 +20,17 @@ import {
   type RenderContext,
   type RouteData,
   type RouteRecord,
+  type StoredRoute,
 } from './virtualservice';
 
-/** A refusal the client can act on: 400 bad input, 404 unknown route, 409 name clash. */
+/** A refusal the client can act on: 400 bad input, 403 not allowed to this caller, 404 unknown route, 409 name clash. */
 export class RouteError extends Error {
   override name = 'RouteError';
   constructor(
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 403 | 404 | 409,
     message: string,
+    /** for input errors: each field to fix */
+    readonly fields?: readonly FieldError[],
   ) {
     super(message);
   }
@@ -124,13 +127,28 @@ export class RouteService {
   /**
    * Sets a route's canary and selective rules (`route` is its path or its VirtualService's name). The
    * object is rendered again from its stored route data and target, so only the overlays change;
-   * no overlays gives back exactly the plain route. `after` is the apiserver's answer: with dryRun,
-   * what it would store. Unchanged overlays write nothing (after is before).
+   * no overlays gives back exactly the plain route. Previews are PreviewService's: the stored ones are
+   * kept whatever `input` says. `after` is the apiserver's answer: with dryRun, what it would store.
+   * Unchanged overlays write nothing (after is before).
    */
   async setOverlays(route: string, input: Overlays, options: { dryRun?: boolean } = {}): Promise<{ before: VirtualService; after: VirtualService }> {
     const parsed = parseOverlays(input);
-    if (!parsed.ok) throw new RouteError(400, formatFieldErrors(parsed.errors));
-    const overlays = parsed.overlays;
+    if (!parsed.ok) throw new RouteError(400, formatFieldErrors(parsed.errors), parsed.errors);
+    const { canary, rules } = parsed.overlays;
+    return this.updateOverlays(route, (stored) => ({ ...(canary ? { canary } : {}), rules, ...(stored.previews ? { previews: stored.previews } : {}) }), options);
+  }
+
+  /**
+   * Read-modify-write of a route's overlays: `change` gets the stored overlays and route, and is applied
+   * again to each fresh read after a 409, so concurrent changes to other overlays are never lost. It may
+   * throw (a RouteError) to refuse. Only what `change` adds or alters is checked against the Services: an
+   * overlay stored earlier whose Service has gone since must not block removing another one.
+   */
+  async updateOverlays(
+    route: string,
+    change: (stored: Overlays, route: StoredRoute) => Overlays,
+    options: { dryRun?: boolean } = {},
+  ): Promise<{ before: VirtualService; after: VirtualService }> {
     const byPath = route.startsWith('/');
     const name = byPath ? virtualServiceName(this.deps.ctx.prefix, route) : route;
     let current = (await this.current(name)) ?? (await this.fetch(name));
@@ -142,9 +160,14 @@ export class RouteService {
       if (!destination) {
         throw new RouteError(409, `VirtualService ${name} has no "route" rule with a destination host and port to keep; the hub's next POST of ${stored.path} renders it again`);
       }
+      const parsed = parseOverlays(change(stored.overlays, stored));
+      if (!parsed.ok) throw new RouteError(400, formatFieldErrors(parsed.errors), parsed.errors);
+      const overlays = parsed.overlays;
       const services = this.deps.services?.();
-      const errors = checkOverlays(overlays, { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services, current: destination });
-      if (errors.length) throw new RouteError(400, formatFieldErrors(errors));
+      const errors = checkOverlays(overlays, { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services, current: destination }).filter(
+        (error) => !storedAlready(error.field, overlays, stored.overlays),
+      );
+      if (errors.length) throw new RouteError(400, formatFieldErrors(errors), errors);
       const { path, data, lastActivity } = stored;
       const desired = renderRouteVirtualService({ path, data, lastActivity }, destination, this.ctx, overlays);
       if (sameRoute(current, desired)) return { before: current, after: current };
@@ -313,6 +336,17 @@ export class RouteService {
     this.pathByName.delete(vs.metadata.name);
     if (this.byPath.get(path)?.name === vs.metadata.name) this.byPath.delete(path);
   }
+}
+
+/** Whether a checkOverlays error is about the destination of a canary, rule or preview that is stored exactly so already. */
+function storedAlready(field: string, next: Overlays, stored: Overlays): boolean {
+  if (!/^(canary|rules\[\d+\]|previews\[\d+\])\.destination/.test(field)) return false;
+  const item = /^(rules|previews)\[(\d+)\]/.exec(field);
+  if (!item) return field.startsWith('canary') && next.canary !== undefined && canonicalJson(next.canary) === canonicalJson(stored.canary);
+  const list = item[1] === 'rules' ? next.rules : (next.previews ?? []);
+  const storedList: readonly unknown[] = item[1] === 'rules' ? stored.rules : (stored.previews ?? []);
+  const json = canonicalJson(list[Number(item[2])]);
+  return storedList.some((s) => canonicalJson(s) === json);
 }
 
 /**

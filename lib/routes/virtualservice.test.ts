@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualService } from '../kube/virtualservices';
-import { NO_OVERLAYS, type Overlays } from './overlays';
-import { canonicalJson, primaryDestination, renderRouteVirtualService, routeFromVirtualService, sameRoute, type RenderContext } from './virtualservice';
+import { NO_OVERLAYS, type Overlays, type Preview } from './overlays';
+import { canonicalJson, HUB_API_GUARD_RULE, primaryDestination, renderRouteVirtualService, routeFromVirtualService, sameRoute, type RenderContext } from './virtualservice';
 
 const ctx: RenderContext = {
   namespace: 'jupyterhub',
@@ -198,5 +198,81 @@ describe('overlays in the route VirtualService', () => {
     const overlays: Overlays = { rules: [{ name: 'a', match: { header: 'x-a', exact: '1' }, destination: { service: 'a' } }] };
     expect(sameRoute(render(overlays), render(overlays))).toBe(true);
     expect(sameRoute(render(overlays), render(NO_OVERLAYS))).toBe(false);
+  });
+});
+
+describe('previews in the route VirtualService', () => {
+  const preview = (name: string, over: Partial<Preview> = {}): Preview => ({
+    name,
+    pathPrefix: '/user/alice',
+    destination: { service: `demo-${name}`, port: 80 },
+    match: { header: true, cookie: true },
+    owner: 'alice',
+    createdAt: '2026-11-24T10:00:00.000Z',
+    expiresAt: '2026-11-24T12:00:00.000Z',
+    ...over,
+  });
+  const rule = { name: 'testers', match: { header: 'x-tester', exact: 'yes' }, destination: { service: 'preview', port: 80 } };
+  const cookieRe = (name: string) => `^(.*?;\\s*)?hubmesh-preview=${name}(;.*)?$`;
+
+  it('come first, by name, then the selective rules, then the route', () => {
+    const vs = renderRouteVirtualService(userRoute, dest, ctx, { rules: [rule], previews: [preview('zeta'), preview('alpha')] });
+    expect(vs.spec.http?.map((r) => r.name)).toEqual(['preview-alpha', 'preview-zeta', 'rule-testers', 'route']);
+    expect(vs.spec.http?.[0]).toEqual({
+      name: 'preview-alpha',
+      match: [
+        { uri: { prefix: '/user/alice/' }, headers: { 'x-hubmesh-preview': { exact: 'alpha' } } },
+        { uri: { prefix: '/user/alice/' }, headers: { cookie: { regex: cookieRe('alpha') } } },
+        { uri: { exact: '/user/alice' }, headers: { 'x-hubmesh-preview': { exact: 'alpha' } } },
+        { uri: { exact: '/user/alice' }, headers: { cookie: { regex: cookieRe('alpha') } } },
+      ],
+      route: [{ destination: { host: 'demo-alpha.jupyterhub.svc.cluster.local', port: { number: 80 } } }],
+      headers: { response: { set: { 'x-hubmesh-route': vs.metadata.name } } },
+    });
+  });
+
+  it('match only the conditions enabled, on the preview’s own (quoted) path below the route', () => {
+    const vs = renderRouteVirtualService(userRoute, dest, ctx, { rules: [], previews: [preview('hdr', { match: { header: true, cookie: false }, pathPrefix: '/user/alice/lab/tree/a b' })] });
+    expect(vs.spec.http?.[0]?.match).toEqual([
+      { uri: { prefix: '/user/alice/lab/tree/a%20b/' }, headers: { 'x-hubmesh-preview': { exact: 'hdr' } } },
+      { uri: { exact: '/user/alice/lab/tree/a%20b' }, headers: { 'x-hubmesh-preview': { exact: 'hdr' } } },
+    ]);
+    const cookieOnly = renderRouteVirtualService(userRoute, dest, ctx, { rules: [], previews: [preview('ck', { match: { header: false, cookie: true } })] });
+    expect(cookieOnly.spec.http?.[0]?.match?.map((m) => Object.keys(m.headers ?? {}))).toEqual([['cookie'], ['cookie']]);
+  });
+
+  it('on the hub route "/", match "/" and keep the hub API for the route unless shadowing was allowed', () => {
+    const hubRoute = { path: '/', data: { target: 'http://hub:8081' }, lastActivity: userRoute.lastActivity };
+    const hub = { host: 'hub.jupyterhub.svc.cluster.local', port: 8081 };
+    const vs = renderRouteVirtualService(hubRoute, hub, ctx, { rules: [], previews: [preview('demo', { pathPrefix: '/', match: { header: true, cookie: false } })] });
+    expect(vs.spec.http?.map((r) => r.name)).toEqual([HUB_API_GUARD_RULE, 'preview-demo', 'route']);
+    expect(vs.spec.http?.[0]).toMatchObject({
+      match: [
+        { uri: { prefix: '/hub/api/' }, headers: { 'x-hubmesh-preview': { exact: 'demo' } } },
+        { uri: { exact: '/hub/api' }, headers: { 'x-hubmesh-preview': { exact: 'demo' } } },
+      ],
+      route: [{ destination: { host: hub.host, port: { number: 8081 } } }],
+    });
+    expect(vs.spec.http?.[1]?.match).toEqual([{ uri: { prefix: '/' }, headers: { 'x-hubmesh-preview': { exact: 'demo' } } }]);
+
+    const allowed = renderRouteVirtualService(hubRoute, hub, ctx, { rules: [], previews: [preview('demo', { pathPrefix: '/', allowShadow: true })] });
+    expect(allowed.spec.http?.map((r) => r.name)).toEqual(['preview-demo', 'route']);
+    const below = renderRouteVirtualService(hubRoute, hub, ctx, { rules: [], previews: [preview('demo', { pathPrefix: '/services/demo' })] });
+    expect(below.spec.http?.map((r) => r.name)).toEqual(['preview-demo', 'route']);
+  });
+
+  it('keep an expired preview (only the janitor removes them), and read back as stored', () => {
+    const overlays: Overlays = { rules: [], previews: [preview('old', { expiresAt: '2000-01-01T00:00:00.000Z' })] };
+    const vs = renderRouteVirtualService(userRoute, dest, ctx, overlays);
+    expect(vs.spec.http?.map((r) => r.name)).toEqual(['preview-old', 'route']);
+    expect(routeFromVirtualService(vs)?.overlays).toEqual(overlays);
+  });
+
+  it('with host routing, match the path within the host', () => {
+    const hostCtx = { ...ctx, hostRouting: true };
+    const hostRoute = { ...userRoute, path: '/lab.example.com/user/alice' };
+    const vs = renderRouteVirtualService(hostRoute, dest, hostCtx, { rules: [], previews: [preview('h', { pathPrefix: '/lab.example.com/user/alice/x', match: { header: true, cookie: false } })] });
+    expect(vs.spec.hosts).toEqual(['lab.example.com']);
+    expect(vs.spec.http?.[0]?.match?.map((m) => m.uri)).toEqual([{ prefix: '/user/alice/x/' }, { exact: '/user/alice/x' }]);
   });
 });

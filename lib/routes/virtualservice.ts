@@ -1,5 +1,18 @@
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService } from '../kube/virtualservices';
-import { cookieRegex, formatFieldErrors, hasOverlays, NO_OVERLAYS, parseOverlays, serviceHost, type Overlays, type SelectiveMatch, type ServiceDestination } from './overlays';
+import {
+  cookieRegex,
+  formatFieldErrors,
+  hasOverlays,
+  NO_OVERLAYS,
+  parseOverlays,
+  PREVIEW_COOKIE,
+  PREVIEW_HEADER,
+  serviceHost,
+  type Overlays,
+  type Preview,
+  type SelectiveMatch,
+  type ServiceDestination,
+} from './overlays';
 import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 
 export const LABELS = {
@@ -21,6 +34,14 @@ export const ANNOTATIONS = {
   /** The route's canary and selective rules as canonical JSON (overlays.ts); absent when it has none. */
   overlays: 'hubmesh.io/overlays',
 } as const;
+
+/**
+ * The hub's REST API, which no preview may shadow unless an admin allowed it: a preview above it ("/")
+ * gets this rule first, sending the API's requests that carry a preview's header or cookie on to the
+ * route's own target.
+ */
+export const HUB_API_PATH = '/hub/api';
+export const HUB_API_GUARD_RULE = 'preview-guard-hub-api';
 
 /** The name of the http rule that routes the path to the route's target: always the last one. */
 export const ROUTE_RULE = 'route';
@@ -71,8 +92,10 @@ export function pathMatches(path: string): NonNullable<HTTPRoute['match']> {
  * The one function that turns a route into its VirtualService. Every rule names the VirtualService
  * in a response header, so the gateway can show which object served a request.
  *
- * Overlays go into the same object, in a fixed order: the selective rules as given (`rule-<name>`,
- * the route's path matches each narrowed by the rule's header or cookie), then the route's own rule,
+ * Overlays go into the same object, in a fixed order: the hub API's guard when a preview is above it,
+ * the previews by name (`preview-<name>`, the preview's path narrowed by its header or cookie; an
+ * expired one stays until the janitor removes it), the selective rules as given (`rule-<name>`, the
+ * route's path matches each narrowed by the rule's header or cookie), then the route's own rule,
  * which with a canary splits by weight between the route's target (first, so readers of
  * `route[0]` still find the target) and the canary. A weight of 0 is rendered as is: Istio sends no
  * traffic there, the object still shows the canary is set, and turning it up is a one-number change.
@@ -97,18 +120,21 @@ export function renderRouteVirtualService(route: RouteRecord, destination: Desti
     ...(d.port === undefined ? {} : { port: { number: d.port } }),
   });
   const { canary } = overlays;
+  const routeTo: HTTPRouteDestination[] = canary
+    ? [
+        { destination: target, weight: canary.weights.current },
+        { destination: toService(canary.destination), weight: canary.weights.canary },
+      ]
+    : [{ destination: target }];
+  const previews = [...(overlays.previews ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const guarded = previews.filter((p) => !p.allowShadow && coversHubApi(splitHostRoute(p.pathPrefix, ctx.hostRouting).path));
   const http = [
+    ...(guarded.length
+      ? [rule(HUB_API_GUARD_RULE, pathMatches(HUB_API_PATH).flatMap((m) => guarded.flatMap((p) => previewConditions(p).map((headers) => ({ ...m, headers })))), routeTo)]
+      : []),
+    ...previews.map((p) => rule(`preview-${p.name}`, previewMatches(p, ctx.hostRouting), [{ destination: toService(p.destination) }])),
     ...overlays.rules.map((r) => rule(`rule-${r.name}`, matches.map((m) => ({ ...m, headers: headerCondition(r.match) })), [{ destination: toService(r.destination) }])),
-    rule(
-      ROUTE_RULE,
-      matches,
-      canary
-        ? [
-            { destination: target, weight: canary.weights.current },
-            { destination: toService(canary.destination), weight: canary.weights.canary },
-          ]
-        : [{ destination: target }],
-    ),
+    rule(ROUTE_RULE, matches, routeTo),
   ];
   const annotations: Record<string, string> = {
     [ANNOTATIONS.route]: route.path,
@@ -122,6 +148,27 @@ export function renderRouteVirtualService(route: RouteRecord, destination: Desti
     metadata: { name, namespace: ctx.namespace, labels, annotations },
     spec: { hosts: host ? [host] : ctx.hosts, gateways: [ctx.gateway], http },
   };
+}
+
+/**
+ * A preview's matches: its path (as a route's, so "/demo" never catches "/demox") crossed with each
+ * condition it enables, the header carrying its name or the cookie holding it (a regex, escaped).
+ */
+export function previewMatches(preview: Preview, hostRouting: boolean): HTTPMatchRequest[] {
+  const conditions = previewConditions(preview);
+  return pathMatches(splitHostRoute(preview.pathPrefix, hostRouting).path).flatMap((m) => conditions.map((headers) => ({ ...m, headers })));
+}
+
+function previewConditions(preview: Preview): Array<NonNullable<HTTPMatchRequest['headers']>> {
+  const conditions: Array<NonNullable<HTTPMatchRequest['headers']>> = [];
+  if (preview.match.header) conditions.push({ [PREVIEW_HEADER]: { exact: preview.name } });
+  if (preview.match.cookie) conditions.push({ cookie: { regex: cookieRegex(PREVIEW_COOKIE, preview.name) } });
+  return conditions;
+}
+
+/** Whether a path prefix strictly above the hub's API ("/" or "/hub") would catch it. */
+function coversHubApi(path: string): boolean {
+  return path === '/' || HUB_API_PATH.startsWith(`${path}/`);
 }
 
 function headerCondition(match: SelectiveMatch): NonNullable<HTTPMatchRequest['headers']> {

@@ -1,0 +1,113 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { recordEvent, type KubeEvent } from '../kube/events';
+import { LeaderElector, type LeaderElectionTimings } from '../kube/leader-election';
+import type { Lease } from '../kube/leases';
+import type { ResourceBackend } from '../kube/types';
+import type { PreviewService, PreviewView } from './previews';
+
+export const JANITOR_ACTOR = 'hubmesh-janitor';
+export const DEFAULT_JANITOR_INTERVAL_MS = 30_000;
+
+export type PreviewJanitorOptions = {
+  previews: Pick<PreviewService, 'removeExpired'>;
+  /** Records that the janitor removed an expired preview (an Event on the route's VirtualService). */
+  recordRemoval: (preview: PreviewView) => Promise<unknown>;
+  intervalMs?: number;
+  log: Logger;
+};
+
+/**
+ * Removes expired previews, on the one replica that leads: wire lead() to LeaderElector's
+ * onStartedLeading and idle() to its onStoppedLeading. A pass runs at once and then every interval;
+ * it checks the leadership signal before every removal, and the loop ends as soon as it aborts.
+ */
+export class PreviewJanitor {
+  private readonly intervalMs: number;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: PreviewJanitorOptions) {
+    this.intervalMs = options.intervalMs ?? DEFAULT_JANITOR_INTERVAL_MS;
+  }
+
+  /** Passes now and every interval until the signal aborts. A previous leadership's loop finishes first. */
+  lead(signal: AbortSignal): void {
+    this.loop = this.loop.then(async () => {
+      while (!signal.aborted) {
+        await this.pass(signal);
+        // an abort ends the wait at once (and rejects it)
+        await delay(this.intervalMs, undefined, { signal }).catch(() => undefined);
+      }
+    });
+  }
+
+  /** Settles once no pass is running. */
+  idle(): Promise<void> {
+    return this.loop;
+  }
+
+  /** One pass: removes what has expired and records each removal. Never throws. */
+  async pass(signal: AbortSignal): Promise<PreviewView[]> {
+    const { previews, recordRemoval, log } = this.options;
+    let removed: PreviewView[];
+    try {
+      removed = await previews.removeExpired(signal);
+    } catch (error) {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'preview janitor: pass failed');
+      return [];
+    }
+    for (const preview of removed) {
+      log.info({ preview: preview.name, route: preview.route, expiresAt: preview.expiresAt }, 'preview janitor: removed an expired preview');
+      await recordRemoval(preview).catch((error: unknown) => {
+        log.warn({ preview: preview.name, err: error instanceof Error ? error.message : String(error) }, 'preview janitor: cannot record the removal');
+      });
+    }
+    return removed;
+  }
+}
+
+/** The Event of a removal by the janitor: on the route's VirtualService, actor hubmesh-janitor. */
+export function expiryEvent(preview: PreviewView, namespace: string) {
+  return {
+    regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace, name: preview.virtualService },
+    actor: JANITOR_ACTOR,
+    action: 'ExpirePreview',
+    reason: 'PreviewExpired',
+    type: 'Normal' as const,
+    note: `${JANITOR_ACTOR}: preview ${preview.name} on route ${preview.route} (owner ${preview.owner}) expired at ${preview.expiresAt} and was removed`,
+  };
+}
+
+/**
+ * The runtime's janitor: a candidate for the `<prefix>-preview-janitor` Lease that, while it leads,
+ * removes expired previews every interval and records each removal as an Event. start() and stop() it.
+ */
+export function previewJanitor(deps: {
+  previews: Pick<PreviewService, 'removeExpired'>;
+  backend: ResourceBackend<Lease>;
+  eventsBackend: ResourceBackend<KubeEvent>;
+  namespace: string;
+  prefix: string;
+  intervalMs?: number;
+  log: Logger;
+  identity: string;
+  timings?: Partial<LeaderElectionTimings>;
+}): LeaderElector {
+  const log = deps.log.child({ component: 'preview-janitor' });
+  const janitor = new PreviewJanitor({
+    previews: deps.previews,
+    intervalMs: deps.intervalMs,
+    log,
+    recordRemoval: (preview) => recordEvent(deps.eventsBackend, deps.namespace, deps.identity, expiryEvent(preview, deps.namespace)),
+  });
+  return new LeaderElector({
+    ...deps.timings,
+    backend: deps.backend,
+    namespace: deps.namespace,
+    name: `${deps.prefix}-preview-janitor`,
+    identity: deps.identity,
+    log,
+    onStartedLeading: (signal) => janitor.lead(signal),
+    onStoppedLeading: () => janitor.idle(),
+  });
+}
