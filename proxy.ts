@@ -7,9 +7,9 @@ import { getRuntime } from './lib/runtime';
 /**
  * The console's gate: every page and /api/v1 call needs an admin session; /api/v1 mutations also
  * need the session's CSRF token. Scripts may call /api/v1 with the admin token as a bearer token instead. The rest of /api (the hub proxy API, with its own token, and the
- * JSON 404 for unknown paths) and the probes are not the console's.
+ * JSON 404 for unknown paths), the probes and previews' share links are not the console's.
  */
-const open = [/^\/login$/, /^\/api\/(?!v1(\/|$))/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/];
+const open = [/^\/login$/, /^\/api\/(?!v1(\/|$))/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/preview\/[^/]+$/];
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function proxy(request: NextRequest) {

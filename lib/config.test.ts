@@ -114,6 +114,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ HUBMESH_PROMETHEUS_URL: 'prometheus' })).toThrow(/^config: HUBMESH_PROMETHEUS_URL must be a URL/);
   });
 
+  it('reads the preview settings', () => {
+    expect(parseConfig({}).previews).toEqual({ publicUrl: undefined, janitorIntervalSeconds: 30 });
+    expect(parseConfig({ HUBMESH_PUBLIC_URL: 'https://hub.example.org/', HUBMESH_PREVIEW_JANITOR_INTERVAL_S: '5' }).previews).toEqual({ publicUrl: 'https://hub.example.org', janitorIntervalSeconds: 5 });
+    expect(() => parseConfig({ HUBMESH_PUBLIC_URL: 'hub' })).toThrow(/^config: HUBMESH_PUBLIC_URL must be the hub's public URL/);
+  });
+
   it('never repeats a rejected token in its message', () => {
     expect(() => parseConfig({ CONFIGPROXY_AUTH_TOKEN: 'sekrit' })).toThrow(/^config: CONFIGPROXY_AUTH_TOKEN must be at least 16 characters$/);
   });

@@ -68,6 +68,9 @@ export const configSchema = z.object({
     .default({ istio: 'ingressgateway' }),
   HUBMESH_GATEWAY_TLS_SECRET: z.string().max(253, 'must be at most 253 characters').regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be the name of a TLS Secret').optional(),
   HUBMESH_ACTIVITY_INTERVAL_S: integer(0, 3600).default(60),
+
+  HUBMESH_PUBLIC_URL: z.url({ error: 'must be the hub\'s public URL such as https://hub.example.org' }).optional(),
+  HUBMESH_PREVIEW_JANITOR_INTERVAL_S: integer(1, 3600).default(30),
 });
 
 export type Config = {
@@ -114,6 +117,12 @@ export type Config = {
     gatewayTlsSecret: string | undefined;
     /** how often the leader moves last_activity forward from traffic; 0 turns it off */
     activityIntervalSeconds: number;
+  };
+  previews: {
+    /** where a share link sends the stakeholder (the hub's public URL); unset: the same host as the link */
+    publicUrl: string | undefined;
+    /** how often the leader removes expired previews */
+    janitorIntervalSeconds: number;
   };
 };
 
@@ -173,5 +182,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       gatewayTlsSecret: c.HUBMESH_GATEWAY_TLS_SECRET,
       activityIntervalSeconds: c.HUBMESH_ACTIVITY_INTERVAL_S,
     },
+    previews: { publicUrl: c.HUBMESH_PUBLIC_URL?.replace(/\/+$/, ''), janitorIntervalSeconds: c.HUBMESH_PREVIEW_JANITOR_INTERVAL_S },
   };
 }

@@ -13,6 +13,9 @@ import { candidateIdentity, LeaderElector } from './kube/leader-election';
 import { leaseKind, type Lease } from './kube/leases';
 import type { ResourceBackend } from './kube/types';
 import { PrometheusClient } from './telemetry/prometheus';
+import { eventKind, type KubeEvent } from './kube/events';
+import { previewJanitor } from './routes/preview-janitor';
+import { PreviewService } from './routes/previews';
 import { createMeshCaches, type CacheView, type MeshCaches } from './mesh/caches';
 import { createLogger } from './log';
 import { createMetrics, type Metrics } from './metrics';
@@ -40,6 +43,9 @@ export type Runtime = {
   prometheus: PrometheusClient | undefined;
   /** who writes last_activity from traffic (cluster mode with Prometheus): the replica holding the Lease */
   activityElector: LeaderElector | undefined;
+  previews: PreviewService;
+  /** who removes expired previews (cluster mode): the replica holding the Lease */
+  previewJanitorElector: LeaderElector | undefined;
   /** "<namespace>/<name>" of the Istio Gateway routes bind to */
   gateway: string;
   startedAt: Date;
@@ -128,6 +134,22 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
       : undefined;
   activityElector?.start();
 
+  const previews = new PreviewService({ routes, store: virtualServices, hostRouting: config.proxy.hostRouting, log });
+  const previewJanitorElector =
+    connection.mode === 'cluster'
+      ? previewJanitor({
+          previews,
+          backend: connection.backend<Lease>(leaseKind),
+          eventsBackend: connection.backend<KubeEvent>(eventKind),
+          namespace,
+          prefix: config.proxy.prefix,
+          intervalMs: config.previews.janitorIntervalSeconds * 1000,
+          log: log.child({ component: 'preview-janitor' }),
+          identity: candidateIdentity(),
+        })
+      : undefined;
+  previewJanitorElector?.start();
+
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
   if (connection.mode === 'cluster') {
     log.info({ mode: 'cluster', server: connection.server, context: connection.context, ...common }, 'hubmesh started in cluster mode');
@@ -154,10 +176,12 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     mesh,
     prometheus,
     activityElector,
+    previews,
+    previewJanitorElector,
     gateway: ctx.gateway,
     startedAt: new Date(),
     async stop() {
-      await activityElector?.stop();
+      await Promise.all([activityElector?.stop(), previewJanitorElector?.stop()]);
       for (const cache of Object.values(caches)) cache.stop();
     },
   };

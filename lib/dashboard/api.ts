@@ -38,3 +38,11 @@ export function searchParamsOf(searchParams: Record<string, string | string[] | 
   for (const [k, v] of Object.entries(searchParams)) if (typeof v === 'string') params.append(k, v);
   return params;
 }
+
+/** The hub namespace's Services and their ports: what canaries, rules and previews may route to. */
+export function serviceChoices(rt: Runtime) {
+  return rt.services.cache
+    .list()
+    .map((s) => ({ name: s.metadata.name, ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port })) }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}

@@ -88,3 +88,13 @@ function failure(error: unknown, log: Logger | undefined): Response {
   log?.error({ err: error }, 'unexpected error');
   return jsonError(500, 'internal error; see hubmesh logs');
 }
+
+/**
+ * The origin the client used to reach hubmesh, from the Host header (and X-Forwarded-Proto behind a
+ * gateway): Next's own request URL names the address it listens on, which is not what a browser can open.
+ */
+export function requestOrigin(request: { headers: Headers; nextUrl: URL }): string {
+  const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host') ?? request.nextUrl.host;
+  const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? request.nextUrl.protocol.replace(/:$/, '');
+  return `${proto}://${host}`;
+}

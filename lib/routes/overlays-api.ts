@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { serviceChoices } from '../dashboard/api';
 import { eventKind, recordEvent, type KubeEvent } from '../kube/events';
 import { objectDiff, toYaml } from '../mesh/desired';
 import type { Runtime } from '../runtime';
@@ -28,10 +29,7 @@ export function overlaysAnswer(rt: Runtime, name: string) {
   return {
     path: route.path,
     overlays: route.overlays ?? NO_OVERLAYS,
-    services: rt.services.cache
-      .list()
-      .map((s) => ({ name: s.metadata.name, ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port })) }))
-      .sort((a, b) => (a.name < b.name ? -1 : 1)),
+    services: serviceChoices(rt),
   };
 }
 

@@ -1,0 +1,23 @@
+import type { NextRequest } from 'next/server';
+import { actorOf } from '@/lib/auth/actor';
+import { observed, readJsonBody } from '@/lib/http/api';
+import { deletePreview, extendPreview } from '@/lib/routes/previews-api';
+import { getRuntime } from '@/lib/runtime';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+const nameOf = (request: NextRequest) => decodeURIComponent(request.nextUrl.pathname.split('/').pop() ?? '');
+
+/** Extends a preview: `{ ttl, dryRun? }`, counted from now. */
+export const PATCH = observed('/api/v1/previews/[name]', getRuntime, async (request: NextRequest) => {
+  const rt = getRuntime();
+  const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
+  if (!body.ok) return body.response;
+  return Response.json(await extendPreview(rt, nameOf(request), body.value, actorOf(rt.dashboardAuth, request)));
+});
+
+export const DELETE = observed('/api/v1/previews/[name]', getRuntime, async (request: NextRequest) => {
+  const rt = getRuntime();
+  return Response.json(await deletePreview(rt, nameOf(request), actorOf(rt.dashboardAuth, request)));
+});

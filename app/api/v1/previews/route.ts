@@ -1,0 +1,20 @@
+import type { NextRequest } from 'next/server';
+import { actorOf } from '@/lib/auth/actor';
+import { observed, readJsonBody, requestOrigin } from '@/lib/http/api';
+import { createPreview, previewsAnswer } from '@/lib/routes/previews-api';
+import { getRuntime } from '@/lib/runtime';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+/** Every preview on every route, with its share link, expiry and recent hits. */
+export const GET = observed('/api/v1/previews', getRuntime, async (request: NextRequest) => Response.json(await previewsAnswer(getRuntime(), requestOrigin(request))));
+
+/** Creates a preview: `{ name, pathPrefix?, service, port?, match?, ttl, allowShadow?, dryRun? }`; the caller is its owner. */
+export const POST = observed('/api/v1/previews', getRuntime, async (request: NextRequest) => {
+  const rt = getRuntime();
+  const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
+  if (!body.ok) return body.response;
+  const result = await createPreview(rt, body.value, actorOf(rt.dashboardAuth, request));
+  return Response.json({ ...result, shareUrl: `${requestOrigin(request)}/preview/${encodeURIComponent(result.preview.name)}` }, { status: result.dryRun ? 200 : 201 });
+});

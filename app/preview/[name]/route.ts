@@ -1,0 +1,22 @@
+import type { NextRequest } from 'next/server';
+import { observed, requestOrigin } from '@/lib/http/api';
+import { shareLinkAnswer } from '@/lib/routes/previews-api';
+import { getRuntime } from '@/lib/runtime';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+const gone = (name: string) =>
+  new Response(`<!doctype html><title>Preview not found</title><p>The preview <b>${name.replace(/[<>&"]/g, '')}</b> does not exist or has expired. Ask its owner for a new link.</p>`, {
+    status: 404,
+    headers: { 'content-type': 'text/html; charset=utf-8' },
+  });
+
+/** A preview's share link, for a plain browser: sets the preview cookie and redirects to the preview's path. No sign-in. */
+export const GET = observed('/preview/[name]', getRuntime, async (request: NextRequest) => {
+  const name = decodeURIComponent(request.nextUrl.pathname.split('/').pop() ?? '');
+  const link = shareLinkAnswer(getRuntime(), name);
+  if (!link) return gone(name);
+  const location = link.location.startsWith('/') ? new URL(link.location, requestOrigin(request)).toString() : link.location;
+  return new Response(null, { status: 302, headers: { location, 'set-cookie': link.cookie, 'cache-control': 'no-store' } });
+});

@@ -1,0 +1,117 @@
+import os from 'node:os';
+import { eventKind, recordEvent, type KubeEvent } from '../kube/events';
+import { objectDiff, toYaml } from '../mesh/desired';
+import { promqlString } from '../mesh/traffic';
+import type { Runtime } from '../runtime';
+import { isPrometheusError } from '../telemetry/prometheus';
+import { z } from 'zod';
+import { fieldName, PREVIEW_COOKIE, previewInput, previewTtl } from './overlays';
+import type { PreviewView } from './previews';
+import { RouteError } from './service';
+
+const HITS_WINDOW = '1h';
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new RouteError(400, `${fieldName(issue.path) || 'body'}: ${issue.message}`);
+}
+
+function dryRunOf(body: unknown): boolean {
+  const dryRun = (body as { dryRun?: unknown } | null)?.dryRun;
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new RouteError(400, 'dryRun: must be true or false');
+  return dryRun === true;
+}
+
+function withoutDryRun(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const rest = { ...(body as Record<string, unknown>) };
+  delete rest.dryRun;
+  return rest;
+}
+
+/** The link a stakeholder opens: hubmesh sets the preview cookie there and sends them on to the preview's path. */
+export const shareUrl = (origin: string, name: string) => `${origin}/preview/${encodeURIComponent(name)}`;
+
+/** Requests to each preview's Service in the last hour, when Prometheus is configured and answers. */
+async function hitsOf(rt: Runtime, previews: PreviewView[]): Promise<Map<string, number>> {
+  const hits = new Map<string, number>();
+  if (!rt.prometheus || previews.length === 0) return hits;
+  const ns = promqlString(rt.connection.namespace);
+  await Promise.all(
+    previews.map(async (p) => {
+      const query = `sum(increase(istio_requests_total{reporter="destination", destination_service_namespace=${ns}, destination_service_name=${promqlString(p.destination.service)}}[${HITS_WINDOW}]))`;
+      try {
+        const [sample] = await rt.prometheus!.queryVector(query);
+        hits.set(p.name, sample ? Math.round(sample.value) : 0);
+      } catch (error) {
+        if (!isPrometheusError(error)) throw error;
+        rt.log.debug({ err: error.message }, 'preview hits unavailable');
+      }
+    }),
+  );
+  return hits;
+}
+
+export async function previewsAnswer(rt: Runtime, origin: string) {
+  const items = rt.previews.list();
+  const hits = await hitsOf(rt, items);
+  return {
+    publicUrl: rt.config.previews.publicUrl,
+    hitsWindow: rt.prometheus ? HITS_WINDOW : undefined,
+    items: items.map((p) => ({ ...p, shareUrl: shareUrl(origin, p.name), hits: hits.get(p.name) })),
+  };
+}
+
+type Change = Awaited<ReturnType<Runtime['previews']['remove']>>;
+
+/** Answers a preview change with the diff and YAML; a real one is recorded as an Event on the route's VirtualService. */
+async function answer(rt: Runtime, change: Change, dryRun: boolean, actor: string, action: string, note: string) {
+  const result = { dryRun, preview: change.preview, diff: objectDiff(change.before, change.after), yaml: toYaml(change.after) };
+  if (dryRun || rt.connection.mode !== 'cluster') return result;
+  const audit = await recordEvent(rt.connection.backend<KubeEvent>(eventKind), rt.connection.namespace, os.hostname(), {
+    regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: rt.connection.namespace, name: change.preview.virtualService, uid: change.after.metadata.uid },
+    actor,
+    action,
+    reason: 'AppliedByHubmesh',
+    type: 'Normal',
+    note: `${actor}: preview ${change.preview.name}: ${note}`,
+  }).then(
+    (event) => ({ recorded: true as const, event: event.metadata.name }),
+    (error: unknown) => ({ recorded: false as const, error: (error as Error).message }),
+  );
+  return { ...result, audit };
+}
+
+export async function createPreview(rt: Runtime, body: unknown, actor: string) {
+  const dryRun = dryRunOf(body);
+  const input = parse(previewInput, withoutDryRun(body));
+  // every console identity today is an admin; issue 7's engineer tokens will not be
+  const change = await rt.previews.create(input, { owner: actor, isAdmin: true, dryRun });
+  return answer(rt, change, dryRun, actor, 'CreatePreview', `created on ${change.preview.route} → ${change.preview.destination.service}, until ${change.preview.expiresAt}`);
+}
+
+export async function extendPreview(rt: Runtime, name: string, body: unknown, actor: string) {
+  const dryRun = dryRunOf(body);
+  const { ttl } = parse(z.strictObject({ ttl: previewTtl }), withoutDryRun(body));
+  const change = await rt.previews.extend(name, ttl, { dryRun });
+  return answer(rt, change, dryRun, actor, 'ExtendPreview', `extended until ${change.preview.expiresAt}`);
+}
+
+export async function deletePreview(rt: Runtime, name: string, actor: string) {
+  const change = await rt.previews.remove(name, { dryRun: false });
+  return answer(rt, change, false, actor, 'DeletePreview', 'deleted');
+}
+
+/** The share link: the cookie that selects the preview (for as long as it lives) and where to go; undefined when it is gone. */
+export function shareLinkAnswer(rt: Runtime, name: string): { location: string; cookie: string } | undefined {
+  const preview = rt.previews.get(name);
+  if (!preview || preview.expired) return undefined;
+  const maxAge = Math.max(1, Math.floor((Date.parse(preview.expiresAt) - Date.now()) / 1000));
+  const path = preview.pathPrefix === '/' ? '/' : `${preview.pathPrefix}/`;
+  return {
+    location: `${rt.config.previews.publicUrl ?? ''}${path}`,
+    cookie: `${PREVIEW_COOKIE}=${preview.name}; Path=/; Max-Age=${maxAge}; SameSite=Lax${rt.config.previews.publicUrl?.startsWith('https:') ? '; Secure' : ''}`,
+  };
+}
