@@ -10,6 +10,7 @@ const links = [
   { href: '/routes', label: 'Routes' },
   { href: '/pods', label: 'Notebook pods' },
   { href: '/users', label: 'Users' },
+  { href: '/previews', label: 'Previews' },
   { href: '/mesh', label: 'Mesh security' },
   { href: '/doctor', label: 'Doctor' },
   { href: '/audit', label: 'Audit' },

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { expect, test } from '@playwright/test';
+import type { VirtualService } from '../lib/kube/virtualservices';
+import { E2E } from '../playwright.config';
+import { clusterPaths } from '../test/cluster/harness';
+import { signIn } from './signin';
+
+const namespace = 'jupyterhub';
+const run = randomBytes(3).toString('hex');
+const name = `demo-${run}`;
+const service = `preview-${run}`;
+const kc = new KubeConfig();
+kc.loadFromFile(clusterPaths().adminKubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const proxyApi = (path: string, init: RequestInit) =>
+  fetch(`http://127.0.0.1:${E2E.clusterPort}/api/routes${path}`, { ...init, headers: { authorization: `token ${E2E.proxyToken}` } });
+const hubRouteRules = async () =>
+  ((await custom.listNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace, plural: 'virtualservices', labelSelector: `hubmesh.io/prefix=${E2E.prefix}` })) as { items: VirtualService[] }).items
+    .find((vs) => vs.metadata.annotations?.['hubmesh.io/route'] === '/')!
+    .spec.http!.map((r) => r.name);
+
+test.beforeAll(async () => {
+  await core.createNamespacedService({ namespace, body: { metadata: { name: service }, spec: { selector: { app: service }, ports: [{ name: 'http', port: 8888 }] } } });
+  expect((await proxyApi('/', { method: 'POST', body: JSON.stringify({ target: 'http://hub:8081', jupyterhub: true, hub: true }) })).status).toBe(201);
+});
+
+test.afterAll(async () => {
+  await proxyApi('/', { method: 'DELETE' });
+  await core.deleteNamespacedService({ namespace, name: service }).catch(() => undefined);
+});
+
+test('creates a preview, its share link sets the cookie in a fresh browser, and deleting it restores the route', async ({ page, browser }, testInfo) => {
+  await signIn(page, '/previews');
+  const form = page.getByRole('form', { name: 'New preview' });
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Target Service').selectOption(service);
+  await form.getByRole('button', { name: 'Create preview' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Share link' })).toContainText(`Share link: http://127.0.0.1:${E2E.clusterPort}/preview/${name}`);
+  const row = page.getByRole('row').filter({ hasText: name });
+  await expect(row).toContainText('admin');
+  await expect(row).toContainText('live');
+  // a preview on / keeps /hub/api on the hub: a guard rule comes first
+  expect(await hubRouteRules()).toEqual(['preview-guard-hub-api', `preview-${name}`, 'route']);
+  await page.screenshot({ path: testInfo.outputPath('previews.png'), fullPage: true });
+
+  // a stakeholder without a hubmesh account opens the link in a plain browser
+  const stakeholder = await browser.newContext();
+  try {
+    const response = await stakeholder.request.get(`http://127.0.0.1:${E2E.clusterPort}/preview/${name}`, { maxRedirects: 0 });
+    expect(response.status()).toBe(302);
+    expect(response.headers().location).toBe(`http://127.0.0.1:${E2E.clusterPort}/`);
+    const cookie = (await stakeholder.cookies()).find((c) => c.name === 'hubmesh-preview');
+    expect(cookie).toMatchObject({ value: name, path: '/', sameSite: 'Lax' });
+    expect(cookie!.expires).toBeGreaterThan(Date.now() / 1000 + 3600);
+    const missing = await stakeholder.request.get(`http://127.0.0.1:${E2E.clusterPort}/preview/no-such-${run}`, { maxRedirects: 0 });
+    expect(missing.status()).toBe(404);
+  } finally {
+    await stakeholder.close();
+  }
+
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'deleted' })).toContainText(`${name} deleted`);
+  await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(0);
+  expect(await hubRouteRules()).toEqual(['route']);
+});
