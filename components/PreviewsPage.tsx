@@ -23,7 +23,7 @@ function CreateForm({ onDone }: { onDone: (message: string) => void }) {
   const [form, setForm] = useState({ name: '', pathPrefix: '/', service: '', ttl: '2h', header: true, cookie: true, allowShadow: false });
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const set = (patch: Partial<typeof form>) => setForm({ ...form, ...patch });
+  const set = (patch: Partial<typeof form>) => setForm((current) => ({ ...current, ...patch }));
   const create = async (e: React.FormEvent) => {
     e.preventDefault();
     setBusy(true);

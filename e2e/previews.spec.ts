@@ -34,6 +34,8 @@ test.afterAll(async () => {
 test('creates a preview, its share link sets the cookie in a fresh browser, and deleting it restores the route', async ({ page, browser }, testInfo) => {
   await signIn(page, '/previews');
   const form = page.getByRole('form', { name: 'New preview' });
+  // the Services come from the API once the page has hydrated: typing before that would be reset
+  await expect(form.getByLabel('Target Service').locator('option', { hasText: service })).toBeAttached();
   await form.getByLabel('Name').fill(name);
   await form.getByLabel('Target Service').selectOption(service);
   await form.getByRole('button', { name: 'Create preview' }).click();
