@@ -57,6 +57,10 @@ export async function startHub(options: {
   hubRouteRegistered: () => Promise<boolean>;
   /** JupyterHub.last_activity_interval: how often the hub reads the routes' last_activity (300 s by default) */
   lastActivityIntervalSeconds?: number;
+  /** more JupyterHub.services entries (e.g. an OAuth client), after the admin service e2e */
+  services?: Record<string, unknown>[];
+  /** more JupyterHub.load_roles entries, after the admin role; a default role's name (e.g. "user") redefines it */
+  roles?: Record<string, unknown>[];
   readyTimeoutMs?: number;
 }): Promise<HubProcess> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'hube2e-hub-'));
@@ -84,6 +88,8 @@ export async function startHub(options: {
     HUBE2E_NAMESPACE: options.namespace,
     HUBE2E_RUN_ID: runId,
     HUBE2E_LAST_ACTIVITY_INTERVAL: options.lastActivityIntervalSeconds === undefined ? undefined : String(options.lastActivityIntervalSeconds),
+    HUBE2E_EXTRA_SERVICES: JSON.stringify(options.services ?? []),
+    HUBE2E_EXTRA_ROLES: JSON.stringify(options.roles ?? []),
   };
   const child: ChildProcess = spawn(HUB_PYTHON, ['-m', 'jupyterhub', '-f', CONFIG], {
     cwd: stateDir,

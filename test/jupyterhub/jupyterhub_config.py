@@ -1,5 +1,6 @@
 # JupyterHub 3.0 configured as on z2jh with an external proxy, with hubmesh in CHP's place.
 # Every value comes from the environment that test/jupyterhub/hub-process.ts sets.
+import json
 import os
 import sys
 
@@ -37,8 +38,8 @@ c.JupyterHub.pid_file = os.path.join(state_dir, "jupyterhub.pid")
 
 c.JupyterHub.authenticator_class = "dummy"
 # the test drives the hub's REST API as the admin service e2e
-c.JupyterHub.services = [{"name": "e2e", "api_token": env["HUBE2E_API_TOKEN"]}]
-c.JupyterHub.load_roles = [{"name": "admin", "users": ["admin"], "services": ["e2e"]}]
+c.JupyterHub.services = [{"name": "e2e", "api_token": env["HUBE2E_API_TOKEN"]}] + json.loads(env.get("HUBE2E_EXTRA_SERVICES", "[]"))
+c.JupyterHub.load_roles = [{"name": "admin", "users": ["admin"], "services": ["e2e"]}] + json.loads(env.get("HUBE2E_EXTRA_ROLES", "[]"))
 
 c.JupyterHub.spawner_class = K8sMockSpawner
 c.Spawner.start_timeout = 60

@@ -1,0 +1,177 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { authorizeUrl, createState, exchangeCode, fetchHubUser, verifyState, type HubOAuthConfig } from '../lib/auth/hub-oauth';
+import { roleOf } from '../lib/auth/roles';
+import { repoRoot } from './cluster/harness';
+import { clients, HUB_NAMESPACE, uniqueName } from './helpers';
+import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
+import { startHub, type HubProcess } from './jupyterhub/hub-process';
+
+const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
+const kubectlPath = () => execFileSync('bash', ['-c', '. scripts/cluster/lib.sh && printf %s "$K8S_BIN_DIR/kubectl"'], { cwd: repoRoot, encoding: 'utf8' });
+
+/** A browser's cookie handling, as far as the hub's login needs it: one origin, names and values only. */
+class CookieJar {
+  private readonly cookies = new Map<string, string>();
+  take(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      this.cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+/**
+ * Sign-in through JupyterHub OAuth against a real JupyterHub 3.0: hubmesh is a hub service with an OAuth
+ * client; a browser logs in to the hub and is sent back to hubmesh's redirect URI with a code; hubmesh
+ * trades it for a token, reads /hub/api/user and decides the role from the hub's admin flag and groups.
+ */
+describe('sign-in through JupyterHub OAuth', () => {
+  const { adminCustom } = clients();
+  const prefix = uniqueName('huboauth');
+  const suffix = randomBytes(3).toString('hex');
+  const users = { admin: `boss-${suffix}`, viewer: `watcher-${suffix}`, plain: `student-${suffix}` };
+  const viewerGroup = `hubmesh-viewers-${suffix}`;
+  const serviceToken = randomBytes(24).toString('hex');
+  const redirectUri = 'https://hubmesh.example.test/login/hub/callback';
+  const sessionSecret = randomBytes(32).toString('hex');
+  let hubmesh: HubmeshProcess;
+  let hub: HubProcess | undefined;
+  let config: HubOAuthConfig;
+  const logs = () => `--- hub ---\n${hub?.output().slice(-6000)}`;
+
+  beforeAll(async () => {
+    hubmesh = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix });
+    hub = await startHub({
+      proxyUrl: hubmesh.url,
+      proxyToken: hubmesh.token,
+      kubectl: kubectlPath(),
+      kubeconfig: inject('adminKubeconfig'),
+      namespace: HUB_NAMESPACE,
+      hubRouteRegistered: async () => '/' in (await (await hubmesh.api('/api/routes')).json()),
+      // as a z2jh deployment would register hubmesh (hub.services + hub.loadRoles)
+      services: [{ name: 'hubmesh', api_token: serviceToken, oauth_client_id: 'service-hubmesh', oauth_redirect_uri: redirectUri, oauth_no_confirm: true }],
+      // every user may reach hubmesh's sign-in, so that whoever has no role gets hubmesh's 403, not the hub's
+      roles: [{ name: 'user', scopes: ['self', 'access:services!service=hubmesh'] }],
+    });
+    const call = async (path: string, init: RequestInit) => {
+      const r = await hub!.api(path, init);
+      if (!r.ok) throw new Error(`hub ${init.method} ${path}: ${r.status} ${await r.text()}`);
+    };
+    await call(`/users/${users.admin}`, { method: 'POST', body: JSON.stringify({ admin: true }) });
+    await call(`/users/${users.viewer}`, { method: 'POST' });
+    await call(`/users/${users.plain}`, { method: 'POST' });
+    await call(`/groups/${viewerGroup}`, { method: 'POST' });
+    await call(`/groups/${viewerGroup}/users`, { method: 'POST', body: JSON.stringify({ users: [users.viewer] }) });
+    config = {
+      hubUrl: `http://127.0.0.1:${hub.hubPort}/`,
+      hubApiUrl: hub.apiUrl,
+      clientId: 'service-hubmesh',
+      clientSecret: serviceToken,
+      redirectUri,
+      adminGroups: [],
+      readOnlyGroups: [viewerGroup],
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    await hub?.stop().catch(() => undefined);
+    await hubmesh?.stop().catch(() => undefined);
+    await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${prefix}` }).catch(() => undefined);
+  });
+
+  /** What a browser does from hubmesh's "sign in with JupyterHub" to hubmesh's callback: the callback URL it ends up at. */
+  async function browserSignIn(username: string, start: string): Promise<URL> {
+    const jar = new CookieJar();
+    const hubOrigin = new URL(config.hubUrl).origin;
+    let url = start;
+    for (let hop = 0; hop < 10; hop++) {
+      const response = await fetch(url, { headers: { cookie: jar.header() }, redirect: 'manual' });
+      jar.take(response);
+      const location = response.headers.get('location');
+      if (response.status === 302 && location) {
+        const next = new URL(location, url);
+        if (next.href.startsWith(redirectUri)) return next;
+        url = next.href;
+        continue;
+      }
+      if (response.status === 200 && new URL(url).pathname === '/hub/login') {
+        // the hub's login form (dummy authenticator): post it with the next URL it was given
+        const login = await fetch(url, {
+          method: 'POST',
+          headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ username, password: 'any' }),
+          redirect: 'manual',
+        });
+        jar.take(login);
+        expect(login.status, `hub login for ${username}: ${await login.text()}`).toBe(302);
+        url = new URL(login.headers.get('location')!, hubOrigin).href;
+        continue;
+      }
+      throw new Error(`unexpected ${response.status} at ${url}: ${(await response.text()).slice(0, 500)}\n${logs()}`);
+    }
+    throw new Error(`no redirect to ${redirectUri} after 10 hops\n${logs()}`);
+  }
+
+  async function signIn(username: string) {
+    const { state, nonce } = createState(sessionSecret, '/previews?tab=open');
+    const callback = await browserSignIn(username, authorizeUrl(config, state));
+    expect(callback.searchParams.get('state')).toBe(state);
+    expect(verifyState(sessionSecret, callback.searchParams.get('state'), nonce)).toEqual({ next: '/previews?tab=open' });
+    const code = callback.searchParams.get('code');
+    const token = await exchangeCode(config, code);
+    const user = await fetchHubUser(config, token);
+    return { code, token, user };
+  }
+
+  it('makes a hub admin an admin', async () => {
+    const { user } = await signIn(users.admin);
+    expect(user).toEqual({ name: users.admin, admin: true, groups: [] });
+    expect(roleOf(user, config)).toBe('admin');
+  });
+
+  it('makes a member of the read-only group a viewer', async () => {
+    const { user } = await signIn(users.viewer);
+    expect(user).toEqual({ name: users.viewer, admin: false, groups: [viewerGroup] });
+    expect(roleOf(user, config)).toBe('viewer');
+    expect(roleOf(user, { ...config, adminGroups: [viewerGroup] })).toBe('admin');
+  });
+
+  it('gives anyone else no role', async () => {
+    const { user } = await signIn(users.plain);
+    expect(user).toEqual({ name: users.plain, admin: false, groups: [] });
+    expect(roleOf(user, config)).toBeUndefined();
+  });
+
+  /** A code the hub just issued to the browser of `username`, not yet exchanged. */
+  async function freshCode(username: string): Promise<string | null> {
+    const { state } = createState(sessionSecret, '/');
+    return (await browserSignIn(username, authorizeUrl(config, state))).searchParams.get('code');
+  }
+
+  it('refuses a code used twice', async () => {
+    const { code } = await signIn(users.viewer);
+    await expect(exchangeCode(config, code)).rejects.toMatchObject({ kind: 'bad-code', status: 403 });
+  });
+
+  it("tells a wrong client secret (hubmesh's misconfiguration) from a code for another redirect URI", async () => {
+    await expect(exchangeCode({ ...config, clientSecret: 'not-the-service-token' }, await freshCode(users.viewer))).rejects.toMatchObject({ kind: 'client-rejected', status: 502 });
+    await expect(exchangeCode({ ...config, redirectUri: 'https://evil.example.test/cb' }, await freshCode(users.viewer))).rejects.toMatchObject({ kind: 'bad-code', status: 403 });
+  });
+
+  it('refuses an access token once the hub has revoked it', async () => {
+    const { token } = await signIn(users.plain);
+    await expect(fetchHubUser(config, token)).resolves.toMatchObject({ name: users.plain });
+    const list = (await (await hub!.api(`/users/${users.plain}/tokens`)).json()) as { api_tokens: Array<{ id: string; oauth_client?: string }> };
+    const issued = list.api_tokens.find((t) => t.oauth_client === 'JupyterHub service hubmesh');
+    expect(issued, JSON.stringify(list)).toBeDefined();
+    // deleting one OAuth token deletes all of the user's tokens for that client
+    expect((await hub!.api(`/users/${users.plain}/tokens/${issued!.id}`, { method: 'DELETE' })).status).toBe(204);
+    await expect(fetchHubUser(config, token)).rejects.toMatchObject({ kind: 'bad-token', status: 403 });
+  });
+});
