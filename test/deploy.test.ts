@@ -1,0 +1,228 @@
+// The Helm chart and the kustomize base, against the real apiserver: they render, lint, and every
+// object is accepted by a server-side dry run; their RBAC is exactly the least-privilege identity the
+// integration tests run the app under (scripts/cluster/manifests/app-rbac.yaml), and it grants in the
+// cluster what it says.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { HUB_NAMESPACE, uniqueName } from './helpers';
+
+const root = path.resolve(import.meta.dirname, '..');
+const chart = path.join(root, 'deploy/helm/hubmesh');
+const kustomizeBase = path.join(root, 'deploy/kustomize/base');
+const ROOT_NAMESPACE = 'istio-system';
+
+type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+};
+type PolicyRule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs: string[] };
+type Container = { name: string; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; [field: string]: unknown };
+
+function kubectlPath(): string {
+  const versions = readFileSync(path.join(root, 'scripts/cluster/versions.sh'), 'utf8');
+  const k8sVersion = /^K8S_VERSION=(\S+)$/m.exec(versions)?.[1];
+  if (!k8sVersion) throw new Error('K8S_VERSION not found in scripts/cluster/versions.sh');
+  const cache = process.env.HUBMESH_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'hubmesh');
+  return path.join(cache, 'k8s', k8sVersion, 'kubectl');
+}
+
+/** Runs a command; fails with its stderr if it exits non-zero. */
+function run(command: string, args: string[], input?: string): string {
+  const result = spawnSync(command, args, { input, encoding: 'utf8', maxBuffer: 32 * 1024 * 1024, timeout: 120_000 });
+  if (result.status !== 0) {
+    throw new Error(`${path.basename(command)} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${result.stderr}${result.stdout}`);
+  }
+  return result.stdout;
+}
+
+function parseObjects(text: string): KubeObject[] {
+  return parseAllDocuments(text)
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
+      return doc.toJS() as KubeObject | null;
+    })
+    .filter((o): o is KubeObject => o !== null);
+}
+
+function find(objects: KubeObject[], kind: string, namespace?: string): KubeObject {
+  const matches = objects.filter((o) => o.kind === kind && o.metadata.namespace === namespace);
+  expect(matches, `exactly one ${kind} in ${namespace ?? 'the cluster scope'}`).toHaveLength(1);
+  return matches[0]!;
+}
+
+/** Rules as a set: the order of rules and of the names in them does not change what they grant. */
+function normalizedRules(rules: PolicyRule[]): string[] {
+  const sorted = (list?: string[]) => (list ? [...list].sort() : undefined);
+  return rules
+    .map((r) => JSON.stringify({ apiGroups: sorted(r.apiGroups), resources: sorted(r.resources), resourceNames: sorted(r.resourceNames), verbs: sorted(r.verbs) }))
+    .sort();
+}
+
+function rulesOf(object: KubeObject): string[] {
+  return normalizedRules(object.rules as PolicyRule[]);
+}
+
+function container(objects: KubeObject[]): Container {
+  const deployment = find(objects, 'Deployment', HUB_NAMESPACE) as KubeObject & { spec: { template: { spec: { containers: Container[] } } } };
+  return deployment.spec.template.spec.containers[0]!;
+}
+
+function envOf(c: Container, name: string) {
+  return c.env?.find((e) => e.name === name);
+}
+
+describe('deployment manifests', () => {
+  const kubectl = kubectlPath();
+  const adminKubeconfig = inject('adminKubeconfig');
+  let helm: string;
+  const created: string[] = [];
+
+  const kubectlAdmin = (args: string[], input?: string) => run(kubectl, ['--kubeconfig', adminKubeconfig, ...args], input);
+  const template = (release: string, ...args: string[]) => run(helm, ['template', release, chart, '--namespace', HUB_NAMESPACE, ...args]);
+
+  /** Applies the manifest with --dry-run=server: every object must be accepted (admission and validation run, nothing is stored). */
+  function expectAcceptedByDryRun(manifest: string): KubeObject[] {
+    const objects = parseObjects(manifest);
+    expect(objects.length).toBeGreaterThan(0);
+    const out = kubectlAdmin(['apply', '--dry-run=server', '-f', '-'], manifest);
+    const accepted = new Set(out.split('\n').flatMap((line) => /^(\S+) (created|configured|unchanged) \(server dry run\)$/.exec(line)?.[1] ?? []));
+    for (const o of objects) {
+      const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
+      expect(accepted, `${o.kind} ${o.metadata.name} in:\n${out}`).toContain(`${o.kind.toLowerCase()}${group}/${o.metadata.name}`);
+    }
+    return objects;
+  }
+
+  beforeAll(() => {
+    // No skip: a chart that cannot be checked is a failure. The first build of helm takes minutes.
+    helm = execFileSync('bash', [path.join(root, 'scripts/helm.sh')], { encoding: 'utf8', timeout: 15 * 60_000 }).trim();
+    expect(run(helm, ['version', '--short'])).toMatch(/^v3\.22\.0/);
+  }, 15 * 60_000);
+
+  afterAll(() => {
+    for (const manifest of created) kubectlAdmin(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], manifest);
+  });
+
+  it('passes helm lint, with the defaults and with every optional part on', () => {
+    expect(run(helm, ['lint', '--strict', chart, '--namespace', HUB_NAMESPACE])).toContain('0 chart(s) failed');
+    const everything = ['--set', 'podDisruptionBudget.enabled=true,istio.revision=canary,proxyAuthToken.value=0123456789abcdef0123'];
+    expect(run(helm, ['lint', '--strict', chart, '--namespace', HUB_NAMESPACE, ...everything])).toContain('0 chart(s) failed');
+  });
+
+  it('renders objects the apiserver accepts (server-side dry run), with defaults and with every option', () => {
+    for (const args of [[], ['--set', 'podDisruptionBudget.enabled=true,istio.revision=canary,proxyAuthToken.value=0123456789abcdef0123,config.prometheusUrl=http://prometheus.istio-system:9090,config.hostRouting=true']]) {
+      expectAcceptedByDryRun(template('hubmesh', ...args));
+    }
+  });
+
+  it('grants exactly the RBAC of app-rbac.yaml: hub namespace Role, root namespace Role, namespaces ClusterRole', () => {
+    const reference = parseObjects(readFileSync(path.join(root, 'scripts/cluster/manifests/app-rbac.yaml'), 'utf8'));
+    const rendered = parseObjects(template('hubmesh'));
+    expect(rulesOf(find(rendered, 'Role', HUB_NAMESPACE))).toEqual(rulesOf(find(reference, 'Role', HUB_NAMESPACE)));
+    expect(rulesOf(find(rendered, 'Role', ROOT_NAMESPACE))).toEqual(rulesOf(find(reference, 'Role', ROOT_NAMESPACE)));
+    expect(rulesOf(find(rendered, 'ClusterRole'))).toEqual(rulesOf(find(reference, 'ClusterRole')));
+
+    const serviceAccount = find(rendered, 'ServiceAccount', HUB_NAMESPACE).metadata.name;
+    for (const [kind, namespace] of [['RoleBinding', HUB_NAMESPACE], ['RoleBinding', ROOT_NAMESPACE], ['ClusterRoleBinding', undefined]] as const) {
+      const binding = find(rendered, kind, namespace) as KubeObject & { subjects: unknown[]; roleRef: { kind: string; name: string } };
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: serviceAccount, namespace: HUB_NAMESPACE }]);
+      const role = find(rendered, binding.roleRef.kind, binding.roleRef.kind === 'ClusterRole' ? undefined : namespace);
+      expect(binding.roleRef.name).toBe(role.metadata.name);
+    }
+  });
+
+  it("the service account can do what hubmesh does, and nothing around it (RBAC applied for real, checked with auth can-i)", () => {
+    const release = uniqueName('hm');
+    const rbacKinds = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+    const manifest = parseObjects(template(release))
+      .filter((o) => rbacKinds.has(o.kind))
+      .map((o) => JSON.stringify(o))
+      .join('\n');
+    created.push(manifest);
+    kubectlAdmin(['apply', '-f', '-'], manifest);
+
+    const as = `system:serviceaccount:${HUB_NAMESPACE}:${release}-hubmesh`;
+    const can = (verb: string, resource: string, namespace?: string) => {
+      const args = ['--kubeconfig', adminKubeconfig, 'auth', 'can-i', verb, resource, '--as', as, ...(namespace ? ['-n', namespace] : [])];
+      return spawnSync(kubectl, args, { encoding: 'utf8' }).stdout.trim();
+    };
+    expect(can('create', 'virtualservices.networking.istio.io', HUB_NAMESPACE)).toBe('yes');
+    expect(can('delete', 'peerauthentications.security.istio.io', HUB_NAMESPACE)).toBe('yes');
+    expect(can('update', 'leases.coordination.k8s.io', HUB_NAMESPACE)).toBe('yes');
+    expect(can('create', 'events', HUB_NAMESPACE)).toBe('yes');
+    expect(can('watch', 'pods', HUB_NAMESPACE)).toBe('yes');
+    expect(can('list', 'peerauthentications.security.istio.io', ROOT_NAMESPACE)).toBe('yes');
+    expect(can('list', 'namespaces')).toBe('yes');
+    expect(can('patch', `namespaces/${HUB_NAMESPACE}`)).toBe('yes');
+
+    expect(can('delete', 'pods', HUB_NAMESPACE)).toBe('no');
+    expect(can('get', 'secrets', HUB_NAMESPACE)).toBe('no');
+    expect(can('delete', 'leases.coordination.k8s.io', HUB_NAMESPACE)).toBe('no');
+    expect(can('create', 'virtualservices.networking.istio.io', 'default')).toBe('no');
+    expect(can('create', 'peerauthentications.security.istio.io', ROOT_NAMESPACE)).toBe('no');
+    expect(can('patch', 'namespaces/default')).toBe('no');
+    expect(can('list', 'pods', 'default')).toBe('no');
+  });
+
+  it('runs the pod as hubmesh, in the mesh, non-root on a read-only root filesystem, with a heap sized from the memory limit', () => {
+    const objects = parseObjects(template('hubmesh'));
+    const deployment = find(objects, 'Deployment', HUB_NAMESPACE) as KubeObject & {
+      spec: { template: { metadata: { labels: Record<string, string> }; spec: { volumes: { name: string }[] } } };
+    };
+    const pod = deployment.spec.template;
+    expect(pod.metadata.labels['app.kubernetes.io/name']).toBe('hubmesh');
+    expect(pod.metadata.labels['sidecar.istio.io/inject']).toBe('true');
+    const c = container(objects);
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(c.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ mountPath: '/tmp' }), expect.objectContaining({ mountPath: '/app/.next/cache' })]));
+    expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/readyz' } });
+    expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/healthz' } });
+    expect(envOf(c, 'HUBMESH_HEAP_MB')?.value).toBe('256');
+    expect(envOf(c, 'HUBMESH_NAMESPACE')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+
+    const service = find(objects, 'Service', HUB_NAMESPACE) as KubeObject & { spec: { selector: Record<string, string>; ports: { name: string; port: number }[] } };
+    expect(service.spec.selector).toEqual(Object.fromEntries(Object.entries(pod.metadata.labels).filter(([k]) => k.startsWith('app.kubernetes.io/'))));
+    expect(service.spec.ports).toEqual([expect.objectContaining({ name: 'http', port: 8001 })]);
+
+    expect(envOf(container(parseObjects(template('hubmesh', '--set', 'resources.limits.memory=2Gi'))), 'HUBMESH_HEAP_MB')?.value).toBe('1024');
+    expect(envOf(container(parseObjects(template('hubmesh', '--set', 'resources.limits.memory=1Gi,heapMb=700'))), 'HUBMESH_HEAP_MB')?.value).toBe('700');
+    const revisioned = find(parseObjects(template('hubmesh', '--set', 'istio.revision=canary')), 'Deployment', HUB_NAMESPACE) as typeof deployment;
+    expect(revisioned.spec.template.metadata.labels).toMatchObject({ 'istio.io/rev': 'canary' });
+    expect(revisioned.spec.template.metadata.labels['sidecar.istio.io/inject']).toBeUndefined();
+  });
+
+  it("takes the proxy token from z2jh's hub Secret by default, and generates the console's secrets once into its own", () => {
+    const objects = parseObjects(template('hubmesh'));
+    const c = container(objects);
+    expect(envOf(c, 'CONFIGPROXY_AUTH_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'hub', key: 'hub.config.ConfigurableHTTPProxy.auth_token' });
+    expect(envOf(c, 'HUBMESH_ADMIN_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'hubmesh', key: 'admin-token' });
+    expect(envOf(c, 'HUBMESH_SESSION_SECRET')?.valueFrom?.secretKeyRef).toEqual({ name: 'hubmesh', key: 'session-secret' });
+    const secret = find(objects, 'Secret', HUB_NAMESPACE) as KubeObject & { data: Record<string, string> };
+    expect(Object.keys(secret.data).sort()).toEqual(['admin-token', 'session-secret']);
+    for (const value of Object.values(secret.data)) expect(Buffer.from(value, 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+
+    const own = parseObjects(template('hubmesh', '--set', 'proxyAuthToken.value=0123456789abcdef0123,adminToken.existingSecret.name=console,adminToken.existingSecret.key=token'));
+    expect(envOf(container(own), 'CONFIGPROXY_AUTH_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'hubmesh', key: 'proxy-auth-token' });
+    expect(envOf(container(own), 'HUBMESH_ADMIN_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'console', key: 'token' });
+    const ownSecret = find(own, 'Secret', HUB_NAMESPACE) as KubeObject & { data: Record<string, string> };
+    expect(Object.keys(ownSecret.data).sort()).toEqual(['proxy-auth-token', 'session-secret']);
+    expect(Buffer.from(ownSecret.data['proxy-auth-token']!, 'base64').toString()).toBe('0123456789abcdef0123');
+  });
+
+  it('kustomize base: renders, the apiserver accepts it, and it is the chart rendered with deploy/kustomize/base-values.yaml', () => {
+    const rendered = kubectlAdmin(['kustomize', kustomizeBase]);
+    const objects = expectAcceptedByDryRun(rendered);
+
+    const withoutToolLabels = (o: KubeObject): KubeObject => JSON.parse(JSON.stringify(o, (key, value: unknown) => (key === 'helm.sh/chart' || key === 'app.kubernetes.io/managed-by' ? undefined : value)));
+    const byIdentity = (list: KubeObject[]) => Object.fromEntries(list.map((o) => [`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, withoutToolLabels(o)]));
+    const fromChart = parseObjects(template('hubmesh', '--values', path.join(root, 'deploy/kustomize/base-values.yaml')));
+    expect(byIdentity(objects)).toEqual(byIdentity(fromChart));
+  });
+});
