@@ -1,28 +1,36 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, verifySession } from './lib/auth/session';
 import { bearerIsAdmin } from './lib/auth/actor';
+import { engineerFromBearer, may, type EngineerToken } from './lib/auth/roles';
 import type { DashboardAuth } from './lib/auth/dashboard-auth';
 import { getRuntime } from './lib/runtime';
 
 /**
  * The console's gate: every page and /api/v1 call needs an admin session; /api/v1 mutations also
- * need the session's CSRF token. Scripts may call /api/v1 with the admin token as a bearer token instead. The rest of /api (the hub proxy API, with its own token, and the
+ * need the session's CSRF token, and the session's role must allow the request (viewers only read). Scripts may
+ * call /api/v1 with the admin token, or an engineer's token (reads and previews only), as a bearer token. The rest of /api (the hub proxy API, with its own token, and the
  * JSON 404 for unknown paths), the probes and previews' share links are not the console's.
  */
-const open = [/^\/login$/, /^\/api\/(?!v1(\/|$))/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/preview\/[^/]+$/];
+const open = [/^\/login$/, /^\/login\/hub(\/callback)?$/, /^\/api\/(?!v1(\/|$))/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/preview\/[^/]+$/];
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
   if (open.some((re) => re.test(pathname)) || (pathname === '/api/v1/session' && request.method === 'POST')) return NextResponse.next();
   let auth: DashboardAuth;
+  let engineerTokens: EngineerToken[];
   try {
-    auth = getRuntime().dashboardAuth;
+    const rt = getRuntime();
+    auth = rt.dashboardAuth;
+    engineerTokens = rt.config.dashboard.engineerTokens;
   } catch (error) {
     return NextResponse.json({ status: 503, error: (error as Error).message }, { status: 503 });
   }
   const api = pathname.startsWith('/api/');
-  if (api && bearerIsAdmin(auth, request.headers.get('authorization'))) return NextResponse.next();
+  const authorization = request.headers.get('authorization');
+  if (api && bearerIsAdmin(auth, authorization)) return NextResponse.next();
+  const engineer = api ? engineerFromBearer(engineerTokens, authorization) : undefined;
+  if (engineer) return may('engineer', request.method, pathname) ? NextResponse.next() : forbidden(`${engineer.actor} may read, and manage previews only`);
   const session = verifySession(auth.sessionSecret, request.cookies.get(SESSION_COOKIE)?.value);
   if (!session) {
     if (api) return NextResponse.json({ status: 401, error: 'sign in first' }, { status: 401 });
@@ -33,7 +41,10 @@ export function proxy(request: NextRequest) {
   if (api && !safeMethods.has(request.method) && !csrfMatches(session, request.headers.get(CSRF_HEADER))) {
     return NextResponse.json({ status: 403, error: `missing or wrong ${CSRF_HEADER} header` }, { status: 403 });
   }
+  if (!may(session.role, request.method, pathname)) return forbidden(`${session.sub} is a ${session.role}: ${session.role === 'viewer' ? 'viewers see everything but change nothing' : 'not allowed here'}`);
   return NextResponse.next();
 }
+
+const forbidden = (error: string) => NextResponse.json({ status: 403, error }, { status: 403 });
 
 export const config = { matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'] };

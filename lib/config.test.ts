@@ -120,6 +120,41 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ HUBMESH_PUBLIC_URL: 'hub' })).toThrow(/^config: HUBMESH_PUBLIC_URL must be the hub's public URL/);
   });
 
+  it('turns JupyterHub sign-in on with all four settings, and names what a partial set lacks', () => {
+    const hub = {
+      HUBMESH_HUB_URL: 'https://hub.example.org/',
+      JUPYTERHUB_API_URL: 'http://hub:8081/hub/api',
+      HUBMESH_HUB_CLIENT_SECRET: 'a-service-api-token-0123456789',
+      HUBMESH_HUB_REDIRECT_URI: 'https://hub.example.org/hubmesh/login/hub/callback',
+      HUBMESH_HUB_ADMIN_GROUPS: 'platform, mesh-admins',
+    };
+    expect(parseConfig(hub).dashboard.hubOAuth).toEqual({
+      hubUrl: 'https://hub.example.org/',
+      hubApiUrl: 'http://hub:8081/hub/api',
+      clientId: 'service-hubmesh',
+      clientSecret: 'a-service-api-token-0123456789',
+      redirectUri: 'https://hub.example.org/hubmesh/login/hub/callback',
+      adminGroups: ['platform', 'mesh-admins'],
+      readOnlyGroups: [],
+    });
+    expect(parseConfig({}).dashboard.hubOAuth).toBeUndefined();
+    expect(() => parseConfig({ HUBMESH_HUB_URL: hub.HUBMESH_HUB_URL })).toThrow(/needs JUPYTERHUB_API_URL, HUBMESH_HUB_CLIENT_SECRET, HUBMESH_HUB_REDIRECT_URI as well/);
+    expect(() => parseConfig({ ...hub, HUBMESH_HUB_CLIENT_ID: 'hubmesh' })).toThrow(/HUBMESH_HUB_CLIENT_ID must be the hub service's oauth_client_id/);
+  });
+
+  it('reads engineer tokens, and never prints one in an error', () => {
+    expect(parseConfig({ HUBMESH_ENGINEER_TOKENS: 'ci:ci-token-0123456789abcd' }).dashboard.engineerTokens).toEqual([{ name: 'ci', token: 'ci-token-0123456789abcd' }]);
+    const error = (() => {
+      try {
+        parseConfig({ HUBMESH_ENGINEER_TOKENS: 'ci:short-secret' });
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(error).toMatch(/^config: HUBMESH_ENGINEER_TOKENS the token of "ci" must be at least 16 characters$/);
+    expect(error).not.toContain('short-secret');
+  });
+
   it('never repeats a rejected token in its message', () => {
     expect(() => parseConfig({ CONFIGPROXY_AUTH_TOKEN: 'sekrit' })).toThrow(/^config: CONFIGPROXY_AUTH_TOKEN must be at least 16 characters$/);
   });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { HubOAuthConfig } from './auth/hub-oauth';
+import { parseEngineerTokens, type EngineerToken } from './auth/roles';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsLabelMessage = 'must be a DNS-1123 label (lower-case letters, digits and "-")';
@@ -13,6 +15,8 @@ const integer = (min: number, max: number) =>
     .int('must be a whole number')
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
+
+const commaList = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
 
 /** Every setting hubmesh reads, from the environment. scripts/start.mjs maps command-line flags onto these. */
 export const configSchema = z.object({
@@ -69,6 +73,25 @@ export const configSchema = z.object({
   HUBMESH_GATEWAY_TLS_SECRET: z.string().max(253, 'must be at most 253 characters').regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be the name of a TLS Secret').optional(),
   HUBMESH_ACTIVITY_INTERVAL_S: integer(0, 3600).default(60),
 
+  HUBMESH_HUB_URL: z.url({ error: 'must be the hub\'s URL as browsers reach it, such as https://hub.example.org/' }).optional(),
+  JUPYTERHUB_API_URL: z.url({ error: 'must be the hub\'s API URL such as http://hub:8081/hub/api' }).optional(),
+  HUBMESH_HUB_CLIENT_ID: z.string().regex(/^service-[-a-zA-Z0-9_.]+$/, 'must be the hub service\'s oauth_client_id, which starts with "service-"').default('service-hubmesh'),
+  HUBMESH_HUB_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters (the hub service\'s api_token)').optional(),
+  HUBMESH_HUB_REDIRECT_URI: z.url({ error: 'must be the absolute oauth_redirect_uri, such as https://hub.example.org/hubmesh/login/hub/callback' }).optional(),
+  HUBMESH_HUB_ADMIN_GROUPS: commaList.default([]),
+  HUBMESH_HUB_READONLY_GROUPS: commaList.default([]),
+  HUBMESH_ENGINEER_TOKENS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseEngineerTokens(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .default([]),
+
   HUBMESH_PUBLIC_URL: z.url({ error: 'must be the hub\'s public URL such as https://hub.example.org' }).optional(),
   HUBMESH_PREVIEW_JANITOR_INTERVAL_S: integer(1, 3600).default(30),
 });
@@ -100,6 +123,10 @@ export type Config = {
     notebookSelector: string;
     /** the control plane's istio-proxy version; sidecars that differ are flagged (else: the majority's) */
     istioVersion: string | undefined;
+    /** sign-in through JupyterHub (OAuth); undefined: only the admin token */
+    hubOAuth: HubOAuthConfig | undefined;
+    /** bearer tokens limited to managing previews */
+    engineerTokens: EngineerToken[];
   };
   mesh: {
     /** Istio's telemetry; undefined: runtime mTLS and last_activity from traffic are off */
@@ -138,11 +165,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    const secret = ['CONFIGPROXY_AUTH_TOKEN', 'HUBMESH_ADMIN_TOKEN', 'HUBMESH_SESSION_SECRET'].includes(variable);
+    const secret = ['CONFIGPROXY_AUTH_TOKEN', 'HUBMESH_ADMIN_TOKEN', 'HUBMESH_SESSION_SECRET', 'HUBMESH_HUB_CLIENT_SECRET', 'HUBMESH_ENGINEER_TOKENS'].includes(variable);
     const got = present[variable];
     throw new ConfigError(`config: ${variable} ${issue.message}${got === undefined || secret ? '' : ` (got ${JSON.stringify(got)})`}`);
   }
   const c = result.data;
+  const hubSettings = { HUBMESH_HUB_URL: c.HUBMESH_HUB_URL, JUPYTERHUB_API_URL: c.JUPYTERHUB_API_URL, HUBMESH_HUB_CLIENT_SECRET: c.HUBMESH_HUB_CLIENT_SECRET, HUBMESH_HUB_REDIRECT_URI: c.HUBMESH_HUB_REDIRECT_URI };
+  const missingHub = Object.entries(hubSettings).filter(([, v]) => v === undefined).map(([k]) => k);
+  if (missingHub.length > 0 && missingHub.length < Object.keys(hubSettings).length) {
+    throw new ConfigError(`config: JupyterHub sign-in needs ${missingHub.join(', ')} as well (or none of ${Object.keys(hubSettings).join(', ')})`);
+  }
   if (c.HUBMESH_READINESS === 'gateway' && !c.HUBMESH_GATEWAY_URL) {
     throw new ConfigError('config: HUBMESH_GATEWAY_URL must be set when HUBMESH_READINESS is gateway');
   }
@@ -171,6 +203,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       sessionTtlSeconds: c.HUBMESH_SESSION_TTL_S,
       notebookSelector: c.HUBMESH_NOTEBOOK_SELECTOR,
       istioVersion: c.HUBMESH_ISTIO_VERSION,
+      hubOAuth:
+        missingHub.length === 0
+          ? {
+              hubUrl: c.HUBMESH_HUB_URL!,
+              hubApiUrl: c.JUPYTERHUB_API_URL!,
+              clientId: c.HUBMESH_HUB_CLIENT_ID,
+              clientSecret: c.HUBMESH_HUB_CLIENT_SECRET!,
+              redirectUri: c.HUBMESH_HUB_REDIRECT_URI!,
+              adminGroups: c.HUBMESH_HUB_ADMIN_GROUPS,
+              readOnlyGroups: c.HUBMESH_HUB_READONLY_GROUPS,
+            }
+          : undefined,
+      engineerTokens: c.HUBMESH_ENGINEER_TOKENS,
     },
     mesh: {
       prometheusUrl: c.HUBMESH_PROMETHEUS_URL,

@@ -5,7 +5,8 @@ import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 
 const adminToken = 'console-admin-token-0123456789';
 const sessionSecret = 'console-session-secret-0123456789abcdef';
-const env = { HUBMESH_ADMIN_TOKEN: adminToken, HUBMESH_SESSION_SECRET: sessionSecret };
+const engineerToken = 'ci-engineer-token-0123456789';
+const env = { HUBMESH_ADMIN_TOKEN: adminToken, HUBMESH_SESSION_SECRET: sessionSecret, HUBMESH_ENGINEER_TOKENS: `ci:${engineerToken}` };
 
 async function signIn(hm: HubmeshProcess) {
   const r = await fetch(`${hm.url}/api/v1/session`, { method: 'POST', body: JSON.stringify({ token: adminToken }) });
@@ -26,11 +27,11 @@ describe('the console API', () => {
   it('needs a session for every /api/v1 call, and refuses forged or expired ones', async () => {
     const get = (cookie?: string) => fetch(`${hm.url}/api/v1/routes`, { headers: cookie ? { cookie } : {} });
     expect((await get()).status).toBe(401);
-    const forged = signSession('not-the-secret-but-long-enough-0123456', newSession('admin', 3600));
+    const forged = signSession('not-the-secret-but-long-enough-0123456', newSession('admin', 'admin', 3600));
     expect((await get(`hubmesh_session=${forged}`)).status).toBe(401);
-    const expired = signSession(sessionSecret, newSession('admin', 60, Date.now() - 3600_000));
+    const expired = signSession(sessionSecret, newSession('admin', 'admin', 60, Date.now() - 3600_000));
     expect((await get(`hubmesh_session=${expired}`)).status).toBe(401);
-    const valid = signSession(sessionSecret, newSession('admin', 60));
+    const valid = signSession(sessionSecret, newSession('admin', 'admin', 60));
     expect((await get(`hubmesh_session=${valid}`)).status).toBe(200);
   });
 
@@ -63,6 +64,18 @@ describe('the console API', () => {
     const page = await fetch(`${hm.url}/routes`, { headers: bearer(adminToken), redirect: 'manual' });
     expect(page.status).toBe(307);
     expect(page.headers.get('location')).toContain('/login');
+  });
+
+  it("limits an engineer's token to reading and managing previews", async () => {
+    const asEngineer = { authorization: `Bearer ${engineerToken}` };
+    expect((await fetch(`${hm.url}/api/v1/routes`, { headers: asEngineer })).status).toBe(200);
+    // through the gate to the previews API, which judges the body itself
+    const preview = await fetch(`${hm.url}/api/v1/previews`, { method: 'POST', headers: asEngineer, body: JSON.stringify({ name: 'Not A DNS Name', service: 'x', ttl: '2h' }) });
+    expect(preview.status).toBe(400);
+    expect((await preview.json()).error).toMatch(/^name: /);
+    const mesh = await fetch(`${hm.url}/api/v1/mesh/actions/peer-authentication`, { method: 'POST', headers: asEngineer, body: '{}' });
+    expect(mesh.status).toBe(403);
+    expect((await mesh.json()).error).toBe('engineer:ci may read, and manage previews only');
   });
 
   it('keeps the hub proxy API on its own token: a console session does not open it', async () => {

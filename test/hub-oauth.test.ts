@@ -5,7 +5,7 @@ import { authorizeUrl, createState, exchangeCode, fetchHubUser, verifyState, typ
 import { roleOf } from '../lib/auth/roles';
 import { repoRoot } from './cluster/harness';
 import { clients, HUB_NAMESPACE, uniqueName } from './helpers';
-import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
+import { freePort, startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { startHub, type HubProcess } from './jupyterhub/hub-process';
 
 const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
@@ -38,14 +38,18 @@ describe('sign-in through JupyterHub OAuth', () => {
   const users = { admin: `boss-${suffix}`, viewer: `watcher-${suffix}`, plain: `student-${suffix}` };
   const viewerGroup = `hubmesh-viewers-${suffix}`;
   const serviceToken = randomBytes(24).toString('hex');
-  const redirectUri = 'https://hubmesh.example.test/login/hub/callback';
   const sessionSecret = randomBytes(32).toString('hex');
+  // the hubmesh users sign in to; the hub only sends codes to the redirect URI it registered, so its port comes first
+  let redirectUri: string;
+  let signInServer: HubmeshProcess;
   let hubmesh: HubmeshProcess;
   let hub: HubProcess | undefined;
   let config: HubOAuthConfig;
   const logs = () => `--- hub ---\n${hub?.output().slice(-6000)}`;
 
   beforeAll(async () => {
+    const signInPort = await freePort();
+    redirectUri = `http://127.0.0.1:${signInPort}/login/hub/callback`;
     hubmesh = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix });
     hub = await startHub({
       proxyUrl: hubmesh.url,
@@ -77,17 +81,30 @@ describe('sign-in through JupyterHub OAuth', () => {
       adminGroups: [],
       readOnlyGroups: [viewerGroup],
     };
+    signInServer = await startHubmesh({
+      kubeconfig: inject('appKubeconfig'),
+      prefix: `${prefix}s`,
+      port: signInPort,
+      env: {
+        HUBMESH_SESSION_SECRET: sessionSecret,
+        HUBMESH_HUB_URL: config.hubUrl,
+        JUPYTERHUB_API_URL: config.hubApiUrl,
+        HUBMESH_HUB_CLIENT_SECRET: serviceToken,
+        HUBMESH_HUB_REDIRECT_URI: redirectUri,
+        HUBMESH_HUB_READONLY_GROUPS: viewerGroup,
+      },
+    });
   }, 120_000);
 
   afterAll(async () => {
     await hub?.stop().catch(() => undefined);
     await hubmesh?.stop().catch(() => undefined);
+    await signInServer?.stop().catch(() => undefined);
     await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${prefix}` }).catch(() => undefined);
   });
 
   /** What a browser does from hubmesh's "sign in with JupyterHub" to hubmesh's callback: the callback URL it ends up at. */
-  async function browserSignIn(username: string, start: string): Promise<URL> {
-    const jar = new CookieJar();
+  async function browserSignIn(username: string, start: string, jar = new CookieJar()): Promise<URL> {
     const hubOrigin = new URL(config.hubUrl).origin;
     let url = start;
     for (let hop = 0; hop < 10; hop++) {
@@ -173,5 +190,47 @@ describe('sign-in through JupyterHub OAuth', () => {
     // deleting one OAuth token deletes all of the user's tokens for that client
     expect((await hub!.api(`/users/${users.plain}/tokens/${issued!.id}`, { method: 'DELETE' })).status).toBe(204);
     await expect(fetchHubUser(config, token)).rejects.toMatchObject({ kind: 'bad-token', status: 403 });
+  });
+
+  /** The whole flow through hubmesh's own routes: /login/hub, the hub, /login/hub/callback. */
+  async function signInThroughHubmesh(username: string) {
+    const jar = new CookieJar();
+    const callback = await browserSignIn(username, `${signInServer.url}/login/hub?next=${encodeURIComponent('/routes?q=x')}`, jar);
+    const landed = await fetch(callback, { headers: { cookie: jar.header() }, redirect: 'manual' });
+    jar.take(landed);
+    return { landed, body: await landed.text(), jar };
+  }
+
+  it('gives a hub admin an admin session and a viewer a read-only one, through hubmesh’s own sign-in routes', async () => {
+    const admin = await signInThroughHubmesh(users.admin);
+    expect(admin.landed.status, admin.body).toBe(200);
+    expect(admin.body).toContain('url=/routes?q=x');
+    expect(admin.landed.headers.getSetCookie().find((c) => c.startsWith('hubmesh_session='))).toMatch(/; SameSite=Strict; HttpOnly$/);
+    const who = await (await fetch(`${signInServer.url}/api/v1/session`, { headers: { cookie: admin.jar.header() } })).json();
+    expect(who).toMatchObject({ sub: `hub:${users.admin}`, role: 'admin' });
+
+    const viewer = await signInThroughHubmesh(users.viewer);
+    expect(viewer.landed.status).toBe(200);
+    const csrf = /hubmesh_csrf=([^;]+)/.exec(viewer.jar.header())![1]!;
+    const asViewer = { cookie: viewer.jar.header(), 'x-csrf-token': csrf };
+    expect(await (await fetch(`${signInServer.url}/api/v1/session`, { headers: asViewer })).json()).toMatchObject({ role: 'viewer' });
+    expect((await fetch(`${signInServer.url}/api/v1/routes`, { headers: asViewer })).status).toBe(200);
+    const change = await fetch(`${signInServer.url}/api/v1/mesh/actions/peer-authentication`, { method: 'POST', headers: asViewer, body: '{}' });
+    expect(change.status).toBe(403);
+    expect((await change.json()).error).toContain('viewers see everything but change nothing');
+    // signing out is everyone's
+    expect((await fetch(`${signInServer.url}/api/v1/session`, { method: 'DELETE', headers: asViewer })).status).toBe(204);
+  });
+
+  it('shows anyone else a 403 page that names them, and refuses a callback without its nonce cookie', async () => {
+    const plain = await signInThroughHubmesh(users.plain);
+    expect(plain.landed.status).toBe(403);
+    expect(plain.body).toContain(users.plain);
+    expect(plain.body).toContain(viewerGroup);
+    expect(plain.landed.headers.getSetCookie().some((c) => c.startsWith('hubmesh_session='))).toBe(false);
+    // a callback replayed in another browser (no nonce cookie) is refused
+    const callback = await browserSignIn(users.admin, `${signInServer.url}/login/hub?next=/`);
+    const replay = await fetch(callback, { redirect: 'manual' });
+    expect(replay.status).toBe(400);
   });
 });

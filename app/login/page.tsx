@@ -1,60 +1,19 @@
-'use client';
+import { Suspense } from 'react';
+import { LoginForm } from '@/components/LoginForm';
+import { getRuntime } from '@/lib/runtime';
 
-import { Suspense, useState } from 'react';
-import { useSearchParams } from 'next/navigation';
-
-function LoginForm() {
-  const next = useSearchParams().get('next');
-  const [token, setToken] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    const r = await fetch('/api/v1/session', { method: 'POST', body: JSON.stringify({ token }), credentials: 'same-origin' });
-    setBusy(false);
-    if (r.ok) {
-      // only same-site paths: never an open redirect; a full load so the console starts with the new session
-      window.location.assign(next?.startsWith('/') && !next.startsWith('//') ? next : '/');
-      return;
-    }
-    setError(((await r.json().catch(() => ({}))) as { error?: string }).error ?? `sign-in failed (${r.status})`);
-  };
-  return (
-    <form onSubmit={submit} className="mt-6 space-y-4" aria-describedby={error ? 'login-error' : undefined}>
-      <label className="flex flex-col gap-1 text-sm">
-        Admin token
-        <input
-          type="password"
-          autoComplete="current-password"
-          required
-          value={token}
-          onChange={(e) => setToken(e.target.value)}
-          className="rounded border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900"
-        />
-      </label>
-      {error && (
-        <p id="login-error" role="alert" className="text-sm text-rose-700 dark:text-rose-300">
-          {error}
-        </p>
-      )}
-      <button type="submit" disabled={busy} className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50 dark:bg-slate-100 dark:text-slate-900">
-        Sign in
-      </button>
-    </form>
-  );
-}
+export const dynamic = 'force-dynamic';
 
 export default function LoginPage() {
+  const hubSignIn = getRuntime().config.dashboard.hubOAuth !== undefined;
   return (
     <main className="mx-auto mt-24 max-w-sm px-4">
       <h1 className="text-2xl font-semibold tracking-tight">Sign in to hubmesh</h1>
       <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
-        Use the admin token (<code>HUBMESH_ADMIN_TOKEN</code>; in local mode it is in the data dir&apos;s <code>admin-token</code> file).
+        {hubSignIn ? 'With your JupyterHub account, or with' : 'With'} the admin token (<code>HUBMESH_ADMIN_TOKEN</code>; in local mode it is in the data dir&apos;s <code>admin-token</code> file).
       </p>
       <Suspense>
-        <LoginForm />
+        <LoginForm hubSignIn={hubSignIn} />
       </Suspense>
     </main>
   );

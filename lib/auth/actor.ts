@@ -1,5 +1,6 @@
 import { secretsEqual } from './proxy-token';
 import type { DashboardAuth } from './dashboard-auth';
+import { engineerFromBearer, type EngineerToken, type Role } from './roles';
 import { SESSION_COOKIE, verifySession } from './session';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -13,9 +14,22 @@ export function bearerIsAdmin(auth: DashboardAuth, authorization: string | null)
   return token !== undefined && auth.adminToken !== undefined && secretsEqual(token, auth.adminToken);
 }
 
-/** Who is acting, for audit Events: the session's subject, or `admin-token` for a bearer call. */
-export function actorOf(auth: DashboardAuth, request: { headers: Headers; cookies: { get(name: string): { value: string } | undefined } }): string {
+export type Caller = { actor: string; role: Role };
+
+/**
+ * Who is calling and in what role, for audit Events and for what they may decide (an admin may let a preview
+ * shadow another route): the session's subject, `admin-token`, or `engineer:<name>` for a bearer call.
+ * The gate (proxy.ts) has already let the request through, so one of them is there.
+ */
+export function callerOf(
+  auth: DashboardAuth,
+  engineerTokens: readonly EngineerToken[],
+  request: { headers: Headers; cookies: { get(name: string): { value: string } | undefined } },
+): Caller {
   const session = verifySession(auth.sessionSecret, request.cookies.get(SESSION_COOKIE)?.value);
-  if (session) return session.sub;
-  return bearerIsAdmin(auth, request.headers.get('authorization')) ? 'admin-token' : 'unknown';
+  if (session) return { actor: session.sub, role: session.role };
+  const authorization = request.headers.get('authorization');
+  if (bearerIsAdmin(auth, authorization)) return { actor: 'admin-token', role: 'admin' };
+  const engineer = engineerFromBearer(engineerTokens, authorization);
+  return engineer ? { actor: engineer.actor, role: 'engineer' } : { actor: 'unknown', role: 'viewer' };
 }

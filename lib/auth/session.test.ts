@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { csrfMatches, newSession, signSession, verifySession } from './session';
+import { clearedSessionCookies, csrfMatches, newSession, sessionCookies, signSession, verifySession, type Session } from './session';
 
 const secret = 'a-session-secret-that-is-long-enough-0123';
 
 describe('sessions', () => {
   const now = Date.parse('2026-11-24T10:00:00Z');
-  const session = newSession('admin', 3600, now);
+  const session = newSession('admin', 'admin', 3600, now);
   const cookie = signSession(secret, session);
 
   it('round-trips a signed session until it expires', () => {
@@ -29,8 +29,23 @@ describe('sessions', () => {
   it('binds the CSRF token to the session', () => {
     expect(session.csrf).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(csrfMatches(session, session.csrf)).toBe(true);
-    expect(csrfMatches(session, newSession('admin', 3600, now).csrf)).toBe(false);
+    expect(csrfMatches(session, newSession('admin', 'admin', 3600, now).csrf)).toBe(false);
     expect(csrfMatches(session, null)).toBe(false);
     expect(csrfMatches(session, '')).toBe(false);
+  });
+
+  it('carries the role, and refuses a signed session without a known one (a cookie from before roles)', () => {
+    expect(verifySession(secret, signSession(secret, newSession('hub:ann', 'viewer', 3600, now)), now)).toMatchObject({ sub: 'hub:ann', role: 'viewer' });
+    const roleless = { sub: 'admin', exp: Math.floor(now / 1000) + 3600, csrf: 'x'.repeat(32) } as unknown as Session;
+    expect(verifySession(secret, signSession(secret, roleless), now)).toBeUndefined();
+    expect(verifySession(secret, signSession(secret, { ...session, role: 'root' as Session['role'] }), now)).toBeUndefined();
+  });
+
+  it('sets Secure cookies over TLS only, the session httpOnly and the CSRF token readable', () => {
+    const [sessionCookie, csrfCookie] = sessionCookies(secret, session, 60, true);
+    expect(sessionCookie).toMatch(/^hubmesh_session=.+; Path=\/; Max-Age=60; SameSite=Strict; HttpOnly; Secure$/);
+    expect(csrfCookie).toBe(`hubmesh_csrf=${session.csrf}; Path=/; Max-Age=60; SameSite=Strict; Secure`);
+    expect(sessionCookies(secret, session, 60, false).every((c) => !c.includes('Secure'))).toBe(true);
+    expect(clearedSessionCookies(false)).toEqual(['hubmesh_session=; Path=/; Max-Age=0; SameSite=Strict; HttpOnly', 'hubmesh_csrf=; Path=/; Max-Age=0; SameSite=Strict']);
   });
 });

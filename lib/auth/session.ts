@@ -1,12 +1,15 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Role } from './roles';
 
 export const SESSION_COOKIE = 'hubmesh_session';
 export const CSRF_COOKIE = 'hubmesh_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
 export type Session = {
-  /** who signed in, e.g. "admin" */
+  /** who signed in: "admin" (the admin token) or "hub:<name>" (JupyterHub sign-in) */
   sub: string;
+  /** what they may do, see roles.ts */
+  role: Role;
   /** expiry, seconds since the epoch */
   exp: number;
   /** the CSRF token mutating requests must echo in the x-csrf-token header */
@@ -16,8 +19,10 @@ export type Session = {
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const mac = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest();
 
-export function newSession(sub: string, ttlSeconds: number, now = Date.now()): Session {
-  return { sub, exp: Math.floor(now / 1000) + ttlSeconds, csrf: randomBytes(24).toString('base64url') };
+const ROLES = new Set<string>(['admin', 'viewer', 'engineer']);
+
+export function newSession(sub: string, role: Role, ttlSeconds: number, now = Date.now()): Session {
+  return { sub, role, exp: Math.floor(now / 1000) + ttlSeconds, csrf: randomBytes(24).toString('base64url') };
 }
 
 /** "<payload>.<hmac>", both base64url: tamper-evident, not secret (it holds no credentials). */
@@ -36,7 +41,7 @@ export function verifySession(secret: string, cookie: string | undefined, now = 
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
     const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Session;
-    if (typeof session.sub !== 'string' || typeof session.exp !== 'number' || typeof session.csrf !== 'string') return undefined;
+    if (typeof session.sub !== 'string' || typeof session.exp !== 'number' || typeof session.csrf !== 'string' || !ROLES.has(session.role)) return undefined;
     return session.exp * 1000 > now ? session : undefined;
   } catch {
     return undefined;
@@ -49,4 +54,23 @@ export function csrfMatches(session: Session, header: string | null): boolean {
   const a = Buffer.from(header);
   const b = Buffer.from(session.csrf);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The Set-Cookie values of a new session: the signed session (httpOnly) and its CSRF token (readable by the page). */
+export function sessionCookies(secret: string, session: Session, ttlSeconds: number, secure: boolean): string[] {
+  return [cookie(SESSION_COOKIE, signSession(secret, session), ttlSeconds, { httpOnly: true, secure }), cookie(CSRF_COOKIE, session.csrf, ttlSeconds, { httpOnly: false, secure })];
+}
+
+/** The Set-Cookie values that end a session. */
+export function clearedSessionCookies(secure: boolean): string[] {
+  return [cookie(SESSION_COOKIE, '', 0, { httpOnly: true, secure }), cookie(CSRF_COOKIE, '', 0, { httpOnly: false, secure })];
+}
+
+function cookie(name: string, value: string, maxAge: number, options: { httpOnly: boolean; secure: boolean }) {
+  return [`${name}=${value}`, 'Path=/', `Max-Age=${maxAge}`, 'SameSite=Strict', options.httpOnly ? 'HttpOnly' : '', options.secure ? 'Secure' : ''].filter(Boolean).join('; ');
+}
+
+/** Whether the browser reached hubmesh over TLS (directly or through the gateway): then cookies are Secure. */
+export function overTls(request: { headers: Headers; nextUrl: URL }): boolean {
+  return (request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? request.nextUrl.protocol.replace(':', '')) === 'https';
 }

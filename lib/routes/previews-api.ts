@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { Caller } from '../auth/actor';
 import { eventKind, recordEvent, type KubeEvent } from '../kube/events';
 import { objectDiff, toYaml } from '../mesh/desired';
 import { promqlString } from '../mesh/traffic';
@@ -84,11 +85,11 @@ async function answer(rt: Runtime, change: Change, dryRun: boolean, actor: strin
   return { ...result, audit };
 }
 
-export async function createPreview(rt: Runtime, body: unknown, actor: string) {
+export async function createPreview(rt: Runtime, body: unknown, caller: Caller) {
   const dryRun = dryRunOf(body);
   const input = parse(previewInput, withoutDryRun(body));
-  // every console identity today is an admin; issue 7's engineer tokens will not be
-  const change = await rt.previews.create(input, { owner: actor, isAdmin: true, dryRun });
+  const actor = caller.actor;
+  const change = await rt.previews.create(input, { owner: actor, isAdmin: caller.role === 'admin', dryRun });
   return answer(rt, change, dryRun, actor, 'CreatePreview', `created on ${change.preview.route} → ${change.preview.destination.service}, until ${change.preview.expiresAt}`);
 }
 

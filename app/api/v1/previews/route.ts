@@ -1,5 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { actorOf } from '@/lib/auth/actor';
+import { callerOf } from '@/lib/auth/actor';
 import { observed, readJsonBody, requestOrigin } from '@/lib/http/api';
 import { createPreview, previewsAnswer } from '@/lib/routes/previews-api';
 import { getRuntime } from '@/lib/runtime';
@@ -15,6 +15,6 @@ export const POST = observed('/api/v1/previews', getRuntime, async (request: Nex
   const rt = getRuntime();
   const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
   if (!body.ok) return body.response;
-  const result = await createPreview(rt, body.value, actorOf(rt.dashboardAuth, request));
+  const result = await createPreview(rt, body.value, callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request));
   return Response.json({ ...result, shareUrl: `${requestOrigin(request)}/preview/${encodeURIComponent(result.preview.name)}` }, { status: result.dryRun ? 200 : 201 });
 });

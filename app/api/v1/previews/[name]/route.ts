@@ -1,5 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { actorOf } from '@/lib/auth/actor';
+import { callerOf } from '@/lib/auth/actor';
 import { observed, readJsonBody } from '@/lib/http/api';
 import { deletePreview, extendPreview } from '@/lib/routes/previews-api';
 import { getRuntime } from '@/lib/runtime';
@@ -14,10 +14,10 @@ export const PATCH = observed('/api/v1/previews/[name]', getRuntime, async (requ
   const rt = getRuntime();
   const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
   if (!body.ok) return body.response;
-  return Response.json(await extendPreview(rt, nameOf(request), body.value, actorOf(rt.dashboardAuth, request)));
+  return Response.json(await extendPreview(rt, nameOf(request), body.value, callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request).actor));
 });
 
 export const DELETE = observed('/api/v1/previews/[name]', getRuntime, async (request: NextRequest) => {
   const rt = getRuntime();
-  return Response.json(await deletePreview(rt, nameOf(request), actorOf(rt.dashboardAuth, request)));
+  return Response.json(await deletePreview(rt, nameOf(request), callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request).actor));
 });

@@ -1,5 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { actorOf } from '@/lib/auth/actor';
+import { callerOf } from '@/lib/auth/actor';
 import { jsonError, observed, readJsonBody } from '@/lib/http/api';
 import { isMeshActionError, type MeshActionError } from '@/lib/mesh/actions';
 import { actionTarget, applyBody, meshAction, meshActionsOf } from '@/lib/mesh/api';
@@ -46,7 +46,7 @@ export const POST = observed('/api/v1/mesh/actions/[target]', getRuntime, async 
   if (!input.success) return jsonError(400, `${input.error.issues[0]!.path.join('.') || 'body'}: ${input.error.issues[0]!.message}`);
   const actions = meshActionsOf(rt);
   if (!actions) return jsonError(409, LOCAL_MODE);
-  const actor = actorOf(rt.dashboardAuth, request);
+  const { actor } = callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request);
   try {
     const result = await actions.apply(meshAction(rt, target.data), { actor, confirmTakeover: input.data.confirmTakeover });
     log.info({ event: 'mesh-action', target: target.data, actor, audit: result.audit }, 'mesh action applied');

@@ -1,5 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { actorOf } from '@/lib/auth/actor';
+import { callerOf } from '@/lib/auth/actor';
 import { observed, readJsonBody } from '@/lib/http/api';
 import { changeOverlays, overlaysAnswer, parseOverlayChange } from '@/lib/routes/overlays-api';
 import { getRuntime } from '@/lib/runtime';
@@ -18,6 +18,6 @@ export const PUT = observed('/api/v1/routes/[name]/overlays', getRuntime, async 
   const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
   if (!body.ok) return body.response;
   const change = parseOverlayChange(body.value);
-  const actor = actorOf(rt.dashboardAuth, request);
+  const { actor } = callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request);
   return Response.json(await changeOverlays(rt, nameOf(request), change, actor));
 });

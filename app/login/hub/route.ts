@@ -1,0 +1,11 @@
+import type { NextRequest } from 'next/server';
+import { startHubSignIn } from '@/lib/auth/hub-signin';
+import { overTls } from '@/lib/auth/session';
+import { observed } from '@/lib/http/api';
+import { getRuntime } from '@/lib/runtime';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+/** "Sign in with JupyterHub": redirects to the hub's OAuth authorize endpoint. */
+export const GET = observed('/login/hub', getRuntime, async (request: NextRequest) => startHubSignIn(getRuntime(), request.nextUrl.searchParams.get('next'), overTls(request)));
