@@ -1,22 +1,54 @@
+import { randomBytes } from 'node:crypto';
 import { NextResponse, type NextRequest } from 'next/server';
-import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, verifySession } from './lib/auth/session';
+import { CSRF_HEADER, csrfMatches, overTls, SESSION_COOKIE, verifySession } from './lib/auth/session';
 import { bearerIsAdmin } from './lib/auth/actor';
 import { engineerFromBearer, may, type EngineerToken } from './lib/auth/roles';
 import type { DashboardAuth } from './lib/auth/dashboard-auth';
 import { getRuntime } from './lib/runtime';
 
 /**
- * The console's gate: every page and /api/v1 call needs an admin session; /api/v1 mutations also
- * need the session's CSRF token, and the session's role must allow the request (viewers only read). Scripts may
- * call /api/v1 with the admin token, or an engineer's token (reads and previews only), as a bearer token. The rest of /api (the hub proxy API, with its own token, and the
- * JSON 404 for unknown paths), the probes and previews' share links are not the console's.
+ * The console's gate: every page and /api/v1 call needs a session; /api/v1 mutations also need the
+ * session's CSRF token, and the session's role must allow the request (viewers only read). Scripts may
+ * call /api/v1 with the admin token, or an engineer's token (reads and previews only), as a bearer
+ * token. The rest of /api (the hub proxy API, with its own token, and the JSON 404 for unknown paths),
+ * the probes and previews' share links are not the console's. Every answer gets the security headers.
  */
 const open = [/^\/login$/, /^\/login\/hub(\/callback)?$/, /^\/api\/(?!v1(\/|$))/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/preview\/[^/]+$/];
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function proxy(request: NextRequest) {
+  // a fresh nonce per request: Next reads it from the request's CSP and puts it on the scripts it renders
+  const csp = contentSecurityPolicy(randomBytes(16).toString('base64'));
+  const headers = new Headers(request.headers);
+  headers.set('content-security-policy', csp);
+  const response = gate(request, () => NextResponse.next({ request: { headers } }));
+  response.headers.set('content-security-policy', csp);
+  response.headers.set('x-content-type-options', 'nosniff');
+  response.headers.set('x-frame-options', 'DENY');
+  response.headers.set('referrer-policy', 'same-origin');
+  if (overTls(request)) response.headers.set('strict-transport-security', 'max-age=31536000');
+  return response;
+}
+
+function contentSecurityPolicy(nonce: string): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`,
+    // React and Tailwind set inline style attributes
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+function gate(request: NextRequest, pass: () => NextResponse): NextResponse {
   const { pathname, search } = request.nextUrl;
-  if (open.some((re) => re.test(pathname)) || (pathname === '/api/v1/session' && request.method === 'POST')) return NextResponse.next();
+  if (open.some((re) => re.test(pathname)) || (pathname === '/api/v1/session' && request.method === 'POST')) return pass();
   let auth: DashboardAuth;
   let engineerTokens: EngineerToken[];
   try {
@@ -28,9 +60,9 @@ export function proxy(request: NextRequest) {
   }
   const api = pathname.startsWith('/api/');
   const authorization = request.headers.get('authorization');
-  if (api && bearerIsAdmin(auth, authorization)) return NextResponse.next();
+  if (api && bearerIsAdmin(auth, authorization)) return pass();
   const engineer = api ? engineerFromBearer(engineerTokens, authorization) : undefined;
-  if (engineer) return may('engineer', request.method, pathname) ? NextResponse.next() : forbidden(`${engineer.actor} may read, and manage previews only`);
+  if (engineer) return may('engineer', request.method, pathname) ? pass() : forbidden(`${engineer.actor} may read, and manage previews only`);
   const session = verifySession(auth.sessionSecret, request.cookies.get(SESSION_COOKIE)?.value);
   if (!session) {
     if (api) return NextResponse.json({ status: 401, error: 'sign in first' }, { status: 401 });
@@ -42,7 +74,7 @@ export function proxy(request: NextRequest) {
     return NextResponse.json({ status: 403, error: `missing or wrong ${CSRF_HEADER} header` }, { status: 403 });
   }
   if (!may(session.role, request.method, pathname)) return forbidden(`${session.sub} is a ${session.role}: ${session.role === 'viewer' ? 'viewers see everything but change nothing' : 'not allowed here'}`);
-  return NextResponse.next();
+  return pass();
 }
 
 const forbidden = (error: string) => NextResponse.json({ status: 403, error }, { status: 403 });

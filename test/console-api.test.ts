@@ -78,6 +78,25 @@ describe('the console API', () => {
     expect((await mesh.json()).error).toBe('engineer:ci may read, and manage previews only');
   });
 
+  it('sends security headers, and a per-request script nonce the page uses', async () => {
+    const { jar } = await signIn(hm);
+    const page = await fetch(`${hm.url}/routes`, { headers: { cookie: jar } });
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce).toBeDefined();
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(await page.text()).toContain(`nonce="${nonce}"`);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const again = await fetch(`${hm.url}/routes`, { headers: { cookie: jar } });
+    expect(again.headers.get('content-security-policy')).not.toContain(nonce);
+    // JSON answers and the login page carry them too
+    expect((await fetch(`${hm.url}/api/v1/routes`)).headers.get('x-frame-options')).toBe('DENY');
+    expect((await fetch(`${hm.url}/login`)).headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
+
   it('keeps the hub proxy API on its own token: a console session does not open it', async () => {
     const { jar } = await signIn(hm);
     expect((await fetch(`${hm.url}/api/routes`, { headers: { cookie: jar } })).status).toBe(403);
