@@ -154,15 +154,19 @@ describe('deployment manifests', () => {
       return spawnSync(kubectl, args, { encoding: 'utf8' }).stdout.trim();
     };
     expect(can('create', 'virtualservices.networking.istio.io', HUB_NAMESPACE)).toBe('yes');
-    expect(can('delete', 'peerauthentications.security.istio.io', HUB_NAMESPACE)).toBe('yes');
+    expect(can('patch', 'peerauthentications.security.istio.io', HUB_NAMESPACE)).toBe('yes');
     expect(can('update', 'leases.coordination.k8s.io', HUB_NAMESPACE)).toBe('yes');
-    expect(can('create', 'events', HUB_NAMESPACE)).toBe('yes');
+    expect(can('create', 'events.events.k8s.io', HUB_NAMESPACE)).toBe('yes');
     expect(can('watch', 'pods', HUB_NAMESPACE)).toBe('yes');
     expect(can('list', 'peerauthentications.security.istio.io', ROOT_NAMESPACE)).toBe('yes');
     expect(can('list', 'namespaces')).toBe('yes');
     expect(can('patch', `namespaces/${HUB_NAMESPACE}`)).toBe('yes');
 
     expect(can('delete', 'pods', HUB_NAMESPACE)).toBe('no');
+    // nothing hubmesh does not use: it never deletes mesh policy, edits DestinationRules or reads endpoints
+    expect(can('delete', 'peerauthentications.security.istio.io', HUB_NAMESPACE)).toBe('no');
+    expect(can('update', 'destinationrules.networking.istio.io', HUB_NAMESPACE)).toBe('no');
+    expect(can('list', 'endpoints', HUB_NAMESPACE)).toBe('no');
     expect(can('get', 'secrets', HUB_NAMESPACE)).toBe('no');
     expect(can('delete', 'leases.coordination.k8s.io', HUB_NAMESPACE)).toBe('no');
     expect(can('create', 'virtualservices.networking.istio.io', 'default')).toBe('no');

@@ -19,14 +19,14 @@ export function clusterPaths(): { adminKubeconfig: string; appKubeconfig: string
  * that need the cluster fail loudly instead of skipping.
  */
 export function ensureCluster(who: string): ReturnType<typeof clusterPaths> {
+  // up.sh is idempotent: it reuses running parts (about 4 s) and always re-applies the bootstrap objects,
+  // CRDs and the app identity's RBAC, so a changed manifest is what the tests run under
   const running = spawnSync('bash', ['scripts/cluster/status.sh'], { cwd: repoRoot, encoding: 'utf8' }).status === 0;
-  if (!running) {
-    console.log(`${who}: no control plane running; starting one with scripts/cluster/up.sh`);
-    const up = spawnSync('bash', ['scripts/cluster/up.sh'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (up.status !== 0) {
-      throw new Error(`${who}: scripts/cluster/up.sh failed (exit ${up.status}); the real control plane is required, see its output above`);
-    }
-    console.log(`${who}: the control plane stays up for the next run; \`npm run cluster:down\` stops it`);
+  if (!running) console.log(`${who}: no control plane running; starting one with scripts/cluster/up.sh`);
+  const up = spawnSync('bash', ['scripts/cluster/up.sh'], { cwd: repoRoot, stdio: ['ignore', running ? 'ignore' : 'inherit', 'inherit'] });
+  if (up.status !== 0) {
+    throw new Error(`${who}: scripts/cluster/up.sh failed (exit ${up.status}); the real control plane is required, see its output above`);
   }
+  if (!running) console.log(`${who}: the control plane stays up for the next run; \`npm run cluster:down\` stops it`);
   return clusterPaths();
 }
