@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { expect, test } from '@playwright/test';
-import { clusterPaths, repoRoot } from '../test/cluster/harness';
+import { clusterPaths } from '../test/cluster/harness';
 import { freePort, startHubmesh, type HubmeshProcess } from '../test/hubmesh-process';
 import { startHub, type HubProcess } from '../test/jupyterhub/hub-process';
 
@@ -13,7 +12,6 @@ const serviceToken = randomBytes(24).toString('hex');
 const kc = new KubeConfig();
 kc.loadFromFile(clusterPaths().adminKubeconfig);
 const custom = kc.makeApiClient(CustomObjectsApi);
-const kubectl = () => execFileSync('bash', ['-c', '. scripts/cluster/lib.sh && printf %s "$K8S_BIN_DIR/kubectl"'], { cwd: repoRoot, encoding: 'utf8' });
 
 // A real JupyterHub 3.0 (with its own hubmesh as proxy API), and the hubmesh console registered with it
 // as a hub service and OAuth client.
@@ -29,7 +27,6 @@ test.beforeAll(async () => {
   hub = await startHub({
     proxyUrl: proxy.url,
     proxyToken: proxy.token,
-    kubectl: kubectl(),
     kubeconfig: clusterPaths().adminKubeconfig,
     namespace,
     hubRouteRegistered: async () => '/' in (await (await proxy.api('/api/routes')).json()),

@@ -4,11 +4,11 @@
 // cluster what it says.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { kubectlPath } from './cluster/harness';
 import { HUB_NAMESPACE, uniqueName } from './helpers';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -25,13 +25,6 @@ type KubeObject = {
 type PolicyRule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs: string[] };
 type Container = { name: string; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; [field: string]: unknown };
 
-function kubectlPath(): string {
-  const versions = readFileSync(path.join(root, 'scripts/cluster/versions.sh'), 'utf8');
-  const k8sVersion = /^K8S_VERSION=(\S+)$/m.exec(versions)?.[1];
-  if (!k8sVersion) throw new Error('K8S_VERSION not found in scripts/cluster/versions.sh');
-  const cache = process.env.HUBMESH_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'hubmesh');
-  return path.join(cache, 'k8s', k8sVersion, 'kubectl');
-}
 
 /** Runs a command; fails with its stderr if it exits non-zero. */
 function run(command: string, args: string[], input?: string): string {

@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from './cluster/harness';
 import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { startHub, type HubProcess } from './jupyterhub/hub-process';
@@ -9,7 +7,6 @@ import { startIstioExporter, type IstioExporter } from './prometheus/exporter';
 import { startPrometheus, type PrometheusServer } from './prometheus/harness';
 
 const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
-const kubectlPath = () => execFileSync('bash', ['-c', '. scripts/cluster/lib.sh && printf %s "$K8S_BIN_DIR/kubectl"'], { cwd: repoRoot, encoding: 'utf8' });
 
 type ServerModel = { ready: boolean; last_activity: string | null };
 
@@ -41,7 +38,6 @@ describe('JupyterHub sees real activity through hubmesh', () => {
     hub = await startHub({
       proxyUrl: hubmesh.url,
       proxyToken: hubmesh.token,
-      kubectl: kubectlPath(),
       kubeconfig: inject('adminKubeconfig'),
       namespace: HUB_NAMESPACE,
       lastActivityIntervalSeconds: 2,

@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VirtualService } from '@/lib/kube/virtualservices';
-import { repoRoot } from './cluster/harness';
 import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { quoteRoutePath as hubQuote } from '@/lib/routes/routespec';
@@ -33,8 +31,6 @@ function escapeUser(name: string): string {
 const serviceName = (user: string) => `jupyter-${escapeUser(user)}`;
 const serviceHost = (user: string) => `${serviceName(user)}.${HUB_NAMESPACE}.svc.cluster.local`;
 
-const kubectlPath = () =>
-  execFileSync('bash', ['-c', '. scripts/cluster/lib.sh && printf %s "$K8S_BIN_DIR/kubectl"'], { cwd: repoRoot, encoding: 'utf8' });
 
 describe('a real JupyterHub 3.0 on hubmesh', () => {
   const { adminCore, adminCustom } = clients();
@@ -70,7 +66,6 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
     hub = await startHub({
       proxyUrl: hubmesh.url,
       proxyToken: hubmesh.token,
-      kubectl: kubectlPath(),
       kubeconfig: inject('adminKubeconfig'),
       namespace: HUB_NAMESPACE,
       hubRouteRegistered: async () => '/' in (await routes()),

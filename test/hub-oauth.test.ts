@@ -1,15 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { authorizeUrl, createState, exchangeCode, fetchHubUser, verifyState, type HubOAuthConfig } from '../lib/auth/hub-oauth';
 import { roleOf } from '../lib/auth/roles';
-import { repoRoot } from './cluster/harness';
 import { clients, HUB_NAMESPACE, uniqueName } from './helpers';
 import { freePort, startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { startHub, type HubProcess } from './jupyterhub/hub-process';
 
 const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
-const kubectlPath = () => execFileSync('bash', ['-c', '. scripts/cluster/lib.sh && printf %s "$K8S_BIN_DIR/kubectl"'], { cwd: repoRoot, encoding: 'utf8' });
 
 /** A browser's cookie handling, as far as the hub's login needs it: one origin, names and values only. */
 class CookieJar {
@@ -54,7 +51,6 @@ describe('sign-in through JupyterHub OAuth', () => {
     hub = await startHub({
       proxyUrl: hubmesh.url,
       proxyToken: hubmesh.token,
-      kubectl: kubectlPath(),
       kubeconfig: inject('adminKubeconfig'),
       namespace: HUB_NAMESPACE,
       hubRouteRegistered: async () => '/' in (await (await hubmesh.api('/api/routes')).json()),

@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VirtualService } from '@/lib/kube/virtualservices';
-import { repoRoot } from './cluster/harness';
 import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { startHub, type HubProcess } from './jupyterhub/hub-process';
@@ -9,7 +7,6 @@ import { startHub, type HubProcess } from './jupyterhub/hub-process';
 const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
 const adminToken = 'overlay-admin-token-0123456789';
 const sessionSecret = 'overlay-session-secret-0123456789abcdef';
-const kubectlPath = () => execFileSync('bash', ['-c', '. scripts/cluster/lib.sh && printf %s "$K8S_BIN_DIR/kubectl"'], { cwd: repoRoot, encoding: 'utf8' });
 
 /**
  * A real JupyterHub 3.0 re-POSTs its own route `/` when it starts (and from check_routes when a route's
@@ -27,7 +24,6 @@ describe('overlays survive the hub re-adding its route', () => {
     startHub({
       proxyUrl: hubmesh.url,
       proxyToken: hubmesh.token,
-      kubectl: kubectlPath(),
       kubeconfig: inject('adminKubeconfig'),
       namespace: HUB_NAMESPACE,
       hubRouteRegistered: async () => '/' in (await (await hubmesh.api('/api/routes')).json()),

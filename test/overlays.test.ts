@@ -2,29 +2,18 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { connect } from '@/lib/kube/connection';
 import { isConflict } from '@/lib/kube/errors';
-import { ResourceStore } from '@/lib/kube/resource-store';
-import { serviceKind, type Service } from '@/lib/kube/services';
 import type { ResourceBackend } from '@/lib/kube/types';
-import { virtualServiceKind, type VirtualService } from '@/lib/kube/virtualservices';
+import type { VirtualService } from '@/lib/kube/virtualservices';
 import { NO_OVERLAYS, type Overlays } from '@/lib/routes/overlays';
-import { RouteService } from '@/lib/routes/service';
-import { ANNOTATIONS, managedSelector, primaryDestination, renderRouteVirtualService, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
-import { clients, HUB_NAMESPACE, testLog, uniqueName } from './helpers';
+import { ANNOTATIONS, primaryDestination, renderRouteVirtualService, routeFromVirtualService } from '@/lib/routes/virtualservice';
+import { CLUSTER_DOMAIN, routeReplica, testRenderContext } from './route-replica';
+import { clients, HUB_NAMESPACE } from './helpers';
 
-const CLUSTER_DOMAIN = 'cluster.local';
 const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
 const { adminCore, adminCustom } = clients();
 const app = connect(parseConfig({ KUBECONFIG: inject('appKubeconfig'), HUBMESH_NAMESPACE: HUB_NAMESPACE }));
 
-// one prefix for this file: its stores see only the routes it made
-const ctx: RenderContext = {
-  namespace: HUB_NAMESPACE,
-  prefix: `ov${uniqueName('x').slice(2)}`,
-  gateway: `${HUB_NAMESPACE}/jupyterhub-gateway`,
-  hosts: ['*'],
-  hostRouting: false,
-  routeTimeout: undefined,
-};
+const ctx = testRenderContext('ov');
 const suffix = ctx.prefix.slice(2);
 const target = `jupyter-ov-${suffix}`;
 const canaryTarget = `${target}-next`;
@@ -32,30 +21,13 @@ const preview = `preview-${suffix}`;
 const host = (service: string) => `${service}.${HUB_NAMESPACE}.svc.${CLUSTER_DOMAIN}`;
 const hubData = (service = target) => ({ target: `http://${service}:8888`, jupyterhub: true, user: 'ov', server_name: '' });
 
-const stores: Array<ResourceStore<VirtualService> | ResourceStore<Service>> = [];
+const replicas: Array<{ stop(): void }> = [];
 
-/**
- * A RouteService as the runtime builds one, as the app identity on the real apiserver. `wrap` may wrap
- * the VirtualService backend, to run another writer's request at a chosen moment.
- */
-async function replica(wrap: (b: ResourceBackend<VirtualService>) => ResourceBackend<VirtualService> = (b) => b) {
-  const store = new ResourceStore<VirtualService>(wrap(app.backend<VirtualService>(virtualServiceKind)), HUB_NAMESPACE, managedSelector(ctx.prefix), testLog);
-  const services = new ResourceStore<Service>(app.backend<Service>(serviceKind), HUB_NAMESPACE, undefined, testLog);
-  stores.push(store, services);
-  const routes = new RouteService({
-    store,
-    ctx,
-    clusterDomain: CLUSTER_DOMAIN,
-    resolveIp: async () => undefined,
-    waitUntilServed: async () => undefined,
-    services: () => services.cache.list(),
-    log: testLog,
-  });
-  store.cache.start();
-  services.cache.start();
-  expect(await store.cache.waitForSync(10_000)).toBe(true);
-  expect(await services.cache.waitForSync(10_000)).toBe(true);
-  return { routes, store };
+/** A replica as the app identity; `wrap` may wrap its VirtualService backend. */
+async function replica(wrap?: (b: ResourceBackend<VirtualService>) => ResourceBackend<VirtualService>) {
+  const r = await routeReplica(app, ctx, wrap);
+  replicas.push(r);
+  return r;
 }
 
 const stored = (name: string) => adminCustom.getNamespacedCustomObject({ ...vsGroup, name }) as Promise<VirtualService>;
@@ -83,7 +55,7 @@ describe('route overlays on the real apiserver', () => {
   });
 
   afterAll(async () => {
-    for (const s of stores) s.cache.stop();
+    for (const r of replicas) r.stop();
     await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` });
     for (const name of [target, canaryTarget, preview]) await adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name }).catch(() => undefined);
   });

@@ -5,32 +5,21 @@ import { isNotFound } from '@/lib/kube/errors';
 import { eventKind, type KubeEvent } from '@/lib/kube/events';
 import type { LeaderElector } from '@/lib/kube/leader-election';
 import { leaseKind, type Lease } from '@/lib/kube/leases';
-import { ResourceStore } from '@/lib/kube/resource-store';
-import { serviceKind, type Service } from '@/lib/kube/services';
-import { virtualServiceKind, type VirtualService } from '@/lib/kube/virtualservices';
+import type { VirtualService } from '@/lib/kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from '@/lib/routes/overlays';
 import { JANITOR_ACTOR, previewJanitor } from '@/lib/routes/preview-janitor';
 import { PreviewService } from '@/lib/routes/previews';
-import { RouteService } from '@/lib/routes/service';
-import { ANNOTATIONS, HUB_API_GUARD_RULE, managedSelector, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
-import { clients, eventually, HUB_NAMESPACE, testLog, uniqueName } from './helpers';
+import { ANNOTATIONS, HUB_API_GUARD_RULE, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
+import { CLUSTER_DOMAIN, routeReplica, testRenderContext } from './route-replica';
+import { clients, eventually, HUB_NAMESPACE, testLog } from './helpers';
 
-const CLUSTER_DOMAIN = 'cluster.local';
 const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
 const { adminCore, adminCustom } = clients();
 const connectAs = (kubeconfig: string) => connect(parseConfig({ KUBECONFIG: kubeconfig, HUBMESH_NAMESPACE: HUB_NAMESPACE }));
 const app = connectAs(inject('appKubeconfig'));
 const admin = connectAs(inject('adminKubeconfig'));
 
-// one prefix for this file: its stores see only the routes it made
-const ctx: RenderContext = {
-  namespace: HUB_NAMESPACE,
-  prefix: `pv${uniqueName('x').slice(2)}`,
-  gateway: `${HUB_NAMESPACE}/jupyterhub-gateway`,
-  hosts: ['*'],
-  hostRouting: false,
-  routeTimeout: undefined,
-};
+const ctx = testRenderContext('pv');
 const suffix = ctx.prefix.slice(2);
 const hubService = `hub-pv-${suffix}`;
 const user = `pv-${suffix}`;
@@ -38,31 +27,17 @@ const notebook = `jupyter-pv-${suffix}`;
 const demo = `demo-pv-${suffix}`;
 const userPath = `/user/${user}`;
 
-const stores: Array<ResourceStore<VirtualService> | ResourceStore<Service>> = [];
+const replicas: Array<Awaited<ReturnType<typeof routeReplica>>> = [];
 const electors: LeaderElector[] = [];
 /** The previews' clock: the janitor test moves it past a TTL (the public minimum stays 5 minutes). */
 const clock = { offsetMs: 0 };
 
 /** RouteService and PreviewService as the runtime builds them, as the app identity on the real apiserver. */
 async function replica(overrides: Partial<RenderContext> = {}) {
-  const store = new ResourceStore<VirtualService>(app.backend<VirtualService>(virtualServiceKind), HUB_NAMESPACE, managedSelector(ctx.prefix), testLog);
-  const services = new ResourceStore<Service>(app.backend<Service>(serviceKind), HUB_NAMESPACE, undefined, testLog);
-  stores.push(store, services);
-  const routes = new RouteService({
-    store,
-    ctx: { ...ctx, ...overrides },
-    clusterDomain: CLUSTER_DOMAIN,
-    resolveIp: async () => undefined,
-    waitUntilServed: async () => undefined,
-    services: () => services.cache.list(),
-    log: testLog,
-  });
-  store.cache.start();
-  services.cache.start();
-  expect(await store.cache.waitForSync(10_000)).toBe(true);
-  expect(await services.cache.waitForSync(10_000)).toBe(true);
-  const previews = new PreviewService({ routes, store, hostRouting: false, log: testLog, now: () => new Date(Date.now() + clock.offsetMs) });
-  return { routes, previews };
+  const r = await routeReplica(app, { ...ctx, ...overrides });
+  replicas.push(r);
+  const previews = new PreviewService({ routes: r.routes, store: r.store, hostRouting: false, log: testLog, now: () => new Date(Date.now() + clock.offsetMs) });
+  return { routes: r.routes, previews };
 }
 
 const stored = (name: string) => adminCustom.getNamespacedCustomObject({ ...vsGroup, name }) as Promise<VirtualService>;
@@ -89,14 +64,14 @@ describe('preview routes on the real apiserver', () => {
       { name: 'metrics', port: 9090 },
     ]);
     hubmesh = await replica();
-    await eventually(() => (stores[1]!.cache.get(demo) ? true : undefined), 'the Services cache to hold the demo Service');
+    await eventually(() => (replicas[0]!.services.cache.get(demo) ? true : undefined), 'the Services cache to hold the demo Service');
     hubVs = await stored((await hubmesh.routes.upsert('/', { target: `http://${hubService}:8081` })).name);
     userVs = await stored((await hubmesh.routes.upsert(userPath, { target: `http://${notebook}:8888`, user, server_name: '' })).name);
   });
 
   afterAll(async () => {
     await Promise.all(electors.map((e) => e.stop()));
-    for (const s of stores) s.cache.stop();
+    for (const r of replicas) r.stop();
     await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` });
     for (const name of [hubService, notebook, demo]) await adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name }).catch(() => undefined);
     await admin.backend<Lease>(leaseKind).delete(HUB_NAMESPACE, `${ctx.prefix}-preview-janitor`).catch((error: unknown) => {

@@ -30,3 +30,6 @@ export function ensureCluster(who: string): ReturnType<typeof clusterPaths> {
   if (!running) console.log(`${who}: the control plane stays up for the next run; \`npm run cluster:down\` stops it`);
   return clusterPaths();
 }
+
+/** The kubectl built with the test control plane (scripts/cluster/lib.sh knows where). */
+export const kubectlPath = () => execFileSync('bash', ['-c', '. scripts/cluster/lib.sh && printf %s "$K8S_BIN_DIR/kubectl"'], { cwd: repoRoot, encoding: 'utf8' });

@@ -1,13 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../hubmesh-process';
+import { kubectlPath } from '../cluster/harness';
 
 /** Debian's JupyterHub 3.0 lives in the system Python; the first python3 on PATH may be another one. */
 export const HUB_PYTHON = '/usr/bin/python3';
 const CONFIG = path.join(__dirname, 'jupyterhub_config.py');
+
 
 export type HubProcess = {
   /** the hub's own API server, e.g. http://127.0.0.1:<port>/hub/api */
@@ -50,7 +52,8 @@ function killMockServers(stateDir: string): void {
 export async function startHub(options: {
   proxyUrl: string;
   proxyToken: string;
-  kubectl: string;
+  /** the spawner's kubectl; the control plane's own by default */
+  kubectl?: string;
   kubeconfig: string;
   namespace: string;
   /** resolves once the proxy lists the hub's route */
@@ -83,7 +86,7 @@ export async function startHub(options: {
     HUBE2E_PROXY_URL: options.proxyUrl,
     HUBE2E_PROXY_TOKEN: options.proxyToken,
     HUBE2E_API_TOKEN: apiToken,
-    HUBE2E_KUBECTL: options.kubectl,
+    HUBE2E_KUBECTL: options.kubectl ?? kubectlPath(),
     HUBE2E_KUBECONFIG: options.kubeconfig,
     HUBE2E_NAMESPACE: options.namespace,
     HUBE2E_RUN_ID: runId,
