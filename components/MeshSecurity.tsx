@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import type { meshStatusAnswer } from '@/lib/mesh/api';
 import type { ObjectRef as MtlsRef } from '@/lib/mesh/mtls';
+import { formatShare } from '@/lib/mesh/share';
 import { useApi } from './live';
 import { ACTIONS, MeshActionCard } from './MeshActionCard';
 import { ShareChart } from './ShareChart';
@@ -13,7 +14,7 @@ type MeshStatus = Extract<Awaited<ReturnType<typeof meshStatusAnswer>>, { ok: tr
 type History = { points: Array<{ time: number; share: number | null; requestsPerSecond: number | null }>; step: number };
 
 const WINDOWS = ['1m', '5m', '15m', '1h'];
-const pct = (share: number | null) => (share === null ? 'no traffic' : `${(Math.floor(share * 1000) / 10).toFixed(1)}%`);
+const pct = (share: number | null) => (share === null ? 'no traffic' : formatShare(share));
 
 /** Where an object can be seen in the console, if anywhere. */
 function objectHref(o: { kind: string; name: string }): string | undefined {

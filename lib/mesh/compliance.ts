@@ -3,6 +3,7 @@ import { formatRef, type ObjectRef } from './mtls';
 
 const named = (ref: ObjectRef) => `${ref.kind} ${formatRef(ref)}`;
 import type { NamespaceTraffic, OffendingPair, ServiceTraffic } from './traffic';
+import { formatShare } from './share';
 import type { PodSummary } from './types';
 
 /** What the runtime side knows: Prometheus not configured, down, or the namespace's traffic in the window. */
@@ -37,7 +38,6 @@ export type ComplianceVerdict = {
   checks: { strict: boolean; allTrafficMutual: boolean | undefined; sidecars: boolean };
 };
 
-const percent = (share: number) => `${(Math.floor(share * 1000) / 10).toFixed(1)}%`;
 
 /**
  * A namespace is compliant when all hold: configuration makes it STRICT (and no workload or port is
@@ -80,7 +80,7 @@ export function complianceVerdict(input: { namespace: string; config: MtlsStatus
     allTrafficMutual = !plaintext;
     if (plaintext) {
       const pairs = telemetry.offendingPairs.filter((p) => p.destination.namespace === namespace);
-      const parts = [requests.share !== null && requests.share < 1 ? `${percent(requests.share)} of requests` : '', tcpBytes.share !== null && tcpBytes.share < 1 ? `${percent(tcpBytes.share)} of TCP bytes` : '']
+      const parts = [requests.share !== null && requests.share < 1 ? `${formatShare(requests.share)} of requests` : '', tcpBytes.share !== null && tcpBytes.share < 1 ? `${formatShare(tcpBytes.share)} of TCP bytes` : '']
         .filter(Boolean)
         .join(' and ');
       reasons.push({
