@@ -4,6 +4,7 @@ import { expect, test } from '@playwright/test';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
 import { freePort, startHubmesh } from '../test/hubmesh-process';
+import { proxyApi } from './cluster';
 import { signIn } from './signin';
 
 const namespace = 'jupyterhub';
@@ -33,8 +34,6 @@ function notebookPod(name: string, user: string, options: { sidecar: boolean; ga
   };
 }
 
-const proxyApi = (path: string, init: RequestInit) =>
-  fetch(`http://127.0.0.1:${E2E.clusterPort}/api/routes${path}`, { ...init, headers: { authorization: `token ${E2E.proxyToken}` } });
 
 test.afterAll(async () => {
   for (const name of created) await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 }).catch(() => undefined);

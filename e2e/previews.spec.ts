@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { expect, test } from '@playwright/test';
-import type { VirtualService } from '../lib/kube/virtualservices';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
+import { proxyApi, routeVirtualService } from './cluster';
 import { signIn } from './signin';
 
 const namespace = 'jupyterhub';
@@ -13,13 +13,7 @@ const service = `preview-${run}`;
 const kc = new KubeConfig();
 kc.loadFromFile(clusterPaths().adminKubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
-const custom = kc.makeApiClient(CustomObjectsApi);
-const proxyApi = (path: string, init: RequestInit) =>
-  fetch(`http://127.0.0.1:${E2E.clusterPort}/api/routes${path}`, { ...init, headers: { authorization: `token ${E2E.proxyToken}` } });
-const hubRouteRules = async () =>
-  ((await custom.listNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace, plural: 'virtualservices', labelSelector: `hubmesh.io/prefix=${E2E.prefix}` })) as { items: VirtualService[] }).items
-    .find((vs) => vs.metadata.annotations?.['hubmesh.io/route'] === '/')!
-    .spec.http!.map((r) => r.name);
+const hubRouteRules = async () => (await routeVirtualService('/'))!.spec.http!.map((r) => r.name);
 
 test.beforeAll(async () => {
   await core.createNamespacedService({ namespace, body: { metadata: { name: service }, spec: { selector: { app: service }, ports: [{ name: 'http', port: 8888 }] } } });

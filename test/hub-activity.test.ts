@@ -2,7 +2,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
-import { startHub, type HubProcess } from './jupyterhub/hub-process';
+import { removeSpawnedObjects, startHub, type HubProcess } from './jupyterhub/hub-process';
 import { startIstioExporter, type IstioExporter } from './prometheus/exporter';
 import { startPrometheus, type PrometheusServer } from './prometheus/harness';
 
@@ -52,12 +52,7 @@ describe('JupyterHub sees real activity through hubmesh', () => {
     await exporter?.close();
     await admin.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ name: `${prefix}-last-activity`, namespace: HUB_NAMESPACE }).catch(() => undefined);
     await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${prefix}` }).catch(() => undefined);
-    if (hub) {
-      const runSelector = `e2e.hubmesh.io/run=${hub.runId}`;
-      await adminCore.deleteCollectionNamespacedPod({ namespace: HUB_NAMESPACE, labelSelector: runSelector, gracePeriodSeconds: 0 }).catch(() => undefined);
-      const services = await adminCore.listNamespacedService({ namespace: HUB_NAMESPACE, labelSelector: runSelector }).catch(() => ({ items: [] }));
-      for (const s of services.items) await adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name: s.metadata!.name! }).catch(() => undefined);
-    }
+    if (hub) await removeSpawnedObjects(hub, adminCore, HUB_NAMESPACE);
   }, 60_000);
 
   it('moves the busy user’s last_activity forward in the hub, and leaves the quiet one alone', async () => {

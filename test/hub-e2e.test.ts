@@ -3,7 +3,7 @@ import type { VirtualService } from '@/lib/kube/virtualservices';
 import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { quoteRoutePath as hubQuote } from '@/lib/routes/routespec';
-import { startHub, type HubProcess } from './jupyterhub/hub-process';
+import { removeSpawnedObjects, startHub, type HubProcess } from './jupyterhub/hub-process';
 
 /**
  * A real JupyterHub 3.0 (Debian's) with hubmesh as its external configurable-http-proxy: the hub
@@ -78,12 +78,7 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
     await hubmesh?.stop().catch(() => undefined);
     if (process.env.HUBE2E_DUMP_LOGS) console.log(logs(Infinity));
     await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: selector }).catch(() => undefined);
-    if (hub) {
-      const runSelector = `e2e.hubmesh.io/run=${hub.runId}`;
-      await adminCore.deleteCollectionNamespacedPod({ namespace: HUB_NAMESPACE, labelSelector: runSelector, gracePeriodSeconds: 0 }).catch(() => undefined);
-      const services = await adminCore.listNamespacedService({ namespace: HUB_NAMESPACE, labelSelector: runSelector }).catch(() => ({ items: [] }));
-      for (const s of services.items) await adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name: s.metadata!.name! }).catch(() => undefined);
-    }
+    if (hub) await removeSpawnedObjects(hub, adminCore, HUB_NAMESPACE);
   }, 60_000);
 
   it('registers the hub at / on start-up', async () => {

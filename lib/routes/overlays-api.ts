@@ -1,6 +1,5 @@
-import os from 'node:os';
 import { serviceChoices } from '../dashboard/api';
-import { eventKind, recordEvent, type KubeEvent } from '../kube/events';
+import { auditRouteChange } from './route-audit';
 import { objectDiff, toYaml } from '../mesh/desired';
 import type { Runtime } from '../runtime';
 import { NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
@@ -44,18 +43,7 @@ export async function changeOverlays(rt: Runtime, name: string, change: OverlayC
   const { before, after } = await rt.routes.setOverlays(route.path, change.overlays, { dryRun: change.dryRun });
   const result = { dryRun: change.dryRun, path: route.path, overlays: change.overlays, diff: objectDiff(before, after), preview: toYaml(after) };
   if (change.dryRun || rt.connection.mode !== 'cluster') return result;
-  const summary = describe(change.overlays);
-  const audit = await recordEvent(rt.connection.backend<KubeEvent>(eventKind), rt.connection.namespace, os.hostname(), {
-    regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: rt.connection.namespace, name, uid: after.metadata.uid },
-    actor,
-    action: 'SetRouteOverlays',
-    reason: 'AppliedByHubmesh',
-    type: 'Normal',
-    note: `${actor}: route ${route.path}: ${summary}`,
-  }).then(
-    (event) => ({ recorded: true as const, event: event.metadata.name }),
-    (error: unknown) => ({ recorded: false as const, error: (error as Error).message }),
-  );
+  const audit = await auditRouteChange(rt, { virtualService: name, uid: after.metadata.uid, actor, action: 'SetRouteOverlays', note: `route ${route.path}: ${describe(change.overlays)}` });
   return { ...result, audit };
 }
 

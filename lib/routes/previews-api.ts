@@ -1,6 +1,5 @@
-import os from 'node:os';
 import type { Caller } from '../auth/actor';
-import { eventKind, recordEvent, type KubeEvent } from '../kube/events';
+import { auditRouteChange } from './route-audit';
 import { objectDiff, toYaml } from '../mesh/desired';
 import { promqlString } from '../mesh/traffic';
 import type { Runtime } from '../runtime';
@@ -71,17 +70,7 @@ type Change = Awaited<ReturnType<Runtime['previews']['remove']>>;
 async function answer(rt: Runtime, change: Change, dryRun: boolean, actor: string, action: string, note: string) {
   const result = { dryRun, preview: change.preview, diff: objectDiff(change.before, change.after), yaml: toYaml(change.after) };
   if (dryRun || rt.connection.mode !== 'cluster') return result;
-  const audit = await recordEvent(rt.connection.backend<KubeEvent>(eventKind), rt.connection.namespace, os.hostname(), {
-    regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: rt.connection.namespace, name: change.preview.virtualService, uid: change.after.metadata.uid },
-    actor,
-    action,
-    reason: 'AppliedByHubmesh',
-    type: 'Normal',
-    note: `${actor}: preview ${change.preview.name}: ${note}`,
-  }).then(
-    (event) => ({ recorded: true as const, event: event.metadata.name }),
-    (error: unknown) => ({ recorded: false as const, error: (error as Error).message }),
-  );
+  const audit = await auditRouteChange(rt, { virtualService: change.preview.virtualService, uid: change.after.metadata.uid, actor, action, note: `preview ${change.preview.name}: ${note}` });
   return { ...result, audit };
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../hubmesh-process';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { kubectlPath } from '../cluster/harness';
 
 /** Debian's JupyterHub 3.0 lives in the system Python; the first python3 on PATH may be another one. */
@@ -150,4 +151,12 @@ export async function startHub(options: {
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Removes what a hub run's spawner left in the cluster (its Pods and Services carry the run's label), as the admin. */
+export async function removeSpawnedObjects(hub: HubProcess, adminCore: CoreV1Api, namespace: string): Promise<void> {
+  const labelSelector = `e2e.hubmesh.io/run=${hub.runId}`;
+  await adminCore.deleteCollectionNamespacedPod({ namespace, labelSelector, gracePeriodSeconds: 0 }).catch(() => undefined);
+  const services = await adminCore.listNamespacedService({ namespace, labelSelector }).catch(() => ({ items: [] }));
+  for (const s of services.items) await adminCore.deleteNamespacedService({ namespace, name: s.metadata!.name! }).catch(() => undefined);
 }
