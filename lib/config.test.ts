@@ -156,7 +156,12 @@ describe('parseConfig', () => {
   });
 
   it('never repeats a rejected token in its message', () => {
-    expect(() => parseConfig({ CONFIGPROXY_AUTH_TOKEN: 'sekrit' })).toThrow(/^config: CONFIGPROXY_AUTH_TOKEN must be at least 16 characters$/);
+    expect(() => parseConfig({ HUBMESH_ADMIN_TOKEN: 'sekrit' })).toThrow(/^config: HUBMESH_ADMIN_TOKEN must be at least 16 characters$/);
+  });
+
+  it('takes a proxy token of any length, as configurable-http-proxy does; an empty one is unset', () => {
+    expect(parseConfig({ CONFIGPROXY_AUTH_TOKEN: 'abc' }).proxy.authToken).toBe('abc');
+    expect(parseConfig({ CONFIGPROXY_AUTH_TOKEN: '' }).proxy.authToken).toBeUndefined();
   });
 
   it('treats an empty variable as unset', () => {
@@ -169,7 +174,7 @@ describe('parseConfig', () => {
     [{ HUBMESH_NAMESPACE: 'a'.repeat(64) }, `config: HUBMESH_NAMESPACE must be at most 63 characters (got "${'a'.repeat(64)}")`],
     [{ HUBMESH_LOG_LEVEL: 'verbose' }, 'config: HUBMESH_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")'],
     [{ HUBMESH_LOG_PRETTY: 'maybe' }, 'config: HUBMESH_LOG_PRETTY must be true or false (got "maybe")'],
-    [{ CONFIGPROXY_AUTH_TOKEN: 'short' }, 'config: CONFIGPROXY_AUTH_TOKEN must be at least 16 characters'],
+    [{ HUBMESH_ADMIN_TOKEN: 'short' }, 'config: HUBMESH_ADMIN_TOKEN must be at least 16 characters'],
     [{ HUBMESH_GATEWAY: 'no-slash' }, 'config: HUBMESH_GATEWAY must be <namespace>/<name> of an Istio Gateway (got "no-slash")'],
     [{ HUBMESH_READINESS_TIMEOUT_MS: '20000' }, 'config: HUBMESH_READINESS_TIMEOUT_MS must be at most 9000 (got "20000")'],
     [{ HUBMESH_READINESS: 'gateway' }, 'config: HUBMESH_GATEWAY_URL must be set when HUBMESH_READINESS is gateway'],

@@ -22,6 +22,7 @@ async function runServer(env: Record<string, string>): Promise<{ code: number | 
 }
 
 const configLines = (output: string) => output.split('\n').filter((l) => l.startsWith('config: '));
+const shortTokenWarnings = (output: string) => output.split('\n').filter((l) => l.includes('CONFIGPROXY_AUTH_TOKEN is shorter than 16 characters'));
 
 describe('start-up', () => {
   it('stops with one line naming the variable when a setting is wrong', async () => {
@@ -47,6 +48,22 @@ describe('start-up', () => {
     try {
       const line = hm.output().split('\n').find((l) => l.includes('hubmesh started in cluster mode'));
       expect(JSON.parse(line!)).toMatchObject({ mode: 'cluster', namespace: 'jupyterhub', prefix: 'startup', proxyAuth: 'env', server: expect.stringMatching(/^https:\/\/127\.0\.0\.1:/) });
+      expect(shortTokenWarnings(hm.output())).toEqual([]);
+    } finally {
+      await hm.stop();
+    }
+  });
+
+  it('starts with a short proxy token, as configurable-http-proxy does, and warns once without printing it', async () => {
+    const token = 'Tiny!';
+    const hm = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix: 'startup-short', token });
+    try {
+      const warnings = shortTokenWarnings(hm.output());
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, length: 5, minimum: 16, msg: expect.stringContaining('openssl rand -hex 32') });
+      expect(hm.output()).not.toContain(token);
+      expect((await hm.api('/api/routes')).status).toBe(200);
+      expect((await fetch(`${hm.url}/api/routes`, { headers: { authorization: 'token Tiny' } })).status).toBe(403);
     } finally {
       await hm.stop();
     }

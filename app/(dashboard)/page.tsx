@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { useApi } from '@/components/live';
 import { age, Badge, EmptyState, ErrorState } from '@/components/ui';
+import type { ProxyTokenStrength } from '@/lib/auth/proxy-token';
 import type { Change } from '@/lib/dashboard/state';
 
 type Overview = {
@@ -23,6 +24,7 @@ type Overview = {
   };
   expectedSidecarVersion?: string;
   recentChanges: Change[];
+  proxyToken: ProxyTokenStrength;
 };
 
 function Stat({ label, value, href, tone }: { label: string; value: number | string; href?: string; tone?: 'bad' }) {
@@ -35,6 +37,16 @@ function Stat({ label, value, href, tone }: { label: string; value: number | str
   return href ? <Link href={href}>{body}</Link> : body;
 }
 
+function ShortProxyTokenWarning({ length, minimum }: { length: number; minimum: number }) {
+  return (
+    <p role="alert" className="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+      <strong>The proxy API token is shorter than {minimum} characters</strong> (it has {length}), so it is easy to guess. hubmesh accepts it, as
+      configurable-http-proxy does. Make a strong one with <code>openssl rand -hex 32</code>, set it as both hubmesh&apos;s <code>CONFIGPROXY_AUTH_TOKEN</code> and
+      the hub&apos;s <code>ConfigurableHTTPProxy.auth_token</code> (z2jh: <code>proxy.secretToken</code>), and restart both.
+    </p>
+  );
+}
+
 export default function OverviewPage() {
   const { data, error } = useApi<Overview>('/api/v1/overview');
   if (error) return <ErrorState error={error} />;
@@ -43,6 +55,7 @@ export default function OverviewPage() {
   return (
     <div className="space-y-8">
       <h1 className="text-2xl font-semibold tracking-tight">Overview</h1>
+      {data.proxyToken.short && <ShortProxyTokenWarning length={data.proxyToken.length} minimum={data.proxyToken.minimum} />}
       <section aria-label="Counts" className="grid grid-cols-2 gap-3 md:grid-cols-3 lg:grid-cols-6">
         <Stat label="Routes" value={c.routes} href="/routes" />
         <Stat label="Degraded routes" value={c.degradedRoutes} href="/routes?status=degraded" tone={c.degradedRoutes ? 'bad' : undefined} />

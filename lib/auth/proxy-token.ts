@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config';
 import { persistedSecret } from './persisted-secret';
 
@@ -19,6 +20,27 @@ export function resolveProxyToken(config: Config, mode: 'cluster' | 'local', dat
     throw new ConfigError("config: CONFIGPROXY_AUTH_TOKEN must be set (the same value as the hub's ConfigurableHTTPProxy.auth_token)");
   }
   return { token: persistedSecret(dataDir, 'proxy-auth-token'), source: 'generated' };
+}
+
+/** configurable-http-proxy takes a token of any length, and so does hubmesh; below this one it warns. */
+export const PROXY_TOKEN_MIN_LENGTH = 16;
+
+/** Whether the token is short, and how short: never the token itself, so the console may show it. */
+export type ProxyTokenStrength = { short: false } | { short: true; length: number; minimum: number };
+
+export function proxyTokenStrength(token: ProxyToken): ProxyTokenStrength {
+  if (token.token === undefined || token.token.length >= PROXY_TOKEN_MIN_LENGTH) return { short: false };
+  return { short: true, length: token.token.length, minimum: PROXY_TOKEN_MIN_LENGTH };
+}
+
+export const SHORT_PROXY_TOKEN_WARNING =
+  `CONFIGPROXY_AUTH_TOKEN is shorter than ${PROXY_TOKEN_MIN_LENGTH} characters: it is accepted, but easy to guess; ` +
+  "make a strong one with `openssl rand -hex 32` and set it as both CONFIGPROXY_AUTH_TOKEN and the hub's ConfigurableHTTPProxy.auth_token";
+
+/** At start-up: one warning line when the token is short (its length, never the token). */
+export function warnIfProxyTokenShort(token: ProxyToken, log: Pick<Logger, 'warn'>): void {
+  const strength = proxyTokenStrength(token);
+  if (strength.short) log.warn({ length: strength.length, minimum: strength.minimum }, SHORT_PROXY_TOKEN_WARNING);
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
