@@ -15,6 +15,7 @@ import type { ResourceBackend } from './kube/types';
 import { PrometheusClient } from './telemetry/prometheus';
 import { eventKind, type KubeEvent } from './kube/events';
 import { previewJanitor } from './routes/preview-janitor';
+import { RouteReconciler, routeReconcilerElector } from './routes/route-reconciler';
 import { PreviewService } from './routes/previews';
 import { createMeshCaches, type CacheView, type MeshCaches } from './mesh/caches';
 import { createLogger } from './log';
@@ -46,6 +47,8 @@ export type Runtime = {
   previews: PreviewService;
   /** who removes expired previews (cluster mode): the replica holding the Lease */
   previewJanitorElector: LeaderElector | undefined;
+  /** who renders every route again at start-up and mends routes after others' writes (cluster mode): the replica holding the Lease */
+  routeReconcilerElector: LeaderElector | undefined;
   /** "<namespace>/<name>" of the Istio Gateway routes bind to */
   gateway: string;
   startedAt: Date;
@@ -150,6 +153,16 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
       : undefined;
   previewJanitorElector?.start();
 
+  const reconcilerLog = log.child({ component: 'route-reconciler' });
+  const routeReconciler =
+    connection.mode === 'cluster'
+      ? routeReconcilerElector({ routes, backend: connection.backend<Lease>(leaseKind), namespace, prefix: config.proxy.prefix, identity: candidateIdentity(), log: reconcilerLog })
+      : undefined;
+  routeReconciler?.start();
+  // local mode has one process: it leads for as long as it runs
+  const localLeadership = connection.mode === 'local' ? new AbortController() : undefined;
+  if (localLeadership) new RouteReconciler(routes, reconcilerLog).lead(localLeadership.signal);
+
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
   if (connection.mode === 'cluster') {
     log.info({ mode: 'cluster', server: connection.server, context: connection.context, ...common }, 'hubmesh started in cluster mode');
@@ -178,10 +191,12 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     activityElector,
     previews,
     previewJanitorElector,
+    routeReconcilerElector: routeReconciler,
     gateway: ctx.gateway,
     startedAt: new Date(),
     async stop() {
-      await Promise.all([activityElector?.stop(), previewJanitorElector?.stop()]);
+      localLeadership?.abort();
+      await Promise.all([activityElector?.stop(), previewJanitorElector?.stop(), routeReconciler?.stop()]);
       for (const cache of Object.values(caches)) cache.stop();
     },
   };

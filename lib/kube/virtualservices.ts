@@ -32,6 +32,9 @@ export type HTTPRoute = {
   name?: string;
   match?: HTTPMatchRequest[];
   route?: HTTPRouteDestination[];
+  /** `uri` replaces the matched prefix (a prefix match) or the whole path (exact and regex matches) */
+  rewrite?: { uri?: string };
+  directResponse?: { status: number; body?: { string?: string } };
   timeout?: string;
   headers?: HeaderOperations;
 };

@@ -5,6 +5,8 @@ import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
 import { checkOverlays, formatFieldErrors, parseOverlays, type FieldError, type Overlays } from './overlays';
+import { RouteTree } from './route-tree';
+import { dependents, placementFor, type PlanInput, type TreeValue } from './routing-plan';
 import { virtualServiceName } from './routespec';
 import { parseTarget } from './target';
 import {
@@ -60,6 +62,9 @@ export type RouteServiceDeps = {
 
 type Indexed = { name: string; json: string; lastActivityMs: number };
 
+/** What one write asked of the apiserver: whether the route's own object changed, and how many others (nested rules, host fallbacks) did. */
+export type WriteOutcome = { written: boolean; name: string; dependentsWritten: number };
+
 const MAX_CONFLICT_RETRIES = 5;
 
 /**
@@ -70,18 +75,37 @@ const MAX_CONFLICT_RETRIES = 5;
 export class RouteService {
   private readonly byPath = new Map<string, Indexed>();
   private readonly pathByName = new Map<string, string>();
+  private readonly tree: RouteTree<TreeValue>;
+  private readonly hubPaths = new Set<string>();
   private readonly now: () => Date;
   private readonly ctx: RenderContext;
+  private readonly plan: PlanInput;
+  private readonly changeListeners: Array<(path: string) => void> = [];
 
   constructor(private readonly deps: RouteServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.ctx = { ...deps.ctx, clusterDomain: deps.clusterDomain };
+    this.tree = new RouteTree(this.ctx.hostRouting);
+    this.plan = { tree: this.tree, hubPaths: this.hubPaths, ctx: this.ctx, lookup: (path) => this.lookup(path) };
     for (const vs of deps.store.cache.list()) this.index(vs);
-    deps.store.cache.subscribe((type, vs) => (type === 'DELETED' ? this.unindex(vs) : this.index(vs)));
+    deps.store.cache.subscribe((type, vs) => {
+      const path = type === 'DELETED' ? this.unindex(vs) : this.index(vs);
+      if (path !== undefined) for (const listener of this.changeListeners) listener(path);
+    });
+  }
+
+  /** Calls `listener` with the route path of every change the cache sees (this replica's writes and others'). */
+  onRouteChange(listener: (path: string) => void): void {
+    this.changeListeners.push(listener);
   }
 
   get ready(): boolean {
     return this.deps.store.cache.isSynced;
+  }
+
+  /** Resolves true once the route cache is synced (false after `timeoutMs`). */
+  waitUntilSynced(timeoutMs: number): Promise<boolean> {
+    return this.deps.store.cache.waitForSync(timeoutMs);
   }
 
   get size(): number {
@@ -107,7 +131,7 @@ export class RouteService {
    * POST: create or update the route's VirtualService. Returns whether anything was written. The hub
    * knows nothing of overlays, so they are taken from the stored object each time it is read.
    */
-  async upsert(path: string, body: unknown): Promise<{ written: boolean; name: string }> {
+  async upsert(path: string, body: unknown): Promise<WriteOutcome> {
     const data = this.validateBody(body);
     const destination = await this.destinationOf(data.target);
     const name = virtualServiceName(this.deps.ctx.prefix, path);
@@ -115,13 +139,69 @@ export class RouteService {
     const render = (stored: VirtualService | undefined) => this.renderOver(stored, record, destination);
 
     const cached = await this.current(name);
-    if (cached) {
-      this.assertSameRoute(cached, path);
-      if (sameRoute(cached, render(cached))) return { written: false, name };
-    }
-    const written = cached ? await this.replace(render, cached) : await this.create(render);
+    if (cached) this.assertSameRoute(cached, path);
+    const unchanged = cached !== undefined && sameRoute(cached, render(cached));
+    const written = unchanged ? undefined : cached ? await this.replace(render, cached) : await this.create(render);
+    // also when this route is unchanged: the hub's re-POSTs then mend what an interrupted write left behind
+    const dependentsWritten = await this.settle(path);
     if (written) await this.deps.waitUntilServed(written);
-    return { written: written !== undefined, name };
+    return { written: written !== undefined, name, dependentsWritten };
+  }
+
+  /**
+   * Renders again every route whose object depends on the route at `path` (see routing-plan's dependents)
+   * and writes those that differ. Answers how many were written.
+   */
+  async settle(path: string): Promise<number> {
+    let writes = 0;
+    for (const dependent of dependents(path, this.plan)) {
+      if (dependent !== path && (await this.rerender(dependent))) writes++;
+    }
+    return writes;
+  }
+
+  /**
+   * Renders every route again and writes those that differ: at start-up, objects written by an earlier
+   * version of hubmesh take the current rendering, in place (same names, so no request finds no route).
+   * Yields to the event loop between routes; stops early when `signal` aborts.
+   */
+  async reconcileAll(signal?: AbortSignal): Promise<{ routes: number; written: number; failed: number }> {
+    const paths = [...this.byPath.keys()];
+    let written = 0;
+    let failed = 0;
+    for (const path of paths) {
+      if (signal?.aborted) break;
+      try {
+        if (await this.rerender(path)) written++;
+      } catch (error) {
+        failed++;
+        this.deps.log.warn({ route: path, err: error instanceof Error ? error.message : String(error) }, 'routes: cannot render a route again');
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { routes: paths.length, written, failed };
+  }
+
+  /** Renders the stored route at `path` again from its own object; true when that changed the object. */
+  private async rerender(path: string): Promise<boolean> {
+    const name = this.tree.get(path)?.name;
+    const current = name === undefined ? undefined : this.deps.store.cache.get(name);
+    if (!current || !this.isOurs(current)) return false;
+    const render = (stored: VirtualService) => {
+      const route = routeFromVirtualService(stored);
+      const destination = primaryDestination(stored);
+      return route && destination ? this.renderOver(stored, route, destination) : stored;
+    };
+    return (await this.replace(render, current)) !== undefined;
+  }
+
+  /** A stored route and its destination, for routes that carry its rules. */
+  private lookup(path: string): { route: StoredRoute; destination: Destination } | undefined {
+    const name = this.tree.get(path)?.name;
+    const vs = name === undefined ? undefined : this.deps.store.cache.get(name);
+    const route = vs && routeFromVirtualService(vs);
+    const destination = vs && primaryDestination(vs);
+    return route && destination ? { route, destination } : undefined;
   }
 
   /**
@@ -169,13 +249,14 @@ export class RouteService {
       );
       if (errors.length) throw new RouteError(400, formatFieldErrors(errors), errors);
       const { path, data, lastActivity } = stored;
-      const desired = renderRouteVirtualService({ path, data, lastActivity }, destination, this.ctx, overlays);
+      const desired = renderRouteVirtualService({ path, data, lastActivity }, destination, this.ctx, overlays, placementFor(path, this.plan));
       if (sameRoute(current, desired)) return { before: current, after: current };
       const next = this.onto(desired, current);
       try {
-        const after = options.dryRun
-          ? await this.deps.store.patch(name, dryRunPatch(current, next), { type: 'merge', dryRun: true })
-          : await this.deps.store.replace(next);
+        if (options.dryRun) return { before: current, after: await this.deps.store.patch(name, dryRunPatch(current, next), { type: 'merge', dryRun: true }) };
+        const after = await this.deps.store.replace(next);
+        // the routes above carry this route's overlays too
+        await this.settle(path);
         return { before: current, after };
       } catch (error) {
         if (!isConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw this.explain(error);
@@ -193,11 +274,12 @@ export class RouteService {
     this.assertSameRoute(current, path);
     try {
       await this.deps.store.delete(name, current);
-      return true;
     } catch (error) {
       if (isNotFound(error)) return false;
       throw error;
     }
+    await this.settle(path);
+    return true;
   }
 
   /** The stored object: from the cache while it is synced, else (re-listing after an outage) from the apiserver. */
@@ -240,9 +322,10 @@ export class RouteService {
    * as none and is kept as it is, for whoever edited it by hand to see and fix.
    */
   private renderOver(stored: VirtualService | undefined, record: RouteRecord, destination: Destination): VirtualService {
-    if (!stored) return renderRouteVirtualService(record, destination, this.ctx);
+    const placement = placementFor(record.path, this.plan);
+    if (!stored) return renderRouteVirtualService(record, destination, this.ctx, undefined, placement);
     const { overlays, error } = overlaysFromVirtualService(stored);
-    const desired = renderRouteVirtualService(record, destination, this.ctx, overlays);
+    const desired = renderRouteVirtualService(record, destination, this.ctx, overlays, placement);
     if (error !== undefined) {
       this.deps.log.warn({ virtualService: stored.metadata.name, error }, 'route overlays ignored: malformed annotation');
       desired.metadata.annotations![ANNOTATIONS.overlays] = stored.metadata.annotations![ANNOTATIONS.overlays]!;
@@ -317,24 +400,35 @@ export class RouteService {
     }
   }
 
-  private index(vs: VirtualService): void {
+  private index(vs: VirtualService): string | undefined {
     const route = routeFromVirtualService(vs);
-    if (!route) return;
+    if (!route) return undefined;
     const previous = this.pathByName.get(vs.metadata.name);
-    if (previous !== undefined && previous !== route.path) this.byPath.delete(previous);
+    if (previous !== undefined && previous !== route.path) this.forget(previous);
     this.pathByName.set(vs.metadata.name, route.path);
+    this.tree.set(route.path, { name: vs.metadata.name, hub: route.data.hub === true });
+    if (route.data.hub === true) this.hubPaths.add(route.path);
+    else this.hubPaths.delete(route.path);
     this.byPath.set(route.path, {
       name: vs.metadata.name,
       json: JSON.stringify({ ...route.data, last_activity: route.lastActivity }),
       lastActivityMs: Date.parse(route.lastActivity),
     });
+    return route.path;
   }
 
-  private unindex(vs: VirtualService): void {
+  private unindex(vs: VirtualService): string | undefined {
     const path = this.pathByName.get(vs.metadata.name);
-    if (path === undefined) return;
+    if (path === undefined) return undefined;
     this.pathByName.delete(vs.metadata.name);
-    if (this.byPath.get(path)?.name === vs.metadata.name) this.byPath.delete(path);
+    if (this.byPath.get(path)?.name === vs.metadata.name) this.forget(path);
+    return path;
+  }
+
+  private forget(path: string): void {
+    this.byPath.delete(path);
+    this.tree.delete(path);
+    this.hubPaths.delete(path);
   }
 }
 

@@ -27,12 +27,19 @@ describe('parseTarget', () => {
     ['hub:8081', /not a URL|must use http/],
     ['not a url', /not a URL/],
     ['ftp://hub:21', /must use http or https/],
-    ['http://hub:8081/prefix', /must not have a path/],
-    ['http://hub:8081/?x=1', /must not have a path/],
+    ['http://hub:8081/?x=1', /must not have a query or fragment/],
+    ['http://hub:8081/test#top', /must not have a query or fragment/],
+    ['http://hub:8081/test?', /must not have a query or fragment/],
+    ['http://user:pw@hub:8081', /must not carry credentials/],
   ])('refuses %s', (target, message) => {
     const result = parse(target);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error).toMatch(message);
+  });
+
+  it('accepts a path, which CHP puts before the request path (the renderer rewrites to it)', () => {
+    expect(parse('http://localhost:9999/test')).toEqual({ ok: true, target: { kind: 'host', host: 'localhost.jupyterhub.svc.cluster.local', port: 9999, scheme: 'http' } });
+    expect(parse('http://hub:8081/has%20space/')).toMatchObject({ ok: true, target: { host: 'hub.jupyterhub.svc.cluster.local' } });
   });
 
   it('follows the configured cluster domain', () => {

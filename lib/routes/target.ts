@@ -7,7 +7,8 @@ export type ParsedTarget =
 export type TargetResult = { ok: true; target: ParsedTarget } | { ok: false; error: string };
 
 /**
- * Reads a hub target ("proto://host:port", no path). Kubernetes service names are expanded to
+ * Reads a hub target ("proto://host:port", optionally with a path that CHP puts before the request's
+ * path: the renderer gives that to Istio as a rewrite). Kubernetes service names are expanded to
  * their full name the way cluster DNS would from the hub namespace: "hub" and "hub.ns" and
  * "hub.ns.svc" all become "hub.ns.svc.<clusterDomain>". IP addresses are returned as such, for the
  * caller to resolve to a Service.
@@ -22,9 +23,11 @@ export function parseTarget(target: string, namespace: string, clusterDomain: st
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return { ok: false, error: `target ${JSON.stringify(target)} must use http or https` };
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    return { ok: false, error: `target ${JSON.stringify(target)} must not have a path or query: an Istio route sends the request path unchanged` };
+  if (url.search || url.hash || target.includes('?') || target.includes('#')) {
+    // CHP would paste the request path after the query ("/x?a=1/user/..."): nothing a rewrite can say
+    return { ok: false, error: `target ${JSON.stringify(target)} must not have a query or fragment: CHP joins the request path after the target's path, which a query would break` };
   }
+  if (url.username || url.password) return { ok: false, error: `target ${JSON.stringify(target)} must not carry credentials` };
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const port = url.port ? Number(url.port) : scheme === 'https' ? 443 : 80;
   const hostname = url.hostname.replace(/^\[|\]$/g, '');

@@ -13,6 +13,7 @@ import {
   type SelectiveMatch,
   type ServiceDestination,
 } from './overlays';
+import { ISTIO_MAX_REGEX_LENGTH, pathRegexExcludingSegments, pathRegexOutside } from './path-regex';
 import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 
 export const LABELS = {
@@ -36,15 +37,18 @@ export const ANNOTATIONS = {
 } as const;
 
 /**
- * The hub's REST API, which no preview may shadow unless an admin allowed it: a preview above it ("/")
- * gets this rule first, sending the API's requests that carry a preview's header or cookie on to the
- * route's own target.
+ * The hub's REST API below the hub route (at "/" or the hub's base URL), which no preview may shadow unless
+ * an admin allowed it: a preview above it gets this rule first, sending the API's requests that carry a
+ * preview's header or cookie on to the route's own target.
  */
-export const HUB_API_PATH = '/hub/api';
+export const HUB_API_SUBPATH = 'hub/api';
+export const HUB_API_PATH = `/${HUB_API_SUBPATH}`;
 export const HUB_API_GUARD_RULE = 'preview-guard-hub-api';
 
-/** The name of the http rule that routes the path to the route's target: always the last one. */
+/** The name of the http rule that routes the path to the route's target: the last of the route's own rules. */
 export const ROUTE_RULE = 'route';
+/** A hub route under a base URL: paths outside the base URL that no route holds get 404, as from CHP. */
+export const NOT_FOUND_RULE = 'not-found';
 
 export const ROUTE_HEADER = 'x-hubmesh-route';
 
@@ -74,6 +78,32 @@ export type RouteRecord = { path: string; data: RouteData; lastActivity: string 
  */
 export type StoredRoute = RouteRecord & { overlays: Overlays; overlaysError?: string };
 
+/**
+ * Where a route stands among the others, which decides what its VirtualService holds besides its own rules.
+ * istiod merges all VirtualServices of a gateway host by age (then name) and tries the first match, moving
+ * only a plain "prefix: /" to the end, while CHP picks the longest matching prefix. So:
+ * - `path` (the default): the route's own matches. `carried` holds the rules of every route below it, most
+ *   specific first, so that whichever object Istio tries first, a longer route wins.
+ * - `catch-all` ("/"): Istio tries it last by itself. Its overlays stay off the first segments that hold
+ *   other routes (`occupied`), and off paths another route covers (`claimed`).
+ * - `root`: the hub route under a base URL ("/jupyter"), when nothing is above it: rendered as the catch-all
+ *   (so it never needs to carry every user's route), with 404 for paths outside it; `carried` then holds the
+ *   routes outside it, which must come before that 404.
+ * With host routing, `fallback` is the hub route's rule, tried last on a host whose routes do not match:
+ * CHP sends those requests to "/".
+ */
+export type Placement = {
+  mode: 'path' | 'catch-all' | 'root';
+  carried: HTTPRoute[];
+  occupied?: (routePath: string) => readonly string[];
+  claimed?: (routePath: string) => boolean;
+  fallback?: HTTPRoute;
+  /** the hub's API path (decoded), for the previews' guard */
+  hubApiPath?: string;
+};
+
+export const STANDALONE: Placement = { mode: 'path', carried: [] };
+
 export function managedSelector(prefix: string): string {
   return `${LABELS.managedBy}=hubmesh,${LABELS.prefix}=${prefix}`;
 }
@@ -89,27 +119,54 @@ export function pathMatches(path: string): NonNullable<HTTPRoute['match']> {
 }
 
 /**
- * The one function that turns a route into its VirtualService. Every rule names the VirtualService
- * in a response header, so the gateway can show which object served a request.
- *
- * Overlays go into the same object, in a fixed order: the hub API's guard when a preview is above it,
- * the previews by name (`preview-<name>`, the preview's path narrowed by its header or cookie; an
- * expired one stays until the janitor removes it), the selective rules as given (`rule-<name>`, the
- * route's path matches each narrowed by the rule's header or cookie), then the route's own rule,
- * which with a canary splits by weight between the route's target (first, so readers of
- * `route[0]` still find the target) and the canary. A weight of 0 is rendered as is: Istio sends no
- * traffic there, the object still shows the canary is set, and turning it up is a one-number change.
- * Without overlays the object is exactly the plain route's.
+ * The one function that turns a route into its VirtualService: the rules `placement` carries, then the
+ * route's own rules, then the host fallback. Every rule names the VirtualService whose route it is in a
+ * response header (a carried rule names the route it came from), so the gateway shows who served a request.
+ * Without overlays and alone, the object is exactly the plain route's.
  */
-export function renderRouteVirtualService(route: RouteRecord, destination: Destination, ctx: RenderContext, overlays: Overlays = NO_OVERLAYS): VirtualService {
+export function renderRouteVirtualService(
+  route: RouteRecord,
+  destination: Destination,
+  ctx: RenderContext,
+  overlays: Overlays = NO_OVERLAYS,
+  placement: Placement = STANDALONE,
+): VirtualService {
   const name = virtualServiceName(ctx.prefix, route.path);
-  const { host, path } = splitHostRoute(route.path, ctx.hostRouting);
+  const { host } = splitHostRoute(route.path, ctx.hostRouting);
   const labels: Record<string, string> = { [LABELS.managedBy]: 'hubmesh', [LABELS.prefix]: ctx.prefix, [LABELS.kind]: 'route' };
   if (typeof route.data.user === 'string') labels[LABELS.user] = labelValue(route.data.user);
   if (typeof route.data.server_name === 'string') labels[LABELS.serverName] = labelValue(route.data.server_name);
-  const matches = pathMatches(path);
-  const rule = (ruleName: string, match: HTTPMatchRequest[], to: HTTPRouteDestination[]): HTTPRoute => {
+  const http = [...placement.carried, ...ownRules(route, destination, ctx, overlays, placement), ...(placement.fallback ? [placement.fallback] : [])];
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.route]: route.path,
+    [ANNOTATIONS.data]: JSON.stringify(route.data),
+    [ANNOTATIONS.lastActivity]: route.lastActivity,
+  };
+  if (hasOverlays(overlays)) annotations[ANNOTATIONS.overlays] = canonicalJson(overlays);
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name, namespace: ctx.namespace, labels, annotations },
+    spec: { hosts: host ? [host] : ctx.hosts, gateways: [ctx.gateway], http },
+  };
+}
+
+/**
+ * A route's own rules, in a fixed order: the hub API's guard when a preview is above it, the previews by
+ * name (`preview-<name>`, the preview's path narrowed by its header or cookie; an expired one stays until
+ * the janitor removes it), the selective rules as given (`rule-<name>`), the 404 outside a root route, and
+ * the route's rule, which with a canary splits by weight between the route's target (first, so readers of
+ * `route[0]` still find the target) and the canary. A weight of 0 is rendered as is: Istio sends no
+ * traffic there, the object still shows the canary is set, and turning it up is a one-number change.
+ * A target with a path gets CHP's meaning: that path before the request's (Istio's `rewrite.uri`).
+ */
+export function ownRules(route: RouteRecord, destination: Destination, ctx: RenderContext, overlays: Overlays, placement: Pick<Placement, 'mode' | 'occupied' | 'claimed' | 'hubApiPath'>): HTTPRoute[] {
+  const name = virtualServiceName(ctx.prefix, route.path);
+  const { path } = splitHostRoute(route.path, ctx.hostRouting);
+  const wide = placement.mode !== 'path';
+  const rule = (ruleName: string, match: HTTPMatchRequest[], to: HTTPRouteDestination[], rewrite?: string): HTTPRoute => {
     const r: HTTPRoute = { name: ruleName, match, route: to, headers: { response: { set: { [ROUTE_HEADER]: name } } } };
+    if (rewrite !== undefined) r.rewrite = { uri: rewrite };
     if (ctx.routeTimeout) r.timeout = ctx.routeTimeout;
     return r;
   };
@@ -126,28 +183,66 @@ export function renderRouteVirtualService(route: RouteRecord, destination: Desti
         { destination: toService(canary.destination), weight: canary.weights.canary },
       ]
     : [{ destination: target }];
+  // overlays on a wide route must keep off what more specific routes hold, whatever the objects' ages
+  const overlayMatches = (routePath: string, conditions: Array<NonNullable<HTTPMatchRequest['headers']>>): HTTPMatchRequest[] => {
+    const own = splitHostRoute(routePath, ctx.hostRouting).path;
+    if (wide && placement.claimed?.(routePath)) return [];
+    const occupied = wide ? (placement.occupied?.(routePath) ?? []) : [];
+    const uris: NonNullable<HTTPMatchRequest['uri']>[] = occupied.length
+      ? [{ regex: pathRegexExcludingSegments(quoteRoutePath(own), occupied.map(quoteRoutePath)) }]
+      : pathMatches(own).map((m) => m.uri!);
+    if (uris.some((u) => u.regex !== undefined && u.regex.length > ISTIO_MAX_REGEX_LENGTH)) return [];
+    return uris.flatMap((uri) => conditions.map((headers) => ({ uri, headers })));
+  };
   const previews = [...(overlays.previews ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const guarded = previews.filter((p) => !p.allowShadow && coversHubApi(splitHostRoute(p.pathPrefix, ctx.hostRouting).path));
-  const http = [
+  const hubApi = placement.hubApiPath ?? HUB_API_PATH;
+  const guarded = previews.filter((p) => !p.allowShadow && coversPath(splitHostRoute(p.pathPrefix, ctx.hostRouting).path, hubApi) && splitHostRoute(p.pathPrefix, ctx.hostRouting).path !== hubApi);
+  const previewRules = previews.flatMap((p) => {
+    const match = overlayMatches(p.pathPrefix, previewConditions(p));
+    return match.length ? [rule(`preview-${p.name}`, match, [{ destination: toService(p.destination) }])] : [];
+  });
+  const selectiveRules = overlays.rules.flatMap((r) => {
+    const match = overlayMatches(route.path, [headerCondition(r.match)]);
+    return match.length ? [rule(`rule-${r.name}`, match, [{ destination: toService(r.destination) }])] : [];
+  });
+  const targetPath = targetPathPrefix(route.data.target);
+  const matches = wide ? pathMatches('/') : pathMatches(path);
+  const ownRule =
+    targetPath === undefined
+      ? [rule(ROUTE_RULE, matches, routeTo)]
+      : // a rewrite replaces the matched prefix of a prefix match but the whole path of an exact one
+        matches.map((m) => {
+          const quoted = m.uri!.exact ?? m.uri!.prefix!;
+          return rule(m.uri!.exact !== undefined ? `${ROUTE_RULE}-exact` : ROUTE_RULE, [m], routeTo, `${targetPath}${quoted}`);
+        });
+  return [
     ...(guarded.length
-      ? [rule(HUB_API_GUARD_RULE, pathMatches(HUB_API_PATH).flatMap((m) => guarded.flatMap((p) => previewConditions(p).map((headers) => ({ ...m, headers })))), routeTo)]
+      ? [rule(HUB_API_GUARD_RULE, pathMatches(hubApi).flatMap((m) => guarded.flatMap((p) => previewConditions(p).map((headers) => ({ ...m, headers })))), routeTo)]
       : []),
-    ...previews.map((p) => rule(`preview-${p.name}`, previewMatches(p, ctx.hostRouting), [{ destination: toService(p.destination) }])),
-    ...overlays.rules.map((r) => rule(`rule-${r.name}`, matches.map((m) => ({ ...m, headers: headerCondition(r.match) })), [{ destination: toService(r.destination) }])),
-    rule(ROUTE_RULE, matches, routeTo),
+    ...previewRules,
+    ...selectiveRules,
+    ...(placement.mode === 'root'
+      ? [{ name: NOT_FOUND_RULE, match: [{ uri: { regex: pathRegexOutside(quoteRoutePath(path)) } }], directResponse: { status: 404 }, headers: { response: { set: { [ROUTE_HEADER]: name } } } }]
+      : []),
+    ...ownRule,
   ];
-  const annotations: Record<string, string> = {
-    [ANNOTATIONS.route]: route.path,
-    [ANNOTATIONS.data]: JSON.stringify(route.data),
-    [ANNOTATIONS.lastActivity]: route.lastActivity,
-  };
-  if (hasOverlays(overlays)) annotations[ANNOTATIONS.overlays] = canonicalJson(overlays);
-  return {
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'VirtualService',
-    metadata: { name, namespace: ctx.namespace, labels, annotations },
-    spec: { hosts: host ? [host] : ctx.hosts, gateways: [ctx.gateway], http },
-  };
+}
+
+/** The path of a target such as "http://host:9999/test" without its trailing "/", or undefined when it has none. */
+export function targetPathPrefix(target: string): string | undefined {
+  let pathname: string;
+  try {
+    pathname = new URL(target).pathname;
+  } catch {
+    return undefined;
+  }
+  const trimmed = pathname.replace(/\/+$/, '');
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** Whether `prefix` is `path` or above it, segment by segment ("/user/al" does not cover "/user/alice"). */
+export function coversPath(prefix: string, path: string): boolean {
+  return prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
 }
 
 /**
@@ -166,19 +261,20 @@ function previewConditions(preview: Preview): Array<NonNullable<HTTPMatchRequest
   return conditions;
 }
 
-/** Whether a path prefix strictly above the hub's API ("/" or "/hub") would catch it. */
-function coversHubApi(path: string): boolean {
-  return path === '/' || HUB_API_PATH.startsWith(`${path}/`);
-}
-
 function headerCondition(match: SelectiveMatch): NonNullable<HTTPMatchRequest['headers']> {
   if ('cookie' in match) return { cookie: { regex: cookieRegex(match.cookie, match.value) } };
   return 'exact' in match ? { [match.header]: { exact: match.exact } } : { [match.header]: { regex: match.regex } };
 }
 
-/** Where a route VirtualService sends its path: the first destination of its `route` rule. */
+/** The rules a VirtualService holds for its own route (a carried or fallback rule names another route). */
+export function isOwnRule(vs: VirtualService, rule: HTTPRoute): boolean {
+  const by = rule.headers?.response?.set?.[ROUTE_HEADER];
+  return by === undefined || by === vs.metadata.name;
+}
+
+/** Where a route VirtualService sends its path: the first destination of its own `route` rule. */
 export function primaryDestination(vs: VirtualService): Destination | undefined {
-  const destination = vs.spec.http?.find((r) => r.name === ROUTE_RULE)?.route?.[0]?.destination;
+  const destination = vs.spec.http?.find((r) => (r.name === ROUTE_RULE || r.name === `${ROUTE_RULE}-exact`) && isOwnRule(vs, r))?.route?.[0]?.destination;
   const port = destination?.port?.number;
   return destination && port !== undefined ? { host: destination.host, port } : undefined;
 }

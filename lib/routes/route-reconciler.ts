@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import { LeaderElector, type LeaderElectionTimings } from '../kube/leader-election';
+import type { Lease } from '../kube/leases';
+import type { ResourceBackend } from '../kube/types';
+import type { RouteService } from './service';
+
+const SETTLE_DELAY_MS = 200;
+
+/**
+ * Keeps every route's VirtualService equal to its rendering from the whole table, on the one replica
+ * that leads: once when it starts leading (objects from an earlier rendering are rendered again, in place),
+ * then for every route change any replica makes. A replica renders the routes above a route it writes
+ * itself, from its own cache; this mends what a replica whose cache was behind, or that died between
+ * two writes, left behind.
+ */
+export class RouteReconciler {
+  private readonly pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private signal: AbortSignal | undefined;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly routes: Pick<RouteService, 'reconcileAll' | 'settle' | 'onRouteChange' | 'waitUntilSynced'>,
+    private readonly log: Logger,
+  ) {
+    routes.onRouteChange((path) => {
+      if (!this.signal || this.signal.aborted) return;
+      this.pending.add(path);
+      this.timer ??= setTimeout(() => this.flush(), SETTLE_DELAY_MS);
+    });
+  }
+
+  lead(signal: AbortSignal): void {
+    this.loop = this.loop.then(async () => {
+      while (!signal.aborted && !(await this.routes.waitUntilSynced(5_000))) this.log.warn('routes: waiting for the route cache to sync before rendering every route again');
+      if (signal.aborted) return;
+      // changes from here on are mended after this pass; the ones before it are part of it
+      this.signal = signal;
+      const started = Date.now();
+      const result = await this.routes.reconcileAll(signal);
+      this.log.info({ ...result, ms: Date.now() - started }, 'routes: rendered every route again');
+    });
+  }
+
+  /** Settles once no pass is running. */
+  idle(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending.clear();
+    return this.loop;
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const paths = [...this.pending];
+    this.pending.clear();
+    const signal = this.signal;
+    this.loop = this.loop.then(async () => {
+      for (const path of paths) {
+        if (!signal || signal.aborted) return;
+        try {
+          const written = await this.routes.settle(path);
+          if (written) this.log.info({ route: path, written }, 'routes: mended the routes that depend on a changed route');
+        } catch (error) {
+          this.log.warn({ route: path, err: error instanceof Error ? error.message : String(error) }, 'routes: cannot mend the routes that depend on a changed route');
+        }
+      }
+    });
+  }
+}
+
+/** The runtime's reconciler: a candidate for the `<prefix>-routes` Lease. start() and stop() it. */
+export function routeReconcilerElector(deps: {
+  routes: Pick<RouteService, 'reconcileAll' | 'settle' | 'onRouteChange' | 'waitUntilSynced'>;
+  backend: ResourceBackend<Lease>;
+  namespace: string;
+  prefix: string;
+  identity: string;
+  log: Logger;
+  timings?: Partial<LeaderElectionTimings>;
+}): LeaderElector {
+  const log = deps.log.child({ component: 'route-reconciler' });
+  const reconciler = new RouteReconciler(deps.routes, log);
+  return new LeaderElector({
+    ...deps.timings,
+    backend: deps.backend,
+    namespace: deps.namespace,
+    name: `${deps.prefix}-routes`,
+    identity: deps.identity,
+    log,
+    onStartedLeading: (signal) => reconciler.lead(signal),
+    onStoppedLeading: () => reconciler.idle(),
+  });
+}

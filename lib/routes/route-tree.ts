@@ -1,0 +1,165 @@
+import { splitHostRoute } from './routespec';
+
+/**
+ * The hub's route paths as configurable-http-proxy sees them: a trie of path segments (CHP's URLTrie
+ * splits the decoded path on "/" in the same way), one trie per host when host routing is on. It answers
+ * the questions rendering needs: which routes lie above a path, which below, and which first segments
+ * below a path hold routes. Values are whatever the caller keeps per route (e.g. its VirtualService name).
+ */
+export class RouteTree<T> {
+  private readonly roots = new Map<string, Node<T>>();
+  private count = 0;
+
+  constructor(private readonly hostRouting: boolean) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  set(routePath: string, value: T): void {
+    const { host, segments } = this.locate(routePath);
+    let node: Node<T> | undefined = this.roots.get(host);
+    if (!node) this.roots.set(host, (node = newNode<T>()));
+    for (const segment of segments) {
+      let child: Node<T> | undefined = node.children.get(segment);
+      if (!child) node.children.set(segment, (child = newNode<T>()));
+      node = child;
+    }
+    if (!node.entry) this.count++;
+    node.entry = { path: routePath, value };
+  }
+
+  delete(routePath: string): boolean {
+    const { host, segments } = this.locate(routePath);
+    const root = this.roots.get(host);
+    if (!root) return false;
+    const trail: Array<[Node<T>, string]> = [];
+    let node: Node<T> | undefined = root;
+    for (const segment of segments) {
+      const child: Node<T> | undefined = node.children.get(segment);
+      if (!child) return false;
+      trail.push([node, segment]);
+      node = child;
+    }
+    if (!node.entry) return false;
+    node.entry = undefined;
+    this.count--;
+    // prune empty branches, so a tree of many short-lived routes does not grow without bound
+    for (let i = trail.length - 1; i >= 0; i--) {
+      const [parent, segment] = trail[i]!;
+      const child = parent.children.get(segment)!;
+      if (child.entry || child.children.size) break;
+      parent.children.delete(segment);
+    }
+    if (!root.entry && !root.children.size) this.roots.delete(host);
+    return true;
+  }
+
+  get(routePath: string): T | undefined {
+    return this.node(routePath)?.entry?.value;
+  }
+
+  /** The routes strictly above `routePath` on its host, nearest first. */
+  ancestors(routePath: string): Array<Entry<T>> {
+    const { host, segments } = this.locate(routePath);
+    const found: Array<Entry<T>> = [];
+    let node = this.roots.get(host);
+    for (let i = 0; node && i < segments.length; i++) {
+      if (node.entry) found.push(node.entry);
+      node = node.children.get(segments[i]!);
+    }
+    return found.reverse();
+  }
+
+  /**
+   * The routes strictly below `routePath` on its host, most specific (longest path) first; with `except`,
+   * not that route nor anything below it.
+   */
+  descendants(routePath: string, except?: string): Array<Entry<T>> {
+    const start = this.node(routePath);
+    if (!start) return [];
+    const skip = except === undefined ? undefined : this.node(except);
+    const found: Array<Entry<T> & { depth: number }> = [];
+    const walk = (node: Node<T>, depth: number) => {
+      for (const child of node.children.values()) {
+        if (child === skip) continue;
+        if (child.entry) found.push({ ...child.entry, depth });
+        walk(child, depth + 1);
+      }
+    };
+    walk(start, 1);
+    return found.sort((a, b) => b.depth - a.depth || b.path.length - a.path.length || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map(({ path, value }) => ({ path, value }));
+  }
+
+  /** The routes below `routePath` with no route between it and them. */
+  nearestBelow(routePath: string): Array<Entry<T>> {
+    const start = this.node(routePath);
+    return start ? nearest(start) : [];
+  }
+
+  /** The routes of a host ('' for none) that have no route above them. */
+  tops(host: string): Array<Entry<T>> {
+    const root = this.roots.get(host);
+    if (!root) return [];
+    return root.entry ? [root.entry] : nearest(root);
+  }
+
+  /** The first segments below `routePath` (on its host) under which some route lies. */
+  occupiedChildSegments(routePath: string): string[] {
+    const node = this.node(routePath);
+    return node ? [...node.children.keys()].sort() : [];
+  }
+
+  /** The routes of one host ('' without host routing, or for the host-less "/"), in no particular order. */
+  entries(host = ''): Array<Entry<T>> {
+    const found: Array<Entry<T>> = [];
+    const walk = (node: Node<T>) => {
+      if (node.entry) found.push(node.entry);
+      for (const child of node.children.values()) walk(child);
+    };
+    const root = this.roots.get(host);
+    if (root) walk(root);
+    return found;
+  }
+
+  hosts(): string[] {
+    return [...this.roots.keys()];
+  }
+
+  /** Host ('' for none) and CHP's segments of a route path: "/" has none, "/a/b" has ["a", "b"]. */
+  locate(routePath: string): { host: string; segments: string[] } {
+    const { host, path } = splitHostRoute(routePath, this.hostRouting);
+    return { host: host ?? '', segments: pathSegments(path) };
+  }
+
+  private node(routePath: string): Node<T> | undefined {
+    const { host, segments } = this.locate(routePath);
+    let node = this.roots.get(host);
+    for (let i = 0; node && i < segments.length; i++) node = node.children.get(segments[i]!);
+    return node;
+  }
+}
+
+export type Entry<T> = { path: string; value: T };
+
+type Node<T> = { entry: Entry<T> | undefined; children: Map<string, Node<T>> };
+
+function nearest<T>(start: Node<T>): Array<Entry<T>> {
+  const found: Array<Entry<T>> = [];
+  const walk = (node: Node<T>) => {
+    for (const child of node.children.values()) {
+      if (child.entry) found.push(child.entry);
+      else walk(child);
+    }
+  };
+  walk(start);
+  return found;
+}
+
+const newNode = <T>(): Node<T> => ({ entry: undefined, children: new Map() });
+
+/** CHP's stringToPath: leading and trailing "/" stripped, then split on "/" ("/" itself has no segments). */
+export function pathSegments(path: string): string[] {
+  const trimmed = path.replace(/^\/+|\/+$/g, '');
+  return trimmed === '' ? [] : trimmed.split('/');
+}
