@@ -23,6 +23,7 @@ describe('the catalogue', () => {
         "HM1002": "Two VirtualServices claim the same host and match",
         "HM1003": "Another VirtualService shadows a hub route",
         "HM1004": "Another VirtualService will shadow a hub route once it is re-created",
+        "HM1005": "A hub route takes a more specific hub route's requests",
         "HM2001": "Destination Service does not exist",
         "HM2002": "Destination port is not a port of the Service",
         "HM2003": "Destination Service port is not declared HTTP",

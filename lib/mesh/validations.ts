@@ -5,6 +5,7 @@ import { duplicateMatch } from './checkers/duplicate-match';
 import { gatewayMissing } from './checkers/gateway-missing';
 import { hubRouteContested } from './checkers/hub-route-contested';
 import { hubRouteShadowed } from './checkers/hub-route-shadowed';
+import { hubRoutesOutOfOrder } from './checkers/hub-routes-out-of-order';
 import { namespaceWithoutInjection } from './checkers/namespace-injection';
 import { podWithoutRoute } from './checkers/pod-without-route';
 import { podWithoutSidecar } from './checkers/pod-without-sidecar';
@@ -27,6 +28,7 @@ export const CATALOGUE: readonly Checker[] = [
   duplicateMatch,
   hubRouteShadowed,
   hubRouteContested,
+  hubRoutesOutOfOrder,
   destinationServiceMissing,
   destinationPortMissing,
   destinationPortNotHttp,

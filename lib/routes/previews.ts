@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { ResourceStore } from '../kube/resource-store';
 import type { VirtualService } from '../kube/virtualservices';
 import { formatFieldErrors, PREVIEW_TTL_MAX_MS, PREVIEW_TTL_MIN_MS, type FieldError, type Overlays, type Preview, type PreviewInput } from './overlays';
-import { splitHostRoute } from './routespec';
+import { coversPath, splitHostRoute } from './routespec';
 import { isRouteError, RouteError, type RouteService } from './service';
 import { HUB_API_PATH, routeFromVirtualService, type StoredRoute } from './virtualservice';
 
@@ -25,11 +25,6 @@ export type PreviewServiceDeps = {
 type RouteEntry = StoredRoute & { virtualService: string };
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
-/** Whether `path` is `prefix` or below it, segment by segment ("/user/al" does not cover "/user/alice"). */
-export function coversPath(prefix: string, path: string): boolean {
-  return prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
-}
 
 /** The route a preview on `pathPrefix` belongs in: the one with the longest path that covers it. */
 export function attachPoint<T extends { path: string }>(routes: readonly T[], pathPrefix: string): T | undefined {

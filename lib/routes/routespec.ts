@@ -41,6 +41,11 @@ export function quoteRoutePath(path: string): string {
     .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** Whether `prefix` is `path` or above it, segment by segment ("/user/al" does not cover "/user/alice"). */
+export function coversPath(prefix: string, path: string): boolean {
+  return prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
+}
+
 /** With host routing, the first segment of every route but "/" is the host, as in CHP's --host-routing. */
 export function splitHostRoute(path: string, hostRouting: boolean): { host: string | undefined; path: string } {
   if (!hostRouting || path === '/') return { host: undefined, path };

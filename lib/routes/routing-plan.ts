@@ -1,7 +1,7 @@
 import type { HTTPRoute } from '../kube/virtualservices';
 import type { RouteTree } from './route-tree';
-import { splitHostRoute } from './routespec';
-import { coversPath, HUB_API_SUBPATH, ownRules, ROUTE_RULE, type Destination, type Placement, type RenderContext, type StoredRoute } from './virtualservice';
+import { coversPath, splitHostRoute } from './routespec';
+import { HUB_API_SUBPATH, ownRules, ROUTE_RULE, type Destination, type Placement, type RenderContext, type StoredRoute } from './virtualservice';
 
 /** What the tree keeps per route: its VirtualService's name, and whether the hub registered it as its own route. */
 export type TreeValue = { name: string; hub: boolean };

@@ -14,7 +14,7 @@ import {
   type ServiceDestination,
 } from './overlays';
 import { ISTIO_MAX_REGEX_LENGTH, pathRegexExcludingSegments, pathRegexOutside } from './path-regex';
-import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
+import { coversPath, labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 
 export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
@@ -238,11 +238,6 @@ export function targetPathPrefix(target: string): string | undefined {
   }
   const trimmed = pathname.replace(/\/+$/, '');
   return trimmed === '' ? undefined : trimmed;
-}
-
-/** Whether `prefix` is `path` or above it, segment by segment ("/user/al" does not cover "/user/alice"). */
-export function coversPath(prefix: string, path: string): boolean {
-  return prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
 }
 
 /**

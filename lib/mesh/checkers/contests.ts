@@ -1,5 +1,5 @@
 import type { HTTPMatchRequest, VirtualService } from '../../kube/virtualservices';
-import { routeFromVirtualService } from '../../routes/virtualservice';
+import { isOwnRule, routeFromVirtualService } from '../../routes/virtualservice';
 import { describeMatch, hostOfKey, isCatchAll, isHubRoute, isPathOnly, istiodOrder, matchesOf, pathCoverage, virtualHostKeys } from './routing';
 import type { ValidationSnapshot } from './types';
 
@@ -35,7 +35,8 @@ export function hubRouteContests(snapshot: ValidationSnapshot): Contests {
   if (cached) return cached;
   const routes = snapshot.virtualServices.filter((vs) => isHubRoute(vs, snapshot.prefix));
   const others = snapshot.virtualServices.filter((vs) => !isHubRoute(vs, snapshot.prefix));
-  const pathRules = (vs: VirtualService) => (vs.spec.http ?? []).flatMap(matchesOf).filter(isPathOnly);
+  // a hub route's object also carries the rules of the routes below it: each route answers for its own
+  const pathRules = (vs: VirtualService) => (vs.spec.http ?? []).filter((rule) => isOwnRule(vs, rule)).flatMap(matchesOf).filter(isPathOnly);
   const routeKeys = new Map(routes.map((r) => [r, new Set(virtualHostKeys(r, snapshot))]));
   const result: Contests = { current: [], latent: [] };
   for (const foreign of others) {

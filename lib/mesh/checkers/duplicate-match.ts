@@ -1,4 +1,5 @@
 import type { VirtualService } from '../../kube/virtualservices';
+import { isOwnRule } from '../../routes/virtualservice';
 import { describeMatch, hostOfKey, isHubRoute, istiodOrder, matchKey, matchesOf, virtualHostKeys, vsRef } from './routing';
 import { defineChecker, type Problem } from './types';
 
@@ -17,7 +18,8 @@ export const duplicateMatch = defineChecker(
     // virtual host → match → the VirtualServices with that match there, in istiod's order
     const claims = new Map<string, Map<string, { match: string; owners: VirtualService[] }>>();
     for (const vs of sorted) {
-      const matches = (vs.spec.http ?? []).flatMap(matchesOf);
+      // rules a hub route carries for the routes below it repeat theirs on purpose (see routing-plan)
+      const matches = (vs.spec.http ?? []).filter((rule) => !hub.has(vs) || isOwnRule(vs, rule)).flatMap(matchesOf);
       for (const vhost of virtualHostKeys(vs, snapshot)) {
         let byMatch = claims.get(vhost);
         if (!byMatch) claims.set(vhost, (byMatch = new Map()));
