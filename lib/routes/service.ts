@@ -322,7 +322,11 @@ export class RouteService {
    * as none and is kept as it is, for whoever edited it by hand to see and fix.
    */
   private renderOver(stored: VirtualService | undefined, record: RouteRecord, destination: Destination): VirtualService {
-    const placement = placementFor(record.path, this.plan);
+    // the route counts as it is about to be: a new hub route may be the root already on its first write
+    const hubPaths = new Set(this.hubPaths);
+    if (record.data.hub === true) hubPaths.add(record.path);
+    else hubPaths.delete(record.path);
+    const placement = placementFor(record.path, { ...this.plan, hubPaths });
     if (!stored) return renderRouteVirtualService(record, destination, this.ctx, undefined, placement);
     const { overlays, error } = overlaysFromVirtualService(stored);
     const desired = renderRouteVirtualService(record, destination, this.ctx, overlays, placement);

@@ -9,6 +9,9 @@
  *   DELETE /api/routes/user/u<i>  vs. client-node deleteNamespacedCustomObject (and keep-alive REST)
  *   GET /api/routes, N routes     vs. configurable-http-proxy 5.3.0 (in this process, in-memory store)
  *   POST again, unchanged         vs. the same POST to CHP (check_routes repeats these every 5 minutes)
+ *   POST /api/routes/user/u<i>/lab, a named server under an existing route (hubmesh also writes u<i>'s
+ *                                 object, which carries the new route's rules), vs. the raw create of the
+ *                                 one new object; DELETE likewise. Reported, not held to the plain-POST goal.
  *
  * For each N: fill the table from empty at c=10 (the hub's semaphore); POST unchanged at c=10; GET;
  * at c=1 DELETE the first M routes and POST them again (so c=1 runs on a table of N-M..N routes);
@@ -60,6 +63,9 @@ const intOf = (name: string, fallback: number) => intList(name, [fallback])[0]!;
 
 const userPath = (i: number) => `/user/u${i}`;
 const userBody = (i: number) => JSON.stringify({ target: `http://jupyter-u${i}:8888`, jupyterhub: true, user: `u${i}`, server_name: '' });
+/** A named server under u<i>'s route: hubmesh writes its object and u<i>'s, which carries its rule. */
+const namedPath = (i: number) => `/user/u${i}/lab`;
+const namedBody = (i: number) => JSON.stringify({ target: `http://jupyter-u${i}-lab:8888`, jupyterhub: true, user: `u${i}`, server_name: 'lab' });
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
 
 /** One measured series. */
@@ -67,7 +73,7 @@ type Measure = {
   key: string;
   routes: number;
   c: number;
-  op: 'POST' | 'POST unchanged' | 'GET' | 'DELETE';
+  op: 'POST' | 'POST unchanged' | 'GET' | 'DELETE' | 'POST nested' | 'DELETE nested';
   /** routes in hubmesh's table during the phase */
   table: string;
   who: string;
@@ -234,13 +240,13 @@ export async function runProxyApiBench(): Promise<void> {
   const suffix = randomBytes(4).toString('hex');
   const prefix = `bench${suffix}`;
   const benchLabel = `proxy-${suffix}`;
-  /** The VirtualService hubmesh renders for u<i>, under a floor's own prefix and a label of this run. */
-  const floorVs = (i: number, floorPrefix: string): VirtualService => {
+  /** The VirtualService hubmesh renders for route i (u<i>, or its named server), under a floor's own prefix and a label of this run. */
+  const floorVs = (i: number, floorPrefix: string, nested = false): VirtualService => {
     const ctx: RenderContext = { namespace, prefix: floorPrefix, gateway: `${namespace}/jupyterhub-gateway`, hosts: ['*'], hostRouting: false, routeTimeout: undefined };
-    const data = JSON.parse(userBody(i)) as { target: string };
+    const data = JSON.parse(nested ? namedBody(i) : userBody(i)) as { target: string };
     const parsed = parseTarget(data.target, namespace, 'cluster.local');
     if (!parsed.ok || parsed.target.kind !== 'host') throw new Error(`bench: cannot parse target ${data.target}`);
-    const vs = renderRouteVirtualService({ path: userPath(i), data, lastActivity: new Date().toISOString() }, { host: parsed.target.host, port: parsed.target.port }, ctx);
+    const vs = renderRouteVirtualService({ path: nested ? namedPath(i) : userPath(i), data, lastActivity: new Date().toISOString() }, { host: parsed.target.host, port: parsed.target.port }, ctx);
     vs.metadata.labels = { ...vs.metadata.labels, 'hubmesh.io/bench': benchLabel };
     return vs;
   };
@@ -316,11 +322,15 @@ export async function runProxyApiBench(): Promise<void> {
     const hub = hubmesh;
     const hmClient = (hm = new ApiClient(hub.url, hub.token));
 
-    /** The three writers over routes u0..u<n-1>; the floors' objects are rendered before any clock starts. */
-    const writers = (n: number, floorCount: number): Writer[] => {
-      const bodies = range(0, n).map((i) => userBody(i));
-      const cn = range(0, floorCount).map((i) => floorVs(i, `${prefix}c`));
-      const ka = range(0, floorCount).map((i) => floorVs(i, `${prefix}k`));
+    /**
+     * The three writers over routes u0..u<n-1> (nested: their named servers u<i>/lab); the floors' objects
+     * are rendered before any clock starts.
+     */
+    const writers = (n: number, floorCount: number, nested = false): Writer[] => {
+      const bodies = range(0, n).map((i) => (nested ? namedBody(i) : userBody(i)));
+      const pathOf = nested ? namedPath : userPath;
+      const cn = range(0, floorCount).map((i) => floorVs(i, `${prefix}c`, nested));
+      const ka = range(0, floorCount).map((i) => floorVs(i, `${prefix}k`, nested));
       return [
         {
           id: 'client-node',
@@ -337,8 +347,8 @@ export async function runProxyApiBench(): Promise<void> {
         {
           id: 'hubmesh',
           who: 'hubmesh',
-          post: (i) => hmClient.expect(201, 'POST', `/api/routes${userPath(i)}`, bodies[i]),
-          del: (i) => hmClient.expect(204, 'DELETE', `/api/routes${userPath(i)}`),
+          post: (i) => hmClient.expect(201, 'POST', `/api/routes${pathOf(i)}`, bodies[i]),
+          del: (i) => hmClient.expect(204, 'DELETE', `/api/routes${pathOf(i)}`),
         },
       ];
     };
@@ -347,7 +357,7 @@ export async function runProxyApiBench(): Promise<void> {
      * One write phase: each writer's items in `blocksPerPhase` blocks, the writers taking turns block
      * by block in rotating order. hubmesh's CPU and apiserver calls are counted over its own blocks.
      */
-    const contest = async (n: number, c: number, op: 'POST' | 'DELETE', table: string, ws: Writer[], items: Record<Writer['id'], number[]>) => {
+    const contest = async (n: number, c: number, op: 'POST' | 'DELETE' | 'POST nested' | 'DELETE nested', table: string, ws: Writer[], items: Record<Writer['id'], number[]>) => {
       const blocks = new Map(ws.map((w) => [w.id, split(items[w.id], blocksPerPhase)]));
       const results = new Map<Writer['id'], PoolResult[]>(ws.map((w) => [w.id, []]));
       const kubeCalls: Record<string, number> = {};
@@ -358,7 +368,7 @@ export async function runProxyApiBench(): Promise<void> {
           const block = blocks.get(w.id)![b]!;
           if (!block.length) continue;
           const before = w.id === 'hubmesh' ? await snapshot(hub.url, pids) : undefined;
-          results.get(w.id)!.push(await runPool(block, c, op === 'POST' ? w.post : w.del, hardDeadline()));
+          results.get(w.id)!.push(await runPool(block, c, op.startsWith('POST') ? w.post : w.del, hardDeadline()));
           if (before) {
             const d = delta(before, await snapshot(hub.url, pids));
             for (const [k, v] of Object.entries(d.kubeCalls)) kubeCalls[k] = (kubeCalls[k] ?? 0) + v;
@@ -479,7 +489,15 @@ export async function runProxyApiBench(): Promise<void> {
       // 5. unchanged re-POSTs at c=1
       await phase(`N=${n}: POST unchanged c=1`, () => unchanged(n, 1, `${n}`, chpClient, bodies));
 
-      // 6. empty the table at c=10
+      // 6. nested adds at c=1: a named server under each of the first m users (hubmesh writes the new route's
+      // object and the user's, which carries its rule), against the raw create of the one new object
+      const nested = writers(n, m, true);
+      await phase(`N=${n}: POST nested c=1, table ${n}->${n + m}`, () => contest(n, 1, 'POST nested', `${n}->${n + m}`, nested, { hubmesh: first, 'client-node': first, 'keep-alive': first }));
+      await expectRouteCount(hmClient, n + m, 'hubmesh');
+      await phase(`N=${n}: DELETE nested c=1, table ${n + m}->${n}`, () => contest(n, 1, 'DELETE nested', `${n + m}->${n}`, nested, { hubmesh: first, 'client-node': first, 'keep-alive': first }));
+      await expectRouteCount(hmClient, n, 'hubmesh');
+
+      // 7. empty the table at c=10
       await phase(`N=${n}: DELETE c=${highC}, table ${n}->0`, () =>
         contest(n, highC, 'DELETE', `${n}->0`, ws, { hubmesh: range(0, n), 'client-node': range(0, s), 'keep-alive': range(0, s) }),
       );
