@@ -89,7 +89,10 @@ describe('validations on real objects', () => {
     port: hubRoute(`${run}-port`, `${run}-port`, 9999),
     tcp: hubRoute(`${run}-tcp`, `${run}-tcp`, 8888),
     ok: hubRoute(names.ok, names.ok, 8888),
+    // rendered alone, as an older hubmesh did: it does not carry the named server created after it
+    eve: hubRoute(`${run}-eve`, `${run}-alice`, 8888),
   };
+  const eveLab = hubRoute(`${run}-eve/lab2`, `${run}-alice`, 8888);
 
   async function createVirtualService(body: VirtualService) {
     cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...vsGroup, name: body.metadata.name }));
@@ -184,6 +187,8 @@ describe('validations on real objects', () => {
     await nextSecond();
     // younger than ghost's route: harmless until the hub re-creates that route
     await createVirtualService(foreignVirtualService(names.late, `/user/${run}-ghost/lab/`));
+    // younger than eve's old rendering, which therefore takes its requests
+    await createVirtualService(eveLab);
 
     // kwok runs the pods; a route's pod only counts once it is Running
     await eventually(async () => {
@@ -210,6 +215,7 @@ describe('validations on real objects', () => {
       ['HM1002', vs(names.dupYounger)],
       ['HM1003', vs(names.shadow)],
       ['HM1004', vs(names.late)],
+      ['HM1005', vs(routes.eve.metadata.name)],
       ['HM2001', vs(routes.ghost.metadata.name)],
       ['HM2002', vs(routes.port.metadata.name)],
       ['HM2003', vs(routes.tcp.metadata.name)],
@@ -230,6 +236,7 @@ describe('validations on real objects', () => {
     expect(findingOn('HM1002', names.dupYounger).related).toEqual([vs(names.dupOlder)]);
     expect(findingOn('HM1003', names.shadow).related).toEqual([vs(routes.alice.metadata.name)]);
     expect(findingOn('HM1004', names.late).related).toEqual([vs(routes.ghost.metadata.name)]);
+    expect(findingOn('HM1005', routes.eve.metadata.name).related).toEqual([vs(eveLab.metadata.name)]);
     expect(findingOn('HM2001', routes.ghost.metadata.name).related).toEqual([{ kind: 'Service', namespace: HUB_NAMESPACE, name: `${run}-ghost` }]);
     expect(findingOn('HM2003', routes.tcp.metadata.name).message).toContain('"tcp-notebook"');
     expect(findingOn('HM4001', names.rule).related).toEqual([{ kind: 'Namespace', name: HUB_NAMESPACE }]);

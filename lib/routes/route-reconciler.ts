@@ -9,7 +9,7 @@ const SETTLE_DELAY_MS = 200;
 /**
  * Keeps every route's VirtualService equal to its rendering from the whole table, on the one replica
  * that leads: once when it starts leading (objects from an earlier rendering are rendered again, in place),
- * then for every route change any replica makes. A replica renders the routes above a route it writes
+ * then for every route change another replica makes. A replica renders the routes above a route it writes
  * itself, from its own cache; this mends what a replica whose cache was behind, or that died between
  * two writes, left behind.
  */
@@ -23,8 +23,9 @@ export class RouteReconciler {
     private readonly routes: Pick<RouteService, 'reconcileAll' | 'settle' | 'onRouteChange' | 'waitUntilSynced'>,
     private readonly log: Logger,
   ) {
-    routes.onRouteChange((path) => {
-      if (!this.signal || this.signal.aborted) return;
+    routes.onRouteChange((path, ours) => {
+      // this replica settled what its own writes touch already
+      if (ours || !this.signal || this.signal.aborted) return;
       this.pending.add(path);
       this.timer ??= setTimeout(() => this.flush(), SETTLE_DELAY_MS);
     });

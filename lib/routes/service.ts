@@ -80,7 +80,10 @@ export class RouteService {
   private readonly now: () => Date;
   private readonly ctx: RenderContext;
   private readonly plan: PlanInput;
-  private readonly changeListeners: Array<(path: string) => void> = [];
+  private readonly changeListeners: Array<(path: string, ours: boolean) => void> = [];
+  /** names this replica is writing now, and "<name>@<resourceVersion>" of its recent writes, so its own changes are known as such */
+  private readonly writing = new Map<string, number>();
+  private readonly ownRevisions = new Set<string>();
 
   constructor(private readonly deps: RouteServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -90,13 +93,32 @@ export class RouteService {
     for (const vs of deps.store.cache.list()) this.index(vs);
     deps.store.cache.subscribe((type, vs) => {
       const path = type === 'DELETED' ? this.unindex(vs) : this.index(vs);
-      if (path !== undefined) for (const listener of this.changeListeners) listener(path);
+      const ours = this.writing.has(vs.metadata.name) || this.ownRevisions.has(`${vs.metadata.name}@${vs.metadata.resourceVersion}`);
+      if (path !== undefined) for (const listener of this.changeListeners) listener(path, ours);
     });
   }
 
-  /** Calls `listener` with the route path of every change the cache sees (this replica's writes and others'). */
-  onRouteChange(listener: (path: string) => void): void {
+  /** Calls `listener` with the route path of every change the cache sees, and whether this replica made it (its dependents are then settled already). */
+  onRouteChange(listener: (path: string, ours: boolean) => void): void {
     this.changeListeners.push(listener);
+  }
+
+  /** A write of this replica's to the object `name`, remembered as its own. */
+  private async own<T>(name: string, call: () => Promise<T>): Promise<T> {
+    this.writing.set(name, (this.writing.get(name) ?? 0) + 1);
+    try {
+      const result = await call();
+      const rv = (result as VirtualService | undefined)?.metadata?.resourceVersion;
+      if (rv !== undefined) {
+        if (this.ownRevisions.size >= 10_000) this.ownRevisions.clear();
+        this.ownRevisions.add(`${name}@${rv}`);
+      }
+      return result;
+    } finally {
+      const left = (this.writing.get(name) ?? 1) - 1;
+      if (left) this.writing.set(name, left);
+      else this.writing.delete(name);
+    }
   }
 
   get ready(): boolean {
@@ -254,7 +276,7 @@ export class RouteService {
       const next = this.onto(desired, current);
       try {
         if (options.dryRun) return { before: current, after: await this.deps.store.patch(name, dryRunPatch(current, next), { type: 'merge', dryRun: true }) };
-        const after = await this.deps.store.replace(next);
+        const after = await this.own(name, () => this.deps.store.replace(next));
         // the routes above carry this route's overlays too
         await this.settle(path);
         return { before: current, after };
@@ -273,7 +295,7 @@ export class RouteService {
     if (!current || !this.isOurs(current)) return false;
     this.assertSameRoute(current, path);
     try {
-      await this.deps.store.delete(name, current);
+      await this.own(name, () => this.deps.store.delete(name, current));
     } catch (error) {
       if (isNotFound(error)) return false;
       throw error;
@@ -340,7 +362,7 @@ export class RouteService {
   private async create(render: (stored: VirtualService | undefined) => VirtualService): Promise<VirtualService | undefined> {
     const desired = render(undefined);
     try {
-      return await this.deps.store.create(desired);
+      return await this.own(desired.metadata.name, () => this.deps.store.create(desired));
     } catch (error) {
       if (!isConflict(error)) throw this.explain(error);
       // another replica created it first
@@ -360,7 +382,7 @@ export class RouteService {
       const desired = render(current);
       if (sameRoute(current, desired)) return undefined;
       try {
-        return await this.deps.store.replace(this.onto(desired, current));
+        return await this.own(desired.metadata.name, () => this.deps.store.replace(this.onto(desired, current)));
       } catch (error) {
         if (!isConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw this.explain(error);
         current = await this.deps.store.backend.get(this.deps.store.namespace, desired.metadata.name);
