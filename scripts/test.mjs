@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: unit tests, integration tests on the real control plane, then Playwright, each in
-// turn; a failing stage does not hide the others. Ends with one line that counts every test:
+// `npm test`: unit tests, the istio-oracle's own Go tests (its Envoy route evaluation), integration
+// tests on the real control plane, then Playwright, each in turn; a failing stage does not hide the others. Ends with one line that counts every test:
 // "tests: N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +16,15 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const stages = [
   { name: 'unit', report: 'unit.json', cmd: [bin('vitest'), 'run', '--project', 'unit', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(reports, 'unit.json')}`] },
   {
+    // the evaluator that reads Istio's generated route tables with Envoy's semantics, tested on its own
+    name: 'oracle',
+    report: 'oracle.jsonl',
+    cmd: ['go', 'test', '-count=1', '-json', './...'],
+    cwd: path.join(root, 'test', 'istio-oracle'),
+    env: { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', PATH: `${process.env.PATH}:/usr/local/go/bin` },
+    captureStdout: true,
+  },
+  {
     name: 'integration',
     report: 'integration.json',
     cmd: [bin('vitest'), 'run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(reports, 'integration.json')}`],
@@ -24,6 +33,18 @@ const stages = [
 ];
 
 function counts(stage) {
+  if (stage.name === 'oracle') {
+    const c = { passed: 0, failed: 0, skipped: 0 };
+    for (const line of readFileSync(path.join(reports, stage.report), 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const event = JSON.parse(line);
+      if (!event.Test) continue;
+      if (event.Action === 'pass') c.passed++;
+      else if (event.Action === 'fail') c.failed++;
+      else if (event.Action === 'skip') c.skipped++;
+    }
+    return c;
+  }
   const report = JSON.parse(readFileSync(path.join(reports, stage.report), 'utf8'));
   if (stage.name === 'e2e') {
     const s = report.stats;
@@ -36,7 +57,21 @@ const total = { passed: 0, failed: 0, skipped: 0 };
 let failedStages = [];
 for (const stage of stages) {
   console.log(`\n== ${stage.name} ==`);
-  const run = spawnSync(stage.cmd[0], stage.cmd.slice(1), { cwd: root, stdio: 'inherit', env: { ...process.env, ...stage.env } });
+  const run = spawnSync(stage.cmd[0], stage.cmd.slice(1), {
+    cwd: stage.cwd ?? root,
+    stdio: stage.captureStdout ? ['ignore', 'pipe', 'inherit'] : 'inherit',
+    env: { ...process.env, ...stage.env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (stage.captureStdout) {
+    writeFileSync(path.join(reports, stage.report), run.stdout ?? '');
+    // the failing tests' own output, for the log
+    for (const line of (run.stdout?.toString() ?? '').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const event = JSON.parse(line);
+      if (event.Action === 'output' && (run.status !== 0 || /^(ok|FAIL|---)/.test(event.Output.trim()))) process.stdout.write(event.Output);
+    }
+  }
   let c;
   try {
     c = counts(stage);

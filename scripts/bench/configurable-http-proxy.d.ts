@@ -1,6 +1,6 @@
-// The part of configurable-http-proxy 5.x (lib/configproxy.js, untyped) that the benchmark uses.
+// The parts of configurable-http-proxy 5.x (lib/configproxy.js, untyped) that the benchmark and the routing tests use.
 declare module 'configurable-http-proxy' {
-  import type { Server } from 'node:http';
+  import type { IncomingMessage, Server } from 'node:http';
 
   type Log = {
     debug: (...args: unknown[]) => void;
@@ -13,5 +13,7 @@ declare module 'configurable-http-proxy' {
     constructor(options: { authToken?: string; log?: Log; [option: string]: unknown });
     readonly apiServer: Server;
     readonly proxyServer: Server;
+    addRoute(path: string, data: { target: string; [key: string]: unknown }): Promise<void>;
+    targetForReq(req: IncomingMessage): Promise<{ prefix: string; target: string } | undefined>;
   }
 }

@@ -3,6 +3,9 @@ K8S_VERSION=v1.35.4
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 ISTIO_API_VERSION=v1.31.4
+# istio.io/istio for the tests' istio-oracle (test/istio-oracle): istiod's config generator, its Envoy simulation
+# and istioctl's analyzers. The module proxy serves this snapshot; no tagged release holds pilot as a module.
+ISTIO_VERSION=v0.0.0-20260827124520-eed52ebb66ad
 
 HUBMESH_CACHE=${HUBMESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hubmesh}
 K8S_BIN_DIR=$HUBMESH_CACHE/k8s/$K8S_VERSION

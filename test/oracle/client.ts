@@ -1,0 +1,124 @@
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { repoRoot } from '../cluster/harness';
+
+/** One request for the oracle: what the ingress gateway would see. */
+export type OracleRequest = { host: string; path: string; port?: number; headers?: Record<string, string> };
+
+export type OracleMessage = { source: 'validation' | 'analysis'; level: string; code: string; object: string; message: string };
+
+export type OracleResult = {
+  virtualHost: string;
+  routeName: string;
+  virtualService: string;
+  outcome: 'cluster' | 'weighted' | 'direct' | 'redirect' | 'no-route' | 'error';
+  cluster: string;
+  weightedClusters?: Array<{ name: string; weight: number }>;
+  directStatus?: number;
+  path: string;
+  /** why a request got no-route or error */
+  detail?: string;
+  /** `explained`: a disagreement that goes away with the simulator's own shortcuts (path-only, partial regexes) */
+  simulation: { checked: boolean; agrees: boolean; detail: string; explained?: boolean };
+};
+
+export type OracleVerdict = { id: string; messages: OracleMessage[]; results: OracleResult[]; error: string };
+
+export type OracleCase = {
+  /** multi-document YAML: the Gateway, Services, VirtualServices (with the creationTimestamps Istio orders by) */
+  objects: string;
+  requests: OracleRequest[];
+  gateway?: { namespace: string; labels: Record<string, string> };
+};
+
+/**
+ * istio-oracle (test/istio-oracle), Istio's own config generator and analyzers in a Go process: one
+ * case per line in, one verdict per line out. A dead or silent oracle fails the test that asked.
+ */
+export class Oracle {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting = new Map<string, { resolve: (v: OracleVerdict) => void; reject: (e: Error) => void }>();
+  private next = 0;
+  private stderr = '';
+  private exited: Error | undefined;
+
+  constructor(binary: string) {
+    this.child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-20_000);
+    });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      let verdict: OracleVerdict;
+      try {
+        verdict = JSON.parse(line) as OracleVerdict;
+      } catch {
+        this.failAll(new Error(`istio-oracle wrote a line that is not JSON: ${line.slice(0, 500)}`));
+        return;
+      }
+      const waiter = this.waiting.get(verdict.id);
+      this.waiting.delete(verdict.id);
+      waiter?.resolve(verdict);
+    });
+    this.child.on('exit', (code, signal) => this.failAll(new Error(`istio-oracle exited (${code ?? signal}); its last output: ${this.stderr.slice(-3000)}`)));
+    this.child.on('error', (error) => this.failAll(error));
+  }
+
+  judge(c: OracleCase, timeoutMs = 120_000): Promise<OracleVerdict> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = `c${this.next++}`;
+    return new Promise<OracleVerdict>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`istio-oracle gave no verdict for case ${id} in ${timeoutMs} ms; its last output: ${this.stderr.slice(-3000)}`));
+      }, timeoutMs);
+      this.waiting.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.child.stdin.write(`${JSON.stringify({ id, ...c })}\n`);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    this.child.stdin.end();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        resolve();
+      }, 10_000);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private failAll(error: Error): void {
+    this.exited ??= error;
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+}
+
+let built: string | undefined;
+
+/**
+ * The istio-oracle binary, built by scripts/cluster/build-oracle.sh from istio.io/istio and cached by the
+ * tool's sources (.ci/run builds it beforehand, so this finds it at once). A tool that cannot be built
+ * fails the test that needs it: Istio's verdict is never skipped.
+ */
+export function oracleBinary(): string {
+  if (built) return built;
+  const result = spawnSync('bash', ['scripts/cluster/build-oracle.sh'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const path = result.stdout.trim().split('\n').at(-1);
+  if (result.status !== 0 || !path) throw new Error('istio-oracle did not build (scripts/cluster/build-oracle.sh); see its log above');
+  built = path;
+  return path;
+}

@@ -1,0 +1,186 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseConfig } from '@/lib/config';
+import { connect } from '@/lib/kube/connection';
+import type { VirtualService } from '@/lib/kube/virtualservices';
+import { quoteRoutePath, splitHostRoute } from '@/lib/routes/routespec';
+import { routeReplica, testRenderContext } from './route-replica';
+import { clients, eventually, HUB_NAMESPACE } from './helpers';
+import { ChpReference } from './oracle/chp';
+import { Oracle, oracleBinary, type OracleRequest } from './oracle/client';
+import { disagreement, gatewayObject, objectsYaml, serviceObjects, withAges } from './oracle/routing-case';
+
+/**
+ * The promise of hubmesh, as a property: for any set of routes the hub can register, added (and some
+ * removed) in any order, and with hubmesh's VirtualServices in any order of age Istio could see them in
+ * (same-second ties included), every request reaches through Istio's own gateway config what
+ * configurable-http-proxy 5.3.0 picks for it. HUBMESH_ROUTING_CASES sets the count (500 by default),
+ * HUBMESH_ROUTING_SEED replays a run; the seed is printed either way.
+ */
+const CASES = Number(process.env.HUBMESH_ROUTING_CASES ?? 500);
+const SEED = process.env.HUBMESH_ROUTING_SEED ? Number(process.env.HUBMESH_ROUTING_SEED) : Math.floor(Math.random() * 2 ** 31);
+
+const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
+const { adminCustom } = clients();
+const app = connect(parseConfig({ KUBECONFIG: inject('appKubeconfig'), HUBMESH_NAMESPACE: HUB_NAMESPACE }));
+
+const USERS = ['alice', 'al', 'zoe', '50fia', '秀樹', '~TestJH', 'has@', 'bob smith', 'Ünï'] as const;
+const SERVERS = ['lab2', 'lab', 'gpu', '秀'] as const;
+const HOST_USERS = ['alice', 'al', 'zoe', '50fia'] as const;
+
+type RouteSpec = { path: string; target: string };
+type Case = {
+  hostRouting: boolean;
+  routes: RouteSpec[];
+  /** indexes into routes: POSTed in this order; `removed` are then DELETEd again */
+  order: number[];
+  removed: number[];
+  ranks: number[];
+  tieWidth: number;
+  requests: OracleRequest[];
+};
+
+const subset = <T>(items: readonly T[], max: number) => fc.subarray([...items], { maxLength: Math.min(max, items.length) });
+
+/** The hub's routes for one deployment: hub, users' default and named servers, services, extra routes. */
+const pathRoutes = fc
+  .record({
+    base: fc.constantFrom('', '/jupyter', '/a/b'),
+    rootExtra: fc.boolean(),
+    users: subset(USERS, 5),
+    defaults: fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }),
+    named: fc.array(subset(SERVERS, 2), { minLength: 9, maxLength: 9 }),
+    services: subset(['announce', 'grader', 'user'], 2),
+    extras: subset(['/user', '/user/alice/lab2/deep', '/extra', '/services', '/hub/api', 'x', '/jupyterx/user/alice'], 3),
+  })
+  .map(({ base, rootExtra, users, defaults, named, services, extras }) => {
+    const paths = new Set<string>([base || '/']);
+    if (rootExtra && base) paths.add('/');
+    users.forEach((user, i) => {
+      if (defaults[i]) paths.add(`${base}/user/${user}`);
+      for (const server of named[i] ?? []) paths.add(`${base}/user/${user}/${server}`);
+    });
+    for (const s of services) paths.add(`${base}/services/${s}`);
+    // 'x' is a sibling of the base URL that merely starts like it ("/jupyterx")
+    for (const e of extras) paths.add(e === 'x' ? (base ? `${base}x` : '/x') : e.startsWith('/jupyterx') ? e : `${base}${e}`);
+    return { base, paths: [...paths] };
+  });
+
+const hostRoutes = fc.record({ users: subset(HOST_USERS, 3), named: fc.array(subset(SERVERS, 2), { minLength: 4, maxLength: 4 }) }).map(({ users, named }) => {
+  const paths = new Set<string>(['/']);
+  users.forEach((user, i) => {
+    const host = `/${user}.hub.example.com`;
+    paths.add(`${host}/user/${user}`);
+    for (const server of named[i] ?? []) paths.add(`${host}/user/${user}/${server}`);
+  });
+  return { base: '', paths: [...paths] };
+});
+
+/** Requests around every route: itself, below it, beside it, above it, and some that no route holds. */
+function requestsFor(paths: string[], hostRouting: boolean, picks: number[]): OracleRequest[] {
+  const candidates: OracleRequest[] = [];
+  for (const full of paths) {
+    const { host, path } = splitHostRoute(full, hostRouting);
+    const h = host ?? 'hub.example.com';
+    const q = quoteRoutePath(path);
+    const stem = q === '/' ? '' : q;
+    for (const p of [q, `${stem}/`, `${stem}/api/kernels`, `${stem}x`, `${stem}/lab2/tree?x=1`, `${stem}?next=/y`, `${stem}/hub/api/users`])
+      candidates.push({ host: h, path: p.startsWith('/') ? p : `/${p}` });
+    const parent = q.slice(0, q.lastIndexOf('/')) || '/';
+    candidates.push({ host: h, path: parent });
+    if (hostRouting) candidates.push({ host: 'hub.example.com', path: q });
+  }
+  for (const p of ['/', '/hub/home', '/hub/api/users', '/user/nobody/', '/jupyter/user/nobody/lab', '/jupyter', '/jupyterx', '/other/x', '/services/none'])
+    candidates.push({ host: hostRouting ? 'nobody.hub.example.com' : 'hub.example.com', path: p });
+  return picks.map((i) => candidates[i % candidates.length]!);
+}
+
+const caseArbitrary: fc.Arbitrary<Case> = fc
+  .boolean()
+  .chain((hostRouting) =>
+    (hostRouting ? hostRoutes : pathRoutes).chain(({ paths }) =>
+      fc.record({
+        hostRouting: fc.constant(hostRouting),
+        order: fc.shuffledSubarray([...paths.keys()], { minLength: paths.length, maxLength: paths.length }),
+        removed: subset([...paths.keys()], 2),
+        ranks: fc.array(fc.nat(40), { minLength: paths.length, maxLength: paths.length }),
+        tieWidth: fc.integer({ min: 1, max: 3 }),
+        pathTargets: fc.array(fc.boolean(), { minLength: paths.length, maxLength: paths.length }),
+        picks: fc.array(fc.nat(10_000), { minLength: 40, maxLength: 40 }),
+      }).map(({ order, removed, ranks, tieWidth, pathTargets, picks }) => ({
+        hostRouting,
+        routes: paths.map((path, i) => ({ path, target: pathTargets[i] && i % 3 === 0 ? `http://t${i}:9999/test` : `http://t${i}:${8000 + (i % 3)}` })),
+        order,
+        removed,
+        ranks,
+        tieWidth,
+        requests: requestsFor(paths, hostRouting, picks),
+      })),
+    ),
+  );
+
+describe('routing through Istio equals configurable-http-proxy (property, Istio in the loop)', () => {
+  let oracle: Oracle;
+  const replicas: Record<'path' | 'host', Awaited<ReturnType<typeof routeReplica>>> = {} as never;
+  const contexts = { path: testRenderContext('eq'), host: { ...testRenderContext('eqh'), hostRouting: true } };
+  const stats = { cases: 0, requests: 0, routes: 0, simulationChecked: 0, simulationShortcuts: 0 };
+
+  beforeAll(async () => {
+    oracle = new Oracle(oracleBinary());
+    replicas.path = await routeReplica(app, contexts.path);
+    replicas.host = await routeReplica(app, contexts.host);
+  });
+
+  afterAll(async () => {
+    await oracle?.close();
+    for (const r of Object.values(replicas)) r.stop();
+    for (const ctx of Object.values(contexts)) await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` });
+  });
+
+  async function runCase(c: Case): Promise<void> {
+    const kind = c.hostRouting ? 'host' : 'path';
+    const { routes } = replicas[kind];
+    const ctx = contexts[kind];
+    await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` });
+    await eventually(() => (routes.size === 0 ? true : undefined), 'the previous case to be gone', 20_000);
+
+    for (const i of c.order) await routes.upsert(c.routes[i]!.path, { target: c.routes[i]!.target, jupyterhub: true });
+    for (const i of c.removed) await routes.remove(c.routes[i]!.path);
+    const live = c.routes.filter((_, i) => !c.removed.includes(i));
+
+    const list = (await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` })) as { items: VirtualService[] };
+    expect(list.items).toHaveLength(live.length);
+    const chp = new ChpReference({ hostRouting: c.hostRouting });
+    for (const r of live) await chp.add(r.path, r.target);
+
+    const objects = [gatewayObject(HUB_NAMESPACE), ...serviceObjects(HUB_NAMESPACE, c.routes.map((r) => r.target)), ...withAges(list.items, c.ranks, c.tieWidth)];
+    const verdict = await oracle.judge({ objects: objectsYaml(objects), requests: c.requests });
+    expect(verdict.error, 'the oracle could not evaluate the case').toBe('');
+    expect(verdict.messages, "Istio's validation and analyzers").toEqual([]);
+    expect(verdict.results).toHaveLength(c.requests.length);
+    const problems: string[] = [];
+    for (const [i, request] of c.requests.entries()) {
+      const istio = verdict.results[i]!;
+      const problem = disagreement(request, await chp.choose(request), istio, HUB_NAMESPACE);
+      if (problem) problems.push(problem);
+      if (istio.simulation.checked) {
+        stats.simulationChecked++;
+        // the simulator compares an exact path with its query and skips header matchers: such a difference is its shortcut
+        if (!istio.simulation.agrees && istio.simulation.explained) stats.simulationShortcuts++;
+        else if (!istio.simulation.agrees) problems.push(`${request.host}${request.path}: our reading of Istio's route table disagrees with Istio's simulation: ${istio.simulation.detail}`);
+      }
+    }
+    expect(problems, `routes: ${JSON.stringify(live)}`).toEqual([]);
+    stats.cases++;
+    stats.requests += c.requests.length;
+    stats.routes += live.length;
+  }
+
+  it(`agrees on every request, over ${CASES} random route tables (seed ${SEED})`, { timeout: Math.max(600_000, CASES * 3_000) }, async () => {
+    console.info(`routing equivalence: seed ${SEED}, ${CASES} cases (replay with HUBMESH_ROUTING_SEED=${SEED})`);
+    await fc.assert(fc.asyncProperty(caseArbitrary, runCase), { seed: SEED, numRuns: CASES, endOnFailure: true });
+    console.info(`routing equivalence: ${stats.cases} cases, ${stats.routes} routes, ${stats.requests} requests agreed (${stats.simulationChecked} also checked against Istio's simulation, ${stats.simulationShortcuts} of them different only by its shortcuts); seed ${SEED}`);
+    expect(stats.cases).toBe(CASES);
+  });
+});
+
