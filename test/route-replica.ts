@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { expect } from 'vitest';
 import type { KubeConnection } from '@/lib/kube/connection';
 import { ResourceStore } from '@/lib/kube/resource-store';
@@ -30,6 +31,7 @@ export async function routeReplica(
   connection: KubeConnection,
   ctx: RenderContext,
   wrap: (b: ResourceBackend<VirtualService>) => ResourceBackend<VirtualService> = (b) => b,
+  log: Logger = testLog,
 ) {
   const store = new ResourceStore<VirtualService>(wrap(connection.backend<VirtualService>(virtualServiceKind)), HUB_NAMESPACE, managedSelector(ctx.prefix), testLog);
   const services = new ResourceStore<Service>(connection.backend<Service>(serviceKind), HUB_NAMESPACE, undefined, testLog);
@@ -40,7 +42,7 @@ export async function routeReplica(
     resolveIp: async () => undefined,
     waitUntilServed: async () => undefined,
     services: () => services.cache.list(),
-    log: testLog,
+    log,
   });
   store.cache.start();
   services.cache.start();

@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { connect } from '@/lib/kube/connection';
@@ -24,6 +25,7 @@ describe('apiserver writes per route change', () => {
     });
   const ctxs = { plain: testRenderContext('wr'), base: testRenderContext('wb') };
   const replicas: Array<Awaited<ReturnType<typeof routeReplica>>> = [];
+  const cleanups: string[] = [];
 
   /** The writes one call makes: create+replace+delete calls. */
   const count = async (call: () => Promise<unknown>) => {
@@ -39,7 +41,7 @@ describe('apiserver writes per route change', () => {
 
   afterAll(async () => {
     for (const r of replicas) r.stop();
-    for (const ctx of Object.values(ctxs)) await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` });
+    for (const prefix of [...Object.values(ctxs).map((c) => c.prefix), ...cleanups]) await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${prefix}` });
   });
 
   it('at "/": a user 1, a named server 2 (with its user), unchanged 0, deletes the same', async () => {
@@ -69,6 +71,26 @@ describe('apiserver writes per route change', () => {
       'delete /user/alice': 1,
     });
     for (let i = 0; i < 20; i++) expect(table[`add /user/u${i}`]).toBe(1);
+  });
+
+  it("a dependent the apiserver refuses does not fail the route that changed, and is logged", async () => {
+    const ctx = testRenderContext('wf');
+    const logged: string[] = [];
+    // alice's object becomes one the CRD's schema refuses (a timeout that is no duration): a real 422
+    const refusing = (b: ResourceBackend<VirtualService>): ResourceBackend<VirtualService> =>
+      Object.assign(Object.create(b) as ResourceBackend<VirtualService>, {
+        replace: (ns: string, o: VirtualService) =>
+          b.replace(ns, o.metadata.annotations?.['hubmesh.io/route'] === '/user/alice' ? { ...o, spec: { ...o.spec, http: o.spec.http!.map((r) => ({ ...r, timeout: 'soon' })) } } : o),
+      });
+    const log = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+    const replica = await routeReplica(app, ctx, refusing, log);
+    replicas.push(replica);
+    cleanups.push(ctx.prefix);
+    await replica.routes.upsert('/user/alice', body('http://jupyter-alice:8888'));
+    const outcome = await replica.routes.upsert('/user/alice/lab2', body('http://jupyter-alice-lab2:8888'));
+    expect(outcome).toMatchObject({ written: true, dependentsWritten: 0 });
+    expect(logged).toEqual([expect.stringContaining('the apiserver refused a route that depends on this one')]);
+    expect(logged[0]).toContain('/user/alice');
   });
 
   it('under a base URL: the hub route does not grow with users, so a user costs 1 write', async () => {

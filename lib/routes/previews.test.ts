@@ -63,6 +63,10 @@ describe('attachPoint and shadowReason', () => {
     expect(shadowReason('/', hub, 'alice', false)).toBeUndefined();
     expect(shadowReason('/user/bob/lab', { path: '/user/bob', data: { user: 'bob' } }, 'alice', false)).toBe('/user/bob/lab is on route /user/bob of user "bob"');
     expect(shadowReason('/user/bob', hub, 'alice', false)).toMatch(/under user "bob"'s path/);
+    // under a base URL, the hub's API and the users' paths are below it
+    expect(shadowReason('/jupyter/hub/api/users', hub, 'alice', false, '/jupyter/hub/api')).toBe("/jupyter/hub/api/users is the hub's API (/jupyter/hub/api)");
+    expect(shadowReason('/jupyter/user/bob/lab', hub, 'alice', false, '/jupyter/hub/api')).toBe('/jupyter/user/bob/lab is under user "bob"\'s path /jupyter/user/bob');
+    expect(shadowReason('/jupyter/user/alice/lab', hub, 'alice', false, '/jupyter/hub/api')).toBeUndefined();
     expect(shadowReason('/user/alice/x', { path: '/user/alice', data: { user: 'alice' } }, 'alice', false)).toBeUndefined();
     expect(shadowReason('/lab.example.com/hub/api', hub, 'alice', true)).toMatch(/hub's API/);
   });

@@ -36,13 +36,21 @@ export function attachPoint<T extends { path: string }>(routes: readonly T[], pa
  * another user's server (the route's user, or for paths under /user/<name>/ that no route of that user
  * holds yet, the name in the path). Undefined when it shadows nothing.
  */
-export function shadowReason(pathPrefix: string, route: { path: string; data: Record<string, unknown> }, owner: string, hostRouting: boolean): string | undefined {
+export function shadowReason(
+  pathPrefix: string,
+  route: { path: string; data: Record<string, unknown> },
+  owner: string,
+  hostRouting: boolean,
+  hubApi: string = HUB_API_PATH,
+): string | undefined {
   const { path } = splitHostRoute(pathPrefix, hostRouting);
-  if (coversPath(HUB_API_PATH, path)) return `${pathPrefix} is the hub's API (${HUB_API_PATH})`;
+  if (coversPath(hubApi, path)) return `${pathPrefix} is the hub's API (${hubApi})`;
   const routeUser = typeof route.data.user === 'string' ? route.data.user : undefined;
   if (routeUser !== undefined && routeUser !== owner) return `${pathPrefix} is on route ${route.path} of user ${JSON.stringify(routeUser)}`;
-  const pathUser = /^\/user\/([^/]+)/.exec(path)?.[1];
-  if (pathUser !== undefined && pathUser !== owner) return `${pathPrefix} is under user ${JSON.stringify(pathUser)}'s path /user/${pathUser}`;
+  // users' paths are below the hub's base URL, as its API is
+  const base = hubApi.slice(0, -HUB_API_PATH.length);
+  const pathUser = path.startsWith(`${base}/user/`) ? /^\/user\/([^/]+)/.exec(path.slice(base.length))?.[1] : undefined;
+  if (pathUser !== undefined && pathUser !== owner) return `${pathPrefix} is under user ${JSON.stringify(pathUser)}'s path ${base}/user/${pathUser}`;
   return undefined;
 }
 
@@ -86,7 +94,7 @@ export class PreviewService {
     const taken = this.list().find((p) => p.name === name);
     if (taken) throw new RouteError(409, `name: a preview named ${name} exists on route ${taken.route}`);
     if (input.allowShadow && !options.isAdmin) throw new RouteError(403, 'allowShadow: only an admin may let a preview shadow the hub API or another user’s route');
-    const shadow = shadowReason(pathPrefix, route, options.owner, this.deps.hostRouting);
+    const shadow = shadowReason(pathPrefix, route, options.owner, this.deps.hostRouting, this.deps.routes.hubApiPath());
     if (shadow && !input.allowShadow) throw new RouteError(403, `pathPrefix: ${shadow}; only an admin can allow that (allowShadow: true)`);
 
     const now = this.now();

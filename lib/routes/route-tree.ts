@@ -8,13 +8,8 @@ import { splitHostRoute } from './routespec';
  */
 export class RouteTree<T> {
   private readonly roots = new Map<string, Node<T>>();
-  private count = 0;
 
   constructor(private readonly hostRouting: boolean) {}
-
-  get size(): number {
-    return this.count;
-  }
 
   set(routePath: string, value: T): void {
     const { host, segments } = this.locate(routePath);
@@ -25,7 +20,6 @@ export class RouteTree<T> {
       if (!child) node.children.set(segment, (child = newNode<T>()));
       node = child;
     }
-    if (!node.entry) this.count++;
     node.entry = { path: routePath, value };
   }
 
@@ -43,7 +37,6 @@ export class RouteTree<T> {
     }
     if (!node.entry) return false;
     node.entry = undefined;
-    this.count--;
     // prune empty branches, so a tree of many short-lived routes does not grow without bound
     for (let i = trail.length - 1; i >= 0; i--) {
       const [parent, segment] = trail[i]!;
@@ -108,18 +101,6 @@ export class RouteTree<T> {
   occupiedChildSegments(routePath: string): string[] {
     const node = this.node(routePath);
     return node ? [...node.children.keys()].sort() : [];
-  }
-
-  /** The routes of one host ('' without host routing, or for the host-less "/"), in no particular order. */
-  entries(host = ''): Array<Entry<T>> {
-    const found: Array<Entry<T>> = [];
-    const walk = (node: Node<T>) => {
-      if (node.entry) found.push(node.entry);
-      for (const child of node.children.values()) walk(child);
-    };
-    const root = this.roots.get(host);
-    if (root) walk(root);
-    return found;
   }
 
   hosts(): string[] {

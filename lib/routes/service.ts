@@ -6,7 +6,7 @@ import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
 import { checkOverlays, formatFieldErrors, parseOverlays, type FieldError, type Overlays } from './overlays';
 import { RouteTree } from './route-tree';
-import { dependents, placementFor, type PlanInput, type TreeValue } from './routing-plan';
+import { dependents, hubApiPath, placementFor, type PlanInput, type TreeValue } from './routing-plan';
 import { virtualServiceName } from './routespec';
 import { parseTarget } from './target';
 import {
@@ -125,6 +125,11 @@ export class RouteService {
     return this.deps.store.cache.isSynced;
   }
 
+  /** The hub's API path below its own route: "/hub/api", or "/jupyter/hub/api" under a base URL. */
+  hubApiPath(): string {
+    return hubApiPath(this.plan);
+  }
+
   /** Resolves true once the route cache is synced (false after `timeoutMs`). */
   waitUntilSynced(timeoutMs: number): Promise<boolean> {
     return this.deps.store.cache.waitForSync(timeoutMs);
@@ -177,7 +182,15 @@ export class RouteService {
   async settle(path: string): Promise<number> {
     let writes = 0;
     for (const dependent of dependents(path, this.plan)) {
-      if (dependent !== path && (await this.rerender(dependent))) writes++;
+      if (dependent === path) continue;
+      try {
+        if (await this.rerender(dependent)) writes++;
+      } catch (error) {
+        // the apiserver refuses the dependent object itself (say, too large): the route that changed is
+        // written and must not fail for it; HM1005 shows what that leaves. An outage still fails the call.
+        if (!isRouteError(error)) throw error;
+        this.deps.log.error({ route: path, dependent, err: error.message }, 'routes: the apiserver refused a route that depends on this one');
+      }
     }
     return writes;
   }
@@ -210,9 +223,8 @@ export class RouteService {
     const current = name === undefined ? undefined : this.deps.store.cache.get(name);
     if (!current || !this.isOurs(current)) return false;
     const render = (stored: VirtualService) => {
-      const route = routeFromVirtualService(stored);
-      const destination = primaryDestination(stored);
-      return route && destination ? this.renderOver(stored, route, destination) : stored;
+      const found = storedRouteOf(stored);
+      return found ? this.renderOver(stored, found.route, found.destination) : stored;
     };
     return (await this.replace(render, current)) !== undefined;
   }
@@ -221,9 +233,7 @@ export class RouteService {
   private lookup(path: string): { route: StoredRoute; destination: Destination } | undefined {
     const name = this.tree.get(path)?.name;
     const vs = name === undefined ? undefined : this.deps.store.cache.get(name);
-    const route = vs && routeFromVirtualService(vs);
-    const destination = vs && primaryDestination(vs);
-    return route && destination ? { route, destination } : undefined;
+    return vs && storedRouteOf(vs);
   }
 
   /**
@@ -409,7 +419,7 @@ export class RouteService {
   }
 
   private explain(error: unknown): unknown {
-    if (isKubeError(error) && (error.status === 422 || error.status === 400)) {
+    if (isKubeError(error) && (error.status === 422 || error.status === 400 || error.status === 413)) {
       return new RouteError(400, `the apiserver refused the VirtualService: ${error.message}`);
     }
     return error;
@@ -456,6 +466,13 @@ export class RouteService {
     this.tree.delete(path);
     this.hubPaths.delete(path);
   }
+}
+
+/** The route a VirtualService holds and where its own rule sends it, or undefined for an object that is not a whole route. */
+function storedRouteOf(vs: VirtualService): { route: StoredRoute; destination: Destination } | undefined {
+  const route = routeFromVirtualService(vs);
+  const destination = primaryDestination(vs);
+  return route && destination ? { route, destination } : undefined;
 }
 
 /** Whether a checkOverlays error is about the destination of a canary, rule or preview that is stored exactly so already. */

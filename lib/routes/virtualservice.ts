@@ -240,15 +240,6 @@ export function targetPathPrefix(target: string): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
-/**
- * A preview's matches: its path (as a route's, so "/demo" never catches "/demox") crossed with each
- * condition it enables, the header carrying its name or the cookie holding it (a regex, escaped).
- */
-export function previewMatches(preview: Preview, hostRouting: boolean): HTTPMatchRequest[] {
-  const conditions = previewConditions(preview);
-  return pathMatches(splitHostRoute(preview.pathPrefix, hostRouting).path).flatMap((m) => conditions.map((headers) => ({ ...m, headers })));
-}
-
 function previewConditions(preview: Preview): Array<NonNullable<HTTPMatchRequest['headers']>> {
   const conditions: Array<NonNullable<HTTPMatchRequest['headers']>> = [];
   if (preview.match.header) conditions.push({ [PREVIEW_HEADER]: { exact: preview.name } });
