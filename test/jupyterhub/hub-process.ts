@@ -65,6 +65,8 @@ export async function startHub(options: {
   services?: Record<string, unknown>[];
   /** more JupyterHub.load_roles entries, after the admin role; a default role's name (e.g. "user") redefines it */
   roles?: Record<string, unknown>[];
+  /** JupyterHub.base_url, e.g. "/jupyter/" ("/" by default): the hub's route and API move below it */
+  baseUrl?: string;
   readyTimeoutMs?: number;
 }): Promise<HubProcess> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'hube2e-hub-'));
@@ -72,7 +74,8 @@ export async function startHub(options: {
   const publicPort = await freePort();
   const runId = randomBytes(4).toString('hex');
   const apiToken = randomBytes(24).toString('hex');
-  const apiUrl = `http://127.0.0.1:${hubPort}/hub/api`;
+  const baseUrl = options.baseUrl ?? '/';
+  const apiUrl = `http://127.0.0.1:${hubPort}${baseUrl}hub/api`;
   let output = '';
   const env: Record<string, string | undefined> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -94,6 +97,7 @@ export async function startHub(options: {
     HUBE2E_LAST_ACTIVITY_INTERVAL: options.lastActivityIntervalSeconds === undefined ? undefined : String(options.lastActivityIntervalSeconds),
     HUBE2E_EXTRA_SERVICES: JSON.stringify(options.services ?? []),
     HUBE2E_EXTRA_ROLES: JSON.stringify(options.roles ?? []),
+    HUBE2E_BASE_URL: baseUrl,
   };
   const child: ChildProcess = spawn(HUB_PYTHON, ['-m', 'jupyterhub', '-f', CONFIG], {
     cwd: stateDir,

@@ -26,6 +26,10 @@ c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{hub_port}"
 # as z2jh: the proxy routes / to the hub's Service, not to an IP
 c.JupyterHub.hub_connect_url = f"http://{cluster_dns.HUB_SERVICE}:{hub_port}"
 
+# a base URL puts the hub's own route at it (hub_routespec defaults to base_url without subdomains)
+c.JupyterHub.base_url = env.get("HUBE2E_BASE_URL", "/")
+c.JupyterHub.allow_named_servers = True
+
 c.JupyterHub.proxy_class = "configurable-http-proxy"
 c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = env["HUBE2E_PROXY_URL"]
