@@ -148,7 +148,15 @@ export function PreviewsPage() {
                     {p.expired ? 'expired' : `in ${age(new Date().toISOString(), Date.parse(p.expiresAt))}`}
                   </td>
                   <td className="py-1 pr-3 tabular-nums">{p.hits ?? '—'}</td>
-                  <td className="py-1 pr-3">{p.expired ? <Badge tone="warn">expired, being removed</Badge> : <Badge tone="ok">live</Badge>}</td>
+                  <td className="py-1 pr-3">
+                    {p.expired ? (
+                      <Badge tone="warn">expired, being removed</Badge>
+                    ) : p.coveredBy ? (
+                      <Badge tone="warn">inactive: route {p.coveredBy} covers its path</Badge>
+                    ) : (
+                      <Badge tone="ok">live</Badge>
+                    )}
+                  </td>
                   <td className="flex flex-wrap gap-1 py-1">
                     <button type="button" className="rounded border px-2 py-0.5 dark:border-slate-700" onClick={() => void act(() => navigator.clipboard.writeText(p.shareUrl), `Copied ${p.shareUrl}`)}>
                       Copy link

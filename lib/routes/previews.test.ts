@@ -87,6 +87,20 @@ describe('PreviewService', () => {
     ]);
   });
 
+  it('says a preview is inactive once a more specific route created after it covers its path', async () => {
+    const { routes, previews, vsOf } = await setup();
+    await previews.create(input({ name: 'svc-demo', pathPrefix: '/services/demo/x' }), { owner: 'eng', isAdmin: false });
+    expect(previews.get('svc-demo')?.route).toBe('/');
+    expect(previews.get('svc-demo')?.coveredBy).toBeUndefined();
+    await routes.upsert('/services/demo', { target: 'http://demo:80', service: 'demo' });
+    expect(previews.get('svc-demo')).toMatchObject({ route: '/', coveredBy: '/services/demo' });
+    // and it is not rendered: the hub route holds no rule for it any more
+    expect((await vsOf('/')).spec.http?.map((r) => r.name)).not.toContain('preview-svc-demo');
+    await routes.remove('/services/demo');
+    expect(previews.get('svc-demo')?.coveredBy).toBeUndefined();
+    expect((await vsOf('/')).spec.http?.map((r) => r.name)).toContain('preview-svc-demo');
+  });
+
   it('refuses with the status and the field to fix', async () => {
     const { previews } = await setup();
     await previews.create(input({ name: 'taken', pathPrefix: '/user/alice' }), { owner: 'alice', isAdmin: false });

@@ -6,8 +6,12 @@ import { coversPath, splitHostRoute } from './routespec';
 import { isRouteError, RouteError, type RouteService } from './service';
 import { HUB_API_PATH, routeFromVirtualService, type StoredRoute } from './virtualservice';
 
-/** A preview as listed: where it lives, and whether its time is up (it stays until the janitor removes it). */
-export type PreviewView = Preview & { route: string; virtualService: string; expired: boolean };
+/**
+ * A preview as listed: where it lives, whether its time is up (it stays until the janitor removes it), and
+ * `coveredBy`, a more specific route created after it that now covers its path: then it is not rendered
+ * (a preview never takes a more specific route's requests) and takes nothing until that route goes.
+ */
+export type PreviewView = Preview & { route: string; virtualService: string; expired: boolean; coveredBy?: string };
 
 /** A preview change: the preview as it is after it, and the route's VirtualService before and after (with dryRun: as it would be). */
 export type PreviewChange = { preview: PreviewView; before: VirtualService; after: VirtualService };
@@ -72,8 +76,15 @@ export class PreviewService {
   /** Every preview on every route, by name. */
   list(): PreviewView[] {
     const nowMs = this.now().getTime();
-    return this.routeEntries()
-      .flatMap((route) => (route.overlays.previews ?? []).map((p) => this.view(p, route, nowMs)))
+    const routes = this.routeEntries();
+    return routes
+      .flatMap((route) =>
+        (route.overlays.previews ?? []).map((p) => {
+          const cover = attachPoint(routes, p.pathPrefix);
+          const view = this.view(p, route, nowMs);
+          return cover && cover.path !== route.path ? { ...view, coveredBy: cover.path } : view;
+        }),
+      )
       .sort(byName);
   }
 
