@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualService } from '../../kube/virtualservices';
+import { pathRegexOutside } from '../../routes/path-regex';
 import { ownRules, type RenderContext } from '../../routes/virtualservice';
 import { hubRoutesOutOfOrder } from './hub-routes-out-of-order';
 import { at, GATEWAY, HUB_HOST, hubRoute, NS, PREFIX, snapshot } from './test-fixtures';
@@ -34,6 +35,17 @@ describe('HM1005 hubRoutesOutOfOrder', () => {
     const greedy = hubRoute('/jupyter', { created: 0 });
     greedy.spec.http = [{ name: 'route', match: [{ uri: { regex: '/jupyter(/.*)?' } }], route: [{ destination: { host: 'hub' } }], headers: { response: { set: { 'x-hubmesh-route': greedy.metadata.name } } } }];
     expect(run(greedy, hubRoute('/jupyter/user/alice', { created: 3 })).map((f) => f.object.name)).toEqual([greedy.metadata.name]);
+  });
+
+  it("reports a root's 404 outside its base URL when it does not carry a route there", () => {
+    const root = hubRoute('/jupyter', { created: 0 });
+    root.spec.http = [
+      { name: 'not-found', match: [{ uri: { regex: pathRegexOutside('/jupyter') } }], directResponse: { status: 404 }, headers: { response: { set: { 'x-hubmesh-route': root.metadata.name } } } },
+      ...root.spec.http!.map((r) => ({ ...r, match: [{ uri: { prefix: '/' } }] })),
+    ];
+    const outside = hubRoute('/extra', { created: 4 });
+    expect(run(root, outside).map((f) => [f.object.name, f.related?.[0]?.name])).toEqual([[root.metadata.name, outside.metadata.name]]);
+    expect(run(root, hubRoute('/jupyter/user/alice', { created: 4 }))).toEqual([]);
   });
 
   it('keeps ownRules the one source of a carried rule', () => {

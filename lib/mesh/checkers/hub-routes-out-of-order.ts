@@ -53,7 +53,7 @@ export const hubRoutesOutOfOrder = defineChecker(
       for (const route of members) {
         for (const path of probes(route)) {
           const winner = table.find((r) => takes(r.match, path));
-          if (!winner || owner(winner) === route.metadata.name || winner.rule.directResponse) continue;
+          if (!winner || owner(winner) === route.metadata.name) continue;
           const id = `${winner.vs.metadata.name}\u0000${route.metadata.name}`;
           if (found.has(id)) continue;
           const shorter = routeFromVirtualService(winner.vs)?.path ?? winner.vs.metadata.name;
