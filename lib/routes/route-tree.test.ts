@@ -34,7 +34,7 @@ describe('RouteTree', () => {
     const t = tree();
     expect(t.occupiedChildSegments('/jupyter')).toEqual(['services', 'user']);
     expect(t.occupiedChildSegments('/')).toEqual(['extra', 'jupyter']);
-    expect(paths(t.nearestBelow('/jupyter'))).toEqual(['/jupyter/user/alice', '/jupyter/services/x']);
+    expect(paths(t.nearestBelow('/jupyter')).sort()).toEqual(['/jupyter/services/x', '/jupyter/user/alice']);
     expect(paths(t.tops(''))).toEqual(['/']);
   });
 
@@ -45,6 +45,17 @@ describe('RouteTree', () => {
     expect(t.delete('/jupyter/services/x')).toBe(false);
     expect(t.delete('/jupyter/user')).toBe(false);
     expect(t.get('/jupyter/user/alice')).toBe(2);
+  });
+
+  it('walks a path as deep as a request line allows', () => {
+    const t = new RouteTree<number>(false);
+    const deep = '/a'.repeat(8_000);
+    t.set('/', 0);
+    t.set(deep, 1);
+    expect(t.descendants('/').map((e) => e.path)).toEqual([deep]);
+    expect(t.ancestors(deep).map((e) => e.path)).toEqual(['/']);
+    expect(t.nearestBelow('/').map((e) => e.path)).toEqual([deep]);
+    expect(t.delete(deep)).toBe(true);
   });
 
   it('keeps one tree per host with host routing', () => {

@@ -73,18 +73,20 @@ export class RouteTree<T> {
     if (!start) return [];
     const skip = except === undefined ? undefined : this.node(except);
     const found: Array<Entry<T> & { depth: number }> = [];
-    const walk = (node: Node<T>, depth: number) => {
+    // iterative: a path may have as many segments as a request line has room for
+    const pending: Array<[Node<T>, number]> = [[start, 1]];
+    for (let next = pending.pop(); next; next = pending.pop()) {
+      const [node, depth] = next;
       for (const child of node.children.values()) {
         if (child === skip) continue;
         if (child.entry) found.push({ ...child.entry, depth });
-        walk(child, depth + 1);
+        pending.push([child, depth + 1]);
       }
-    };
-    walk(start, 1);
+    }
     return found.sort((a, b) => b.depth - a.depth || b.path.length - a.path.length || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map(({ path, value }) => ({ path, value }));
   }
 
-  /** The routes below `routePath` with no route between it and them. */
+  /** The routes below `routePath` with no route between it and them, in no particular order. */
   nearestBelow(routePath: string): Array<Entry<T>> {
     const start = this.node(routePath);
     return start ? nearest(start) : [];
@@ -127,13 +129,13 @@ type Node<T> = { entry: Entry<T> | undefined; children: Map<string, Node<T>> };
 
 function nearest<T>(start: Node<T>): Array<Entry<T>> {
   const found: Array<Entry<T>> = [];
-  const walk = (node: Node<T>) => {
+  const pending: Array<Node<T>> = [start];
+  for (let node = pending.pop(); node; node = pending.pop()) {
     for (const child of node.children.values()) {
       if (child.entry) found.push(child.entry);
-      else walk(child);
+      else pending.push(child);
     }
-  };
-  walk(start);
+  }
   return found;
 }
 

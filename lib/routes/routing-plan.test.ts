@@ -72,6 +72,17 @@ describe('placementFor', () => {
     expect(render('/jupyter/user/alice').spec.http).toHaveLength(1);
   });
 
+  it('bounds what it builds regexes from: a huge segment or base URL never reaches the regex builders', () => {
+    const long = `/${'a'.repeat(16_000)}`;
+    const overlays: Overlays = { rules: [], previews: [preview({ name: 'hub-next' })] };
+    const { render } = plan([{ path: '/', data: { hub: true }, overlays }, { path: `${long}/x` }]);
+    // the preview cannot keep off that segment within Istio's regex limit: it is not rendered
+    expect(render('/').spec.http!.map((r) => r.name)).toEqual(['preview-guard-hub-api', 'route']);
+    const huge = plan([{ path: long, data: { hub: true } }, { path: `${long}/user/alice` }]);
+    expect(rootRoutePath(huge.input)).toBeUndefined();
+    expect(huge.render(long).spec.http!.map((r) => r.name)).toEqual(['route', 'route']);
+  });
+
   it('has no root once "/" exists, or with host routing', () => {
     expect(rootRoutePath(plan([{ path: '/', data: { extra: true } }, { path: '/jupyter', data: { hub: true } }]).input)).toBeUndefined();
     expect(rootRoutePath(plan([{ path: '/jupyter', data: { hub: true } }], { ...ctx, hostRouting: true }).input)).toBeUndefined();

@@ -1,6 +1,7 @@
 import type { HTTPRoute } from '../kube/virtualservices';
 import type { RouteTree } from './route-tree';
-import { coversPath, splitHostRoute } from './routespec';
+import { ISTIO_MAX_REGEX_LENGTH } from './path-regex';
+import { coversPath, quoteRoutePath, splitHostRoute } from './routespec';
 import { HUB_API_SUBPATH, ownRules, ROUTE_RULE, type Destination, type Placement, type RenderContext, type StoredRoute } from './virtualservice';
 
 /** What the tree keeps per route: its VirtualService's name, and whether the hub registered it as its own route. */
@@ -26,7 +27,8 @@ export function rootRoutePath({ tree, hubPaths, ctx }: Pick<PlanInput, 'tree' | 
   if (ctx.hostRouting || tree.get('/') !== undefined) return undefined;
   let best: string | undefined;
   for (const path of hubPaths) {
-    if (tree.ancestors(path).length) continue;
+    // its 404 rule is a regex as long as its path: a path Istio's regex limit cannot hold stays a plain route
+    if (tree.ancestors(path).length || quoteRoutePath(path).length * 4 > ISTIO_MAX_REGEX_LENGTH) continue;
     if (best === undefined || path.length < best.length || (path.length === best.length && path < best)) best = path;
   }
   return best;

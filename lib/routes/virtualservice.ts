@@ -187,10 +187,11 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
   const overlayMatches = (routePath: string, conditions: Array<NonNullable<HTTPMatchRequest['headers']>>): HTTPMatchRequest[] => {
     const own = splitHostRoute(routePath, ctx.hostRouting).path;
     if (wide && placement.claimed?.(routePath)) return [];
-    const occupied = wide ? (placement.occupied?.(routePath) ?? []) : [];
-    const uris: NonNullable<HTTPMatchRequest['uri']>[] = occupied.length
-      ? [{ regex: pathRegexExcludingSegments(quoteRoutePath(own), occupied.map(quoteRoutePath)) }]
-      : pathMatches(own).map((m) => m.uri!);
+    const occupied = (wide ? (placement.occupied?.(routePath) ?? []) : []).map(quoteRoutePath);
+    const quoted = quoteRoutePath(own);
+    // every character becomes at least one of the regex's: past the limit, Istio would refuse it anyway
+    if (occupied.reduce((n, segment) => n + segment.length, quoted.length) > ISTIO_MAX_REGEX_LENGTH) return [];
+    const uris: NonNullable<HTTPMatchRequest['uri']>[] = occupied.length ? [{ regex: pathRegexExcludingSegments(quoted, occupied) }] : pathMatches(own).map((m) => m.uri!);
     if (uris.some((u) => u.regex !== undefined && u.regex.length > ISTIO_MAX_REGEX_LENGTH)) return [];
     return uris.flatMap((uri) => conditions.map((headers) => ({ uri, headers })));
   };
