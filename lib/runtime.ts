@@ -153,15 +153,14 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
       : undefined;
   previewJanitorElector?.start();
 
-  const reconcilerLog = log.child({ component: 'route-reconciler' });
   const routeReconciler =
     connection.mode === 'cluster'
-      ? routeReconcilerElector({ routes, backend: connection.backend<Lease>(leaseKind), namespace, prefix: config.proxy.prefix, identity: candidateIdentity(), log: reconcilerLog })
+      ? routeReconcilerElector({ routes, backend: connection.backend<Lease>(leaseKind), namespace, prefix: config.proxy.prefix, identity: candidateIdentity(), log })
       : undefined;
   routeReconciler?.start();
   // local mode has one process: it leads for as long as it runs
   const localLeadership = connection.mode === 'local' ? new AbortController() : undefined;
-  if (localLeadership) new RouteReconciler(routes, reconcilerLog).lead(localLeadership.signal);
+  if (localLeadership) new RouteReconciler(routes, log.child({ component: 'route-reconciler' })).lead(localLeadership.signal);
 
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
   if (connection.mode === 'cluster') {

@@ -6,7 +6,7 @@ import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { removeSpawnedObjects, startHub, type HubProcess } from './jupyterhub/hub-process';
 import { ChpReference } from './oracle/chp';
 import { Oracle, oracleBinary, type OracleRequest } from './oracle/client';
-import { disagreement, gatewayObject, objectsYaml, serviceObjects, withAges } from './oracle/routing-case';
+import { ageOrders, disagreement, gatewayObject, objectsYaml, serviceObjects, withAges } from './oracle/routing-case';
 
 /**
  * The two cases that broke under Istio, driven by a real JupyterHub 3.0: a hub with
@@ -16,11 +16,6 @@ import { disagreement, gatewayObject, objectsYaml, serviceObjects, withAges } fr
  */
 const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
 const SPAWN_TIMEOUT_MS = 60_000;
-
-function permutations(n: number): number[][] {
-  if (n <= 1) return [[0]];
-  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
-}
 
 describe('a real JupyterHub 3.0 with base_url and named servers, judged by Istio', () => {
   const { adminCore, adminCustom } = clients();
@@ -88,8 +83,8 @@ describe('a real JupyterHub 3.0 with base_url and named servers, judged by Istio
     oracle = new Oracle(oracleBinary());
     const services = serviceObjects(HUB_NAMESPACE, Object.values(table).map((r) => r.target));
     const problems: string[] = [];
-    for (const ranks of [...permutations(stored.length), stored.map(() => 0)]) {
-      const verdict = await oracle.judge({ objects: objectsYaml([gatewayObject(HUB_NAMESPACE), ...services, ...withAges(stored, ranks, 1)]), requests });
+    for (const { ranks, tieWidth } of ageOrders(stored.length)) {
+      const verdict = await oracle.judge({ objects: objectsYaml([gatewayObject(HUB_NAMESPACE), ...services, ...withAges(stored, ranks, tieWidth)]), requests });
       expect(verdict.error).toBe('');
       expect(verdict.messages).toEqual([]);
       requests.forEach((request, i) => {

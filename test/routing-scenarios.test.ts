@@ -8,7 +8,7 @@ import { routeReplica, testRenderContext } from './route-replica';
 import { clients, eventually, HUB_NAMESPACE, testLog } from './helpers';
 import { ChpReference } from './oracle/chp';
 import { Oracle, oracleBinary, type OracleRequest, type OracleResult } from './oracle/client';
-import { disagreement, expectedCluster, gatewayObject, objectsYaml, serviceObjects, withAges } from './oracle/routing-case';
+import { ageOrders, disagreement, expectedCluster, gatewayObject, objectsYaml, serviceObjects, withAges } from './oracle/routing-case';
 
 /**
  * Fixed scenarios from the hub's life, each judged by Istio's own config generator (istio-oracle) under
@@ -23,17 +23,6 @@ const OVERLAY_SERVICES = ['hub-next', 'beta', 'lab-next', 'alice-next'];
 const cluster = (service: string, port = 8888) => expectedCluster(`http://${service}:${port}`, HUB_NAMESPACE);
 
 type Route = { path: string; target: string; data?: Record<string, unknown> };
-
-function permutations(n: number): number[][] {
-  if (n <= 1) return [[0]];
-  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
-}
-
-/** Orders of age for n objects: every permutation up to 5 objects (else rotations and reversals), and all in one second. */
-function ageOrders(n: number): Array<{ ranks: number[]; tieWidth: number }> {
-  const orders = n <= 5 ? permutations(n) : Array.from({ length: n }, (_, k) => Array.from({ length: n }, (_, i) => (i + k) % n)).flatMap((r) => [r, [...r].reverse()]);
-  return [...orders.map((ranks) => ({ ranks, tieWidth: 1 })), { ranks: Array.from({ length: n }, () => 0), tieWidth: 1 }];
-}
 
 describe('routing scenarios through Istio (istio-oracle)', () => {
   let oracle: Oracle;

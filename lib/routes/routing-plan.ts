@@ -35,8 +35,8 @@ export function rootRoutePath({ tree, hubPaths, ctx }: Pick<PlanInput, 'tree' | 
 }
 
 /** The hub's API path: below the hub's own route ("/hub/api", or "/jupyter/hub/api" under a base URL). */
-export function hubApiPath(input: Pick<PlanInput, 'tree' | 'hubPaths' | 'ctx'>): string {
-  const hub = rootRoutePath(input) ?? (input.hubPaths.has('/') || input.hubPaths.size === 0 ? '/' : [...input.hubPaths].sort((a, b) => a.length - b.length)[0]!);
+export function hubApiPath(input: Pick<PlanInput, 'tree' | 'hubPaths' | 'ctx'>, root = rootRoutePath(input)): string {
+  const hub = root ?? (input.hubPaths.has('/') || input.hubPaths.size === 0 ? '/' : [...input.hubPaths].sort((a, b) => a.length - b.length)[0]!);
   return hub === '/' ? `/${HUB_API_SUBPATH}` : `${hub}/${HUB_API_SUBPATH}`;
 }
 
@@ -44,7 +44,7 @@ export function hubApiPath(input: Pick<PlanInput, 'tree' | 'hubPaths' | 'ctx'>):
 export function placementFor(path: string, input: PlanInput): Placement {
   const { tree, lookup, ctx } = input;
   const root = rootRoutePath(input);
-  const hubApi = hubApiPath(input);
+  const hubApi = hubApiPath(input, root);
   const carry = (paths: Array<{ path: string }>): HTTPRoute[] =>
     paths.flatMap(({ path: p }) => {
       const found = lookup(p);

@@ -167,8 +167,8 @@ export class RouteService {
 
     const cached = await this.current(name);
     if (cached) this.assertSameRoute(cached, path);
-    const unchanged = cached !== undefined && sameRoute(cached, render(cached));
-    const written = unchanged ? undefined : cached ? await this.replace(render, cached) : await this.create(render);
+    // replace writes nothing when the stored object already says this
+    const written = cached ? await this.replace(render, cached) : await this.create(render);
     // also when this route is unchanged: the hub's re-POSTs then mend what an interrupted write left behind
     const dependentsWritten = await this.settle(path);
     if (written) await this.deps.waitUntilServed(written);

@@ -47,6 +47,8 @@ export const HUB_API_GUARD_RULE = 'preview-guard-hub-api';
 
 /** The name of the http rule that routes the path to the route's target: the last of the route's own rules. */
 export const ROUTE_RULE = 'route';
+/** With a target path, the exact match gets a rule of its own (its rewrite replaces the whole path). */
+export const ROUTE_EXACT_RULE = `${ROUTE_RULE}-exact`;
 /** A hub route under a base URL: paths outside the base URL that no route holds get 404, as from CHP. */
 export const NOT_FOUND_RULE = 'not-found';
 
@@ -197,7 +199,11 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
   };
   const previews = [...(overlays.previews ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const hubApi = placement.hubApiPath ?? HUB_API_PATH;
-  const guarded = previews.filter((p) => !p.allowShadow && coversPath(splitHostRoute(p.pathPrefix, ctx.hostRouting).path, hubApi) && splitHostRoute(p.pathPrefix, ctx.hostRouting).path !== hubApi);
+  // previews strictly above the hub's API
+  const guarded = previews.filter((p) => {
+    const above = splitHostRoute(p.pathPrefix, ctx.hostRouting).path;
+    return !p.allowShadow && above !== hubApi && coversPath(above, hubApi);
+  });
   const previewRules = previews.flatMap((p) => {
     const match = overlayMatches(p.pathPrefix, previewConditions(p));
     return match.length ? [rule(`preview-${p.name}`, match, [{ destination: toService(p.destination) }])] : [];
@@ -214,7 +220,7 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
       : // a rewrite replaces the matched prefix of a prefix match but the whole path of an exact one
         matches.map((m) => {
           const quoted = m.uri!.exact ?? m.uri!.prefix!;
-          return rule(m.uri!.exact !== undefined ? `${ROUTE_RULE}-exact` : ROUTE_RULE, [m], routeTo, `${targetPath}${quoted}`);
+          return rule(m.uri!.exact !== undefined ? ROUTE_EXACT_RULE : ROUTE_RULE, [m], routeTo, `${targetPath}${quoted}`);
         });
   return [
     ...(guarded.length
@@ -261,7 +267,7 @@ export function isOwnRule(vs: VirtualService, rule: HTTPRoute): boolean {
 
 /** Where a route VirtualService sends its path: the first destination of its own `route` rule. */
 export function primaryDestination(vs: VirtualService): Destination | undefined {
-  const destination = vs.spec.http?.find((r) => (r.name === ROUTE_RULE || r.name === `${ROUTE_RULE}-exact`) && isOwnRule(vs, r))?.route?.[0]?.destination;
+  const destination = vs.spec.http?.find((r) => (r.name === ROUTE_RULE || r.name === ROUTE_EXACT_RULE) && isOwnRule(vs, r))?.route?.[0]?.destination;
   const port = destination?.port?.number;
   return destination && port !== undefined ? { host: destination.host, port } : undefined;
 }

@@ -52,6 +52,17 @@ export function withAges(objects: VirtualService[], ranks: number[], tieWidth: n
   }));
 }
 
+function permutations(n: number): number[][] {
+  if (n <= 1) return [[0]];
+  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
+}
+
+/** Orders of age for n objects: every permutation up to 5 objects (else rotations and reversals), and all in one second. */
+export function ageOrders(n: number): Array<{ ranks: number[]; tieWidth: number }> {
+  const orders = n <= 5 ? permutations(n) : Array.from({ length: n }, (_, k) => Array.from({ length: n }, (_, i) => (i + k) % n)).flatMap((r) => [r, [...r].reverse()]);
+  return [...orders.map((ranks) => ({ ranks, tieWidth: 1 })), { ranks: Array.from({ length: n }, () => 0), tieWidth: 1 }];
+}
+
 export function objectsYaml(objects: unknown[]): string {
   return objects.map((o) => stringify(o)).join('---\n');
 }
