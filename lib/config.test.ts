@@ -45,6 +45,7 @@ describe('parseConfig', () => {
       routeTimeout: undefined,
       readiness: { mode: 'none', gatewayUrl: undefined, timeoutMs: 8000 },
       maxBodyBytes: 65536,
+      maxRouteDataBytes: 4096,
     });
   });
 
@@ -62,6 +63,7 @@ describe('parseConfig', () => {
         HUBMESH_GATEWAY_URL: 'http://istio-ingressgateway.istio-system',
         HUBMESH_READINESS_TIMEOUT_MS: '5000',
         HUBMESH_MAX_BODY_BYTES: '4096',
+        HUBMESH_ROUTE_DATA_MAX_BYTES: '1024',
       }).proxy,
     ).toEqual({
       authToken: 'x'.repeat(32),
@@ -74,6 +76,7 @@ describe('parseConfig', () => {
       routeTimeout: '3600s',
       readiness: { mode: 'gateway', gatewayUrl: 'http://istio-ingressgateway.istio-system', timeoutMs: 5000 },
       maxBodyBytes: 4096,
+      maxRouteDataBytes: 1024,
     });
   });
 

@@ -51,6 +51,7 @@ export const configSchema = z.object({
   HUBMESH_GATEWAY_URL: z.url({ error: 'must be a URL such as http://istio-ingressgateway.istio-system' }).optional(),
   HUBMESH_READINESS_TIMEOUT_MS: integer(100, 9000).default(8000),
   HUBMESH_MAX_BODY_BYTES: integer(1024, 1048576).default(65536),
+  HUBMESH_ROUTE_DATA_MAX_BYTES: integer(256, 65536).default(4096),
 
   HUBMESH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HUBMESH_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -116,6 +117,8 @@ export type Config = {
     routeTimeout: string | undefined;
     readiness: { mode: 'none' | 'gateway' | 'reconciled'; gatewayUrl: string | undefined; timeoutMs: number };
     maxBodyBytes: number;
+    /** the most a route's data (its POST body as stored, target included) may take, in UTF-8 bytes of JSON */
+    maxRouteDataBytes: number;
   };
   dashboard: {
     adminToken: string | undefined;
@@ -197,6 +200,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       routeTimeout: c.HUBMESH_ROUTE_TIMEOUT,
       readiness: { mode: c.HUBMESH_READINESS, gatewayUrl: c.HUBMESH_GATEWAY_URL, timeoutMs: c.HUBMESH_READINESS_TIMEOUT_MS },
       maxBodyBytes: c.HUBMESH_MAX_BODY_BYTES,
+      maxRouteDataBytes: c.HUBMESH_ROUTE_DATA_MAX_BYTES,
     },
     dashboard: {
       adminToken: c.HUBMESH_ADMIN_TOKEN,

@@ -114,6 +114,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     services: connection.mode === 'cluster' ? () => services.cache.list() : undefined,
     ctx,
     clusterDomain: config.proxy.clusterDomain,
+    maxRouteDataBytes: config.proxy.maxRouteDataBytes,
     resolveIp,
     waitUntilServed: readinessWaiter({
       ...config.proxy.readiness,

@@ -39,6 +39,7 @@ export async function routeReplica(
     store,
     ctx,
     clusterDomain: CLUSTER_DOMAIN,
+    maxRouteDataBytes: 4096,
     resolveIp: async () => undefined,
     waitUntilServed: async () => undefined,
     services: () => services.cache.list(),

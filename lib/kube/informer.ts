@@ -27,7 +27,7 @@ const MAX_BACKOFF_MS = 4_000;
 
 /** The default transform: server-side apply bookkeeping is often most of an object's size, and hubmesh never reads it. */
 export function withoutManagedFields<T extends KubeObject>(object: T): T {
-  delete (object.metadata as { managedFields?: unknown }).managedFields;
+  if ('managedFields' in object.metadata) delete (object.metadata as { managedFields?: unknown }).managedFields;
   return object;
 }
 

@@ -11,11 +11,23 @@ type Watcher = { kindKey: string; namespace: string; selector: ReturnType<typeof
 
 const HISTORY = 2000;
 const kindKeyOf = (kind: KindDescriptor) => `${kind.group || 'core'}/${kind.plural}`;
-const clone = <T>(o: T): T => structuredClone(o);
 
 /** A copy of a client's object with the fields the server owns set, as the apiserver stores it. */
 function withServerFields(kind: KindDescriptor, namespace: string, object: KubeObject, metadata: Partial<KubeObject['metadata']>): KubeObject {
-  return { ...clone(object), apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...clone(object.metadata), namespace, ...metadata } };
+  const copy = structuredClone(object);
+  return { ...copy, apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...copy.metadata, namespace, ...metadata } };
+}
+
+/** Freezes an object and everything in it, iteratively (stored objects may nest deeply). */
+function deepFreeze<T>(root: T): T {
+  const pending: unknown[] = [root];
+  while (pending.length) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null || Object.isFrozen(value)) continue;
+    Object.freeze(value);
+    for (const child of Object.values(value)) pending.push(child);
+  }
+  return root;
 }
 
 /**
@@ -24,6 +36,10 @@ function withServerFields(kind: KindDescriptor, namespace: string, object: KubeO
  * object), with apiserver semantics hubmesh relies on: resourceVersions, optimistic concurrency,
  * AlreadyExists/NotFound/Conflict errors, label selectors, and watches that resume from a recent
  * resourceVersion or answer 410 Expired.
+ *
+ * Each object is held once: the store, its event history, and every reader (lists, gets, watches and so
+ * the watch caches) share one deep-frozen copy, as a cache shares the apiserver's answer. A reader that
+ * tried to change one would throw, never corrupt the store.
  */
 export class LocalStore {
   private resourceVersion = 0;
@@ -49,7 +65,7 @@ export class LocalStore {
         const items = [...this.bucket(kindKey).values()].filter(
           (o) => o.metadata.namespace === namespace && matchesLabelSelector(o.metadata.labels, selector),
         );
-        return { items: items.map((o) => shape(clone(o) as T)), resourceVersion: String(this.resourceVersion) };
+        return { items: items.map((o) => shape(o as T)), resourceVersion: String(this.resourceVersion) };
       },
       watch: async (namespace, options, onEvent, onClose) => {
         const from = Number(options.resourceVersion || this.resourceVersion);
@@ -65,7 +81,7 @@ export class LocalStore {
           onEvent: onEvent as Watcher['onEvent'],
         };
         for (const e of this.history) {
-          if (e.resourceVersion > from && this.wants(watcher, e.kindKey, e.object)) onEvent(e.type, clone(e.object) as T);
+          if (e.resourceVersion > from && this.wants(watcher, e.kindKey, e.object)) onEvent(e.type, e.object as T);
         }
         this.watchers.add(watcher);
         return { stop: () => void this.watchers.delete(watcher) };
@@ -73,7 +89,7 @@ export class LocalStore {
       get: async (namespace, name) => {
         const current = this.bucket(kindKey).get(`${namespace}/${name}`);
         if (!current) throw new KubeError(404, 'NotFound', `${kind.plural}.${kind.group} "${name}" not found`);
-        return clone(current) as T;
+        return current as T;
       },
       create: async (namespace, object) => {
         const key = `${namespace}/${object.metadata.name}`;
@@ -121,13 +137,13 @@ export class LocalStore {
           resourceVersion: current?.metadata.resourceVersion,
           generation: (current?.metadata.generation ?? 0) + (JSON.stringify((merged as { spec?: unknown }).spec) !== JSON.stringify((current as { spec?: unknown } | undefined)?.spec) ? 1 : 0),
         });
-        if (options.dryRun) return clone(stored) as T;
+        if (options.dryRun) return deepFreeze(stored) as T;
         return this.commit(kind, kindKey, current ? 'MODIFIED' : 'ADDED', stored) as T;
       },
       delete: async (namespace, name) => {
         const current = this.bucket(kindKey).get(`${namespace}/${name}`);
         if (!current) throw new KubeError(404, 'NotFound', `${kind.plural}.${kind.group} "${name}" not found`);
-        return this.commit(kind, kindKey, 'DELETED', clone(current)) as T;
+        return this.commit(kind, kindKey, 'DELETED', current) as T;
       },
     };
   }
@@ -146,9 +162,9 @@ export class LocalStore {
     return path.join(this.dataDir, kind.group || 'core', kind.plural, o.metadata.namespace!, `${o.metadata.name}.json`);
   }
 
-  private commit(kind: KindDescriptor, kindKey: string, type: WatchEventType, object: KubeObject): KubeObject {
+  private commit(kind: KindDescriptor, kindKey: string, type: WatchEventType, written: KubeObject): KubeObject {
     const resourceVersion = ++this.resourceVersion;
-    object.metadata.resourceVersion = String(resourceVersion);
+    const object = deepFreeze({ ...written, metadata: { ...written.metadata, resourceVersion: String(resourceVersion) } });
     const file = this.fileOf(kind, object);
     const key = `${object.metadata.namespace}/${object.metadata.name}`;
     if (type === 'DELETED') {
@@ -162,8 +178,8 @@ export class LocalStore {
     }
     this.history.push({ kindKey, namespace: object.metadata.namespace!, type, object, resourceVersion });
     if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
-    for (const w of this.watchers) if (this.wants(w, kindKey, object)) w.onEvent(type, clone(object));
-    return clone(object);
+    for (const w of this.watchers) if (this.wants(w, kindKey, object)) w.onEvent(type, object);
+    return object;
   }
 
   private load(): void {
@@ -176,7 +192,7 @@ export class LocalStore {
           const dir = path.join(this.dataDir, group.name, plural, namespace);
           for (const file of readdirSync(dir)) {
             if (!file.endsWith('.json')) continue; // a leftover .tmp is an unfinished write: ignore it
-            const object = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as KubeObject;
+            const object = deepFreeze(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as KubeObject);
             this.bucket(kindKey).set(`${namespace}/${object.metadata.name}`, object);
             this.resourceVersion = Math.max(this.resourceVersion, Number(object.metadata.resourceVersion) || 0);
           }

@@ -180,7 +180,7 @@ const withOverlays: Overlays = {
 async function routeService(wrap: (b: ResourceBackend<VirtualService>) => ResourceBackend<VirtualService> = (b) => b) {
   const local = LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-overlays-'))).backend<VirtualService>(virtualServiceKind);
   const store = new ResourceStore<VirtualService>(wrap(local), 'hub', managedSelector('hubmesh'), log);
-  const service = new RouteService({ store, ctx, clusterDomain: 'cluster.local', resolveIp: async () => undefined, waitUntilServed: async () => undefined, services: () => services, log });
+  const service = new RouteService({ store, ctx, clusterDomain: 'cluster.local', maxRouteDataBytes: 4096, resolveIp: async () => undefined, waitUntilServed: async () => undefined, services: () => services, log });
   store.cache.start();
   await store.cache.waitForSync(1000);
   return { service, store, local };

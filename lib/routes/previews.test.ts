@@ -34,7 +34,7 @@ async function setup() {
   const store = new ResourceStore<VirtualService>(local, 'hub', managedSelector('hubmesh'), log);
   const clock = { now: new Date('2026-11-24T10:00:00.000Z') };
   const gone = new Set<string>();
-  const routes = new RouteService({ store, ctx, clusterDomain: 'cluster.local', resolveIp: async () => undefined, waitUntilServed: async () => undefined, services: () => services.filter((s) => !gone.has(s.metadata.name)), log });
+  const routes = new RouteService({ store, ctx, clusterDomain: 'cluster.local', maxRouteDataBytes: 4096, resolveIp: async () => undefined, waitUntilServed: async () => undefined, services: () => services.filter((s) => !gone.has(s.metadata.name)), log });
   store.cache.start();
   await store.cache.waitForSync(1000);
   await routes.upsert('/', { target: 'http://hub:8081' });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalStore } from '../kube/local-backend';
 import { ResourceStore } from '../kube/resource-store';
 import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
-import { RouteService } from './service';
+import { RouteService, withLastActivity } from './service';
 import { managedSelector, type RenderContext } from './virtualservice';
 
 const log = pino({ level: 'silent' });
@@ -25,6 +25,7 @@ async function routeService() {
     store,
     ctx,
     clusterDomain: 'cluster.local',
+    maxRouteDataBytes: 4096,
     resolveIp: async () => undefined,
     waitUntilServed: async () => undefined,
     log,
@@ -35,7 +36,7 @@ async function routeService() {
   return { service, store, tick: (ms: number) => (now += ms) };
 }
 
-const table = (s: RouteService, since?: Date) => JSON.parse(s.listJson(since)) as Record<string, Record<string, unknown>>;
+const table = (s: RouteService, since?: Date) => JSON.parse([...s.listJsonChunks(since)].join('')) as Record<string, Record<string, unknown>>;
 
 describe('RouteService', () => {
   it('adds, lists, reads and removes routes', async () => {
@@ -48,6 +49,32 @@ describe('RouteService', () => {
     expect(await service.remove('/user/alice')).toBe(true);
     expect(await service.remove('/user/alice')).toBe(false);
     expect(table(service)).toEqual({});
+  });
+
+  it('refuses route data over the limit with 413 and stores nothing; data at the limit is kept exactly', async () => {
+    const { service, store } = await routeService();
+    const base = { target: 'http://jupyter-alice:8888', user: 'alice' };
+    const fill = (bytes: number) => ({ ...base, pad: 'x'.repeat(bytes - Buffer.byteLength(JSON.stringify({ ...base, pad: '' }))) });
+    // multi-byte characters count as their UTF-8 bytes
+    const over = { ...base, pad: 'é'.repeat(2100) };
+    await expect(service.upsert('/user/alice', over)).rejects.toMatchObject({ status: 413, message: expect.stringMatching(/at most 4096/) });
+    await expect(service.upsert('/user/alice', fill(4097))).rejects.toMatchObject({ status: 413 });
+    expect(store.cache.list()).toHaveLength(0);
+    const atLimit = fill(4096);
+    expect(await service.upsert('/user/alice', atLimit)).toMatchObject({ written: true });
+    expect(table(service)['/user/alice']).toEqual({ ...atLimit, last_activity: '2026-11-24T10:00:00.000Z' });
+  });
+
+  it('streams GET /api/routes in pieces that join to the whole table', async () => {
+    const { service } = await routeService();
+    const data = (i: number) => ({ target: `http://jupyter-u${i}:8888`, user: `u${i}`, pad: 'p'.repeat(3000) });
+    for (let i = 0; i < 60; i++) await service.upsert(`/user/u${i}`, data(i));
+    const chunks = [...service.listJsonChunks()];
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(64 * 1024 + 4096);
+    const whole = JSON.parse(chunks.join('')) as Record<string, unknown>;
+    expect(Object.keys(whole)).toHaveLength(60);
+    expect(whole['/user/u7']).toEqual({ ...data(7), last_activity: '2026-11-24T10:00:00.000Z' });
   });
 
   it('writes nothing for an unchanged POST and keeps last_activity; a changed one moves it', async () => {
@@ -86,5 +113,16 @@ describe('RouteService', () => {
       message: expect.stringContaining('c.KubeSpawner.services_enabled = True'),
     });
     expect(store.cache.size).toBe(0);
+  });
+});
+
+describe('withLastActivity', () => {
+  it('appends last_activity to stored data without parsing it', () => {
+    const at = '2026-11-24T10:00:00.000Z';
+    for (const data of [{ target: 'http://a:1' }, {}, { target: 'http://a:1', 'k"}': '{"x":1}', n: [1, { y: null }] }]) {
+      expect(JSON.parse(withLastActivity(JSON.stringify(data), at))).toEqual({ ...data, last_activity: at });
+    }
+    expect(JSON.parse(withLastActivity('{ "target": "http://a:1" }\n', at))).toEqual({ target: 'http://a:1', last_activity: at });
+    expect(JSON.parse(withLastActivity('{ }', at))).toEqual({ last_activity: at });
   });
 });

@@ -25,11 +25,11 @@ import {
   type StoredRoute,
 } from './virtualservice';
 
-/** A refusal the client can act on: 400 bad input, 403 not allowed to this caller, 404 unknown route, 409 name clash. */
+/** A refusal the client can act on: 400 bad input, 403 not allowed to this caller, 404 unknown route, 409 name clash, 413 too much data. */
 export class RouteError extends Error {
   override name = 'RouteError';
   constructor(
-    readonly status: 400 | 403 | 404 | 409,
+    readonly status: 400 | 403 | 404 | 409 | 413,
     message: string,
     /** for input errors: each field to fix */
     readonly fields?: readonly FieldError[],
@@ -47,6 +47,8 @@ export type RouteServiceDeps = {
   store: ResourceStore<VirtualService>;
   ctx: RenderContext;
   clusterDomain: string;
+  /** The most a route's data may take as stored (UTF-8 bytes of its JSON): each route's data is held once in memory, in the watch cache. */
+  maxRouteDataBytes: number;
   /** The Service behind a pod or cluster IP, or undefined. */
   resolveIp: (ip: string, port: number) => Promise<Destination | undefined>;
   /** Waits (bounded) until the gateway serves the VirtualService; never throws. */
@@ -60,7 +62,11 @@ export type RouteServiceDeps = {
   now?: () => Date;
 };
 
-type Indexed = { name: string; json: string; lastActivityMs: number };
+/** The index holds no copy of the route's data: replies are built from the cached object's annotations. */
+type Indexed = { name: string; lastActivityMs: number };
+
+/** GET /api/routes is streamed in pieces of about this many characters. */
+const REPLY_CHUNK_CHARS = 64 * 1024;
 
 /** What one write asked of the apiserver: whether the route's own object changed, and how many others (nested rules, host fallbacks) did. */
 export type WriteOutcome = { written: boolean; name: string; dependentsWritten: number };
@@ -139,19 +145,37 @@ export class RouteService {
     return this.byPath.size;
   }
 
-  /** GET /api/routes as a JSON string: { path: { ...data, last_activity } }, optionally only routes inactive since a date. */
-  listJson(inactiveSince?: Date): string {
+  /**
+   * GET /api/routes as JSON text in pieces of about 64 KB: { path: { ...data, last_activity } },
+   * optionally only routes inactive since a date. Routes removed while the reply is read are left out.
+   */
+  *listJsonChunks(inactiveSince?: Date): Generator<string> {
     const cutoff = inactiveSince?.getTime();
-    const parts: string[] = [];
-    for (const [path, entry] of this.byPath) {
-      if (cutoff !== undefined && !(entry.lastActivityMs < cutoff)) continue;
-      parts.push(`${JSON.stringify(path)}:${entry.json}`);
+    const paths = [...this.byPath.keys()];
+    let chunk = '{';
+    let first = true;
+    for (const path of paths) {
+      const entry = this.byPath.get(path);
+      if (!entry || (cutoff !== undefined && !(entry.lastActivityMs < cutoff))) continue;
+      const json = this.getJson(path);
+      if (json === undefined) continue;
+      chunk += `${first ? '' : ','}${JSON.stringify(path)}:${json}`;
+      first = false;
+      if (chunk.length >= REPLY_CHUNK_CHARS) {
+        yield chunk;
+        chunk = '';
+      }
     }
-    return `{${parts.join(',')}}`;
+    yield `${chunk}}`;
   }
 
+  /** GET /api/routes/<path>: the route's data with its last_activity, as JSON text. */
   getJson(path: string): string | undefined {
-    return this.byPath.get(path)?.json;
+    const entry = this.byPath.get(path);
+    const annotations = entry && this.deps.store.cache.get(entry.name)?.metadata.annotations;
+    const data = annotations?.[ANNOTATIONS.data];
+    const lastActivity = annotations?.[ANNOTATIONS.lastActivity];
+    return data === undefined ? undefined : withLastActivity(data, lastActivity ?? new Date(entry!.lastActivityMs).toISOString());
   }
 
   /**
@@ -336,6 +360,10 @@ export class RouteService {
     // last_activity is hubmesh's to keep, never part of the route's data
     const rest = { ...(data as Record<string, unknown>) };
     delete rest.last_activity;
+    const bytes = Buffer.byteLength(JSON.stringify(rest));
+    if (bytes > this.deps.maxRouteDataBytes) {
+      throw new RouteError(413, `route data is ${bytes} bytes as JSON; a route stores at most ${this.deps.maxRouteDataBytes} (HUBMESH_ROUTE_DATA_MAX_BYTES)`);
+    }
     return rest as RouteData;
   }
 
@@ -445,11 +473,7 @@ export class RouteService {
     this.tree.set(route.path, { name: vs.metadata.name, hub: route.data.hub === true });
     if (route.data.hub === true) this.hubPaths.add(route.path);
     else this.hubPaths.delete(route.path);
-    this.byPath.set(route.path, {
-      name: vs.metadata.name,
-      json: JSON.stringify({ ...route.data, last_activity: route.lastActivity }),
-      lastActivityMs: Date.parse(route.lastActivity),
-    });
+    this.byPath.set(route.path, { name: vs.metadata.name, lastActivityMs: Date.parse(route.lastActivity) });
     return route.path;
   }
 
@@ -466,6 +490,15 @@ export class RouteService {
     this.tree.delete(path);
     this.hubPaths.delete(path);
   }
+}
+
+/**
+ * A route's reply from its stored data annotation (a JSON object without last_activity, as upsert
+ * writes it) and its last_activity, without parsing the data again.
+ */
+export function withLastActivity(dataJson: string, lastActivity: string): string {
+  const body = dataJson.trimEnd().slice(0, -1).trimEnd();
+  return `${body}${body.trimStart() === '{' ? '' : ','}"last_activity":${JSON.stringify(lastActivity)}}`;
 }
 
 /** The route a VirtualService holds and where its own rule sends it, or undefined for an object that is not a whole route. */

@@ -40,7 +40,7 @@ import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import playwrightConfig from '../../playwright.config';
@@ -48,7 +48,8 @@ import { KubeRest } from '../../lib/kube/rest';
 import { ensureCluster, repoRoot } from '../../test/cluster/harness';
 import { startHubmesh, type HubmeshProcess } from '../../test/hubmesh-process';
 import { ApiClient, ensureBuiltForBench, runPool } from './load';
-import { formatTable, percentile, type Row } from './stats';
+import { formatTable, intOf, percentile, type Row } from './stats';
+import { heapMb, pidOnPort, RssSampler } from './process-memory';
 
 const namespace = 'jupyterhub';
 const podsPath = `/api/v1/namespaces/${namespace}/pods`;
@@ -63,13 +64,6 @@ const TARGET_RSS_MB = 250;
 const SIDECAR_IMAGE = 'docker.io/istio/proxyv2:1.28.1';
 const NOTEBOOK_IMAGE = 'quay.io/jupyter/base-notebook:2026-11-01';
 
-function intOf(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw.trim());
-  if (!Number.isInteger(value) || value < 1) throw new Error(`bench: ${name} must be a positive whole number, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 const fmtHeap = (h: { used: number; total: number } | undefined) => (h ? `${h.used.toFixed(0)}/${h.total.toFixed(0)}` : '');
 const minMax = (x: number[]) => (Math.min(...x) === Math.max(...x) ? String(x[0]) : `${Math.min(...x)}-${Math.max(...x)}`);
@@ -79,105 +73,6 @@ const mean = (x: number[]) => (x.length ? x.reduce((a, b) => a + b, 0) / x.lengt
 
 // ---------------------------------------------------------------------------------------------
 // Memory of a server process, from /proc
-
-/** The pid listening on 127.0.0.1:<port> (the `next-server` process), from `ss -ltnp`, else by walking /proc. */
-function pidOnPort(port: number): number | undefined {
-  const ss = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
-  const m = /pid=(\d+)/.exec(ss.stdout ?? '');
-  if (m) return Number(m[1]);
-  // no ss: find the socket inode in /proc/net/tcp, then the process holding it
-  try {
-    const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-    const inode = readFileSync('/proc/net/tcp', 'utf8')
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .find((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A')?.[9];
-    if (!inode) return undefined;
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      let fds: string[];
-      try {
-        fds = readdirSync(`/proc/${pid}/fd`);
-      } catch {
-        continue; // gone, or not ours to read
-      }
-      for (const fd of fds) {
-        try {
-          if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return Number(pid);
-        } catch {
-          // closed meanwhile
-        }
-      }
-    }
-  } catch {
-    // no /proc/net/tcp
-  }
-  return undefined;
-}
-
-/** VmRSS and VmHWM of a process in MB, or undefined once it is gone. */
-function memoryMb(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-  } catch {
-    return undefined;
-  }
-}
-
-type RssSample = { t: number; phase: string; mb: number };
-
-/** V8's heap (used/total) and external memory in MB, from the server's own /metrics (prom-client's defaults). */
-async function heapMb(url: string): Promise<{ used: number; total: number; external: number } | undefined> {
-  try {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const value = (name: string) => Number(new RegExp(`^hubmesh_${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
-    return { used: value('nodejs_heap_size_used_bytes'), total: value('nodejs_heap_size_total_bytes'), external: value('nodejs_external_memory_bytes') };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Samples a server's RSS every 250 ms; `phase` labels the samples taken from now on. */
-class RssSampler {
-  readonly samples: RssSample[] = [];
-  private phase = 'start';
-  private readonly timer: ReturnType<typeof setInterval>;
-  private readonly t0 = performance.now();
-  lastHwm = Number.NaN;
-
-  constructor(readonly pid: number) {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), 250);
-    this.timer.unref();
-  }
-
-  mark(phase: string): void {
-    this.phase = phase;
-    this.sample();
-  }
-
-  private sample(): void {
-    const m = memoryMb(this.pid);
-    if (!m) return;
-    this.samples.push({ t: (performance.now() - this.t0) / 1000, phase: this.phase, mb: m.rss });
-    this.lastHwm = m.hwm;
-  }
-
-  stop(): void {
-    this.sample();
-    clearInterval(this.timer);
-  }
-
-  max(phase?: string): number {
-    const s = this.samples.filter((x) => phase === undefined || x.phase === phase);
-    return s.length ? Math.max(...s.map((x) => x.mb)) : Number.NaN;
-  }
-
-  last(): number {
-    return this.samples.at(-1)?.mb ?? Number.NaN;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The scene

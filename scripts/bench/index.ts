@@ -8,14 +8,17 @@
  *           configurable-http-proxy 5.3.0 → bench-results/proxy-api.json (proxy-api.ts)
  *   dashboard the admin console with 5,000 routes and 5,000 pods in Chromium, the console API and
  *           the server's RSS vs. a hubmesh with empty tables → bench-results/dashboard.json (dashboard.ts)
+ *   memory  10,000 routes at the route-data limit: heap, RSS, the whole GET and a restart, in local and
+ *           cluster mode, vs. configurable-http-proxy holding the same → bench-results/memory.json (memory.ts)
  *
- * BENCH_ONLY=kube, proxy or dashboard runs one section; each section documents its own variables.
+ * BENCH_ONLY=kube, proxy, dashboard or memory runs one section; each section documents its own variables.
  */
 import { runDashboardBench } from './dashboard';
 import { runKubeLayerBench } from './kube-layer';
+import { runMemoryBench } from './memory';
 import { runProxyApiBench } from './proxy-api';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench } as const;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench } as const;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();

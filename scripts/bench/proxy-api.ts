@@ -38,7 +38,7 @@ import { ensureCluster, repoRoot } from '../../test/cluster/harness';
 import { freePort, startHubmesh, type HubmeshProcess } from '../../test/hubmesh-process';
 import { KubeRest } from '../../lib/kube/rest';
 import { ApiClient, ensureBuiltForBench, runPool, type PoolResult } from './load';
-import { formatTable, percentile, type Row } from './stats';
+import { formatTable, intList, intOf, percentile, type Row } from './stats';
 
 const namespace = 'jupyterhub';
 const group = { group: 'networking.istio.io', version: 'v1', namespace, plural: 'virtualservices' };
@@ -49,17 +49,6 @@ const TARGET_ADDS_PER_S = 300;
 const TARGET_ADDS_AT_C = 10;
 const TARGET_GET_RATIO = 2;
 
-function intList(name: string, fallback: number[]): number[] {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const values = raw.split(',').map((s) => Number(s.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new Error(`bench: ${name} must be a comma-separated list of positive whole numbers, got ${JSON.stringify(raw)}`);
-  }
-  return values;
-}
-
-const intOf = (name: string, fallback: number) => intList(name, [fallback])[0]!;
 
 const userPath = (i: number) => `/user/u${i}`;
 const userBody = (i: number) => JSON.stringify({ target: `http://jupyter-u${i}:8888`, jupyterhub: true, user: `u${i}`, server_name: '' });

@@ -19,3 +19,17 @@ export function formatTable(rows: Row[]): string {
   const numeric = columns.map((c) => typeof rows[0]![c] === 'number');
   return [line(columns, numeric), line(widths.map((w) => '-'.repeat(w)), numeric), ...rows.map((r) => line(columns.map((c) => cell(r[c])), numeric))].join('\n');
 }
+
+/** A comma-separated list of positive whole numbers from the environment variable `name`, or `fallback` when unset. */
+export function intList(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const values = raw.split(',').map((s) => Number(s.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new Error(`bench: ${name} must be a comma-separated list of positive whole numbers, got ${JSON.stringify(raw)}`);
+  }
+  return values;
+}
+
+/** One positive whole number from the environment variable `name`, or `fallback` when unset. */
+export const intOf = (name: string, fallback: number) => intList(name, [fallback])[0]!;

@@ -1,6 +1,7 @@
 import type { NextRequest } from 'next/server';
 import { proxyTokenMatches } from '@/lib/auth/proxy-token';
 import { jsonError, observed, readJsonBody } from '@/lib/http/api';
+import { streamedResponse } from '@/lib/http/stream';
 import { routePathFromRequest } from '@/lib/routes/routespec';
 import { getRuntime } from '@/lib/runtime';
 
@@ -39,7 +40,7 @@ export const GET = observed('/api/routes', deps, async (request: NextRequest) =>
       inactiveSince = new Date(since);
       if (Number.isNaN(inactiveSince.getTime())) return jsonError(400, `inactive_since ${JSON.stringify(since)} is not a date`);
     }
-    return json(g.rt.routes.listJson(inactiveSince));
+    return streamedResponse(g.rt.routes.listJsonChunks(inactiveSince), { headers: { 'content-type': 'application/json' } });
   }
   const route = g.rt.routes.getJson(g.path);
   return route === undefined ? jsonError(404, `no route ${JSON.stringify(g.path)}`) : json(route);

@@ -1,0 +1,103 @@
+// Memory of a server process, from /proc and its own /metrics: shared by the dashboard and memory benches.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** The pid listening on 127.0.0.1:<port> (the `next-server` process), from `ss -ltnp`, else by walking /proc. */
+export function pidOnPort(port: number): number | undefined {
+  const ss = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+  const m = /pid=(\d+)/.exec(ss.stdout ?? '');
+  if (m) return Number(m[1]);
+  // no ss: find the socket inode in /proc/net/tcp, then the process holding it
+  try {
+    const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+    const inode = readFileSync('/proc/net/tcp', 'utf8')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A')?.[9];
+    if (!inode) return undefined;
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let fds: string[];
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue; // gone, or not ours to read
+      }
+      for (const fd of fds) {
+        try {
+          if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return Number(pid);
+        } catch {
+          // closed meanwhile
+        }
+      }
+    }
+  } catch {
+    // no /proc/net/tcp
+  }
+  return undefined;
+}
+
+/** VmRSS and VmHWM of a process in MB, or undefined once it is gone. */
+export function memoryMb(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+export type RssSample = { t: number; phase: string; mb: number };
+
+/** V8's heap (used/total) and external memory in MB, from the server's own /metrics (prom-client's defaults). */
+export async function heapMb(url: string): Promise<{ used: number; total: number; external: number } | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^hubmesh_${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+    return { used: value('nodejs_heap_size_used_bytes'), total: value('nodejs_heap_size_total_bytes'), external: value('nodejs_external_memory_bytes') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples a server's RSS every 250 ms; `phase` labels the samples taken from now on. */
+export class RssSampler {
+  readonly samples: RssSample[] = [];
+  private phase = 'start';
+  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly t0 = performance.now();
+  lastHwm = Number.NaN;
+
+  constructor(readonly pid: number) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 250);
+    this.timer.unref();
+  }
+
+  mark(phase: string): void {
+    this.phase = phase;
+    this.sample();
+  }
+
+  private sample(): void {
+    const m = memoryMb(this.pid);
+    if (!m) return;
+    this.samples.push({ t: (performance.now() - this.t0) / 1000, phase: this.phase, mb: m.rss });
+    this.lastHwm = m.hwm;
+  }
+
+  stop(): void {
+    this.sample();
+    clearInterval(this.timer);
+  }
+
+  max(phase?: string): number {
+    const s = this.samples.filter((x) => phase === undefined || x.phase === phase);
+    return s.length ? Math.max(...s.map((x) => x.mb)) : Number.NaN;
+  }
+
+  last(): number {
+    return this.samples.at(-1)?.mb ?? Number.NaN;
+  }
+}
+
