@@ -70,13 +70,17 @@ describe('the front door of the built server', () => {
         socket.write(rawRequest('POST /api/routes/user/x HTTP/1.1', { 'content-length': upload.length }));
         socket.write(upload);
       });
+    // the server answers and closes while the client still writes: the client sees the 403, or, when its
+    // write fails first, only the reset
+    const outcome = () =>
+      send().then(
+        (a) => `${a.status} ${a.closed ? 'closed' : 'open'}`,
+        (error: Error) => (error.message.startsWith('no HTTP answer') ? 'reset' : error.message),
+      );
     // the first refusals settle what the path allocates once
-    for (let i = 0; i < 2; i++) await send();
+    for (let i = 0; i < 2; i++) await outcome();
     const before = residentMb();
-    for (let i = 0; i < 12; i++) {
-      const a = await send();
-      expect(a).toMatchObject({ status: 403, closed: true });
-    }
+    for (let i = 0; i < 12; i++) expect(['403 closed', 'reset']).toContain(await outcome());
     expect(residentMb() - before).toBeLessThan(4);
   });
 

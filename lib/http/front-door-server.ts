@@ -75,6 +75,13 @@ export function createFrontDoorServer(options: FrontDoorServerOptions): http.Ser
     log.info({ method: req.method, target: loggedTarget(req.url), status: refusal.status, error: refusal.error }, 'front door refused a request');
   };
 
+  const failed = (req: IncomingMessage, res: ServerResponse, error: unknown) => {
+    log.error({ err: error, method: req.method, target: loggedTarget(req.url) }, 'request failed outside the app');
+    if (res.headersSent) res.destroy();
+    else answer(req, res, { status: 500, error: 'internal error; see hubmesh logs', close: true });
+  };
+
+  // shouldUpgradeCallback (Node 24.9+): else Next's upgrade listener would take upgrade requests past the front door
   const server = http.createServer<typeof CappedRequest>({ IncomingMessage: CappedRequest, shouldUpgradeCallback: () => false }, (req, res) => {
     try {
       const verdict = frontDoorVerdict({ method: req.method ?? '', rawTarget: req.url ?? '', headers: req.headers }, deps);
@@ -89,18 +96,12 @@ export function createFrontDoorServer(options: FrontDoorServerOptions): http.Ser
     }
   });
 
-  const failed = (req: IncomingMessage, res: ServerResponse, error: unknown) => {
-    log.error({ err: error, method: req.method, target: loggedTarget(req.url) }, 'request failed outside the app');
-    if (res.headersSent) res.destroy();
-    else answer(req, res, { status: 500, error: 'internal error; see hubmesh logs', close: true });
-  };
-
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // as Node does: answer only if no response is under way on this connection, so none is corrupted
     const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
     if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
       const { status, error: message } = framingAnswer(error.code);
-      // a few hundred bytes on a fresh socket are written at once; then the connection goes, as Node's own answer does
+      // a few hundred bytes are written at once; then the connection goes, as with Node's own answer
       socket.end(rawAnswer(status, message));
       log.info({ status, error: message }, 'front door refused a malformed request');
     }
