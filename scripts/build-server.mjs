@@ -10,7 +10,7 @@ import { serverEntry } from './server-process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** What the bundle is made from; scripts/ensure-build.mjs rebuilds it when one of these is newer. */
-export const serverSources = ['server', 'lib', 'package.json', 'tsconfig.json'];
+export const serverSources = ['server', 'lib', 'scripts/build-server.mjs', 'package.json', 'tsconfig.json'];
 
 export function buildServer() {
   buildSync({
