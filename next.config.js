@@ -7,7 +7,7 @@ const nextConfig = {
   // be loaded once by Node, not bundled into each route.
   serverExternalPackages: ['@kubernetes/client-node', 'pino', 'prom-client'],
   poweredByHeader: false,
-  // the container image (Dockerfile) runs Next's standalone server; `npm start` runs `next start`, which refuses standalone output
+  // the container image (Dockerfile) takes Next's standalone output (the server's traced files and node_modules) and runs hubmesh's server on it
   ...(process.env.HUBMESH_STANDALONE === '1' ? { output: /** @type {const} */ ('standalone') } : {}),
   // Responses are small JSON and pages behind the Istio gateway, which can compress. gzip in Node costs a
   // zlib stream of native memory per response, and under the hub's bursts that memory piled up.

@@ -1,5 +1,6 @@
-// How hubmesh's server process is started: Node's V8 flags and the C library's allocator settings.
-// Shared by `npm start` and the test and bench harnesses, so that they measure what production runs.
+// How hubmesh's server process is started: the built server entry (the front door before Next, see
+// server/main.ts), Node's V8 flags and the C library's allocator settings. Shared by `npm start` and
+// the test and bench harnesses, so that they measure what production runs.
 //
 // Left to themselves, V8 sizes the heap from the machine's memory and collects lazily, and glibc keeps
 // freed memory in per-thread arenas: on a large node, a server whose live data is ~130 MB (5,000 routes
@@ -10,7 +11,12 @@
 //   - two malloc arenas, and allocations of 128 KB and more mapped and unmapped on their own (HTTP and
 //     TLS buffers are malloc'ed), so freed native memory goes back to the system.
 // Whatever the operator sets (NODE_OPTIONS, MALLOC_*) wins.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/** server/main.ts, bundled by scripts/build-server.mjs: run it as `node [nodeArgs] serverEntry [--port N] [--hostname H]`. */
+export const serverEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.next', 'hubmesh-server.mjs');
 
 export const DEFAULT_HEAP_MB = 256;
 const SEMI_SPACE_MB = 2;

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: maps command-line flags onto hubmesh's environment variables, builds the app when
-// the build is missing or older than the sources, then runs `next start`.
+// the build is missing or older than the sources, then runs hubmesh's server (server/main.ts, built
+// into .next/hubmesh-server.mjs: the front door, then Next.js).
 //   npm start -- --mode local --data-dir ./data --namespace jupyterhub --port 8000 --kubeconfig ~/.kube/config
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from './ensure-build.mjs';
-import { serverProcess } from './server-process.mjs';
+import { serverEntry, serverProcess } from './server-process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const flagToEnv = {
@@ -31,7 +32,6 @@ try {
 const env = { ...process.env };
 for (const [flag, variable] of Object.entries(flagToEnv)) if (values[flag] !== undefined) env[variable] = values[flag];
 
-const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 let server;
 try {
   server = serverProcess(env);
@@ -41,7 +41,8 @@ try {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, [...server.nodeArgs, nextBin, 'start', '--port', env.PORT ?? '3000', ...(values.hostname ? ['--hostname', values.hostname] : [])], {
+// the port travels as PORT
+const child = spawn(process.execPath, [...server.nodeArgs, serverEntry, ...(values.hostname ? ['--hostname', values.hostname] : [])], {
   cwd: root,
   stdio: 'inherit',
   env: server.env,

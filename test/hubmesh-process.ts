@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import path from 'node:path';
-import { serverProcess } from '../scripts/server-process.mjs';
+import { serverEntry, serverProcess } from '../scripts/server-process.mjs';
 import { repoRoot } from './cluster/harness';
 
 export type HubmeshProcess = {
   url: string;
+  port: number;
+  pid: number;
   token: string;
   prefix: string;
   /** everything the server printed, for assertions on log lines and for failure messages */
@@ -28,11 +29,12 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Runs the built hubmesh (`next start`, as in production) in cluster mode against the test control
- * plane, as the app's least-privilege identity, and waits until /readyz says ready.
+ * Runs the built hubmesh (its server entry, as in production) in cluster mode against the test control
+ * plane, as the app's least-privilege identity, and waits until /readyz says ready. Without a
+ * kubeconfig, give it HUBMESH_MODE=local and a HUBMESH_DATA_DIR in `env`.
  */
 export async function startHubmesh(options: {
-  kubeconfig: string;
+  kubeconfig?: string;
   prefix: string;
   env?: Record<string, string>;
   token?: string;
@@ -49,15 +51,15 @@ export async function startHubmesh(options: {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
-    KUBECONFIG: options.kubeconfig,
+    ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}),
     HUBMESH_NAMESPACE: 'jupyterhub',
     HUBMESH_PREFIX: options.prefix,
     CONFIGPROXY_AUTH_TOKEN: token,
     HUBMESH_LOG_LEVEL: 'info',
     ...options.env,
   });
-  // the same process `npm start` runs: Node with the server's memory settings, then `next start`
-  const args = [...server.nodeArgs, path.join(repoRoot, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'];
+  // the same process `npm start` runs: Node with the server's memory settings, then the server entry
+  const args = [...server.nodeArgs, serverEntry, '--port', String(port), '--hostname', '127.0.0.1'];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, env: server.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -79,6 +81,8 @@ export async function startHubmesh(options: {
   }
   return {
     url,
+    port,
+    pid: child.pid!,
     token,
     prefix: options.prefix,
     output: () => output,

@@ -50,6 +50,8 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+export const PROXY_TOKEN_REFUSED = 'missing or wrong Authorization: token <CONFIGPROXY_AUTH_TOKEN>';
+
 /** Checks an Authorization header ("token <TOKEN>", as the hub sends it) in constant time. */
 export function proxyTokenMatches(expected: ProxyToken, authorization: string | null): boolean {
   if (expected.source === 'disabled') return true;

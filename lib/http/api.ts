@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isKubeError } from '../kube/errors';
 import type { Metrics } from '../metrics';
+import { bodyTooLarge } from './front-door';
 import { isRouteError } from '../routes/service';
 
 export function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
@@ -13,7 +14,7 @@ export type BodyResult = { ok: true; value: unknown } | { ok: false; response: R
 /** Reads a JSON body of at most maxBytes, whatever Content-Type says (the hub sends none). */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<BodyResult> {
   const declared = Number(request.headers.get('content-length'));
-  const tooLarge = () => ({ ok: false as const, response: jsonError(413, `body is larger than ${maxBytes} bytes`) });
+  const tooLarge = () => ({ ok: false as const, response: jsonError(413, bodyTooLarge(maxBytes)) });
   if (declared > maxBytes) return tooLarge();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -1,16 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, type Config } from '../config';
 import { clusterBackend } from './cluster-backend';
 import { LocalStore } from './local-backend';
+import { connectionMode, IN_CLUSTER_NAMESPACE_FILE, kubeconfigFiles } from './mode';
 import { KubeRest } from './rest';
 import type { KindDescriptor, KubeObject, ResourceBackend } from './types';
 
 export const FIELD_MANAGER = 'hubmesh';
-const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-const IN_CLUSTER_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 type Common = {
   namespace: string;
@@ -21,13 +19,8 @@ export type KubeConnection =
   | (Common & { mode: 'cluster'; server: string; context: string; user: string; rest: KubeRest })
   | (Common & { mode: 'local'; dataDir: string; store: LocalStore });
 
-function kubeconfigFiles(config: Config): string[] {
-  if (config.kubeconfig) return config.kubeconfig.split(path.delimiter).filter(Boolean);
-  const home = path.join(os.homedir(), '.kube', 'config');
-  return existsSync(home) ? [home] : [];
-}
-
-function loadKubeConfig(config: Config): KubeConfig | undefined {
+/** The kubeconfig of cluster mode: the files connectionMode found, else the pod's service account. */
+function loadKubeConfig(config: Config): KubeConfig {
   const files = kubeconfigFiles(config);
   const kc = new KubeConfig();
   if (files.length > 0) {
@@ -45,27 +38,15 @@ function loadKubeConfig(config: Config): KubeConfig | undefined {
     if (!kc.getCurrentCluster()) throw new ConfigError(`config: KUBECONFIG ${files.join(path.delimiter)} has no current context with a cluster`);
     return kc;
   }
-  if (process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN_FILE)) {
-    kc.loadFromCluster();
-    return kc;
-  }
-  return undefined;
+  kc.loadFromCluster();
+  return kc;
 }
 
-/**
- * Chooses cluster or local mode. Cluster mode is used when a kubeconfig (KUBECONFIG or
- * ~/.kube/config) or an in-cluster service account is found; otherwise, unless cluster mode was
- * demanded, hubmesh runs on its embedded store under the data dir.
- */
+/** Connects in the mode connectionMode chooses: to the apiserver, or to the embedded store under the data dir. */
 export function connect(config: Config): KubeConnection {
-  const kc = config.mode === 'local' ? undefined : loadKubeConfig(config);
-  if (!kc) {
-    if (config.mode === 'cluster') {
-      throw new ConfigError(
-        'config: HUBMESH_MODE is cluster, but no kubeconfig was found (set KUBECONFIG, create ~/.kube/config, or run in a pod with a service account)',
-      );
-    }
-    const store = LocalStore.open(config.dataDir);
+  const chosen = connectionMode(config);
+  if (chosen.mode === 'local') {
+    const store = LocalStore.open(chosen.dataDir);
     return {
       mode: 'local',
       dataDir: store.dataDir,
@@ -74,6 +55,7 @@ export function connect(config: Config): KubeConnection {
       backend: (kind) => store.backend(kind),
     };
   }
+  const kc = loadKubeConfig(config);
   const rest = new KubeRest(kc);
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
   const inClusterNamespace = existsSync(IN_CLUSTER_NAMESPACE_FILE) ? readFileSync(IN_CLUSTER_NAMESPACE_FILE, 'utf8').trim() : undefined;

@@ -5,7 +5,7 @@
  *
  *   scene    N notebook pods (2 containers, one an istio-proxy sidecar) in `jupyterhub`, made Running
  *            by kwok, and N routes POSTed through hubmesh's hub proxy API at c=10
- *   subject  hubmesh (`next start`, cluster mode, the app's identity) holding the N routes and seeing
+ *   subject  hubmesh (its built server, cluster mode, the app's identity) holding the N routes and seeing
  *            the N pods
  *   anchor   a second hubmesh with a fresh prefix (no routes) and a notebook selector that matches no
  *            pod: its watch caches hold the same N pods, but its routes and pods tables are empty, so

@@ -4,7 +4,7 @@
  *
  *   kube    hubmesh's Kubernetes layer (ResourceStore, watch cache) vs. client-node and LIST
  *           → bench-results/kube-layer.json (kube-layer.ts)
- *   proxy   the hub proxy API served by `next start` vs. raw VirtualService writes and
+ *   proxy   the hub proxy API served by the built server vs. raw VirtualService writes and
  *           configurable-http-proxy 5.3.0 → bench-results/proxy-api.json (proxy-api.ts)
  *   dashboard the admin console with 5,000 routes and 5,000 pods in Chromium, the console API and
  *           the server's RSS vs. a hubmesh with empty tables → bench-results/dashboard.json (dashboard.ts)

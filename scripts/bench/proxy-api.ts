@@ -1,5 +1,5 @@
 /**
- * The hub proxy API benchmark: hubmesh run as in production (`next start`, cluster mode, the app's
+ * The hub proxy API benchmark: hubmesh run as in production (its built server, cluster mode, the app's
  * least-privilege identity) on the real test control plane, driven the way JupyterHub drives a
  * proxy, every figure beside an anchor measured in the same run.
  *
@@ -556,7 +556,7 @@ export async function runProxyApiBench(): Promise<void> {
     });
   }
 
-  const env = `node ${process.version}, ${os.cpus().length} cpus, commit ${source.commit}${source.dirty.length ? ` + ${source.dirty.length} changed files` : ''}, hubmesh ${hubmesh?.url ?? '-'} (next start), prefix ${prefix}`;
+  const env = `node ${process.version}, ${os.cpus().length} cpus, commit ${source.commit}${source.dirty.length ? ` + ${source.dirty.length} changed files` : ''}, hubmesh ${hubmesh?.url ?? '-'} (built server), prefix ${prefix}`;
   console.log(`\nhubmesh bench: hub proxy API (${env})\n`);
   for (const n of sizes) {
     const forN = rows.filter((r) => r.routes === n);

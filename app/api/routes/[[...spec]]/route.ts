@@ -1,5 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { proxyTokenMatches } from '@/lib/auth/proxy-token';
+import { PROXY_TOKEN_REFUSED, proxyTokenMatches } from '@/lib/auth/proxy-token';
 import { jsonError, observed, readJsonBody } from '@/lib/http/api';
 import { streamedResponse } from '@/lib/http/stream';
 import { routePathFromRequest } from '@/lib/routes/routespec';
@@ -11,11 +11,11 @@ export const dynamic = 'force-dynamic';
 
 const json = (body: string, status = 200) => new Response(body, { status, headers: { 'content-type': 'application/json' } });
 
-/** Auth, then the route path; each failure is an answer. */
+/** Auth (the front door checked it before the body was read; checked again here), then the route path; each failure is an answer. */
 function gate(request: NextRequest) {
   const rt = getRuntime();
   if (!proxyTokenMatches(rt.proxyToken, request.headers.get('authorization'))) {
-    return { response: jsonError(403, 'missing or wrong Authorization: token <CONFIGPROXY_AUTH_TOKEN>') };
+    return { response: jsonError(403, PROXY_TOKEN_REFUSED) };
   }
   // parsed from the raw pathname, so the route is decoded exactly once, as CHP does
   const parsed = routePathFromRequest(request.nextUrl.pathname);
