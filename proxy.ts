@@ -4,6 +4,7 @@ import { CSRF_HEADER, csrfMatches, overTls, SESSION_COOKIE, verifySession } from
 import { bearerIsAdmin } from './lib/auth/actor';
 import { engineerFromBearer, may, type EngineerToken } from './lib/auth/roles';
 import type { DashboardAuth } from './lib/auth/dashboard-auth';
+import { safeNextPath } from './lib/auth/next-path';
 import { getRuntime } from './lib/runtime';
 
 /**
@@ -67,7 +68,8 @@ function gate(request: NextRequest, pass: () => NextResponse): NextResponse {
   if (!session) {
     if (api) return NextResponse.json({ status: 401, error: 'sign in first' }, { status: 401 });
     const login = new URL('/login', request.url);
-    if (pathname !== '/') login.searchParams.set('next', pathname + search);
+    const next = safeNextPath(pathname + search);
+    if (next !== '/') login.searchParams.set('next', next);
     return NextResponse.redirect(login);
   }
   if (api && !safeMethods.has(request.method) && !csrfMatches(session, request.headers.get(CSRF_HEADER))) {

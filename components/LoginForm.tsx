@@ -1,11 +1,12 @@
 'use client';
 
 import { useState } from 'react';
-import { useSearchParams } from 'next/navigation';
 
-/** Sign-in: through JupyterHub when it is configured, and with the admin token. */
-export function LoginForm({ hubSignIn }: { hubSignIn: boolean }) {
-  const next = useSearchParams().get('next');
+/**
+ * Sign-in: through JupyterHub when it is configured, and with the admin token. `next` is where to go
+ * afterwards, a path on this origin the server has already checked (safeNextPath).
+ */
+export function LoginForm({ hubSignIn, next }: { hubSignIn: boolean; next: string }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -16,8 +17,8 @@ export function LoginForm({ hubSignIn }: { hubSignIn: boolean }) {
     const r = await fetch('/api/v1/session', { method: 'POST', body: JSON.stringify({ token }), credentials: 'same-origin' });
     setBusy(false);
     if (r.ok) {
-      // only same-site paths: never an open redirect; a full load so the console starts with the new session
-      window.location.assign(next?.startsWith('/') && !next.startsWith('//') ? next : '/');
+      // a full load, so the console starts with the new session
+      window.location.assign(next);
       return;
     }
     setError(((await r.json().catch(() => ({}))) as { error?: string }).error ?? `sign-in failed (${r.status})`);
@@ -26,7 +27,7 @@ export function LoginForm({ hubSignIn }: { hubSignIn: boolean }) {
     <>
     {hubSignIn && (
       <a
-        href={`/login/hub?next=${encodeURIComponent(next ?? '/')}`}
+        href={`/login/hub?next=${encodeURIComponent(next)}`}
         className="mt-6 block rounded bg-orange-600 px-3 py-1.5 text-center text-sm font-medium text-white hover:bg-orange-700"
       >
         Sign in with JupyterHub

@@ -189,9 +189,9 @@ describe('sign-in through JupyterHub OAuth', () => {
   });
 
   /** The whole flow through hubmesh's own routes: /login/hub, the hub, /login/hub/callback. */
-  async function signInThroughHubmesh(username: string) {
+  async function signInThroughHubmesh(username: string, next = '/routes?q=x') {
     const jar = new CookieJar();
-    const callback = await browserSignIn(username, `${signInServer.url}/login/hub?next=${encodeURIComponent('/routes?q=x')}`, jar);
+    const callback = await browserSignIn(username, `${signInServer.url}/login/hub?next=${encodeURIComponent(next)}`, jar);
     const landed = await fetch(callback, { headers: { cookie: jar.header() }, redirect: 'manual' });
     jar.take(landed);
     return { landed, body: await landed.text(), jar };
@@ -216,6 +216,14 @@ describe('sign-in through JupyterHub OAuth', () => {
     expect((await change.json()).error).toContain('viewers see everything but change nothing');
     // signing out is everyone's
     expect((await fetch(`${signInServer.url}/api/v1/session`, { method: 'DELETE', headers: asViewer })).status).toBe(204);
+  });
+
+  it('lands on this origin whatever next the sign-in began with', async () => {
+    for (const next of ['//evil.example/x', '/\\evil.example', '/\t/evil.example', '/a/..//evil.example', 'https://evil.example/']) {
+      const { landed, body } = await signInThroughHubmesh(users.admin, next);
+      expect(landed.status, JSON.stringify(next)).toBe(200);
+      expect(body, JSON.stringify(next)).toContain('<meta http-equiv="refresh" content="0;url=/">');
+    }
   });
 
   it('shows anyone else a 403 page that names them, and refuses a callback without its nonce cookie', async () => {

@@ -7,40 +7,12 @@ import {
   exchangeCode,
   fetchHubUser,
   HubOAuthError,
-  safeNextPath,
   STATE_TTL_SECONDS,
   verifyState,
   type HubOAuthConfig,
 } from './hub-oauth';
 
 const secret = 'a-session-secret-that-is-long-enough-0123';
-
-describe('safeNextPath', () => {
-  it('keeps local paths with their query and fragment', () => {
-    expect(safeNextPath('/routes')).toBe('/routes');
-    expect(safeNextPath('/routes/alice?tab=overlays#top')).toBe('/routes/alice?tab=overlays#top');
-    expect(safeNextPath('/a/../previews')).toBe('/previews');
-  });
-
-  it('sends anything that could leave the origin to /', () => {
-    for (const next of [
-      undefined,
-      null,
-      '',
-      'routes',
-      '//evil.example/x',
-      '/\\evil.example',
-      '/\\/evil.example',
-      'https://evil.example/',
-      'javascript:alert(1)',
-      '/\t/evil.example',
-      '/x\r\nset-cookie: a=b',
-      '/x\\y',
-    ]) {
-      expect(safeNextPath(next), String(next)).toBe('/');
-    }
-  });
-});
 
 describe('state', () => {
   const now = Date.parse('2026-11-25T10:00:00Z');
@@ -58,8 +30,11 @@ describe('state', () => {
   });
 
   it('checks next when the state is made', () => {
-    const { state, nonce } = createState(secret, '//evil.example', now);
-    expect(verifyState(secret, state, nonce, now)).toEqual({ next: '/' });
+    for (const next of ['//evil.example', '/\\evil.example', '/a/..//evil.example']) {
+      const { state, nonce } = createState(secret, next, now);
+      expect(JSON.parse(Buffer.from(state.split('.')[0]!, 'base64url').toString()).next).toBe('/');
+      expect(verifyState(secret, state, nonce, now)).toEqual({ next: '/' });
+    }
   });
 
   const refusal = (fn: () => unknown) => {

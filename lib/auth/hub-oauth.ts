@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { safeNextPath } from './next-path';
 
 /**
  * hubmesh as a JupyterHub OAuth client: a hub service with `oauth_client_id` and `oauth_redirect_uri`, whose
@@ -58,22 +59,6 @@ export const STATE_TTL_SECONDS = 600;
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const mac = (secret: string, payload: string) => createHmac('sha256', `hubmesh-oauth-state\0${secret}`).update(payload).digest();
 const nonceDigest = (nonce: string) => createHash('sha256').update(nonce).digest('base64url');
-
-/**
- * The local path to return to after sign-in, or "/" for anything that could leave this origin
- * ("//evil", "/\evil", "https://evil", control characters) or is not a path at all.
- */
-export function safeNextPath(next: string | null | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\u0000-\u001f\u007f\\]/.test(next)) return '/';
-  const base = 'http://hubmesh.invalid';
-  let url: URL;
-  try {
-    url = new URL(next, base);
-  } catch {
-    return '/';
-  }
-  return url.origin === base ? url.pathname + url.search + url.hash : '/';
-}
 
 type StatePayload = { n: string; next: string; exp: number };
 

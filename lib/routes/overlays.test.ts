@@ -308,6 +308,26 @@ describe('previewInput', () => {
     expect(errorsOf({ name: 'x'.repeat(64), service: 'demo', ttl: '1h' })).toEqual([expect.stringMatching(/^name: must be a DNS-1123 label/)]);
   });
 
+  it('refuses a path prefix that a browser would not read as the same path on the hub', () => {
+    const backslash = 'pathPrefix: must not hold "\\" (browsers read it as "/") or control characters';
+    for (const pathPrefix of ['/\\evil.example', '/\\/evil.example', '/user/alice\\..\\..\\hub', '/x\u0085y']) {
+      expect(errorsOf({ name: 'a', pathPrefix, service: 'demo', ttl: '1h' }), pathPrefix).toEqual([backslash]);
+    }
+    for (const pathPrefix of ['//evil.example', '///evil.example', '/./evil.example']) {
+      expect(errorsOf({ name: 'a', pathPrefix, service: 'demo', ttl: '1h' }), pathPrefix).toEqual(['pathPrefix: must not hold empty, "." or ".." segments']);
+    }
+    for (const pathPrefix of ['/\t/evil.example', '/\n/evil.example', '/\r/evil.example', '\\\\evil.example', 'https://evil.example', 'javascript:alert(1)']) {
+      expect(errorsOf({ name: 'a', pathPrefix, service: 'demo', ttl: '1h' })[0], pathPrefix).toMatch(/^pathPrefix: must start with "\/" and hold no whitespace/);
+    }
+    // a path in any script is a path: the share link percent-encodes it
+    expect(parsePreviewInput({ name: 'a', pathPrefix: '/秀樹', service: 'demo', ttl: '1h' })).toMatchObject({ ok: true, input: { pathPrefix: '/秀樹' } });
+  });
+
+  it('still reads a stored preview whose path prefix holds "\\" (created before that was refused)', () => {
+    const stored = { name: 'old', pathPrefix: '/\\evil.example', destination: { service: 'demo' }, match: { header: true, cookie: true }, owner: 'alice', createdAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-02T00:00:00Z' };
+    expect(parseOverlays({ rules: [], previews: [stored] })).toMatchObject({ ok: true, overlays: { previews: [{ pathPrefix: '/\\evil.example' }] } });
+  });
+
   it('its cookie regex holds for the cookie the share link sets, among others, and for no other preview', () => {
     const regex = cookieRegex(PREVIEW_COOKIE, 'feature-x');
     expect(re2FullMatch(regex, '_xsrf=abc; hubmesh-preview=feature-x; jupyterhub-session-id=1')).toBe(true);

@@ -88,13 +88,18 @@ export const preview = z.strictObject({
   allowShadow: z.boolean().optional(),
 });
 
-/** What an engineer gives to create a preview; pathPrefix defaults to the hub route "/". A trailing "/" is dropped. */
+/**
+ * What an engineer gives to create a preview; pathPrefix defaults to the hub route "/". A trailing "/" is
+ * dropped. A new pathPrefix must also read as the same path in a browser, where the share link sends it:
+ * browsers take "\" for "/" ("/\evil.example" would be "//evil.example", another host). Previews stored
+ * before this rule still load; their share link encodes what they hold (shareLinkLocation).
+ */
 export const previewInput = z.strictObject({
   name: dnsName,
   pathPrefix: z
     .string()
     .transform((p) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p))
-    .pipe(pathPrefix)
+    .pipe(pathPrefix.refine((p) => !/[\\\x80-\x9f]/.test(p), 'must not hold "\\" (browsers read it as "/") or control characters'))
     .default('/'),
   service: dnsName,
   port: serviceDestination.shape.port,

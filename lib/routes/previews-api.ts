@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime';
 import { isPrometheusError } from '../telemetry/prometheus';
 import { z } from 'zod';
 import { fieldName, PREVIEW_COOKIE, previewInput, previewTtl } from './overlays';
-import type { PreviewView } from './previews';
+import { shareLinkLocation, type PreviewView } from './previews';
 import { RouteError } from './service';
 
 const HITS_WINDOW = '1h';
@@ -94,14 +94,16 @@ export async function deletePreview(rt: Runtime, name: string, actor: string) {
   return answer(rt, change, false, actor, 'DeletePreview', 'deleted');
 }
 
-/** The share link: the cookie that selects the preview (for as long as it lives) and where to go; undefined when it is gone. */
-export function shareLinkAnswer(rt: Runtime, name: string): { location: string; cookie: string } | undefined {
+/**
+ * The share link, opened on `origin`: the cookie that selects the preview (for as long as it lives) and
+ * where to go, on the hub's public URL when it is set, else on `origin`; undefined when it is gone.
+ */
+export function shareLinkAnswer(rt: Runtime, name: string, origin: string): { location: string; cookie: string } | undefined {
   const preview = rt.previews.get(name);
   if (!preview || preview.expired) return undefined;
   const maxAge = Math.max(1, Math.floor((Date.parse(preview.expiresAt) - Date.now()) / 1000));
-  const path = preview.pathPrefix === '/' ? '/' : `${preview.pathPrefix}/`;
   return {
-    location: `${rt.config.previews.publicUrl ?? ''}${path}`,
+    location: shareLinkLocation(rt.config.previews.publicUrl ?? origin, preview.pathPrefix),
     cookie: `${PREVIEW_COOKIE}=${preview.name}; Path=/; Max-Age=${maxAge}; SameSite=Lax${rt.config.previews.publicUrl?.startsWith('https:') ? '; Secure' : ''}`,
   };
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { LocalStore } from '../kube/local-backend';
@@ -9,7 +10,7 @@ import type { Service } from '../kube/services';
 import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from './overlays';
 import { PreviewJanitor } from './preview-janitor';
-import { attachPoint, PreviewService, shadowReason, type PreviewView } from './previews';
+import { attachPoint, PreviewService, shadowReason, shareLinkLocation, type PreviewView } from './previews';
 import { RouteService } from './service';
 import { managedSelector, routeFromVirtualService, type RenderContext } from './virtualservice';
 
@@ -69,6 +70,51 @@ describe('attachPoint and shadowReason', () => {
     expect(shadowReason('/jupyter/user/alice/lab', hub, 'alice', false, '/jupyter/hub/api')).toBeUndefined();
     expect(shadowReason('/user/alice/x', { path: '/user/alice', data: { user: 'alice' } }, 'alice', false)).toBeUndefined();
     expect(shadowReason('/lab.example.com/hub/api', hub, 'alice', true)).toMatch(/hub's API/);
+  });
+});
+
+describe('shareLinkLocation', () => {
+  const origin = 'http://127.0.0.1:4311';
+
+  it("sends the browser to the preview's path on the origin, quoted as the hub quotes it, with a trailing slash", () => {
+    expect(shareLinkLocation(origin, '/')).toBe(`${origin}/`);
+    expect(shareLinkLocation(origin, '/user/alice/lab')).toBe(`${origin}/user/alice/lab/`);
+    expect(shareLinkLocation(origin, '/秀樹')).toBe(`${origin}/%E7%A7%80%E6%A8%B9/`);
+    expect(shareLinkLocation(origin, '/user/a b@c?d#e')).toBe(`${origin}/user/a%20b@c%3Fd%23e/`);
+  });
+
+  it('goes to the public URL when it is set, below its path', () => {
+    expect(shareLinkLocation('https://hub.example.org', '/user/alice')).toBe('https://hub.example.org/user/alice/');
+    expect(shareLinkLocation('https://hub.example.org/jupyter', '/user/alice')).toBe('https://hub.example.org/jupyter/user/alice/');
+  });
+
+  it('stays on the origin whatever the stored path holds', () => {
+    const cases: Array<[string, string]> = [
+      ['/\\evil.example', '/%5Cevil.example/'],
+      ['/\\/evil.example', '/%5C/evil.example/'],
+      ['//evil.example', '/evil.example/'],
+      ['///evil.example/x', '/evil.example/x/'],
+      ['/./evil.example', '/evil.example/'],
+      ['/a/..//evil.example', '/a/evil.example/'],
+      ['/%2e%2e//evil.example', '/%252e%252e/evil.example/'],
+      ['/\t/evil.example', '/%09/evil.example/'],
+      ['/\n/evil.example', '/%0A/evil.example/'],
+      ['https://evil.example', '/https%3A/evil.example/'],
+      ['@evil.example', '/@evil.example/'],
+      ['', '/'],
+    ];
+    for (const [stored, path] of cases) expect(shareLinkLocation(origin, stored), JSON.stringify(stored)).toBe(`${origin}${path}`);
+  });
+
+  it('for any stored path: a Location on the origin (or the public URL) that a browser reads back unchanged', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(origin, 'https://hub.example.org', 'https://hub.example.org/jupyter'), fc.string({ unit: 'binary' }), (base, stored) => {
+        const location = shareLinkLocation(base, stored);
+        const url = new URL(location);
+        return url.origin === new URL(base).origin && url.href === location && !/^\/[/\\]/.test(url.pathname) && /^[\x21-\x7e]+$/.test(location);
+      }),
+      { numRuns: 2000, seed: 20261125 },
+    );
   });
 });
 

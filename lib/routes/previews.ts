@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { ResourceStore } from '../kube/resource-store';
 import type { VirtualService } from '../kube/virtualservices';
 import { formatFieldErrors, PREVIEW_TTL_MAX_MS, PREVIEW_TTL_MIN_MS, type FieldError, type Overlays, type Preview, type PreviewInput } from './overlays';
-import { coversPath, splitHostRoute } from './routespec';
+import { coversPath, quoteRoutePath, splitHostRoute } from './routespec';
 import { isRouteError, RouteError, type RouteService } from './service';
 import { HUB_API_PATH, routeFromVirtualService, type StoredRoute } from './virtualservice';
 
@@ -56,6 +56,22 @@ export function shadowReason(
   const pathUser = path.startsWith(`${base}/user/`) ? /^\/user\/([^/]+)/.exec(path.slice(base.length))?.[1] : undefined;
   if (pathUser !== undefined && pathUser !== owner) return `${pathPrefix} is under user ${JSON.stringify(pathUser)}'s path ${base}/user/${pathUser}`;
   return undefined;
+}
+
+/**
+ * Where a preview's share link sends the browser: its path (quoted as browsers send it, with a trailing
+ * "/") below `base`, the hub's public URL or the origin the link was opened on. Whatever the stored path
+ * holds (an annotation can be written by hand), the answer stays on that origin: "\\" and all else that
+ * a browser would not keep in a path segment is percent-encoded, dot segments are dropped, and slashes
+ * never repeat, so the path never starts with "//".
+ */
+export function shareLinkLocation(base: string, pathPrefix: string): string {
+  const segments = pathPrefix.split('/').filter((s) => s !== '' && s !== '.' && s !== '..');
+  const url = new URL(base);
+  const path = segments.length ? `${quoteRoutePath(`/${segments.join('/')}`)}/` : '/';
+  // the pathname setter never changes the host; a base's own path stays in front
+  url.pathname = `${url.pathname}${path}`.replace(/\/{2,}/g, '/');
+  return url.href;
 }
 
 /**

@@ -15,8 +15,7 @@ const gone = (name: string) =>
 /** A preview's share link, for a plain browser: sets the preview cookie and redirects to the preview's path. No sign-in. */
 export const GET = observed('/preview/[name]', getRuntime, async (request: NextRequest) => {
   const name = decodeURIComponent(request.nextUrl.pathname.split('/').pop() ?? '');
-  const link = shareLinkAnswer(getRuntime(), name);
+  const link = shareLinkAnswer(getRuntime(), name, requestOrigin(request));
   if (!link) return gone(name);
-  const location = link.location.startsWith('/') ? new URL(link.location, requestOrigin(request)).toString() : link.location;
-  return new Response(null, { status: 302, headers: { location, 'set-cookie': link.cookie, 'cache-control': 'no-store' } });
+  return new Response(null, { status: 302, headers: { location: link.location, 'set-cookie': link.cookie, 'cache-control': 'no-store' } });
 });
