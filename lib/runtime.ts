@@ -43,6 +43,8 @@ export type Runtime = {
   dashboardAuth: DashboardAuth;
   /** checks console sessions (signature, revocation, the hub's role) and revokes them */
   sessions: SessionGuard;
+  /** the ended sessions every replica shares (the guard's source) */
+  sessionRevocations: SessionRevocationStore;
   dashboard: DashboardState;
   /** cluster mode only */
   mesh: MeshCaches | undefined;
@@ -211,6 +213,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     routes,
     dashboardAuth,
     sessions,
+    sessionRevocations: revocations,
     dashboard,
     mesh,
     prometheus,
