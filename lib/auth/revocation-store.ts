@@ -46,6 +46,13 @@ export class SessionRevocationStore {
     return this.store.cache.status().lastSyncAt ? 'stale' : 'unknown';
   }
 
+  /** Why the cache is not synced, for the 503 that says so; undefined while it is merely listing. */
+  whyUnsynced(): string | undefined {
+    const { lastError, lastErrorStatus } = this.store.cache.status();
+    if (lastError === undefined) return undefined;
+    return lastErrorStatus === 403 ? `hubmesh's Kubernetes identity may not read the ConfigMap ${this.name} (RBAC): ${lastError}` : lastError;
+  }
+
   isRevoked(session: { sid: string; iat: number }): boolean {
     return isRevoked(this.current(), session);
   }

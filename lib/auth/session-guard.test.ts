@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { configMapKind, type ConfigMap } from '../kube/configmaps';
+import { KubeError } from '../kube/errors';
 import { LocalStore } from '../kube/local-backend';
 import type { ResourceBackend } from '../kube/types';
 import { HubRoleRechecker, type RecheckOutcome } from './hub-recheck';
@@ -59,6 +60,32 @@ describe('SessionGuard', () => {
     expect(g.verify(cookie, write)).toMatchObject({ ok: false, status: 503 });
     // a cookie that is no session at all is still a 401
     expect(g.verify('garbage', write)).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it('waits a moment for the first list at start-up instead of answering 503', async () => {
+    const { guard: g, revocations } = await guard({ start: false });
+    const cookie = signSession(secret, newSession('admin', 'admin', 3600));
+    setTimeout(() => revocations.cache.start(), 50);
+    expect(await g.check(cookie, write)).toMatchObject({ ok: true });
+    revocations.cache.stop();
+  });
+
+  it('says at once why when the revocations cannot be listed, such as a missing RBAC permission', async () => {
+    const real = backend();
+    const forbidden: ResourceBackend<ConfigMap> = {
+      ...real,
+      list: async () => {
+        throw new KubeError(403, 'Forbidden', 'configmaps is forbidden: User "hubmesh-app" cannot list resource "configmaps"');
+      },
+    };
+    const { guard: g, revocations } = await guard({ backend: forbidden, start: false });
+    revocations.cache.start();
+    await until(() => revocations.whyUnsynced() !== undefined);
+    const started = Date.now();
+    const answer = await g.check(signSession(secret, newSession('admin', 'admin', 3600)), read);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(answer).toMatchObject({ ok: false, status: 503, error: expect.stringContaining('may not read the ConfigMap hm-session-revocations (RBAC): configmaps is forbidden') });
+    revocations.cache.stop();
   });
 
   it('while re-listing, judges reads by the last list and refuses mutations with 503', async () => {

@@ -11,6 +11,7 @@ export type SessionCheck =
   | { ok: false; status: 503; error: string };
 
 const signIn = (error: string): SessionCheck => ({ ok: false, status: 401, error });
+const FIRST_SYNC_WAIT_MS = 2000;
 
 /**
  * Whether a console session cookie is good: signed, unexpired, not revoked, and for a hub session, still the
@@ -18,7 +19,8 @@ const signIn = (error: string): SessionCheck => ({ ok: false, status: 401, error
  *
  * While the revocation cache re-lists (the watch broke), a read is judged by the last list the watch
  * delivered and a mutation is refused with 503: a sign-out made meanwhile on another replica may not be
- * known yet, and reads are worth keeping through an apiserver blip. Before the first list, both get 503.
+ * known yet, and reads are worth keeping through an apiserver blip. Before the first list (briefly at
+ * start-up; for good when RBAC forbids the ConfigMap), both get 503 saying why.
  */
 export class SessionGuard {
   constructor(
@@ -36,7 +38,8 @@ export class SessionGuard {
     if (!session) return signIn('sign in first');
     const freshness = this.deps.revocations.freshness();
     if (freshness === 'unknown' || (request.mutation && freshness !== 'synced')) {
-      return { ok: false, status: 503, error: 'session revocations are not loaded from Kubernetes yet; try again in a moment' };
+      const why = this.deps.revocations.whyUnsynced();
+      return { ok: false, status: 503, error: `ended sessions are not known yet, so sessions cannot be checked${why ? `: ${why}` : ''}; try again in a moment` };
     }
     if (this.deps.revocations.isRevoked(session)) return signIn('this session has ended; sign in again');
     return { ok: true, session };
@@ -44,7 +47,13 @@ export class SessionGuard {
 
   /** verify, then a hub session's role against the hub (at most once per re-check interval). */
   async check(cookie: string | undefined, request: { mutation: boolean }): Promise<SessionCheck> {
-    const verified = this.verify(cookie, request);
+    let verified = this.verify(cookie, request);
+    const { revocations } = this.deps;
+    // a replica that has just started lists the revocations within moments: wait for that rather than answer 503
+    if (!verified.ok && verified.status === 503 && revocations.freshness() === 'unknown' && revocations.whyUnsynced() === undefined) {
+      await revocations.cache.waitForSync(FIRST_SYNC_WAIT_MS);
+      verified = this.verify(cookie, request);
+    }
     if (!verified.ok || !verified.session.sub.startsWith('hub:')) return verified;
     const { session } = verified;
     const { rechecker, secret } = this.deps;
