@@ -15,7 +15,7 @@ const FIRST_SYNC_WAIT_MS = 2000;
 
 /**
  * Whether a console session cookie is good: signed, unexpired, not revoked, and for a hub session, still the
- * role the hub gives its user. Every place that reads a session asks here.
+ * role the hub gives its user. The gate (proxy.ts) and the session route ask here.
  *
  * While the revocation cache re-lists (the watch broke), a read is judged by the last list the watch
  * delivered and a mutation is refused with 503: a sign-out made meanwhile on another replica may not be
