@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newSession, signSession } from '@/lib/auth/session';
-import { uniqueName } from './helpers';
+import { clients, HUB_NAMESPACE, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 
 const adminToken = 'console-admin-token-0123456789';
@@ -22,7 +22,12 @@ describe('the console API', () => {
   beforeAll(async () => {
     hm = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix: `ca${uniqueName('x').slice(2)}`, env });
   });
-  afterAll(() => hm?.stop());
+  afterAll(async () => {
+    if (!hm) return;
+    await hm.stop();
+    // signing out left its revocations behind
+    await clients().adminCore.deleteNamespacedConfigMap({ name: `${hm.prefix}-session-revocations`, namespace: HUB_NAMESPACE }).catch(() => undefined);
+  });
 
   it('needs a session for every /api/v1 call, and refuses forged or expired ones', async () => {
     const get = (cookie?: string) => fetch(`${hm.url}/api/v1/routes`, { headers: cookie ? { cookie } : {} });
