@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { NextResponse, type NextRequest } from 'next/server';
-import { CSRF_HEADER, csrfMatches, overTls, SESSION_COOKIE, verifySession } from './lib/auth/session';
+import { CSRF_HEADER, csrfMatches, overTls, SESSION_COOKIE } from './lib/auth/session';
+import type { SessionGuard } from './lib/auth/session-guard';
 import { bearerIsAdmin } from './lib/auth/actor';
 import { engineerFromBearer, may, type EngineerToken } from './lib/auth/roles';
 import type { DashboardAuth } from './lib/auth/dashboard-auth';
@@ -17,12 +18,12 @@ import { getRuntime } from './lib/runtime';
 const open = [/^\/login$/, /^\/login\/hub(\/callback)?$/, /^\/api\/(?!v1(\/|$))/, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/preview\/[^/]+$/];
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function proxy(request: NextRequest) {
+export async function proxy(request: NextRequest) {
   // a fresh nonce per request: Next reads it from the request's CSP and puts it on the scripts it renders
   const csp = contentSecurityPolicy(randomBytes(16).toString('base64'));
   const headers = new Headers(request.headers);
   headers.set('content-security-policy', csp);
-  const response = gate(request, () => NextResponse.next({ request: { headers } }));
+  const response = await gate(request, () => NextResponse.next({ request: { headers } }));
   response.headers.set('content-security-policy', csp);
   response.headers.set('x-content-type-options', 'nosniff');
   response.headers.set('x-frame-options', 'DENY');
@@ -47,15 +48,17 @@ function contentSecurityPolicy(nonce: string): string {
   ].join('; ');
 }
 
-function gate(request: NextRequest, pass: () => NextResponse): NextResponse {
+async function gate(request: NextRequest, pass: () => NextResponse): Promise<NextResponse> {
   const { pathname, search } = request.nextUrl;
   if (open.some((re) => re.test(pathname)) || (pathname === '/api/v1/session' && request.method === 'POST')) return pass();
   let auth: DashboardAuth;
   let engineerTokens: EngineerToken[];
+  let sessions: SessionGuard;
   try {
     const rt = getRuntime();
     auth = rt.dashboardAuth;
     engineerTokens = rt.config.dashboard.engineerTokens;
+    sessions = rt.sessions;
   } catch (error) {
     return NextResponse.json({ status: 503, error: (error as Error).message }, { status: 503 });
   }
@@ -64,7 +67,9 @@ function gate(request: NextRequest, pass: () => NextResponse): NextResponse {
   if (api && bearerIsAdmin(auth, authorization)) return pass();
   const engineer = api ? engineerFromBearer(engineerTokens, authorization) : undefined;
   if (engineer) return may('engineer', request.method, pathname) ? pass() : forbidden(`${engineer.actor} may read, and manage previews only`);
-  const session = verifySession(auth.sessionSecret, request.cookies.get(SESSION_COOKIE)?.value);
+  const checked = await sessions.check(request.cookies.get(SESSION_COOKIE)?.value, { mutation: !safeMethods.has(request.method) });
+  if (!checked.ok && checked.status === 503) return NextResponse.json({ status: 503, error: checked.error }, { status: 503, headers: { 'retry-after': '1' } });
+  const session = checked.ok ? checked.session : undefined;
   if (!session) {
     if (api) return NextResponse.json({ status: 401, error: 'sign in first' }, { status: 401 });
     const login = new URL('/login', request.url);

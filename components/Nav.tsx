@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
+import { useState } from 'react';
 import { mutateApi } from './live';
 import { LiveIndicator } from './ui';
 
@@ -19,8 +20,15 @@ const links = [
 export function Nav() {
   const pathname = usePathname();
   const router = useRouter();
+  const [signOutError, setSignOutError] = useState<string>();
   const signOut = async () => {
-    await mutateApi('/api/v1/session', { method: 'DELETE' });
+    const response = await mutateApi('/api/v1/session', { method: 'DELETE' });
+    // 401: the session had already ended
+    if (!response.ok && response.status !== 401) {
+      const body = (await response.json().catch(() => ({}))) as { error?: string };
+      setSignOutError(`Not signed out: ${body.error ?? `HTTP ${response.status}`}`);
+      return;
+    }
     router.replace('/login');
   };
   return (
@@ -44,6 +52,11 @@ export function Nav() {
         </nav>
         <div className="ml-auto flex items-center gap-3">
           <LiveIndicator />
+          {signOutError && (
+            <span role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+              {signOutError}
+            </span>
+          )}
           <button type="button" onClick={signOut} className="rounded border px-2 py-1 text-sm dark:border-slate-700">
             Sign out
           </button>

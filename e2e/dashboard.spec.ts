@@ -136,11 +136,16 @@ test('says "reconnecting" while the server is away, and catches up when it is ba
   }
 });
 
-test('signs out, and the console is closed again', async ({ page, context }) => {
+test('signs out, and the console is closed again, even to the cookie from before', async ({ page, context }) => {
   await signIn(page);
+  const captured = (await context.cookies()).filter((c) => c.name.startsWith('hubmesh_'));
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login/);
   expect((await context.cookies()).find((c) => c.name === 'hubmesh_session')).toBeUndefined();
+  await page.goto('/pods');
+  await expect(page).toHaveURL(/\/login\?next=%2Fpods$/);
+  // the session ended on the server: putting its cookies back does not open the console
+  await context.addCookies(captured);
   await page.goto('/pods');
   await expect(page).toHaveURL(/\/login\?next=%2Fpods$/);
 });

@@ -145,6 +145,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...hub, HUBMESH_HUB_CLIENT_ID: 'hubmesh' })).toThrow(/HUBMESH_HUB_CLIENT_ID must be the hub service's oauth_client_id/);
   });
 
+  it("re-checks hub sessions' roles every minute unless told otherwise", () => {
+    expect(parseConfig({}).dashboard.hubRecheckSeconds).toBe(60);
+    expect(parseConfig({ HUBMESH_HUB_RECHECK_S: '5' }).dashboard.hubRecheckSeconds).toBe(5);
+    expect(() => parseConfig({ HUBMESH_HUB_RECHECK_S: '0' })).toThrow(/^config: HUBMESH_HUB_RECHECK_S must be at least 1/);
+  });
+
   it('reads engineer tokens, and never prints one in an error', () => {
     expect(parseConfig({ HUBMESH_ENGINEER_TOKENS: 'ci:ci-token-0123456789abcd' }).dashboard.engineerTokens).toEqual([{ name: 'ci', token: 'ci-token-0123456789abcd' }]);
     const error = (() => {

@@ -82,6 +82,7 @@ export const configSchema = z.object({
   HUBMESH_HUB_REDIRECT_URI: z.url({ error: 'must be the absolute oauth_redirect_uri, such as https://hub.example.org/hubmesh/login/hub/callback' }).optional(),
   HUBMESH_HUB_ADMIN_GROUPS: commaList.default([]),
   HUBMESH_HUB_READONLY_GROUPS: commaList.default([]),
+  HUBMESH_HUB_RECHECK_S: integer(1, 86400).default(60),
   HUBMESH_ENGINEER_TOKENS: z
     .string()
     .transform((value, ctx) => {
@@ -129,6 +130,8 @@ export type Config = {
     istioVersion: string | undefined;
     /** sign-in through JupyterHub (OAuth); undefined: only the admin token */
     hubOAuth: HubOAuthConfig | undefined;
+    /** how often a hub session's role is checked against the hub again */
+    hubRecheckSeconds: number;
     /** bearer tokens limited to managing previews */
     engineerTokens: EngineerToken[];
   };
@@ -220,6 +223,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
               readOnlyGroups: c.HUBMESH_HUB_READONLY_GROUPS,
             }
           : undefined,
+      hubRecheckSeconds: c.HUBMESH_HUB_RECHECK_S,
       engineerTokens: c.HUBMESH_ENGINEER_TOKENS,
     },
     mesh: {

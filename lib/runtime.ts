@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import { resolveDashboardAuth, type DashboardAuth } from './auth/dashboard-auth';
+import { askHub, HubRoleRechecker } from './auth/hub-recheck';
+import { SessionRevocationStore } from './auth/revocation-store';
+import { SessionGuard } from './auth/session-guard';
 import { resolveProxyToken, type ProxyToken } from './auth/proxy-token';
 import { parseConfig, type Config } from './config';
+import { configMapKind, type ConfigMap } from './kube/configmaps';
 import { connect, type KubeConnection } from './kube/connection';
 import { podKind, slimPod, type Pod } from './kube/pods';
 import { ResourceStore } from './kube/resource-store';
@@ -37,6 +41,10 @@ export type Runtime = {
   services: ResourceStore<Service>;
   routes: RouteService;
   dashboardAuth: DashboardAuth;
+  /** checks console sessions (signature, revocation, the hub's role) and revokes them */
+  sessions: SessionGuard;
+  /** the ended sessions every replica shares (the guard's source) */
+  sessionRevocations: SessionRevocationStore;
   dashboard: DashboardState;
   /** cluster mode only */
   mesh: MeshCaches | undefined;
@@ -85,7 +93,27 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     connection.mode === 'cluster'
       ? createMeshCaches({ backend: connection.backend, namespace, rootNamespace: config.mesh.rootNamespace, gatewayNamespace: gateway.split('/')[0]!, log })
       : undefined;
-  const caches: Record<string, CacheView> = { virtualservices: virtualServices.cache, pods: pods.cache, services: services.cache, ...mesh?.all };
+  const revocations = new SessionRevocationStore(connection.backend<ConfigMap>(configMapKind), namespace, config.proxy.prefix, log.child({ cache: 'session-revocations' }));
+  const hubOAuth = config.dashboard.hubOAuth;
+  const sessions = new SessionGuard({
+    secret: dashboardAuth.sessionSecret,
+    revocations,
+    rechecker:
+      hubOAuth &&
+      new HubRoleRechecker({
+        intervalMs: config.dashboard.hubRecheckSeconds * 1000,
+        ask: askHub(hubOAuth),
+        onEnded: async (session) => void (await revocations.revoke(session)),
+        log: log.child({ component: 'sessions' }),
+      }),
+  });
+  const caches: Record<string, CacheView> = {
+    virtualservices: virtualServices.cache,
+    pods: pods.cache,
+    services: services.cache,
+    'session-revocations': revocations.cache,
+    ...mesh?.all,
+  };
   metrics.setCacheProbe(() => Object.entries(caches).map(([kind, c]) => ({ kind, objects: c.size, synced: c.isSynced })));
 
   const ctx: RenderContext = {
@@ -185,6 +213,8 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     services,
     routes,
     dashboardAuth,
+    sessions,
+    sessionRevocations: revocations,
     dashboard,
     mesh,
     prometheus,

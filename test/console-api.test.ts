@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newSession, signSession } from '@/lib/auth/session';
-import { uniqueName } from './helpers';
+import { clients, HUB_NAMESPACE, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 
 const adminToken = 'console-admin-token-0123456789';
@@ -22,7 +22,12 @@ describe('the console API', () => {
   beforeAll(async () => {
     hm = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix: `ca${uniqueName('x').slice(2)}`, env });
   });
-  afterAll(() => hm?.stop());
+  afterAll(async () => {
+    if (!hm) return;
+    await hm.stop();
+    // signing out left its revocations behind
+    await clients().adminCore.deleteNamespacedConfigMap({ name: `${hm.prefix}-session-revocations`, namespace: HUB_NAMESPACE }).catch(() => undefined);
+  });
 
   it('needs a session for every /api/v1 call, and refuses forged or expired ones', async () => {
     const get = (cookie?: string) => fetch(`${hm.url}/api/v1/routes`, { headers: cookie ? { cookie } : {} });
@@ -124,14 +129,20 @@ describe('a namespace the identity may not read', () => {
     const hm = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix: 'forbidden', env: { ...env, HUBMESH_NAMESPACE: 'default' }, waitFor: 'healthy' });
     try {
       const { jar } = await signIn(hm);
+      // sessions cannot be checked against the revocations it may not read: a session gets a 503 that says so
+      const asSession = await fetch(`${hm.url}/api/v1/overview`, { headers: { cookie: jar } });
+      expect(asSession.status).toBe(503);
+      expect((await asSession.json()).error).toMatch(/may not read the ConfigMap forbidden-session-revocations \(RBAC\): .*cannot list resource "configmaps"/);
+      // the admin token (scripts) still reads the overview, which names every missing permission
       let overview: { synced: boolean; caches: Record<string, { synced: boolean; lastErrorStatus?: number; lastError?: string }> } | undefined;
       for (let i = 0; i < 50 && !overview?.caches.pods?.lastErrorStatus; i++) {
-        overview = await (await fetch(`${hm.url}/api/v1/overview`, { headers: { cookie: jar } })).json();
+        overview = await (await fetch(`${hm.url}/api/v1/overview`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(overview!.synced).toBe(false);
       expect(overview!.caches.pods).toMatchObject({ synced: false, lastErrorStatus: 403, lastError: expect.stringContaining('cannot list resource "pods"') });
       expect(overview!.caches.virtualservices).toMatchObject({ lastErrorStatus: 403, lastError: expect.stringContaining('"virtualservices"') });
+      expect(overview!.caches['session-revocations']).toMatchObject({ lastErrorStatus: 403, lastError: expect.stringContaining('"configmaps"') });
       const ready = await fetch(`${hm.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ checks: { routeCache: { ok: false, detail: expect.stringContaining('forbidden') } } });

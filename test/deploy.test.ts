@@ -154,6 +154,7 @@ describe('deployment manifests', () => {
     expect(can('list', 'peerauthentications.security.istio.io', ROOT_NAMESPACE)).toBe('yes');
     expect(can('list', 'namespaces')).toBe('yes');
     expect(can('patch', `namespaces/${HUB_NAMESPACE}`)).toBe('yes');
+    for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch']) expect(can(verb, 'configmaps', HUB_NAMESPACE), `${verb} configmaps`).toBe('yes');
 
     expect(can('delete', 'pods', HUB_NAMESPACE)).toBe('no');
     // nothing hubmesh does not use: it never deletes mesh policy, edits DestinationRules or reads endpoints
@@ -162,6 +163,9 @@ describe('deployment manifests', () => {
     expect(can('list', 'endpoints', HUB_NAMESPACE)).toBe('no');
     expect(can('get', 'secrets', HUB_NAMESPACE)).toBe('no');
     expect(can('delete', 'leases.coordination.k8s.io', HUB_NAMESPACE)).toBe('no');
+    // the revocation list is never deleted: that would bring ended sessions back
+    expect(can('delete', 'configmaps', HUB_NAMESPACE)).toBe('no');
+    expect(can('get', 'configmaps', 'default')).toBe('no');
     expect(can('create', 'virtualservices.networking.istio.io', 'default')).toBe('no');
     expect(can('create', 'peerauthentications.security.istio.io', ROOT_NAMESPACE)).toBe('no');
     expect(can('patch', 'namespaces/default')).toBe('no');

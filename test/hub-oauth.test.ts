@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { authorizeUrl, createState, exchangeCode, fetchHubUser, verifyState, type HubOAuthConfig } from '../lib/auth/hub-oauth';
 import { roleOf } from '../lib/auth/roles';
-import { clients, HUB_NAMESPACE, uniqueName } from './helpers';
+import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
 import { freePort, startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { startHub, type HubProcess } from './jupyterhub/hub-process';
 
@@ -32,7 +32,9 @@ describe('sign-in through JupyterHub OAuth', () => {
   const { adminCustom } = clients();
   const prefix = uniqueName('huboauth');
   const suffix = randomBytes(3).toString('hex');
-  const users = { admin: `boss-${suffix}`, viewer: `watcher-${suffix}`, plain: `student-${suffix}` };
+  const users = { admin: `boss-${suffix}`, viewer: `watcher-${suffix}`, plain: `student-${suffix}`, demoted: `chief-${suffix}` };
+  // short, so that the test sees a role change on the hub end the session
+  const recheckSeconds = 2;
   const viewerGroup = `hubmesh-viewers-${suffix}`;
   const serviceToken = randomBytes(24).toString('hex');
   const sessionSecret = randomBytes(32).toString('hex');
@@ -66,6 +68,7 @@ describe('sign-in through JupyterHub OAuth', () => {
     await call(`/users/${users.admin}`, { method: 'POST', body: JSON.stringify({ admin: true }) });
     await call(`/users/${users.viewer}`, { method: 'POST' });
     await call(`/users/${users.plain}`, { method: 'POST' });
+    await call(`/users/${users.demoted}`, { method: 'POST', body: JSON.stringify({ admin: true }) });
     await call(`/groups/${viewerGroup}`, { method: 'POST' });
     await call(`/groups/${viewerGroup}/users`, { method: 'POST', body: JSON.stringify({ users: [users.viewer] }) });
     config = {
@@ -88,11 +91,13 @@ describe('sign-in through JupyterHub OAuth', () => {
         HUBMESH_HUB_CLIENT_SECRET: serviceToken,
         HUBMESH_HUB_REDIRECT_URI: redirectUri,
         HUBMESH_HUB_READONLY_GROUPS: viewerGroup,
+        HUBMESH_HUB_RECHECK_S: String(recheckSeconds),
       },
     });
   }, 120_000);
 
   afterAll(async () => {
+    await clients().adminCore.deleteNamespacedConfigMap({ name: `${prefix}s-session-revocations`, namespace: HUB_NAMESPACE }).catch(() => undefined);
     await hub?.stop().catch(() => undefined);
     await hubmesh?.stop().catch(() => undefined);
     await signInServer?.stop().catch(() => undefined);
@@ -236,5 +241,35 @@ describe('sign-in through JupyterHub OAuth', () => {
     const callback = await browserSignIn(users.admin, `${signInServer.url}/login/hub?next=/`);
     const replay = await fetch(callback, { redirect: 'manual' });
     expect(replay.status).toBe(400);
+  });
+
+  it('ends a hub admin’s session once the hub no longer makes them an admin, within the re-check interval', async () => {
+    const chief = await signInThroughHubmesh(users.demoted);
+    expect(chief.landed.status, chief.body).toBe(200);
+    const csrf = /hubmesh_csrf=([^;]+)/.exec(chief.jar.header())![1]!;
+    const asChief = { cookie: chief.jar.header(), 'x-csrf-token': csrf };
+    const read = () => fetch(`${signInServer.url}/api/v1/routes`, { headers: asChief });
+    // a mutation the gate lets through to the previews API, which refuses the body
+    const mutate = () => fetch(`${signInServer.url}/api/v1/previews`, { method: 'POST', headers: asChief, body: JSON.stringify({ name: 'Not A DNS Name', service: 'x', ttl: '2h' }) });
+    expect((await read()).status).toBe(200);
+    expect((await mutate()).status).toBe(400);
+    // still an admin on the hub: re-checks keep the session
+    await new Promise((r) => setTimeout(r, recheckSeconds * 1000 + 200));
+    expect((await read()).status).toBe(200);
+
+    const demoted = await hub!.api(`/users/${users.demoted}`, { method: 'PATCH', body: JSON.stringify({ admin: false }) });
+    expect(demoted.status, await demoted.text()).toBe(200);
+    const started = Date.now();
+    await eventually(async () => ((await read()).status === 401 ? true : undefined), 'the demoted admin’s session to end', (recheckSeconds + 5) * 1000);
+    expect(Date.now() - started).toBeLessThan((recheckSeconds + 5) * 1000);
+    expect((await mutate()).status).toBe(401);
+    expect(signInServer.output()).toContain("the hub no longer gives this user the session's role: session ended");
+    // revoked for every replica, not only remembered by this one
+    const revocations = await clients().adminCore.readNamespacedConfigMap({ name: `${prefix}s-session-revocations`, namespace: HUB_NAMESPACE });
+    const payload = /hubmesh_session=([^.;]+)/.exec(chief.jar.header())![1]!;
+    const { sid } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sid: string };
+    expect(revocations.data).toHaveProperty(sid);
+    // signing in again goes by what the hub says now: no role
+    expect((await signInThroughHubmesh(users.demoted)).landed.status).toBe(403);
   });
 });

@@ -19,17 +19,18 @@ export type Caller = { actor: string; role: Role };
 /**
  * Who is calling and in what role, for audit Events and for what they may decide (an admin may let a preview
  * shadow another route): the session's subject, `admin-token`, or `engineer:<name>` for a bearer call.
- * The gate (proxy.ts) has already let the request through, so one of them is there.
+ * The gate (proxy.ts) has already let the request through, so one of them is there. Asked in the gate's
+ * order, so a bearer token's caller is never the (possibly revoked) session cookie sent along with it.
  */
 export function callerOf(
   auth: DashboardAuth,
   engineerTokens: readonly EngineerToken[],
   request: { headers: Headers; cookies: { get(name: string): { value: string } | undefined } },
 ): Caller {
-  const session = verifySession(auth.sessionSecret, request.cookies.get(SESSION_COOKIE)?.value);
-  if (session) return { actor: session.sub, role: session.role };
   const authorization = request.headers.get('authorization');
   if (bearerIsAdmin(auth, authorization)) return { actor: 'admin-token', role: 'admin' };
   const engineer = engineerFromBearer(engineerTokens, authorization);
-  return engineer ? { actor: engineer.actor, role: 'engineer' } : { actor: 'unknown', role: 'viewer' };
+  if (engineer) return { actor: engineer.actor, role: 'engineer' };
+  const session = verifySession(auth.sessionSecret, request.cookies.get(SESSION_COOKIE)?.value);
+  return session ? { actor: session.sub, role: session.role } : { actor: 'unknown', role: 'viewer' };
 }

@@ -1,5 +1,6 @@
 import type { Runtime } from '../runtime';
 import { authorizeUrl, createState, exchangeCode, fetchHubUser, isHubOAuthError, OAUTH_NONCE_COOKIE, STATE_TTL_SECONDS, verifyState } from './hub-oauth';
+import { sealHubToken } from './hub-token-seal';
 import { roleOf } from './roles';
 import { newSession, sessionCookies } from './session';
 
@@ -36,7 +37,8 @@ export async function finishHubSignIn(rt: Runtime, params: URLSearchParams, nonc
   if (params.get('error')) return page(403, 'Sign-in was not completed', `<p>The hub answered: ${escapeHtml(params.get('error')!)}.</p>`, { 'set-cookie': clearNonce });
   try {
     const { next } = verifyState(rt.dashboardAuth.sessionSecret, params.get('state'), nonce);
-    const user = await fetchHubUser(config, await exchangeCode(config, params.get('code')));
+    const accessToken = await exchangeCode(config, params.get('code'));
+    const user = await fetchHubUser(config, accessToken);
     const role = roleOf(user, config);
     if (!role) {
       rt.log.warn({ event: 'sign-in refused', hubUser: user.name }, 'hub user has no hubmesh role');
@@ -44,7 +46,9 @@ export async function finishHubSignIn(rt: Runtime, params: URLSearchParams, nonc
       const how = groups.length ? `Hub admins and members of ${groups.map((g) => `<code>${escapeHtml(g)}</code>`).join(', ')} may sign in.` : 'Only hub admins may sign in.';
       return page(403, 'Not allowed', `<p>The hub says you are <b>${escapeHtml(user.name)}</b>, who has no access to hubmesh. ${how}</p>`, { 'set-cookie': clearNonce });
     }
-    const session = newSession(`hub:${user.name}`, role, rt.dashboardAuth.ttlSeconds);
+    const signed = newSession(`hub:${user.name}`, role, rt.dashboardAuth.ttlSeconds);
+    // the hub's token goes along, sealed, so that any replica can ask the hub again who this is (hub-recheck.ts)
+    const session = { ...signed, hub: sealHubToken(rt.dashboardAuth.sessionSecret, signed.sid, accessToken) };
     rt.log.info({ event: 'sign-in', sub: session.sub, role }, 'signed in through JupyterHub');
     const headers = new Headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
     for (const c of [...sessionCookies(rt.dashboardAuth.sessionSecret, session, rt.dashboardAuth.ttlSeconds, secure), clearNonce]) headers.append('set-cookie', c);

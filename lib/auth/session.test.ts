@@ -41,6 +41,22 @@ describe('sessions', () => {
     expect(verifySession(secret, signSession(secret, { ...session, role: 'root' as Session['role'] }), now)).toBeUndefined();
   });
 
+  it('gives every session its own id and issue time, and refuses a signed cookie without them (a cookie from before revocation)', () => {
+    expect(session.sid).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(session.iat).toBe(now);
+    expect(newSession('admin', 'admin', 3600, now).sid).not.toBe(session.sid);
+    const withoutId = Object.fromEntries(Object.entries(session).filter(([key]) => key !== 'sid' && key !== 'iat')) as Session;
+    expect(verifySession(secret, signSession(secret, withoutId), now)).toBeUndefined();
+    expect(verifySession(secret, signSession(secret, { ...session, sid: 'short' }), now)).toBeUndefined();
+    expect(verifySession(secret, signSession(secret, { ...session, iat: 'yesterday' as unknown as number }), now)).toBeUndefined();
+  });
+
+  it("carries a hub session's sealed token as it was signed", () => {
+    const hubSession = { ...newSession('hub:ann', 'admin', 3600, now), hub: 'sealed-token' };
+    expect(verifySession(secret, signSession(secret, hubSession), now)).toEqual(hubSession);
+    expect(verifySession(secret, signSession(secret, { ...hubSession, hub: 42 as unknown as string }), now)).toBeUndefined();
+  });
+
   it('sets Secure cookies over TLS only, the session httpOnly and the CSRF token readable', () => {
     const [sessionCookie, csrfCookie] = sessionCookies(secret, session, 60, true);
     expect(sessionCookie).toMatch(/^hubmesh_session=.+; Path=\/; Max-Age=60; SameSite=Strict; HttpOnly; Secure$/);

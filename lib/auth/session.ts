@@ -14,15 +14,22 @@ export type Session = {
   exp: number;
   /** the CSRF token mutating requests must echo in the x-csrf-token header */
   csrf: string;
+  /** the session's id: what sign-out revokes (revocations.ts) */
+  sid: string;
+  /** when it was issued, milliseconds since the epoch: revocations may end every session issued before a time */
+  iat: number;
+  /** a hub session's hub OAuth access token, sealed (hub-token-seal.ts), for re-checking the role */
+  hub?: string;
 };
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const mac = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest();
 
 const ROLES = new Set<string>(['admin', 'viewer', 'engineer']);
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
 export function newSession(sub: string, role: Role, ttlSeconds: number, now = Date.now()): Session {
-  return { sub, role, exp: Math.floor(now / 1000) + ttlSeconds, csrf: randomBytes(24).toString('base64url') };
+  return { sub, role, exp: Math.floor(now / 1000) + ttlSeconds, csrf: randomBytes(24).toString('base64url'), sid: randomBytes(16).toString('base64url'), iat: now };
 }
 
 /** "<payload>.<hmac>", both base64url: tamper-evident, not secret (it holds no credentials). */
@@ -31,7 +38,10 @@ export function signSession(secret: string, session: Session): string {
   return `${payload}.${b64(mac(secret, payload))}`;
 }
 
-/** The session a cookie carries, or undefined when it is missing, forged or expired. */
+/**
+ * The session a cookie carries, or undefined when it is missing, forged, expired or from before session ids.
+ * Whether it was revoked since is revocations.ts's to say.
+ */
 export function verifySession(secret: string, cookie: string | undefined, now = Date.now()): Session | undefined {
   if (!cookie) return undefined;
   const [payload, signature, extra] = cookie.split('.');
@@ -42,6 +52,7 @@ export function verifySession(secret: string, cookie: string | undefined, now = 
   try {
     const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Session;
     if (typeof session.sub !== 'string' || typeof session.exp !== 'number' || typeof session.csrf !== 'string' || !ROLES.has(session.role)) return undefined;
+    if (typeof session.sid !== 'string' || !SESSION_ID.test(session.sid) || typeof session.iat !== 'number' || (session.hub !== undefined && typeof session.hub !== 'string')) return undefined;
     return session.exp * 1000 > now ? session : undefined;
   } catch {
     return undefined;

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ProxyToken } from '../auth/proxy-token';
+import type { ConfigMap } from '../kube/configmaps';
 import type { KubeConnection } from '../kube/connection';
 import { Informer } from '../kube/informer';
 import type { Pod } from '../kube/pods';
@@ -24,7 +25,8 @@ function overview(proxyToken: ProxyToken) {
   );
   const connection = { mode: 'local', dataDir: '/data', namespace: 'hub' } as KubeConnection;
   // the stores stand in with just their caches, which is all the overview reads of them
-  const rt = { dashboard, virtualServices, pods, services, mesh: undefined, connection, gateway: 'hub/jupyterhub-gateway', proxyToken };
+  const sessionRevocations = { cache: cache<ConfigMap>() };
+  const rt = { dashboard, virtualServices, pods, services, mesh: undefined, sessionRevocations, connection, gateway: 'hub/jupyterhub-gateway', proxyToken };
   return overviewAnswer(rt as unknown as Parameters<typeof overviewAnswer>[0]);
 }
 
@@ -41,6 +43,12 @@ describe('overviewAnswer', () => {
     expect(answer.proxyToken).toEqual({ short: false });
     expect(JSON.stringify(answer)).not.toContain(long);
     expect(overview({ token: undefined, source: 'disabled' }).proxyToken).toEqual({ short: false });
+  });
+
+  it("lists the session revocations' cache with the others, without letting it decide whether the data is fresh", () => {
+    const answer = overview({ token: undefined, source: 'disabled' });
+    expect(Object.keys(answer.caches)).toEqual(['virtualservices', 'pods', 'services', 'session-revocations']);
+    expect(answer.caches['session-revocations']).toMatchObject({ synced: false, objects: 0 });
   });
 
   it('still carries where hubmesh runs and its counts', () => {

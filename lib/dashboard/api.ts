@@ -13,17 +13,17 @@ export function freshness(rt: Pick<Runtime, 'dashboard' | 'virtualServices' | 'p
 }
 
 /** The overview: counts, where hubmesh runs, every cache's state, recent changes, and whether the proxy token is short. */
-export function overviewAnswer(rt: Pick<Runtime, 'dashboard' | 'virtualServices' | 'pods' | 'services' | 'mesh' | 'connection' | 'gateway' | 'proxyToken'>) {
+export function overviewAnswer(rt: Pick<Runtime, 'dashboard' | 'virtualServices' | 'pods' | 'services' | 'mesh' | 'sessionRevocations' | 'connection' | 'gateway' | 'proxyToken'>) {
   const d = rt.dashboard.dashboard();
   const podsByPhase: Record<string, number> = {};
   for (const p of d.pods) podsByPhase[p.phase] = (podsByPhase[p.phase] ?? 0) + 1;
   const c = rt.connection;
   const fresh = freshness(rt);
-  // the mesh caches are listed too (a missing permission shows here), but only the console's own say whether its data is fresh
+  // the mesh caches and the session revocations are listed too (a missing permission shows here), but only the console's own say whether its data is fresh
   const meshCaches = Object.fromEntries(Object.entries(rt.mesh?.all ?? {}).map(([name, cache]) => [name, cache.status()]));
   return {
     ...fresh,
-    caches: { ...fresh.caches, ...meshCaches },
+    caches: { ...fresh.caches, ...meshCaches, 'session-revocations': rt.sessionRevocations.cache.status() },
     mode: c.mode,
     cluster: c.mode === 'cluster' ? { server: c.server, context: c.context } : { dataDir: c.dataDir },
     namespace: c.namespace,

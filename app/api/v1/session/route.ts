@@ -1,6 +1,6 @@
 import type { NextRequest } from 'next/server';
 import { secretsEqual } from '@/lib/auth/proxy-token';
-import { clearedSessionCookies, newSession, overTls, SESSION_COOKIE, sessionCookies, verifySession } from '@/lib/auth/session';
+import { clearedSessionCookies, newSession, overTls, SESSION_COOKIE, sessionCookies } from '@/lib/auth/session';
 import { jsonError, observed, readJsonBody } from '@/lib/http/api';
 import { getRuntime } from '@/lib/runtime';
 
@@ -25,17 +25,25 @@ export const POST = observed('/api/v1/session', getRuntime, async (request: Next
   return new Response(JSON.stringify({ sub: session.sub, role: session.role, expiresAt: new Date(session.exp * 1000).toISOString() }), { status: 200, headers });
 });
 
-/** Who is signed in (the proxy has already checked the session). */
+/** Who is signed in (the proxy has already checked the session, and with a bearer token there may be none). */
 export const GET = observed('/api/v1/session', getRuntime, async (request: NextRequest) => {
-  const session = verifySession(getRuntime().dashboardAuth.sessionSecret, request.cookies.get(SESSION_COOKIE)?.value);
-  if (!session) return jsonError(401, 'sign in first');
+  const checked = getRuntime().sessions.verify(request.cookies.get(SESSION_COOKIE)?.value, { mutation: false });
+  if (!checked.ok) return jsonError(checked.status, checked.error);
+  const { session } = checked;
   return Response.json({ sub: session.sub, role: session.role, expiresAt: new Date(session.exp * 1000).toISOString() });
 });
 
-/** Sign out (the proxy has checked the session and its CSRF token). */
+/**
+ * Sign out (the proxy has checked the session and its CSRF token): the session is revoked on every replica
+ * until it expires, then the cookies are cleared. When Kubernetes does not take the revocation the answer
+ * is 503 and the cookies stay, so that signing out can be tried again.
+ */
 export const DELETE = observed('/api/v1/session', getRuntime, async (request: NextRequest, { log }) => {
+  const checked = getRuntime().sessions.verify(request.cookies.get(SESSION_COOKIE)?.value, { mutation: true });
+  if (!checked.ok && checked.status === 503) return jsonError(503, checked.error, { 'retry-after': '1' });
+  if (checked.ok) await getRuntime().sessions.revoke(checked.session);
   const headers = new Headers();
   for (const c of clearedSessionCookies(overTls(request))) headers.append('set-cookie', c);
-  log.info({ event: 'sign-out' }, 'signed out');
+  log.info({ event: 'sign-out', sub: checked.ok ? checked.session.sub : undefined }, 'signed out');
   return new Response(null, { status: 204, headers });
 });
