@@ -8,14 +8,17 @@
  *           configurable-http-proxy 5.3.0 → bench-results/proxy-api.json (proxy-api.ts)
  *   dashboard the admin console with 5,000 routes and 5,000 pods in Chromium, the console API and
  *           the server's RSS vs. a hubmesh with empty tables → bench-results/dashboard.json (dashboard.ts)
+ *   json    the parse of request bodies (parseJson) vs. JSON.parse, in process, no control plane
+ *           → bench-results/json-parse.json (json-parse.ts)
  *
- * BENCH_ONLY=kube, proxy or dashboard runs one section; each section documents its own variables.
+ * BENCH_ONLY=kube, proxy, dashboard or json runs one section; each section documents its own variables.
  */
 import { runDashboardBench } from './dashboard';
+import { runJsonParseBench } from './json-parse';
 import { runKubeLayerBench } from './kube-layer';
 import { runProxyApiBench } from './proxy-api';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench } as const;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, json: runJsonParseBench } as const;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();
