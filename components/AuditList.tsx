@@ -2,7 +2,7 @@
 
 import type { AuditEntry } from '@/lib/kube/events';
 import { useApi } from './live';
-import { age, Badge, EmptyState, ErrorState } from './ui';
+import { Age, Badge, EmptyState, ErrorState } from './ui';
 
 /** What hubmesh's admins changed, from the Kubernetes Events its actions record (kept for the apiserver's --event-ttl). */
 export function AuditList() {
@@ -27,7 +27,7 @@ export function AuditList() {
         {data.items.map((e, i) => (
           <tr key={i} className="border-t border-slate-200 align-top dark:border-slate-800">
             <td className="py-1 pr-3 whitespace-nowrap" title={e.when}>
-              {age(e.when)} ago
+              <Age iso={e.when} /> ago
             </td>
             <td className="py-1 pr-3">{e.who}</td>
             <td className="py-1 pr-3">{e.action}</td>

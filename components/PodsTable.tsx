@@ -2,7 +2,7 @@
 
 import Link from 'next/link';
 import type { Initial } from './live';
-import { age, Badge, EmptyState, inputClass, Results, SearchField, SortHeader } from './ui';
+import { Age, Badge, EmptyState, inputClass, Results, SearchField, SortHeader } from './ui';
 import { useTable } from './useTableState';
 import type { Page, PodRow } from '@/lib/dashboard/view';
 
@@ -83,7 +83,7 @@ export function PodsTable({ initial }: { initial: Initial<PodsAnswer> | undefine
                 <td className="py-1.5 pr-3 tabular-nums">{p.restarts}</td>
                 <td className="py-1.5 pr-3 font-mono">{p.node ?? '—'}</td>
                 <td className="py-1.5 pr-3" title={p.createdAt}>
-                  {age(p.createdAt)}
+                  <Age iso={p.createdAt} />
                 </td>
                 <td className="py-1.5 pr-3 font-mono break-all">
                   {p.route ? <Link className="text-sky-700 hover:underline dark:text-sky-300" href={`/routes?q=${encodeURIComponent(p.route)}`}>{p.route}</Link> : '—'}

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import type { PreviewView } from '@/lib/routes/previews';
 import { mutateApi, useApi } from './live';
-import { age, Badge, EmptyState, ErrorState, inputClass } from './ui';
+import { Badge, EmptyState, ErrorState, inputClass, TimeLeft } from './ui';
 
 type Item = PreviewView & { shareUrl: string; hits?: number };
 type Answer = { items: Item[]; hitsWindow?: string; publicUrl?: string };
@@ -145,7 +145,7 @@ export function PreviewsPage() {
                   <td className="py-1 pr-3 font-mono">{p.destination.service}</td>
                   <td className="py-1 pr-3">{p.owner}</td>
                   <td className="py-1 pr-3" title={p.expiresAt}>
-                    {p.expired ? 'expired' : `in ${age(new Date().toISOString(), Date.parse(p.expiresAt))}`}
+                    {p.expired ? 'expired' : <>in <TimeLeft iso={p.expiresAt} /></>}
                   </td>
                   <td className="py-1 pr-3 tabular-nums">{p.hits ?? '—'}</td>
                   <td className="py-1 pr-3">

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { CanaryPanel } from './CanaryPanel';
 import { useApi, type Initial } from './live';
-import { age, Badge, Drawer, EmptyState, ErrorState, inputClass, Results, SearchField, SortHeader } from './ui';
+import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass, Results, SearchField, SortHeader } from './ui';
 import { useTable } from './useTableState';
 import type { Page, RouteRow } from '@/lib/dashboard/view';
 
@@ -121,10 +121,10 @@ export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | unde
                   <StatusCell row={r} />
                 </td>
                 <td className="py-1.5 pr-3 whitespace-nowrap" title={r.lastActivity}>
-                  {age(r.lastActivity)} ago
+                  <Age iso={r.lastActivity} /> ago
                 </td>
                 <td className="py-1.5 pr-3" title={r.createdAt}>
-                  {age(r.createdAt)}
+                  <Age iso={r.createdAt} />
                 </td>
               </tr>
             ))}

@@ -1,6 +1,7 @@
 'use client';
 
 import { Suspense, useEffect, useRef } from 'react';
+import { useNow } from './clock';
 import { useLive } from './live';
 
 export function Badge({ tone, children, title }: { tone: 'ok' | 'warn' | 'bad' | 'muted'; children: React.ReactNode; title?: string }) {
@@ -120,13 +121,25 @@ export function Drawer({ open, title, onClose, children }: { open: boolean; titl
   );
 }
 
-export function age(iso: string | undefined, now = Date.now()): string {
-  if (!iso) return '—';
-  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+/** A short duration: 45s, 12m, 5h, 3d (never negative). */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.floor(s / 60)}m`;
   if (s < 172800) return `${Math.floor(s / 3600)}h`;
   return `${Math.floor(s / 86400)}d`;
+}
+
+/** How long ago `iso` was, by the shared clock, so the server and the hydrating browser render the same text. */
+export function Age({ iso }: { iso: string | undefined }) {
+  const now = useNow();
+  return iso ? duration(now - Date.parse(iso)) : '—';
+}
+
+/** How long until `iso`, by the shared clock. */
+export function TimeLeft({ iso }: { iso: string }) {
+  const now = useNow();
+  return duration(Date.parse(iso) - now);
 }
 
 export const inputClass = 'rounded border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900';

@@ -112,6 +112,52 @@ test('shows a notebook pod go from Pending to 2/2, and warns about a pod without
   await page.screenshot({ path: testInfo.outputPath('pods-no-sidecar.png'), fullPage: true });
 });
 
+test('renders every console page with data, with no console error or hydration warning', async ({ page }) => {
+  test.slow(); // nine page loads, each with its scripts held back
+  // a fresh route: its ages are in seconds, which used to differ between the server's render and the browser's hydration
+  const user = `hydrate-${run}`;
+  const pod = `jupyter-hydrate-${run}`;
+  created.push(pod);
+  expect((await proxyApi(`/user/${user}`, { method: 'POST', body: JSON.stringify({ target: `http://jupyter-${user}:8888`, jupyterhub: true, user, server_name: '' }) })).status).toBe(201);
+  await core.createNamespacedPod({ namespace, body: notebookPod(pod, user, { sidecar: true }) });
+  // in the server's caches, so the pages render them on the server and the browser hydrates them
+  await expect.poll(async () => (await proxyApi(`/user/${user}`, { method: 'GET' })).status).toBe(200);
+  await signIn(page);
+  // the browser hydrates over a second after the server rendered, as on a slow link: seconds-old ages then
+  // differ unless both sides read the same clock (routing also turns the browser's cache off)
+  await page.route('**/_next/static/**', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await route.continue();
+  });
+  const logged: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') logged.push(`${m.type()} on ${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => logged.push(`uncaught on ${page.url()}: ${e.message}`));
+  const heading = (name: string) => page.getByRole('heading', { name, exact: true });
+  const pages = [
+    { path: '/', shows: heading('Overview') },
+    { path: `/routes?q=${user}`, shows: page.getByRole('button', { name: `/user/${user}` }) },
+    { path: `/pods?q=${run}`, shows: page.getByTestId(`pod-${pod}`) },
+    { path: `/users?q=${run}`, shows: page.getByRole('rowheader', { name: user }) },
+    { path: '/previews', shows: heading('Previews') },
+    { path: '/mesh', shows: heading('Mesh security') },
+    { path: '/doctor', shows: heading('Doctor') },
+    { path: '/audit', shows: heading('Audit') },
+  ];
+  for (const { path, shows } of pages) {
+    await page.goto(path, { waitUntil: 'networkidle' });
+    await expect(shows).toBeVisible();
+    await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'live');
+  }
+  expect(logged).toEqual([]);
+  // after hydration the ages follow the browser's clock
+  await page.goto(`/routes?q=${user}`, { waitUntil: 'networkidle' });
+  const lastActivity = page.getByRole('row', { name: new RegExp(`/user/${user}`) }).getByRole('cell', { name: / ago$/ });
+  const shown = await lastActivity.textContent();
+  await expect(lastActivity).not.toHaveText(shown!, { timeout: 5000 });
+});
+
 test('says "reconnecting" while the server is away, and catches up when it is back', async ({ page }, testInfo) => {
   // a server of the test's own, so that it can be restarted under the open page
   const env = { HUBMESH_ADMIN_TOKEN: E2E.adminToken, HUBMESH_SESSION_SECRET: E2E.sessionSecret };

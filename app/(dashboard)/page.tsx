@@ -2,7 +2,7 @@
 
 import Link from 'next/link';
 import { useApi } from '@/components/live';
-import { age, Badge, EmptyState, ErrorState } from '@/components/ui';
+import { Age, Badge, EmptyState, ErrorState } from '@/components/ui';
 import type { ProxyTokenStrength } from '@/lib/auth/proxy-token';
 import type { Change } from '@/lib/dashboard/state';
 
@@ -140,7 +140,7 @@ export default function OverviewPage() {
           <ol className="mt-2 divide-y divide-slate-200 text-sm dark:divide-slate-800">
             {data.recentChanges.slice(0, 15).map((ch, i) => (
               <li key={`${ch.at}-${i}`} className="flex gap-3 py-1">
-                <span className="w-12 shrink-0 text-slate-500 tabular-nums">{age(ch.at)}</span>
+                <span className="w-12 shrink-0 text-slate-500 tabular-nums"><Age iso={ch.at} /></span>
                 <Badge tone={ch.type === 'DELETED' ? 'muted' : 'ok'}>{ch.type.toLowerCase()}</Badge>
                 <span>{ch.kind}</span>
                 <span className="break-all font-mono">{ch.name}</span>

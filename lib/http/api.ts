@@ -4,6 +4,7 @@ import { isKubeError } from '../kube/errors';
 import type { Metrics } from '../metrics';
 import { bodyTooLarge } from './front-door';
 import { isRouteError } from '../routes/service';
+import { JsonDepthError, MAX_JSON_DEPTH, parseJson } from './json';
 
 export function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ status, error: message }, { status, headers });
@@ -11,7 +12,10 @@ export function jsonError(status: number, message: string, headers: Record<strin
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; response: Response };
 
-/** Reads a JSON body of at most maxBytes, whatever Content-Type says (the hub sends none). */
+/**
+ * Reads a JSON body of at most maxBytes and MAX_JSON_DEPTH levels, whatever Content-Type says (the hub
+ * sends none), with its keys exactly as sent (parseJson).
+ */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<BodyResult> {
   const declared = Number(request.headers.get('content-length'));
   const tooLarge = () => ({ ok: false as const, response: jsonError(413, bodyTooLarge(maxBytes)) });
@@ -33,8 +37,9 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
   const text = Buffer.concat(chunks).toString('utf8');
   try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
+    return { ok: true, value: parseJson(text) };
+  } catch (error) {
+    if (error instanceof JsonDepthError) return { ok: false, response: jsonError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`) };
     return { ok: false, response: jsonError(400, text.trim() === '' ? 'body must be a JSON object' : 'body is not valid JSON') };
   }
 }

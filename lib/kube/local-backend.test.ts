@@ -100,6 +100,17 @@ describe('LocalStore', () => {
     expect(Number(next.metadata.resourceVersion)).toBeGreaterThan(Number(b.metadata.resourceVersion));
   });
 
+  it('reloads keys exactly, also escaped keys after one holding a backslash (nodejs/node#63785)', async () => {
+    const { dir, store } = tempStore();
+    const backend = store.backend<VS>(virtualServiceKind);
+    // written as "\\" and "\"": V8's JSON.parse would read the second back as "\"
+    const a = await backend.create(ns, vs('a', { 'app.kubernetes.io/managed-by': 'hubmesh', '\\': 'backslash' }));
+    const b = await backend.create(ns, vs('b', { 'app.kubernetes.io/managed-by': 'hubmesh', '"': 'quote' }));
+    const reopened = LocalStore.open(dir).backend<VS>(virtualServiceKind);
+    expect(await reopened.get(ns, 'a')).toEqual(a);
+    expect(await reopened.get(ns, 'b')).toEqual(b);
+  });
+
   it('replays events after a recent resourceVersion and answers 410 for an expired one', async () => {
     const { store } = tempStore();
     const backend = store.backend<VS>(virtualServiceKind);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseJson } from '../http/json';
 import { KubeError } from './errors';
 import { matchesLabelSelector, parseLabelSelector } from './label-selector';
 import { mergePatch } from './merge-patch';
@@ -192,7 +193,7 @@ export class LocalStore {
           const dir = path.join(this.dataDir, group.name, plural, namespace);
           for (const file of readdirSync(dir)) {
             if (!file.endsWith('.json')) continue; // a leftover .tmp is an unfinished write: ignore it
-            const object = deepFreeze(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as KubeObject);
+            const object = deepFreeze(parseJson(readFileSync(path.join(dir, file), 'utf8')) as KubeObject);
             this.bucket(kindKey).set(`${namespace}/${object.metadata.name}`, object);
             this.resourceVersion = Math.max(this.resourceVersion, Number(object.metadata.resourceVersion) || 0);
           }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../http/json';
 import type { VirtualService } from '../kube/virtualservices';
 import { NO_OVERLAYS, type Overlays, type Preview } from './overlays';
 import { canonicalJson, HUB_API_GUARD_RULE, primaryDestination, renderRouteVirtualService, routeFromVirtualService, sameRoute, type RenderContext } from './virtualservice';
@@ -78,6 +79,16 @@ describe('routeFromVirtualService', () => {
     expect(routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, labels: {} } })).toBeUndefined();
     expect(routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': '{' } } })).toBeUndefined();
     expect(routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': '{"x":1}' } } })).toBeUndefined();
+    const tooDeep = `{"target":"http://a:1","x":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`;
+    expect(routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': tooDeep } } })).toBeUndefined();
+  });
+
+  it('reads data keys back exactly, also escaped ones after a key holding a backslash (nodejs/node#63785)', () => {
+    // the annotation holds JSON.stringify's text, which writes a backslash, a quote or a newline in a key escaped
+    for (const key of ['\\', '"', '\n', 'Ω']) {
+      const route = { ...userRoute, data: { target: userRoute.data.target, [key]: key } };
+      expect(routeFromVirtualService(renderRouteVirtualService(route, dest, ctx))).toEqual({ ...route, overlays: NO_OVERLAYS });
+    }
   });
 });
 

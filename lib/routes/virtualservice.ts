@@ -1,3 +1,4 @@
+import { parseJson } from '../http/json';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService } from '../kube/virtualservices';
 import {
   cookieRegex,
@@ -278,7 +279,7 @@ export function overlaysFromVirtualService(vs: VirtualService): { overlays: Over
   if (raw === undefined) return { overlays: NO_OVERLAYS };
   let json: unknown;
   try {
-    json = JSON.parse(raw);
+    json = parseJson(raw);
   } catch {
     return { overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays} is not JSON` };
   }
@@ -294,7 +295,7 @@ export function routeFromVirtualService(vs: VirtualService): StoredRoute | undef
   if (vs.metadata.labels?.[LABELS.kind] !== 'route' || path === undefined || raw === undefined) return undefined;
   let data: unknown;
   try {
-    data = JSON.parse(raw);
+    data = parseJson(raw);
   } catch {
     return undefined;
   }
@@ -323,7 +324,7 @@ export function sameRoute(stored: VirtualService, desired: VirtualService): bool
     spec: vs.spec,
     labels: Object.fromEntries(Object.entries(vs.metadata.labels ?? {}).filter(([k]) => ourLabelKeys.includes(k))),
     route: vs.metadata.annotations?.[ANNOTATIONS.route],
-    data: JSON.parse(vs.metadata.annotations?.[ANNOTATIONS.data] ?? 'null'),
+    data: parseJson(vs.metadata.annotations?.[ANNOTATIONS.data] ?? 'null'),
     overlays: jsonOrText(vs.metadata.annotations?.[ANNOTATIONS.overlays]),
   });
   try {
@@ -337,7 +338,7 @@ export function sameRoute(stored: VirtualService, desired: VirtualService): bool
 function jsonOrText(raw: string | undefined): unknown {
   if (raw === undefined) return null;
   try {
-    return { json: JSON.parse(raw) as unknown };
+    return { json: parseJson(raw) };
   } catch {
     return { text: raw };
   }

@@ -10,15 +10,18 @@
  *           the server's RSS vs. a hubmesh with empty tables → bench-results/dashboard.json (dashboard.ts)
  *   memory  10,000 routes at the route-data limit: heap, RSS, the whole GET and a restart, in local and
  *           cluster mode, vs. configurable-http-proxy holding the same → bench-results/memory.json (memory.ts)
+ *   json    the parse of request bodies (parseJson) vs. JSON.parse, in process, no control plane
+ *           → bench-results/json-parse.json (json-parse.ts)
  *
- * BENCH_ONLY=kube, proxy, dashboard or memory runs one section; each section documents its own variables.
+ * BENCH_ONLY=kube, proxy, dashboard, memory or json runs one section; each section documents its own variables.
  */
 import { runDashboardBench } from './dashboard';
+import { runJsonParseBench } from './json-parse';
 import { runKubeLayerBench } from './kube-layer';
 import { runMemoryBench } from './memory';
 import { runProxyApiBench } from './proxy-api';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench } as const;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench } as const;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();

@@ -1,6 +1,7 @@
 import type { NextRequest } from 'next/server';
 import YAML from 'yaml';
 import { jsonError, observed } from '@/lib/http/api';
+import { parseJson } from '@/lib/http/json';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
@@ -14,5 +15,5 @@ export const GET = observed('/api/v1/routes/[name]', getRuntime, async (request:
   const row = rt.dashboard.dashboard().routes.find((r) => r.virtualService === name);
   if (!vs || !row) return jsonError(404, `no route with VirtualService ${JSON.stringify(name)}`);
   const data = rt.routes.getJson(row.path);
-  return Response.json({ row, data: data ? JSON.parse(data) : null, yaml: YAML.stringify(vs) });
+  return Response.json({ row, data: data ? parseJson(data) : null, yaml: YAML.stringify(vs) });
 });
