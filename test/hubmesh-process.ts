@@ -15,6 +15,8 @@ export type HubmeshProcess = {
   /** fetch against the proxy API with the token */
   api: (path: string, init?: RequestInit) => Promise<Response>;
   stop: () => Promise<void>;
+  /** Sends `signal` to the server and waits until it has exited (SIGKILL: a crash, as `kill -9` makes one). */
+  kill: (signal: NodeJS.Signals) => Promise<void>;
 };
 
 export function freePort(): Promise<number> {
@@ -87,6 +89,12 @@ export async function startHubmesh(options: {
     prefix: options.prefix,
     output: () => output,
     api: (p, init = {}) => fetch(`${url}${p}`, { ...init, headers: { authorization: `token ${token}`, ...(init.headers as Record<string, string>) } }),
+    kill: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        await exited;
+      }
+    },
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

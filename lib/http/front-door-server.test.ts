@@ -13,6 +13,18 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   const entry = { method: req.method!, url: req.url!, bytes: 0, ended: false };
   seen.push(entry);
   if (req.url === '/throws') throw new Error('the app failed');
+  // as Next answers a method a route does not export, and a Server Action it does not know
+  if (req.url === '/bare-405') return void res.writeHead(405, { allow: 'GET' }).end();
+  if (req.url === '/plain-409') {
+    res.statusCode = 409;
+    res.setHeader('content-type', 'text/plain');
+    return void res.end('Server Action unavailable.');
+  }
+  if (req.url === '/page-404') {
+    res.statusCode = 404;
+    res.setHeader('content-type', 'text/html');
+    return void res.end('<!doctype html><title>404</title>');
+  }
   for await (const chunk of req) entry.bytes += (chunk as Buffer).length;
   entry.ended = true;
   const body = JSON.stringify({ bytes: entry.bytes, upgrade: req.headers.upgrade ?? null });
@@ -40,6 +52,16 @@ describe('the front door server', () => {
     expect(a).toMatchObject({ status: 400, closed: false, headers: { 'content-type': 'application/json' } });
     expect(json(a.body)).toEqual({ status: 400, error: 'path has a "%" not followed by two hex digits: "%ZZ"' });
     expect(logged).toContainEqual(expect.objectContaining({ method: 'GET', target: '/api/routes/%ZZ', status: 400 }));
+  });
+
+  it("turns Next's own empty and plain-text errors into JSON, and leaves pages alone", async () => {
+    const bare = await rawExchange(port, rawRequest('GET /bare-405 HTTP/1.1'));
+    expect(bare).toMatchObject({ status: 405, headers: { 'content-type': 'application/json', allow: 'GET' } });
+    expect(json(bare.body)).toEqual({ status: 405, error: 'method not allowed' });
+    const plain = await rawExchange(port, rawRequest('POST /plain-409 HTTP/1.1', { 'content-length': 0 }));
+    expect(json(plain.body)).toEqual({ status: 409, error: 'Server Action unavailable.' });
+    const page = await rawExchange(port, rawRequest('GET /page-404 HTTP/1.1'));
+    expect(page).toMatchObject({ status: 404, headers: { 'content-type': 'text/html' }, body: '<!doctype html><title>404</title>' });
   });
 
   it('refuses TRACE with an allow header', async () => {

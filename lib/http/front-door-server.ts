@@ -54,6 +54,45 @@ function framingAnswer(code: string | undefined): { status: number; error: strin
 const loggedTarget = (target: string | undefined) => (target ?? '').slice(0, 200);
 
 /**
+ * Next answers some requests itself, before any hubmesh handler: 405 for a method a route does not
+ * export, 400 for requests it cannot parse, 409 for a Server Action it does not know. Their bodies are
+ * empty or plain text; this turns such an error into the JSON `{status, error}` every hubmesh error is.
+ * Pages (HTML) and JSON pass untouched, and so does any answer whose headers are already out.
+ */
+export function jsonForBareErrors(req: IncomingMessage, res: ServerResponse): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  // an error's head is held back until end() knows its body: its status and headers are kept on res
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    const headers = rest.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a)) as Record<string, string | number | string[]> | undefined;
+    const typed = headers && Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
+    if (status < 400 || typed || res.getHeader('content-type') !== undefined || rest.some(Array.isArray)) return writeHead(status, ...rest);
+    res.statusCode = status;
+    for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
+    return res;
+  }) as typeof res.writeHead;
+  res.end = ((...args: unknown[]) => {
+    const type = String(res.getHeader('content-type') ?? '');
+    if (res.headersSent || res.statusCode < 400 || !(type === '' || type.startsWith('text/plain'))) return end(...args);
+    const callback = args.find((a) => typeof a === 'function');
+    const chunk = typeof args[0] === 'string' || Buffer.isBuffer(args[0]) || args[0] instanceof Uint8Array ? args[0] : undefined;
+    const text = chunk === undefined ? '' : Buffer.from(chunk as string | Uint8Array).toString('utf8').trim();
+    const body = jsonBody(res.statusCode, text.slice(0, 500) || (http.STATUS_CODES[res.statusCode] ?? 'error').toLowerCase());
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('content-length', Buffer.byteLength(body));
+    return end(req.method === 'HEAD' ? undefined : body, callback);
+  }) as typeof res.end;
+}
+
+/**
+ * hubmesh's HTTP server: every request passes frontDoorVerdict before `handle` sees it; refusals are
+ * JSON `{status, error}`, and a refused request that announced a body has its connection closed
+ * instead of the body read. Upgrades are served as plain requests (hubmesh has no websockets), so
+ * they pass the front door too.
+ */
+
+
+/**
  * hubmesh's HTTP server: every request passes frontDoorVerdict before `handle` sees it; refusals are
  * JSON `{status, error}`, and a refused request that announced a body has its connection closed
  * instead of the body read. Upgrades are served as plain requests (hubmesh has no websockets), so
@@ -90,6 +129,9 @@ export function createFrontDoorServer(options: FrontDoorServerOptions): http.Ser
         if (res.headersSent) req.socket.destroy();
         else answer(req, res, { status: 413, error: bodyTooLarge(deps.maxBodyBytes), close: true });
       });
+      jsonForBareErrors(req, res);
+      // a client that goes away mid-body makes the request emit 'error' ("aborted"); it is only logged
+      req.on('error', (error) => log.info({ err: error.message, method: req.method, target: loggedTarget(req.url) }, 'client went away mid-request'));
       handle(req, res).catch((error: unknown) => failed(req, res, error));
     } catch (error) {
       failed(req, res, error);

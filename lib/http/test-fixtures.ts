@@ -57,9 +57,26 @@ function parse(bytes: Buffer): (Omit<RawAnswer, 'closed' | 'ms'> & { complete: b
   const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
   const status = Number(statusLine!.split(' ')[1]);
   const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-  const body = text.slice(end + 4);
-  const complete = headers['transfer-encoding'] === 'chunked' ? body.endsWith('0\r\n\r\n') : Buffer.byteLength(body) >= Number(headers['content-length'] ?? 0);
-  return { status, headers, body, complete };
+  const raw = text.slice(end + 4);
+  const chunked = headers['transfer-encoding'] === 'chunked';
+  // without a length or chunks (HTTP/1.0), the body ends when the connection does
+  const length = headers['content-length'] ?? (status === 204 || status === 304 ? '0' : undefined);
+  const complete = chunked ? raw.endsWith('0\r\n\r\n') : length !== undefined && Buffer.byteLength(raw) >= Number(length);
+  return { status, headers, body: chunked && complete ? dechunked(raw) : raw, complete };
+}
+
+/** The payload of a whole chunked body. */
+function dechunked(raw: string): string {
+  let body = '';
+  let at = 0;
+  for (;;) {
+    const lineEnd = raw.indexOf('\r\n', at);
+    const size = parseInt(raw.slice(at, lineEnd), 16);
+    if (lineEnd < 0 || !(size > 0)) return body;
+    const bytes = Buffer.from(raw.slice(lineEnd + 2), 'utf8').subarray(0, size).toString('utf8');
+    body += bytes;
+    at = lineEnd + 2 + bytes.length + 2;
+  }
 }
 
 /** The request line and headers of a raw request, with CRLFs. */

@@ -1,13 +1,16 @@
 import type { NextRequest } from 'next/server';
-import { observed, requestOrigin } from '@/lib/http/api';
+import { jsonError, observed, requestOrigin } from '@/lib/http/api';
 import { shareLinkAnswer } from '@/lib/routes/previews-api';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-const gone = (name: string) =>
-  new Response(`<!doctype html><title>Preview not found</title><p>The preview <b>${name.replace(/[<>&"]/g, '')}</b> does not exist or has expired. Ask its owner for a new link.</p>`, {
+/** A browser gets a page it can show; anything else (scripts, the hub) the JSON error of every other 4xx. */
+const gone = (name: string, accept: string | null) =>
+  !accept?.includes('text/html')
+    ? jsonError(404, `no preview ${JSON.stringify(name)}: it does not exist or has expired`)
+    : new Response(`<!doctype html><title>Preview not found</title><p>The preview <b>${name.replace(/[<>&"]/g, '')}</b> does not exist or has expired. Ask its owner for a new link.</p>`, {
     status: 404,
     headers: { 'content-type': 'text/html; charset=utf-8' },
   });
@@ -16,6 +19,6 @@ const gone = (name: string) =>
 export const GET = observed('/preview/[name]', getRuntime, async (request: NextRequest) => {
   const name = decodeURIComponent(request.nextUrl.pathname.split('/').pop() ?? '');
   const link = shareLinkAnswer(getRuntime(), name, requestOrigin(request));
-  if (!link) return gone(name);
+  if (!link) return gone(name, request.headers.get('accept'));
   return new Response(null, { status: 302, headers: { location: link.location, 'set-cookie': link.cookie, 'cache-control': 'no-store' } });
 });
