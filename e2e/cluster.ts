@@ -1,4 +1,5 @@
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, type CoreV1Api } from '@kubernetes/client-node';
+import { expect, test } from '@playwright/test';
 import type { VirtualService } from '../lib/kube/virtualservices';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
@@ -19,4 +20,19 @@ export async function routeVirtualService(route: string): Promise<VirtualService
     labelSelector: `hubmesh.io/prefix=${E2E.prefix}`,
   })) as { items: VirtualService[] };
   return list.items.find((vs) => vs.metadata.annotations?.['hubmesh.io/route'] === route);
+}
+
+/**
+ * A hub route on `/` and a Service `service` in `namespace` for previews to send traffic to, set up
+ * before the file's tests and removed after (previews need both).
+ */
+export function withHubRouteAndService(core: CoreV1Api, namespace: string, service: string): void {
+  test.beforeAll(async () => {
+    await core.createNamespacedService({ namespace, body: { metadata: { name: service }, spec: { selector: { app: service }, ports: [{ name: 'http', port: 8888 }] } } });
+    expect((await proxyApi('/', { method: 'POST', body: JSON.stringify({ target: 'http://hub:8081', jupyterhub: true, hub: true }) })).status).toBe(201);
+  });
+  test.afterAll(async () => {
+    await proxyApi('/', { method: 'DELETE' });
+    await core.deleteNamespacedService({ namespace, name: service }).catch(() => undefined);
+  });
 }

@@ -3,7 +3,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { expect, test } from '@playwright/test';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
-import { proxyApi, routeVirtualService } from './cluster';
+import { routeVirtualService, withHubRouteAndService } from './cluster';
 import { signIn } from './signin';
 
 const namespace = 'jupyterhub';
@@ -15,15 +15,7 @@ kc.loadFromFile(clusterPaths().adminKubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const hubRouteRules = async () => (await routeVirtualService('/'))!.spec.http!.map((r) => r.name);
 
-test.beforeAll(async () => {
-  await core.createNamespacedService({ namespace, body: { metadata: { name: service }, spec: { selector: { app: service }, ports: [{ name: 'http', port: 8888 }] } } });
-  expect((await proxyApi('/', { method: 'POST', body: JSON.stringify({ target: 'http://hub:8081', jupyterhub: true, hub: true }) })).status).toBe(201);
-});
-
-test.afterAll(async () => {
-  await proxyApi('/', { method: 'DELETE' });
-  await core.deleteNamespacedService({ namespace, name: service }).catch(() => undefined);
-});
+withHubRouteAndService(core, namespace, service);
 
 test('creates a preview, its share link sets the cookie in a fresh browser, and deleting it restores the route', async ({ page, browser }, testInfo) => {
   await signIn(page, '/previews');

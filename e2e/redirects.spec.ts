@@ -5,7 +5,7 @@ import type { VirtualService } from '../lib/kube/virtualservices';
 import { ANNOTATIONS } from '../lib/routes/virtualservice';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
-import { proxyApi, routeVirtualService } from './cluster';
+import { routeVirtualService, withHubRouteAndService } from './cluster';
 
 const origin = `http://127.0.0.1:${E2E.clusterPort}`;
 const namespace = 'jupyterhub';
@@ -86,15 +86,7 @@ test.describe('after sign-in', () => {
 });
 
 test.describe('preview share links', () => {
-  test.beforeAll(async () => {
-    await core.createNamespacedService({ namespace, body: { metadata: { name: service }, spec: { selector: { app: service }, ports: [{ name: 'http', port: 8888 }] } } });
-    expect((await proxyApi('/', { method: 'POST', body: JSON.stringify({ target: 'http://hub:8081', jupyterhub: true, hub: true }) })).status).toBe(201);
-  });
-
-  test.afterAll(async () => {
-    await proxyApi('/', { method: 'DELETE' });
-    await core.deleteNamespacedService({ namespace, name: service }).catch(() => undefined);
-  });
+  withHubRouteAndService(core, namespace, service);
 
   /** Opens a share link in a browser without a session; answers the first hop's Location and where the browser ends up. */
   async function openShareLink(page: Page, name: string) {

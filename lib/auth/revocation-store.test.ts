@@ -10,6 +10,7 @@ import type { ResourceBackend } from '../kube/types';
 import { ISSUED_BEFORE } from './revocations';
 import { SessionRevocationStore } from './revocation-store';
 import { newSession } from './session';
+import { relistingBackend } from './test-fixtures';
 
 const ns = 'jupyterhub';
 const log = pino({ level: 'silent' });
@@ -98,23 +99,12 @@ describe('SessionRevocationStore', () => {
   });
 
   it('tells a cache that never listed from one that is re-listing', async () => {
-    const real = LocalStore.open(tempDir()).backend<ConfigMap>(configMapKind);
-    let lists = 0;
-    let failWatch: ((error: Error) => void) | undefined;
-    const flaky: ResourceBackend<ConfigMap> = {
-      ...real,
-      // the first list answers; later ones hang, as against an apiserver that went away
-      list: (...args) => (++lists === 1 ? real.list(...args) : new Promise(() => undefined)),
-      watch: async (namespace, options, onEvent, onClose) => {
-        failWatch = onClose;
-        return real.watch(namespace, options, onEvent, () => undefined);
-      },
-    };
+    const { backend: flaky, failWatch } = relistingBackend(LocalStore.open(tempDir()).backend<ConfigMap>(configMapKind));
     const store = new SessionRevocationStore(flaky, ns, 'hm', log);
     expect(store.freshness()).toBe('unknown');
     store.cache.start();
-    await until(() => store.freshness() === 'synced' && failWatch !== undefined);
-    failWatch!(new Error('connection reset'));
+    await until(() => store.freshness() === 'synced' && failWatch() !== undefined);
+    failWatch()!(new Error('connection reset'));
     await until(() => store.freshness() === 'stale');
     store.cache.stop();
   });

@@ -12,6 +12,7 @@ import { sealHubToken } from './hub-token-seal';
 import { SessionRevocationStore } from './revocation-store';
 import { newSession, signSession } from './session';
 import { SessionGuard } from './session-guard';
+import { relistingBackend } from './test-fixtures';
 
 const secret = 'a-session-secret-that-is-long-enough-0123';
 const ns = 'jupyterhub';
@@ -89,22 +90,12 @@ describe('SessionGuard', () => {
   });
 
   it('while re-listing, judges reads by the last list and refuses mutations with 503', async () => {
-    const real = backend();
-    let lists = 0;
-    let failWatch: ((error: Error) => void) | undefined;
-    const flaky: ResourceBackend<ConfigMap> = {
-      ...real,
-      list: (...args) => (++lists === 1 ? real.list(...args) : new Promise(() => undefined)),
-      watch: async (namespace, options, onEvent, onClose) => {
-        failWatch = onClose;
-        return real.watch(namespace, options, onEvent, () => undefined);
-      },
-    };
+    const { backend: flaky, failWatch } = relistingBackend(backend());
     const { guard: g, revocations } = await guard({ backend: flaky });
     const [revoked, kept] = [newSession('admin', 'admin', 3600), newSession('admin', 'admin', 3600)];
     await g.revoke(revoked);
-    await until(() => failWatch !== undefined);
-    failWatch!(new Error('connection reset'));
+    await until(() => failWatch() !== undefined);
+    failWatch()!(new Error('connection reset'));
     await until(() => revocations.freshness() === 'stale');
     expect(g.verify(signSession(secret, revoked), read)).toMatchObject({ ok: false, status: 401 });
     expect(g.verify(signSession(secret, kept), read)).toMatchObject({ ok: true });
