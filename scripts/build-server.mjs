@@ -6,9 +6,10 @@
 import { buildSync } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serverEntry } from './server-process.mjs';
+import { serverEntryIn } from './server-process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const serverEntry = serverEntryIn(root);
 /** What the bundle is made from; scripts/ensure-build.mjs rebuilds it when one of these is newer. */
 export const serverSources = ['server', 'lib', 'scripts/build-server.mjs', 'package.json', 'tsconfig.json'];
 

@@ -7,9 +7,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildServer, serverSources } from './build-server.mjs';
-import { serverEntry } from './server-process.mjs';
+import { serverEntryIn } from './server-process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const serverEntry = serverEntryIn(root);
 const sources = ['app', 'components', 'lib', 'instrumentation.ts', 'proxy.ts', 'next.config.js', 'package.json', 'postcss.config.mjs', 'tsconfig.json'];
 
 function newestMtime(p) {

@@ -12,11 +12,14 @@
 //     TLS buffers are malloc'ed), so freed native memory goes back to the system.
 // Whatever the operator sets (NODE_OPTIONS, MALLOC_*) wins.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
-/** server/main.ts, bundled by scripts/build-server.mjs: run it as `node [nodeArgs] serverEntry [--port N] [--hostname H]`. */
-export const serverEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.next', 'hubmesh-server.mjs');
+/**
+ * server/main.ts, bundled by scripts/build-server.mjs, in the checkout at `root`: run it as
+ * `node [nodeArgs] <entry> [--port N] [--hostname H]`. (No import.meta here: Playwright loads this
+ * file as CommonJS through the test harness.)
+ */
+export const serverEntryIn = (root) => path.join(root, '.next', 'hubmesh-server.mjs');
 
 export const DEFAULT_HEAP_MB = 256;
 const SEMI_SPACE_MB = 2;

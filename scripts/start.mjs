@@ -8,9 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureBuild } from './ensure-build.mjs';
-import { serverEntry, serverProcess } from './server-process.mjs';
+import { serverEntryIn, serverProcess } from './server-process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const serverEntry = serverEntryIn(root);
 const flagToEnv = {
   mode: 'HUBMESH_MODE',
   'data-dir': 'HUBMESH_DATA_DIR',

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { serverEntry, serverProcess } from '../scripts/server-process.mjs';
+import { serverEntryIn, serverProcess } from '../scripts/server-process.mjs';
 import { repoRoot } from './cluster/harness';
 
 export type HubmeshProcess = {
@@ -61,7 +61,7 @@ export async function startHubmesh(options: {
     ...options.env,
   });
   // the same process `npm start` runs: Node with the server's memory settings, then the server entry
-  const args = [...server.nodeArgs, serverEntry, '--port', String(port), '--hostname', '127.0.0.1'];
+  const args = [...server.nodeArgs, serverEntryIn(repoRoot), '--port', String(port), '--hostname', '127.0.0.1'];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, env: server.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

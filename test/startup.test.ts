@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, inject, it } from 'vitest';
-import { serverEntry } from '../scripts/server-process.mjs';
+import { serverEntryIn } from '../scripts/server-process.mjs';
 import { repoRoot } from './cluster/harness';
 import { freePort, startHubmesh } from './hubmesh-process';
 
 /** Runs the built server with an environment and returns how it ended and what it printed. */
 async function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [serverEntry, '--port', String(port), '--hostname', '127.0.0.1'], {
+  const child = spawn(process.execPath, [serverEntryIn(repoRoot), '--port', String(port), '--hostname', '127.0.0.1'], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
