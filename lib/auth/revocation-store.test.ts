@@ -10,7 +10,7 @@ import type { ResourceBackend } from '../kube/types';
 import { ISSUED_BEFORE } from './revocations';
 import { SessionRevocationStore } from './revocation-store';
 import { newSession } from './session';
-import { relistingBackend } from './test-fixtures';
+import { relistingBackend, until } from './test-fixtures';
 
 const ns = 'jupyterhub';
 const log = pino({ level: 'silent' });
@@ -22,10 +22,6 @@ async function replica(backend: ResourceBackend<ConfigMap>, prefix = 'hm') {
   return store;
 }
 
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-};
 
 const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'hubmesh-revocations-'));
 
@@ -91,7 +87,8 @@ describe('SessionRevocationStore', () => {
     expect(mine.isRevoked(session)).toBe(false);
     await mine.revoke(newSession('admin', 'admin', 3600));
     // what README tells an operator to do to end every session
-    await backend.patch(ns, 'hm-session-revocations', { data: { [ISSUED_BEFORE]: new Date().toISOString() } }, { type: 'merge' });
+    // a millisecond on, so that it is after the session's issue time even within the same millisecond
+    await backend.patch(ns, 'hm-session-revocations', { data: { [ISSUED_BEFORE]: new Date(Date.now() + 1).toISOString() } }, { type: 'merge' });
     await until(() => mine.isRevoked(session));
     expect(mine.isRevoked(newSession('admin', 'admin', 3600, Date.now() + 1000))).toBe(false);
     mine.cache.stop();

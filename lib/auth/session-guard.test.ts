@@ -12,7 +12,7 @@ import { sealHubToken } from './hub-token-seal';
 import { SessionRevocationStore } from './revocation-store';
 import { newSession, signSession } from './session';
 import { SessionGuard } from './session-guard';
-import { relistingBackend } from './test-fixtures';
+import { relistingBackend, until } from './test-fixtures';
 
 const secret = 'a-session-secret-that-is-long-enough-0123';
 const ns = 'jupyterhub';
@@ -20,10 +20,6 @@ const log = pino({ level: 'silent' });
 const read = { mutation: false };
 const write = { mutation: true };
 
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-};
 
 function backend(): ResourceBackend<ConfigMap> {
   return LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-guard-'))).backend<ConfigMap>(configMapKind);

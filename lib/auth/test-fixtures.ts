@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { ConfigMap } from '../kube/configmaps';
 import type { ResourceBackend } from '../kube/types';
 
@@ -17,4 +18,10 @@ export function relistingBackend(real: ResourceBackend<ConfigMap>): { backend: R
     },
   };
   return { backend, failWatch: () => failWatch };
+}
+
+/** Waits until `check` holds, up to 5 s: watch events are prompt, but a loaded CI machine can hold them back. */
+export async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
 }
