@@ -2,47 +2,20 @@
 // object is accepted by a server-side dry run; their RBAC is exactly the least-privilege identity the
 // integration tests run the app under (scripts/cluster/manifests/app-rbac.yaml), and it grants in the
 // cluster what it says.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { kubectlPath } from './cluster/harness';
+import { kubectlPath, kubectlWith, repoRoot, run } from './cluster/harness';
+import { chartPath as chart, helmBinary, parseObjects, type KubeObject } from './helm';
 import { HUB_NAMESPACE, uniqueName } from './helpers';
 
-const root = path.resolve(import.meta.dirname, '..');
-const chart = path.join(root, 'deploy/helm/hubmesh');
-const kustomizeBase = path.join(root, 'deploy/kustomize/base');
+const kustomizeBase = path.join(repoRoot, 'deploy/kustomize/base');
 const ROOT_NAMESPACE = 'istio-system';
 
-type KubeObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  [field: string]: unknown;
-};
 type PolicyRule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs: string[] };
 type Container = { name: string; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; [field: string]: unknown };
-
-
-/** Runs a command; fails with its stderr if it exits non-zero. */
-function run(command: string, args: string[], input?: string): string {
-  const result = spawnSync(command, args, { input, encoding: 'utf8', maxBuffer: 32 * 1024 * 1024, timeout: 120_000 });
-  if (result.status !== 0) {
-    throw new Error(`${path.basename(command)} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${result.stderr}${result.stdout}`);
-  }
-  return result.stdout;
-}
-
-function parseObjects(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => {
-      if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
-      return doc.toJS() as KubeObject | null;
-    })
-    .filter((o): o is KubeObject => o !== null);
-}
 
 function find(objects: KubeObject[], kind: string, namespace?: string): KubeObject {
   const matches = objects.filter((o) => o.kind === kind && o.metadata.namespace === namespace);
@@ -77,7 +50,7 @@ describe('deployment manifests', () => {
   let helm: string;
   const created: string[] = [];
 
-  const kubectlAdmin = (args: string[], input?: string) => run(kubectl, ['--kubeconfig', adminKubeconfig, ...args], input);
+  const kubectlAdmin = kubectlWith(adminKubeconfig);
   const template = (release: string, ...args: string[]) => run(helm, ['template', release, chart, '--namespace', HUB_NAMESPACE, ...args]);
 
   /** Applies the manifest with --dry-run=server: every object must be accepted (admission and validation run, nothing is stored). */
@@ -95,7 +68,7 @@ describe('deployment manifests', () => {
 
   beforeAll(() => {
     // No skip: a chart that cannot be checked is a failure. The first build of helm takes minutes.
-    helm = execFileSync('bash', [path.join(root, 'scripts/helm.sh')], { encoding: 'utf8', timeout: 15 * 60_000 }).trim();
+    helm = helmBinary();
     expect(run(helm, ['version', '--short'])).toMatch(/^v3\.22\.0/);
   }, 15 * 60_000);
 
@@ -116,7 +89,7 @@ describe('deployment manifests', () => {
   });
 
   it('grants exactly the RBAC of app-rbac.yaml: hub namespace Role, root namespace Role, namespaces ClusterRole', () => {
-    const reference = parseObjects(readFileSync(path.join(root, 'scripts/cluster/manifests/app-rbac.yaml'), 'utf8'));
+    const reference = parseObjects(readFileSync(path.join(repoRoot, 'scripts/cluster/manifests/app-rbac.yaml'), 'utf8'));
     const rendered = parseObjects(template('hubmesh'));
     expect(rulesOf(find(rendered, 'Role', HUB_NAMESPACE))).toEqual(rulesOf(find(reference, 'Role', HUB_NAMESPACE)));
     expect(rulesOf(find(rendered, 'Role', ROOT_NAMESPACE))).toEqual(rulesOf(find(reference, 'Role', ROOT_NAMESPACE)));
@@ -223,7 +196,7 @@ describe('deployment manifests', () => {
 
     const withoutToolLabels = (o: KubeObject): KubeObject => JSON.parse(JSON.stringify(o, (key, value: unknown) => (key === 'helm.sh/chart' || key === 'app.kubernetes.io/managed-by' ? undefined : value)));
     const byIdentity = (list: KubeObject[]) => Object.fromEntries(list.map((o) => [`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, withoutToolLabels(o)]));
-    const fromChart = parseObjects(template('hubmesh', '--values', path.join(root, 'deploy/kustomize/base-values.yaml')));
+    const fromChart = parseObjects(template('hubmesh', '--values', path.join(repoRoot, 'deploy/kustomize/base-values.yaml')));
     expect(byIdentity(objects)).toEqual(byIdentity(fromChart));
   });
 });

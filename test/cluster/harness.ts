@@ -33,3 +33,18 @@ export function ensureCluster(who: string): ReturnType<typeof clusterPaths> {
 
 /** The kubectl built with the test control plane (scripts/cluster/lib.sh knows where). */
 export const kubectlPath = () => execFileSync('bash', ['-c', '. scripts/cluster/lib.sh && printf %s "$K8S_BIN_DIR/kubectl"'], { cwd: repoRoot, encoding: 'utf8' });
+
+/** Runs a command and returns its stdout; throws with its exit status, stderr and stdout when it fails. */
+export function run(command: string, args: string[], input?: string): string {
+  const result = spawnSync(command, args, { input, encoding: 'utf8', maxBuffer: 32 * 1024 * 1024, timeout: 120_000 });
+  if (result.status !== 0) {
+    throw new Error(`${path.basename(command)} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${result.stderr}${result.stdout}`);
+  }
+  return result.stdout;
+}
+
+/** kubectl as the identity of `kubeconfig`: `(args, stdin?) => stdout`, throwing when kubectl fails. */
+export function kubectlWith(kubeconfig: string): (args: string[], input?: string) => string {
+  const kubectl = kubectlPath();
+  return (args, input) => run(kubectl, ['--kubeconfig', kubeconfig, ...args], input);
+}
