@@ -3,6 +3,8 @@
 # door, then Next as a custom server) on Node 24, run as a non-root user on a read-only root
 # filesystem (mount writable dirs at /tmp and /app/.next/cache; the Helm chart does).
 #   docker build -t <registry>/hubmesh:<version> .
+#   bash scripts/image.sh     (the same build with buildah, daemonless, on a locally made base)
+# Behind a registry mirror with a private CA: docker build --secret id=npm-ca,src=<ca.pem> .
 # Probes: GET /healthz (liveness), /readyz (readiness) on port 3000; the chart sets them.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
@@ -10,25 +12,43 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 ENV NEXT_TELEMETRY_DISABLED=1
 COPY package.json package-lock.json ./
-# The lockfile has no `resolved` URLs, so `npm ci` is not an option. Install scripts are skipped: the
-# only ones are the `node` package's (a Node binary the image already has) and esbuild's (a check).
-RUN npm install --no-audit --no-fund --ignore-scripts
+# Install scripts are skipped: the only ones are the `node` package's (a Node binary the image
+# already has) and esbuild's (a check).
+RUN --mount=type=secret,id=npm-ca \
+    if [ -f /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi \
+ && npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 # HUBMESH_STANDALONE turns on `output: 'standalone'` (next.config.js) for this build only. Then the
 # server entry is bundled (esbuild) into .next/hubmesh-server.mjs; it runs in place of the standalone
 # server.js and, as server.js does, hands Next the config serialized in .next/required-server-files.json.
-# Both run with the image's node, not node_modules/.bin/node (skipped above).
+# /out/app is the whole app as the final image holds it, slimmed (scripts/slim-app.mjs: no source maps,
+# nothing the server never loads, node_modules without whitespace).
 RUN HUBMESH_STANDALONE=1 node node_modules/next/dist/bin/next build \
  && node scripts/build-server.mjs \
  && test -f .next/standalone/.next/required-server-files.json \
- && test -f .next/hubmesh-server.mjs
+ && mkdir -p /out \
+ && cp -a .next/standalone /out/app \
+ && rm /out/app/server.js \
+ && cp -a .next/static /out/app/.next/static \
+ && cp .next/hubmesh-server.mjs /out/app/.next/hubmesh-server.mjs \
+ && node scripts/slim-app.mjs /out/app \
+ && mkdir -p /out/app/.next/cache
 
-FROM ${NODE_IMAGE}
+# Node alone: npm, npx, corepack, yarn and the C headers are build tools the server never runs.
+FROM ${NODE_IMAGE} AS runtime
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* /usr/local/include /usr/local/share/doc \
+      /usr/local/share/man /usr/local/share/systemtap /root/.npm /tmp/*
+
+# One layer of the base without what the stage above removed (deleting in a layer would not shrink it).
+FROM scratch
+COPY --from=runtime / /
 WORKDIR /app
 # The same V8 and glibc settings as `npm start` (scripts/server-process.mjs): a 2 MB young generation,
 # 20% heap growth under the HUBMESH_HEAP_MB ceiling, two malloc arenas, large buffers unmapped on free.
 # The server listens on PORT on every interface.
-ENV NODE_ENV=production \
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    NODE_ENV=production \
     NEXT_TELEMETRY_DISABLED=1 \
     PORT=3000 \
     HUBMESH_HEAP_MB=256 \
@@ -36,11 +56,8 @@ ENV NODE_ENV=production \
     MALLOC_MMAP_THRESHOLD_=131072 \
     MALLOC_TRIM_THRESHOLD_=131072
 # Files owned by root and not writable by the app; only the cache dir belongs to it.
-COPY --from=build /src/.next/standalone ./
-COPY --from=build /src/.next/static ./.next/static
-# next, pino and the app's other external packages come from the standalone node_modules
-COPY --from=build /src/.next/hubmesh-server.mjs ./.next/hubmesh-server.mjs
-RUN mkdir -p .next/cache && chown 1000:1000 .next/cache
+COPY --from=build /out/app ./
+RUN chown 1000:1000 .next/cache
 # node:*-slim's "node" user, numerically, so that runAsNonRoot can verify it
 USER 1000:1000
 EXPOSE 3000

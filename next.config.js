@@ -7,6 +7,8 @@ const nextConfig = {
   // be loaded once by Node, not bundled into each route.
   serverExternalPackages: ['@kubernetes/client-node', 'pino', 'prom-client'],
   poweredByHeader: false,
+  // no next/image: nothing needs sharp, so the image leaves it out (scripts/slim-app.mjs)
+  images: { unoptimized: true },
   // the container image (Dockerfile) takes Next's standalone output (the server's traced files and node_modules) and runs hubmesh's server on it
   ...(process.env.HUBMESH_STANDALONE === '1' ? { output: /** @type {const} */ ('standalone') } : {}),
   // Responses are small JSON and pages behind the Istio gateway, which can compress. gzip in Node costs a

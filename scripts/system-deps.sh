@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Makes sure the system packages the tests use are present: Debian's Chromium (for Playwright),
 # Prometheus and JupyterHub (real parts for integration tests), shellcheck (actionlint runs it on the
-# workflows' scripts), and the tools the cluster scripts call. As root with apt-get it installs what
+# workflows' scripts), buildah, mmdebstrap and podman (the container image: scripts/image.sh builds
+# it, test/image.test.ts loads and runs it), and the tools the cluster scripts call. As root with apt-get it installs what
 # is missing; otherwise it names what to install.
 set -euo pipefail
-apt_packages=(chromium prometheus jupyterhub shellcheck jq curl openssl procps)
+apt_packages=(chromium prometheus jupyterhub shellcheck jq curl openssl procps buildah mmdebstrap podman util-linux)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -17,6 +17,7 @@ import { desiredGateway, desiredPeerAuthentication } from '@/lib/mesh/desired';
 import { renderRouteVirtualService } from '@/lib/routes/virtualservice';
 import { kubectlWith } from './cluster/harness';
 import { helmRelease, type KubeObject } from './helm';
+import { IMAGE_REF } from './image-harness';
 import { eventually, HUB_NAMESPACE, testLog, uniqueName } from './helpers';
 
 type Env = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
@@ -27,8 +28,8 @@ type Deployment = KubeObject & {
 };
 type Pod = KubeObject & { spec: { containers: Container[] }; status: { phase: string } };
 
-const IMAGE_REPOSITORY = 'localhost/hubmesh';
-const IMAGE_TAG = '0.1.0-helm-test';
+// the reference scripts/image.sh tags; kwok "runs" the pods, so the image need not be built for this test
+const [IMAGE_REPOSITORY, IMAGE_TAG] = IMAGE_REF.split(':') as [string, string];
 const ROOT_NAMESPACE = 'istio-system';
 /** What hubmesh creates at runtime, labelled app.kubernetes.io/managed-by=hubmesh, and helm leaves (values.yaml, NOTES.txt, docs/z2jh.md). */
 const KEPT_LABELLED_KINDS = ['ConfigMap', 'Event', 'Gateway', 'PeerAuthentication', 'VirtualService'];
