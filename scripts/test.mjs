@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: unit tests, the istio-oracle's own Go tests (its Envoy route evaluation), integration
-// tests on the real control plane, then Playwright, each in turn; a failing stage does not hide the others. Ends with one line that counts every test:
+// `npm test`: unit tests, the istio-oracle's own Go tests (its Envoy route evaluation), the container
+// image's build, integration tests on the real control plane (test/image.test.ts runs the image built
+// just before; built on its own so that it does not load the machine while timing-sensitive tests
+// run), then Playwright, each in turn; a failing stage does not hide the others. Ends with one line that counts every test:
 // "tests: N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,8 @@ const stages = [
     env: { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', PATH: `${process.env.PATH}:/usr/local/go/bin` },
     captureStdout: true,
   },
+  // a build, not tests: it counts as one failure when it fails
+  { name: 'image', cmd: ['bash', path.join(root, 'scripts', 'image.sh')], build: true },
   {
     name: 'integration',
     report: 'integration.json',
@@ -32,7 +36,8 @@ const stages = [
   { name: 'e2e', report: 'e2e.json', cmd: [bin('playwright'), 'test', '--reporter=list,json,html'], env: { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, 'e2e.json'), PW_TEST_HTML_REPORT_OPEN: 'never' } },
 ];
 
-function counts(stage) {
+function counts(stage, run) {
+  if (stage.build) return { passed: 0, failed: run.status === 0 ? 0 : 1, skipped: 0 };
   if (stage.name === 'oracle') {
     const c = { passed: 0, failed: 0, skipped: 0 };
     for (const line of readFileSync(path.join(reports, stage.report), 'utf8').split('\n')) {
@@ -74,7 +79,7 @@ for (const stage of stages) {
   }
   let c;
   try {
-    c = counts(stage);
+    c = counts(stage, run);
   } catch {
     c = { passed: 0, failed: 1, skipped: 0 }; // the stage died before it could report: count it as a failure
   }
