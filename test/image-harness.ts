@@ -1,9 +1,10 @@
 // The container image as a test sees it: built by scripts/image.sh (buildah's layer cache makes a
 // rebuild of unchanged sources quick), inspected in buildah's storage, and run by scripts/image-run.sh.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot, run } from './cluster/harness';
+import { clusterPaths, kubectlWith, repoRoot, run } from './cluster/harness';
+import type { HelmRelease, KubeObject } from './helm';
 import { freePort } from './hubmesh-process';
 
 export const IMAGE_REF = 'localhost/hubmesh:local';
@@ -119,4 +120,73 @@ export async function runImage(options: {
       return { code, ms };
     },
   };
+}
+
+type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } } };
+type PodSpec = {
+  serviceAccountName: string;
+  containers: { name: string; env: EnvVar[]; volumeMounts: { name: string; mountPath: string }[]; securityContext: { runAsUser?: number; runAsGroup?: number; readOnlyRootFilesystem?: boolean } }[];
+  volumes: { name: string; emptyDir?: { sizeLimit?: string } }[];
+};
+
+export type ChartPod = {
+  deployment: KubeObject & { spec: { template: { spec: PodSpec } } };
+  /** the container's environment as a kubelet resolves it (Secrets, the namespace) plus the in-cluster apiserver address */
+  env: Record<string, string>;
+  /** the chart's emptyDir mounts: path → tmpfs size */
+  writable: Record<string, string>;
+  /** token, ca.crt and namespace, as a kubelet projects them */
+  serviceAccountDir: string;
+  serviceAccountToken: string;
+};
+
+export const clusterCaFile = () => path.join(path.dirname(clusterPaths().adminKubeconfig), 'pki/ca.crt');
+
+/** `16Mi` → `16m` for tmpfs; the chart's sizes are binary units */
+function tmpfsSize(quantity: string): string {
+  const match = /^(\d+)(Ki|Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`unexpected emptyDir sizeLimit ${quantity}`);
+  return `${match[1]}${match[2]![0]!.toLowerCase()}`;
+}
+
+/**
+ * What a kubelet would give the container of an installed release's Deployment: its environment with
+ * Secrets and the namespace resolved, its ServiceAccount's token from the TokenRequest API (written to
+ * `workDir`), and its emptyDir mounts. Throws on anything in the chart it does not know how to resolve.
+ */
+export function chartPod(release: HelmRelease, adminKubeconfig: string, workDir: string): ChartPod {
+  const kubectl = kubectlWith(adminKubeconfig);
+  const deployment = release.manifest().find((o) => o.kind === 'Deployment') as ChartPod['deployment'] | undefined;
+  if (!deployment) throw new Error(`release ${release.name} has no Deployment`);
+  const pod = deployment.spec.template.spec;
+  const spec = pod.containers[0]!;
+  const secretValue = (name: string, key: string) => {
+    const data = (JSON.parse(kubectl(['get', 'secret', name, '-n', release.namespace, '-o', 'json'])) as { data: Record<string, string> }).data;
+    return Buffer.from(data[key]!, 'base64').toString();
+  };
+  const env: Record<string, string> = {};
+  for (const e of spec.env) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = release.namespace;
+    else if (e.valueFrom?.secretKeyRef) env[e.name] = secretValue(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+    else throw new Error(`the chart sets ${e.name} in a way chartPod does not resolve: ${JSON.stringify(e)}`);
+  }
+  // the in-cluster configuration: the apiserver's address, as the kubernetes Service's env gives it
+  const apiserver = new URL(/server: (\S+)/.exec(readFileSync(adminKubeconfig, 'utf8'))![1]!);
+  Object.assign(env, { KUBERNETES_SERVICE_HOST: apiserver.hostname, KUBERNETES_SERVICE_PORT: apiserver.port });
+
+  const serviceAccountToken = kubectl(['create', 'token', pod.serviceAccountName, '-n', release.namespace, '--duration', '3600s']).trim();
+  const serviceAccountDir = path.join(workDir, 'serviceaccount');
+  mkdirSync(serviceAccountDir, { recursive: true });
+  for (const [file, content] of Object.entries({ token: serviceAccountToken, namespace: release.namespace, 'ca.crt': readFileSync(clusterCaFile(), 'utf8') })) {
+    writeFileSync(path.join(serviceAccountDir, file), content);
+  }
+
+  const writable: Record<string, string> = {};
+  for (const mount of spec.volumeMounts) {
+    const volume = pod.volumes.find((v) => v.name === mount.name);
+    if (!volume?.emptyDir?.sizeLimit) throw new Error(`volume ${mount.name} is not a sized emptyDir`);
+    writable[mount.mountPath] = tmpfsSize(volume.emptyDir.sizeLimit);
+  }
+  return { deployment, env, writable, serviceAccountDir, serviceAccountToken };
 }

@@ -6,32 +6,17 @@
 // JupyterHub, console sign-in, the chart's RBAC as the identity in use, the heap flag, and SIGTERM.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { clusterPaths, kubectlPath, kubectlWith, repoRoot, run } from './cluster/harness';
+import { kubectlPath, kubectlWith, repoRoot, run } from './cluster/harness';
 import { helmRelease, type KubeObject } from './helm';
 import { eventually, HUB_NAMESPACE, uniqueName } from './helpers';
-import { buildah, ensureImage, imageConfig, runImage, withImageRoot, type BuiltImage, type RunningImage } from './image-harness';
+import { buildah, chartPod, clusterCaFile, ensureImage, imageConfig, runImage, withImageRoot, type BuiltImage, type ChartPod, type RunningImage } from './image-harness';
 import { startHub, type HubProcess } from './jupyterhub/hub-process';
 
-type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } } };
-type PodSpec = {
-  serviceAccountName: string;
-  containers: { name: string; env: EnvVar[]; volumeMounts: { name: string; mountPath: string }[]; securityContext: { runAsUser?: number; runAsGroup?: number; readOnlyRootFilesystem?: boolean } }[];
-  volumes: { name: string; emptyDir?: { sizeLimit?: string } }[];
-};
-type Deployment = KubeObject & { spec: { template: { spec: PodSpec } } };
-
 const packageJson = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-
-/** `16Mi` → `16m` for tmpfs; the chart's sizes are binary units */
-const tmpfsSize = (quantity: string) => {
-  const match = /^(\d+)(Ki|Mi|Gi)$/.exec(quantity);
-  if (!match) throw new Error(`unexpected emptyDir sizeLimit ${quantity}`);
-  return `${match[1]}${match[2]![0]!.toLowerCase()}`;
-};
 
 describe('the container image, built and run as the chart runs it', () => {
   const adminKubeconfig = inject('adminKubeconfig');
@@ -42,12 +27,11 @@ describe('the container image, built and run as the chart runs it', () => {
   const heapMb = 200;
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'hubmesh-image-test-'));
   let image: BuiltImage;
-  let deployment: Deployment;
+  let deployment: ChartPod['deployment'];
   let container: RunningImage | undefined;
   let hub: HubProcess | undefined;
   let adminToken = '';
   let serviceAccountToken = '';
-  const caFile = path.join(path.dirname(clusterPaths().adminKubeconfig), 'pki/ca.crt');
 
   const api = (p: string, init: RequestInit = {}) =>
     fetch(`${container!.url}${p}`, { ...init, headers: { authorization: `token ${proxyToken}`, ...(init.headers as Record<string, string>) } });
@@ -64,41 +48,11 @@ describe('the container image, built and run as the chart runs it', () => {
       '--set', `image.repository=${image.ref.split(':')[0]},image.tag=${image.ref.split(':')[1]},proxyAuthToken.value=${proxyToken},config.prefix=${prefix},heapMb=${heapMb}`,
       '--set-json', `tolerations=${JSON.stringify([{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }])}`,
     ]);
-    deployment = release.manifest().find((o) => o.kind === 'Deployment') as Deployment;
-    const pod = deployment.spec.template.spec;
-    const spec = pod.containers[0]!;
-
-    // the environment the kubelet would give the container, resolved from the installed objects
-    const secretValue = (name: string, key: string) => {
-      const data = (JSON.parse(kubectl(['get', 'secret', name, '-n', HUB_NAMESPACE, '-o', 'json'])) as { data: Record<string, string> }).data;
-      return Buffer.from(data[key]!, 'base64').toString();
-    };
-    const env: Record<string, string> = {};
-    for (const e of spec.env) {
-      if (e.value !== undefined) env[e.name] = e.value;
-      else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = HUB_NAMESPACE;
-      else if (e.valueFrom?.secretKeyRef) env[e.name] = secretValue(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
-      else throw new Error(`the chart sets ${e.name} in a way this test does not resolve: ${JSON.stringify(e)}`);
-    }
-    adminToken = env.HUBMESH_ADMIN_TOKEN!;
-    // the in-cluster configuration a kubelet provides: the apiserver's Service address and the projected token
-    const apiserver = new URL(/server: (\S+)/.exec(readFileSync(adminKubeconfig, 'utf8'))![1]!);
-    Object.assign(env, { KUBERNETES_SERVICE_HOST: apiserver.hostname, KUBERNETES_SERVICE_PORT: apiserver.port });
-    const serviceAccountDir = path.join(workDir, 'serviceaccount');
-    const token = kubectl(['create', 'token', pod.serviceAccountName, '-n', HUB_NAMESPACE, '--duration', '3600s']).trim();
-    serviceAccountToken = token;
-    mkdirSync(serviceAccountDir);
-    for (const [file, content] of Object.entries({ token, namespace: HUB_NAMESPACE, 'ca.crt': readFileSync(caFile, 'utf8') })) {
-      writeFileSync(path.join(serviceAccountDir, file), content);
-    }
-
-    const writable: Record<string, string> = {};
-    for (const mount of spec.volumeMounts) {
-      const volume = pod.volumes.find((v) => v.name === mount.name);
-      if (!volume?.emptyDir?.sizeLimit) throw new Error(`volume ${mount.name} is not a sized emptyDir`);
-      writable[mount.mountPath] = tmpfsSize(volume.emptyDir.sizeLimit);
-    }
-    container = await runImage({ ref: image.ref, env, writable, serviceAccountDir, pidFile: path.join(workDir, 'pid') });
+    const pod = chartPod(release, adminKubeconfig, workDir);
+    deployment = pod.deployment;
+    adminToken = pod.env.HUBMESH_ADMIN_TOKEN!;
+    serviceAccountToken = pod.serviceAccountToken;
+    container = await runImage({ ref: image.ref, env: pod.env, writable: pod.writable, serviceAccountDir: pod.serviceAccountDir, pidFile: path.join(workDir, 'pid') });
     console.log(`image: ready ${container.readyMs} ms after the container started (the runner's set-up before it: ${container.setupMs} ms)`);
   }, 45 * 60_000);
 
@@ -212,7 +166,7 @@ describe('the container image, built and run as the chart runs it', () => {
   it("works as the chart's ServiceAccount, held to the chart's Role", async () => {
     // the only credential the container has is the token a kubelet would project: whose is it?
     const server = /server: (\S+)/.exec(readFileSync(adminKubeconfig, 'utf8'))![1]!;
-    const review = JSON.parse(run(kubectlPath(), ['auth', 'whoami', '--server', server, '--certificate-authority', caFile, '--token', serviceAccountToken, '-o', 'json'])) as {
+    const review = JSON.parse(run(kubectlPath(), ['auth', 'whoami', '--server', server, '--certificate-authority', clusterCaFile(), '--token', serviceAccountToken, '-o', 'json'])) as {
       status: { userInfo: { username: string } };
     };
     expect(review.status.userInfo.username).toBe(`system:serviceaccount:${HUB_NAMESPACE}:${deployment.spec.template.spec.serviceAccountName}`);

@@ -12,16 +12,19 @@
  *           cluster mode, vs. configurable-http-proxy holding the same → bench-results/memory.json (memory.ts)
  *   json    the parse of request bodies (parseJson) vs. JSON.parse, in process, no control plane
  *           → bench-results/json-parse.json (json-parse.ts)
+ *   image   the container image run as the chart runs it: ready time, RSS and stop vs. the same server
+ *           from this checkout, and a warm build → bench-results/image.json (image.ts)
  *
- * BENCH_ONLY=kube, proxy, dashboard, memory or json runs one section; each section documents its own variables.
+ * BENCH_ONLY=kube, proxy, dashboard, memory, json or image runs one section; each section documents its own variables.
  */
 import { runDashboardBench } from './dashboard';
+import { runImageBench } from './image';
 import { runJsonParseBench } from './json-parse';
 import { runKubeLayerBench } from './kube-layer';
 import { runMemoryBench } from './memory';
 import { runProxyApiBench } from './proxy-api';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench } as const;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, image: runImageBench } as const;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();
