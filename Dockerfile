@@ -8,7 +8,9 @@
 # Probes: GET /healthz (liveness), /readyz (readiness) on port 3000; the chart sets them.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
-FROM ${NODE_IMAGE} AS build
+# The build runs on the builder's own platform, also for another target (no emulation): what it makes
+# is JavaScript, and the image holds no native addon (test/image.test.ts checks).
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
 WORKDIR /src
 ENV NEXT_TELEMETRY_DISABLED=1
 COPY package.json package-lock.json ./

@@ -159,6 +159,8 @@ test('renders every console page with data, with no console error or hydration w
 });
 
 test('says "reconnecting" while the server is away, and catches up when it is back', async ({ page }, testInfo) => {
+  // two start-ups of a server of its own, each up to 30 s on a loaded machine, on top of the page's own waits
+  test.setTimeout(120_000);
   // a server of the test's own, so that it can be restarted under the open page
   const env = { HUBMESH_ADMIN_TOKEN: E2E.adminToken, HUBMESH_SESSION_SECRET: E2E.sessionSecret };
   const port = await freePort();

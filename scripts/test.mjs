@@ -31,6 +31,8 @@ const stages = [
   {
     name: 'integration',
     report: 'integration.json',
+    // test/image.test.ts takes the image the stage above built instead of building it again
+    env: () => (failedStages.includes('image') ? {} : { HUBMESH_IMAGE_BUILT: '1' }),
     cmd: [bin('vitest'), 'run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(reports, 'integration.json')}`],
   },
   { name: 'e2e', report: 'e2e.json', cmd: [bin('playwright'), 'test', '--reporter=list,json,html'], env: { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, 'e2e.json'), PW_TEST_HTML_REPORT_OPEN: 'never' } },
@@ -65,7 +67,7 @@ for (const stage of stages) {
   const run = spawnSync(stage.cmd[0], stage.cmd.slice(1), {
     cwd: stage.cwd ?? root,
     stdio: stage.captureStdout ? ['ignore', 'pipe', 'inherit'] : 'inherit',
-    env: { ...process.env, ...stage.env },
+    env: { ...process.env, ...(typeof stage.env === 'function' ? stage.env() : stage.env) },
     maxBuffer: 256 * 1024 * 1024,
   });
   if (stage.captureStdout) {

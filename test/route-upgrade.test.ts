@@ -56,7 +56,8 @@ describe('upgrade from the previous rendering', () => {
       const vs = (await adminCustom.getNamespacedCustomObject({ ...vsGroup, name: byPath(before, '/user/alice').metadata.name })) as VirtualService;
       return vs.spec.http!.length > 1 ? vs : undefined;
     }, 'alice’s route rendered again', 30_000);
-    expect(server.output()).toMatch(/"routes":3,"written":1,"failed":0[^\n]*routes: rendered every route again/);
+    // the reconciler logs its pass once every write has returned, which can be after the object is visible
+    await eventually(() => (/"routes":3,"written":1,"failed":0[^\n]*routes: rendered every route again/.test(server.output()) ? true : undefined), 'the reconciler’s log line', 10_000);
 
     const after = ((await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${prefix}` })) as { items: VirtualService[] }).items;
     // in place: the same three objects; only alice's changed, now carrying lab2's rule ahead of her own
