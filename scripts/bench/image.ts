@@ -17,12 +17,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureCluster, kubectlWith, repoRoot } from '../../test/cluster/harness';
 import { helmRelease } from '../../test/helm';
-import { HUB_NAMESPACE, uniqueName } from '../../test/helpers';
 import { startHubmesh } from '../../test/hubmesh-process';
 import { chartPod, ensureImage, runImage } from '../../test/image-harness';
 import { ensureBuiltForBench } from './load';
 import { memoryMb } from './process-memory';
 import { formatTable, intOf, percentile, type Row } from './stats';
+
+// test/helpers.ts loads vitest, which a bench cannot
+const namespace = 'jupyterhub';
 
 type Sample = { readyMs: number; rssMb: number; stopMs: number };
 
@@ -52,7 +54,7 @@ export async function runImageBench(): Promise<void> {
   const image = ensureImage();
   const warm = ensureImage();
 
-  const release = helmRelease(uniqueName('bimg'), HUB_NAMESPACE, adminKubeconfig);
+  const release = helmRelease(`bimg-${randomBytes(3).toString('hex')}`, namespace, adminKubeconfig);
   const prefix = `bi${release.name.slice(5)}`;
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'hubmesh-image-bench-'));
   const fromImage: Sample[] = [];
@@ -71,7 +73,7 @@ export async function runImageBench(): Promise<void> {
     }
   } finally {
     release.uninstall();
-    kubectlWith(adminKubeconfig)(['delete', 'virtualservices.networking.istio.io,configmaps', '-n', HUB_NAMESPACE, '-l', `hubmesh.io/prefix=${prefix}`, '--ignore-not-found', '--wait=false']);
+    kubectlWith(adminKubeconfig)(['delete', 'virtualservices.networking.istio.io,configmaps', '-n', namespace, '-l', `hubmesh.io/prefix=${prefix}`, '--ignore-not-found', '--wait=false']);
     rmSync(workDir, { recursive: true, force: true });
   }
 
@@ -80,7 +82,7 @@ export async function runImageBench(): Promise<void> {
     const ofCheckout = median(fromCheckout.map((s) => s[metric]));
     return { metric: `${metric} (median of ${runs})`, image: ofImage, checkout: ofCheckout, ratio: ofImage / ofCheckout };
   });
-  rows.push({ metric: 'warm build s', image: warm.buildSeconds, checkout: NaN, ratio: NaN });
+  rows.push({ metric: 'warm build s', image: warm.buildSeconds, checkout: '-', ratio: '-' });
   console.log('\n== image: start-up of the built image vs. the same server from this checkout ==');
   console.log(formatTable(rows));
   console.log(`image: ${image.summary.split('\n').at(-1)}`);
