@@ -57,9 +57,10 @@ ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     MALLOC_ARENA_MAX=2 \
     MALLOC_MMAP_THRESHOLD_=131072 \
     MALLOC_TRIM_THRESHOLD_=131072
-# Files owned by root and not writable by the app; only the cache dir belongs to it.
+# Files owned by root and not writable by the app; only Next's cache dir and local mode's data dir
+# (`docker run` with no cluster: the generated tokens and routes live there) belong to it.
 COPY --from=build /out/app ./
-RUN chown 1000:1000 .next/cache
+RUN mkdir .hubmesh-data && chown 1000:1000 .next/cache .hubmesh-data
 # node:*-slim's "node" user, numerically, so that runAsNonRoot can verify it
 USER 1000:1000
 EXPOSE 3000

@@ -41,7 +41,11 @@ mapfile -t image_env < <(jq -r '.Env // [] | .[]' <<<"$config")
 mapfile -t command < <(jq -r '(.Entrypoint // []) + (.Cmd // []) | .[]' <<<"$config")
 [ ${#command[@]} -gt 0 ] || { echo "image-run.sh: the image has no Entrypoint or Cmd" >&2; exit 1; }
 
-ctr=$(bh from --pull=never --quiet "$image")
+# A run killed before its EXIT trap leaves its working container (a full rootfs copy under vfs);
+# containers of runs whose process is gone are removed first.
+bh containers --all --noheading --format '{{.ContainerName}}' | sed -n 's/^hubmesh-run-\([0-9]*\)$/\1/p' |
+  while read -r pid; do kill -0 "$pid" 2>/dev/null || bh rm "hubmesh-run-$pid" >/dev/null; done
+ctr=$(bh from --pull=never --quiet --name "hubmesh-run-$$" "$image")
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() { bh umount "$ctr" >/dev/null 2>&1 || true; bh rm "$ctr" >/dev/null 2>&1 || true; }
 trap cleanup EXIT

@@ -76,6 +76,21 @@ make_base() {
   rm -rf "$work"
 }
 
+# vfs stores every layer as a full copy (a build stage step is ~1.4 GB), so layers of earlier builds
+# that this build no longer uses are removed; the ones it used stay as the next build's cache.
+prune_stale_layers() {
+  local kept id
+  kept=$(sed -nE 's/^--> (Using cache )?([0-9a-f]{11,64})$/\2/p' "$log" | cut -c1-11 | sort -u)
+  bh images --all --no-trunc --noheading --format '{{.ID}} {{.Name}}' | while read -r id name; do
+    id=${id#sha256:}
+    [ "$name" = '<none>' ] || continue
+    # removing an image also removes its parents that nothing else uses, so one may be gone already;
+    # one a working container still uses (a build or run killed midway) is kept
+    grep -qx "${id:0:11}" <<<"$kept" || ! image_exists "$id" || bh rmi "$id" >/dev/null 2>&1 ||
+      echo "image.sh: kept layer ${id:0:12}: a working container uses it (buildah containers --all)" >&2
+  done
+}
+
 base=${IMAGE_BASE:-}
 if [ -z "$base" ]; then
   key=$( (echo "$NODE_VERSION $NPM_VERSION $arch $DEBIAN_MIRROR"; declare -f make_base) | sha256sum | cut -c1-12)
@@ -96,6 +111,7 @@ if ! bh build --isolation chroot --layers --pull=never --build-arg "NODE_IMAGE=$
   exit 1
 fi
 built=$((SECONDS - started))
+prune_stale_layers
 rm -f "$IMAGE_ARCHIVE"
 bh push --quiet "$IMAGE_REF" "oci-archive:$IMAGE_ARCHIVE:${IMAGE_REF#*/}" >/dev/null
 id=$(bh inspect --type image --format '{{.FromImageID}}' "$IMAGE_REF")

@@ -99,6 +99,7 @@ describe('the container image, built and run as the chart runs it', () => {
       // the app's files are root's: the app cannot change its own code even where the root is writable
       expect(statSync(path.join(root, 'app/.next/hubmesh-server.mjs')).uid).toBe(0);
       expect(statSync(path.join(root, 'app/.next/cache')).uid).toBe(1000);
+      expect(statSync(path.join(root, 'app/.hubmesh-data')).uid).toBe(1000);
     });
   });
 
@@ -219,6 +220,21 @@ describe('the container image, built and run as the chart runs it', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');
   });
+
+  it('with no cluster and no settings, runs local mode where its data dir is writable, and says so where it is not', async () => {
+    // `docker run` of the image: the root is writable there, which a volume on the data dir stands for here
+    const local = await runImage({ ref: image.ref, env: {}, writable: { '/app/.hubmesh-data': '16m' }, pidFile: path.join(workDir, 'local-pid') });
+    try {
+      expect(await (await fetch(`${local.url}/readyz`)).json()).toMatchObject({ status: 'ready', mode: 'local' });
+      expect((await fetch(`${local.url}/api/routes`)).status).toBe(403);
+    } finally {
+      await local.terminate();
+    }
+    // the chart's read-only root without the chart's settings: one line naming the way out, not a stack trace
+    const failed = runImage({ ref: image.ref, env: {}, writable: {}, pidFile: path.join(workDir, 'refused-pid') });
+    await expect(failed).rejects.toThrow(/exited with 1 during start-up:\n.*cannot use \(EROFS\); set HUBMESH_DATA_DIR to a writable directory/);
+    await expect(failed).rejects.not.toThrow(/ at /);
+  }, 120_000);
 
   it('stops cleanly within 5 s of SIGTERM, as PID 1', async () => {
     await hub?.stop();

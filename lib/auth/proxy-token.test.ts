@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,15 @@ describe('resolveProxyToken', () => {
     expect(readFileSync(path.join(dir, 'proxy-auth-token'), 'utf8').trim()).toBe(first.token);
     expect(statSync(path.join(dir, 'proxy-auth-token')).mode & 0o777).toBe(0o600);
     expect(resolveProxyToken(parseConfig({}), 'local', dir)).toEqual(first);
+  });
+
+  it('names the way out when the data dir cannot hold the token (a read-only image root), instead of crashing', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hubmesh-token-'));
+    writeFileSync(path.join(dir, 'a-file'), '');
+    const unusable = path.join(dir, 'a-file', 'data');
+    const attempt = () => resolveProxyToken(parseConfig({}), 'local', unusable);
+    expect(attempt).toThrow(expect.objectContaining({ name: 'ConfigError' }));
+    expect(attempt).toThrow(`local mode keeps its generated proxy-auth-token in ${unusable}, which it cannot use (ENOTDIR); set HUBMESH_DATA_DIR`);
   });
 
   it('allows the no-auth dev flag only in local mode', () => {
