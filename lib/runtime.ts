@@ -13,13 +13,12 @@ import { serviceKind, type Service } from './kube/services';
 import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
 import { activeServicesQuery, activityFromSamples, LastActivityWriter } from './activity/last-activity';
 import { DashboardState } from './dashboard/state';
-import { candidateIdentity, LeaderElector } from './kube/leader-election';
+import { candidateIdentity, leaderElected, soleLeadership, type Leadership, type LeaderWork } from './kube/leader-election';
 import { leaseKind, type Lease } from './kube/leases';
-import type { ResourceBackend } from './kube/types';
 import { PrometheusClient } from './telemetry/prometheus';
-import { eventKind, type KubeEvent } from './kube/events';
-import { previewJanitor } from './routes/preview-janitor';
-import { RouteReconciler, routeReconcilerElector } from './routes/route-reconciler';
+import { eventKind, recordEvent, type KubeEvent } from './kube/events';
+import { expiryEvent, PreviewJanitor } from './routes/preview-janitor';
+import { RouteReconciler } from './routes/route-reconciler';
 import { PreviewService } from './routes/previews';
 import { createMeshCaches, type CacheView, type MeshCaches } from './mesh/caches';
 import { createLogger } from './log';
@@ -50,17 +49,11 @@ export type Runtime = {
   mesh: MeshCaches | undefined;
   /** Istio's Prometheus, when HUBMESH_PROMETHEUS_URL is set */
   prometheus: PrometheusClient | undefined;
-  /** who writes last_activity from traffic (cluster mode with Prometheus): the replica holding the Lease */
-  activityElector: LeaderElector | undefined;
   previews: PreviewService;
-  /** who removes expired previews (cluster mode): the replica holding the Lease */
-  previewJanitorElector: LeaderElector | undefined;
-  /** who renders every route again at start-up and mends routes after others' writes (cluster mode): the replica holding the Lease */
-  routeReconcilerElector: LeaderElector | undefined;
   /** "<namespace>/<name>" of the Istio Gateway routes bind to */
   gateway: string;
   startedAt: Date;
-  /** Stops the watches, and releases the activity Lease (after in-flight writes) so another replica takes over at once. */
+  /** Stops the watches, and releases the leader work's Leases (after in-flight writes) so another replica takes over at once. */
   stop(): Promise<void>;
 };
 
@@ -160,36 +153,9 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
   for (const cache of Object.values(caches)) cache.start();
 
   const prometheus = config.mesh.prometheusUrl ? new PrometheusClient({ url: config.mesh.prometheusUrl, timeoutMs: config.mesh.prometheusTimeoutMs }) : undefined;
-  const activityElector =
-    connection.mode === 'cluster' && prometheus && config.mesh.activityIntervalSeconds > 0
-      ? lastActivityFromTraffic({ config, namespace, virtualServices, prometheus, backend: connection.backend<Lease>(leaseKind), log })
-      : undefined;
-  activityElector?.start();
-
   const previews = new PreviewService({ routes, store: virtualServices, hostRouting: config.proxy.hostRouting, log });
-  const previewJanitorElector =
-    connection.mode === 'cluster'
-      ? previewJanitor({
-          previews,
-          backend: connection.backend<Lease>(leaseKind),
-          eventsBackend: connection.backend<KubeEvent>(eventKind),
-          namespace,
-          prefix: config.proxy.prefix,
-          intervalMs: config.previews.janitorIntervalSeconds * 1000,
-          log: log.child({ component: 'preview-janitor' }),
-          identity: candidateIdentity(),
-        })
-      : undefined;
-  previewJanitorElector?.start();
-
-  const routeReconciler =
-    connection.mode === 'cluster'
-      ? routeReconcilerElector({ routes, backend: connection.backend<Lease>(leaseKind), namespace, prefix: config.proxy.prefix, identity: candidateIdentity(), log })
-      : undefined;
-  routeReconciler?.start();
-  // local mode has one process: it leads for as long as it runs
-  const localLeadership = connection.mode === 'local' ? new AbortController() : undefined;
-  if (localLeadership) new RouteReconciler(routes, log.child({ component: 'route-reconciler' })).lead(localLeadership.signal);
+  const leaderships = leaderWork({ config, connection, routes, previews, virtualServices, prometheus, log });
+  for (const leadership of leaderships) leadership.start();
 
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
   if (connection.mode === 'cluster') {
@@ -218,50 +184,71 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     dashboard,
     mesh,
     prometheus,
-    activityElector,
     previews,
-    previewJanitorElector,
-    routeReconcilerElector: routeReconciler,
     gateway: ctx.gateway,
     startedAt: new Date(),
     async stop() {
-      localLeadership?.abort();
-      await Promise.all([activityElector?.stop(), previewJanitorElector?.stop(), routeReconciler?.stop()]);
+      await Promise.all(leaderships.map((leadership) => leadership.stop()));
       for (const cache of Object.values(caches)) cache.stop();
     },
   };
 }
 
 /**
- * Routes' last_activity from real traffic: on the replica that holds the `<prefix>-last-activity` Lease, every
- * interval, the destination Services that got requests (Prometheus) move their routes' annotation forward.
+ * The work one replica does for all, each piece on the replica that holds its `<prefix>-<lease>` Lease (in
+ * local mode, the one process): rendering every route again at start-up and mending routes after others'
+ * writes; removing expired previews (cluster mode); last_activity from traffic (cluster mode with Prometheus).
  */
-function lastActivityFromTraffic(deps: {
+function leaderWork(deps: {
   config: Config;
-  namespace: string;
+  connection: KubeConnection;
+  routes: RouteService;
+  previews: PreviewService;
   virtualServices: ResourceStore<VirtualService>;
-  prometheus: PrometheusClient;
-  backend: ResourceBackend<Lease>;
+  prometheus: PrometheusClient | undefined;
   log: Logger;
-}): LeaderElector {
-  const { config, namespace, prometheus } = deps;
-  const log = deps.log.child({ component: 'last-activity' });
-  const writer = new LastActivityWriter({
-    store: deps.virtualServices,
-    clusterDomain: config.proxy.clusterDomain,
-    log,
-    intervalMs: config.mesh.activityIntervalSeconds * 1000,
-    source: { activeServices: async (windowSeconds) => activityFromSamples(await prometheus.queryVector(activeServicesQuery(namespace, windowSeconds))) },
-  });
-  return new LeaderElector({
-    backend: deps.backend,
-    namespace,
-    name: `${config.proxy.prefix}-last-activity`,
-    identity: candidateIdentity(),
-    log,
-    onStartedLeading: (signal) => writer.lead(signal),
-    onStoppedLeading: () => writer.idle(),
-  });
+}): Leadership[] {
+  const { config, connection, prometheus } = deps;
+  const namespace = connection.namespace;
+  const lead = (lease: string, component: string, work: (log: Logger, identity: string) => LeaderWork): Leadership => {
+    const log = deps.log.child({ component });
+    const identity = candidateIdentity();
+    if (connection.mode === 'local') return soleLeadership(work(log, identity));
+    return leaderElected(work(log, identity), { backend: connection.backend<Lease>(leaseKind), namespace, name: `${config.proxy.prefix}-${lease}`, identity, log });
+  };
+  const leaderships = [lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log))];
+  if (connection.mode !== 'cluster') return leaderships;
+  const events = connection.backend<KubeEvent>(eventKind);
+  leaderships.push(
+    lead(
+      'preview-janitor',
+      'preview-janitor',
+      (log, identity) =>
+        new PreviewJanitor({
+          previews: deps.previews,
+          intervalMs: config.previews.janitorIntervalSeconds * 1000,
+          log,
+          recordRemoval: (preview) => recordEvent(events, namespace, identity, expiryEvent(preview, namespace)),
+        }),
+    ),
+  );
+  if (prometheus && config.mesh.activityIntervalSeconds > 0) {
+    leaderships.push(
+      lead(
+        'last-activity',
+        'last-activity',
+        (log) =>
+          new LastActivityWriter({
+            store: deps.virtualServices,
+            clusterDomain: config.proxy.clusterDomain,
+            log,
+            intervalMs: config.mesh.activityIntervalSeconds * 1000,
+            source: { activeServices: async (windowSeconds) => activityFromSamples(await prometheus.queryVector(activeServicesQuery(namespace, windowSeconds))) },
+          }),
+      ),
+    );
+  }
+  return leaderships;
 }
 
 // Kept on globalThis so that Next's dev-mode module reloads reuse one set of watches.

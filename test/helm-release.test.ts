@@ -33,7 +33,7 @@ const [IMAGE_REPOSITORY, IMAGE_TAG] = IMAGE_REF.split(':') as [string, string];
 const ROOT_NAMESPACE = 'istio-system';
 /** What hubmesh creates at runtime, labelled app.kubernetes.io/managed-by=hubmesh, and helm leaves (values.yaml, NOTES.txt, docs/z2jh.md). */
 const KEPT_LABELLED_KINDS = ['ConfigMap', 'Event', 'Gateway', 'PeerAuthentication', 'VirtualService'];
-/** hubmesh's leader-election Leases, which carry no labels (lib/runtime.ts, route-reconciler.ts, preview-janitor.ts). */
+/** hubmesh's leader-election Leases, which carry no labels (lib/runtime.ts's leaderWork). */
 const leaseNames = (prefix: string) => [`${prefix}-last-activity`, `${prefix}-routes`, `${prefix}-preview-janitor`];
 
 const identity = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? '(cluster)'}/${o.metadata.name}`;

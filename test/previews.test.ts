@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { connect } from '@/lib/kube/connection';
 import { isNotFound } from '@/lib/kube/errors';
-import { eventKind, type KubeEvent } from '@/lib/kube/events';
-import type { LeaderElector } from '@/lib/kube/leader-election';
+import { eventKind, recordEvent, type KubeEvent } from '@/lib/kube/events';
+import { leaderElected, type LeaderElector } from '@/lib/kube/leader-election';
 import { leaseKind, type Lease } from '@/lib/kube/leases';
 import type { VirtualService } from '@/lib/kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from '@/lib/routes/overlays';
-import { JANITOR_ACTOR, previewJanitor } from '@/lib/routes/preview-janitor';
+import { expiryEvent, JANITOR_ACTOR, PreviewJanitor } from '@/lib/routes/preview-janitor';
 import { PreviewService } from '@/lib/routes/previews';
 import { ANNOTATIONS, HUB_API_GUARD_RULE, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
 import { CLUSTER_DOMAIN, routeReplica, testRenderContext } from './route-replica';
@@ -175,17 +175,15 @@ describe('preview routes on the real apiserver', () => {
     const other = await replica();
     const timings = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
     const janitors = [hubmesh, other].map(({ previews }, i) => {
-      const elector = previewJanitor({
+      // as lib/runtime.ts wires it
+      const identity = `janitor-${i}-${suffix}`;
+      const janitor = new PreviewJanitor({
         previews,
-        backend: app.backend<Lease>(leaseKind),
-        eventsBackend: app.backend<KubeEvent>(eventKind),
-        namespace: HUB_NAMESPACE,
-        prefix: ctx.prefix,
         intervalMs: 200,
         log: testLog,
-        identity: `janitor-${i}-${suffix}`,
-        timings,
+        recordRemoval: (preview) => recordEvent(app.backend<KubeEvent>(eventKind), HUB_NAMESPACE, identity, expiryEvent(preview, HUB_NAMESPACE)),
       });
+      const elector = leaderElected(janitor, { ...timings, backend: app.backend<Lease>(leaseKind), namespace: HUB_NAMESPACE, name: `${ctx.prefix}-preview-janitor`, identity, log: testLog });
       electors.push(elector);
       elector.start();
       return elector;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TIMINGS, leaseExpired, mayTakeLease, nextLeaseSpec, recordOf, releasedLeaseSpec, sameRecord, validateTimings } from './leader-election';
+import { DEFAULT_TIMINGS, leaseExpired, mayTakeLease, nextLeaseSpec, recordOf, releasedLeaseSpec, sameRecord, soleLeadership, validateTimings } from './leader-election';
 import { microTime } from './leases';
 
 const held = recordOf({
@@ -83,5 +83,26 @@ describe('what a candidate writes', () => {
 describe('microTime', () => {
   it('writes RFC 3339 with six fractional digits, as metav1.MicroTime', () => {
     expect(microTime(new Date('2026-01-02T03:04:05.006Z'))).toBe('2026-01-02T03:04:05.006000Z');
+  });
+});
+
+describe('sole leadership (local mode)', () => {
+  it('leads from start() until stop(), and stop() settles only once the work is idle', async () => {
+    const signals: AbortSignal[] = [];
+    let finishWork = () => {};
+    const work = { lead: (signal: AbortSignal) => void signals.push(signal), idle: () => new Promise<void>((resolve) => (finishWork = resolve)) };
+    const leadership = soleLeadership(work);
+    leadership.start();
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.aborted).toBe(false);
+
+    let stopped = false;
+    const stopping = leadership.stop().then(() => (stopped = true));
+    expect(signals[0]!.aborted).toBe(true);
+    await Promise.resolve();
+    expect(stopped).toBe(false);
+    finishWork();
+    await stopping;
+    expect(stopped).toBe(true);
   });
 });

@@ -343,3 +343,29 @@ export class LeaderElector {
     this.observed = { record, atMs: monotonicMs() };
   }
 }
+
+/** Work that runs only while its candidate leads: lead() starts it with the leadership's signal, idle() settles once it has stopped. */
+export type LeaderWork = { lead(signal: AbortSignal): void; idle(): Promise<void> };
+
+/** What the runtime starts and stops for each piece of leader work: a Lease candidate, or in local mode the one process. */
+export type Leadership = { start(): void; stop(): Promise<void> };
+
+/** A candidate for the Lease `options.name` that runs `work` while it holds it. */
+export function leaderElected(work: LeaderWork, options: Omit<LeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading'>): LeaderElector {
+  return new LeaderElector({ ...options, onStartedLeading: (signal) => work.lead(signal), onStoppedLeading: () => work.idle() });
+}
+
+/** Local mode has one process: it leads from start() until stop(), which settles once the work is idle. */
+export function soleLeadership(work: LeaderWork): Leadership {
+  let leadership: AbortController | undefined;
+  return {
+    start() {
+      leadership = new AbortController();
+      work.lead(leadership.signal);
+    },
+    async stop() {
+      leadership?.abort();
+      await work.idle();
+    },
+  };
+}

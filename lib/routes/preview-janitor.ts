@@ -1,9 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { recordEvent, type KubeEvent } from '../kube/events';
-import { LeaderElector, type LeaderElectionTimings } from '../kube/leader-election';
-import type { Lease } from '../kube/leases';
-import type { ResourceBackend } from '../kube/types';
 import type { PreviewService, PreviewView } from './previews';
 
 export const JANITOR_ACTOR = 'hubmesh-janitor';
@@ -18,9 +14,9 @@ export type PreviewJanitorOptions = {
 };
 
 /**
- * Removes expired previews, on the one replica that leads: wire lead() to LeaderElector's
- * onStartedLeading and idle() to its onStoppedLeading. A pass runs at once and then every interval;
- * it checks the leadership signal before every removal, and the loop ends as soon as it aborts.
+ * Removes expired previews, on the one replica that leads (LeaderWork: the runtime wires lead() and idle()
+ * to the leadership). A pass runs at once and then every interval; it checks the leadership signal before
+ * every removal, and the loop ends as soon as it aborts.
  */
 export class PreviewJanitor {
   private readonly intervalMs: number;
@@ -76,38 +72,4 @@ export function expiryEvent(preview: PreviewView, namespace: string) {
     type: 'Normal' as const,
     note: `${JANITOR_ACTOR}: preview ${preview.name} on route ${preview.route} (owner ${preview.owner}) expired at ${preview.expiresAt} and was removed`,
   };
-}
-
-/**
- * The runtime's janitor: a candidate for the `<prefix>-preview-janitor` Lease that, while it leads,
- * removes expired previews every interval and records each removal as an Event. start() and stop() it.
- */
-export function previewJanitor(deps: {
-  previews: Pick<PreviewService, 'removeExpired'>;
-  backend: ResourceBackend<Lease>;
-  eventsBackend: ResourceBackend<KubeEvent>;
-  namespace: string;
-  prefix: string;
-  intervalMs?: number;
-  log: Logger;
-  identity: string;
-  timings?: Partial<LeaderElectionTimings>;
-}): LeaderElector {
-  const log = deps.log.child({ component: 'preview-janitor' });
-  const janitor = new PreviewJanitor({
-    previews: deps.previews,
-    intervalMs: deps.intervalMs,
-    log,
-    recordRemoval: (preview) => recordEvent(deps.eventsBackend, deps.namespace, deps.identity, expiryEvent(preview, deps.namespace)),
-  });
-  return new LeaderElector({
-    ...deps.timings,
-    backend: deps.backend,
-    namespace: deps.namespace,
-    name: `${deps.prefix}-preview-janitor`,
-    identity: deps.identity,
-    log,
-    onStartedLeading: (signal) => janitor.lead(signal),
-    onStoppedLeading: () => janitor.idle(),
-  });
 }

@@ -1,7 +1,4 @@
 import type { Logger } from 'pino';
-import { LeaderElector, type LeaderElectionTimings } from '../kube/leader-election';
-import type { Lease } from '../kube/leases';
-import type { ResourceBackend } from '../kube/types';
 import type { RouteService } from './service';
 
 const SETTLE_DELAY_MS = 200;
@@ -68,28 +65,4 @@ export class RouteReconciler {
       }
     });
   }
-}
-
-/** The runtime's reconciler: a candidate for the `<prefix>-routes` Lease. start() and stop() it. */
-export function routeReconcilerElector(deps: {
-  routes: Pick<RouteService, 'reconcileAll' | 'settle' | 'onRouteChange' | 'waitUntilSynced'>;
-  backend: ResourceBackend<Lease>;
-  namespace: string;
-  prefix: string;
-  identity: string;
-  log: Logger;
-  timings?: Partial<LeaderElectionTimings>;
-}): LeaderElector {
-  const log = deps.log.child({ component: 'route-reconciler' });
-  const reconciler = new RouteReconciler(deps.routes, log);
-  return new LeaderElector({
-    ...deps.timings,
-    backend: deps.backend,
-    namespace: deps.namespace,
-    name: `${deps.prefix}-routes`,
-    identity: deps.identity,
-    log,
-    onStartedLeading: (signal) => reconciler.lead(signal),
-    onStoppedLeading: () => reconciler.idle(),
-  });
 }
