@@ -1,9 +1,11 @@
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { resolveDashboardAuth, type DashboardAuth } from './auth/dashboard-auth';
 import { askHub, HubRoleRechecker } from './auth/hub-recheck';
 import { SessionRevocationStore } from './auth/revocation-store';
 import { SessionGuard } from './auth/session-guard';
 import { resolveProxyToken, type ProxyToken } from './auth/proxy-token';
+import type { HubSignInDeps } from './auth/hub-signin';
 import { parseConfig, type Config } from './config';
 import { configMapKind, type ConfigMap } from './kube/configmaps';
 import { connect, type KubeConnection } from './kube/connection';
@@ -12,6 +14,7 @@ import { ResourceStore } from './kube/resource-store';
 import { serviceKind, type Service } from './kube/services';
 import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
 import { activeServicesQuery, activityFromSamples, LastActivityWriter } from './activity/last-activity';
+import type { DashboardApiDeps } from './dashboard/api';
 import { DashboardState } from './dashboard/state';
 import { candidateIdentity, leaderElected, soleLeadership, type Leadership, type LeaderWork } from './kube/leader-election';
 import { leaseKind, type Lease } from './kube/leases';
@@ -19,8 +22,13 @@ import { PrometheusClient } from './telemetry/prometheus';
 import { eventKind, recordEvent, type KubeEvent } from './kube/events';
 import { expiryEvent, PreviewJanitor } from './routes/preview-janitor';
 import { RouteReconciler } from './routes/route-reconciler';
+import type { OverlaysApiDeps } from './routes/overlays-api';
 import { PreviewService } from './routes/previews';
-import { createMeshCaches, type CacheView, type MeshCaches } from './mesh/caches';
+import type { PreviewsApiDeps } from './routes/previews-api';
+import { routeAudit } from './routes/route-audit';
+import { createMeshActions } from './mesh/actions';
+import type { MeshApiDeps } from './mesh/api';
+import { createMeshCaches, type CacheView } from './mesh/caches';
 import { createLogger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { destinationForIp } from './routes/destination';
@@ -28,7 +36,10 @@ import { readinessWaiter } from './routes/readiness';
 import { RouteService } from './routes/service';
 import { managedSelector, type Destination, type RenderContext } from './routes/virtualservice';
 
-/** The long-lived state of one server process: config, the Kubernetes connection, watch caches and services. */
+/**
+ * The composition root: the long-lived state of one server process (config, the Kubernetes connection,
+ * watch caches), and each feature's service, built once from the narrow dependencies it reads.
+ */
 export type Runtime = {
   config: Config;
   log: Logger;
@@ -36,25 +47,23 @@ export type Runtime = {
   connection: KubeConnection;
   proxyToken: ProxyToken;
   virtualServices: ResourceStore<VirtualService>;
-  pods: ResourceStore<Pod>;
-  services: ResourceStore<Service>;
   routes: RouteService;
   dashboardAuth: DashboardAuth;
   /** checks console sessions (signature, revocation, the hub's role) and revokes them */
   sessions: SessionGuard;
-  /** the ended sessions every replica shares (the guard's source) */
-  sessionRevocations: SessionRevocationStore;
   dashboard: DashboardState;
-  /** cluster mode only */
-  mesh: MeshCaches | undefined;
-  /** Istio's Prometheus, when HUBMESH_PROMETHEUS_URL is set */
-  prometheus: PrometheusClient | undefined;
-  previews: PreviewService;
-  /** "<namespace>/<name>" of the Istio Gateway routes bind to */
-  gateway: string;
-  startedAt: Date;
+  features: Features;
   /** Stops the watches, and releases the leader work's Leases (after in-flight writes) so another replica takes over at once. */
   stop(): Promise<void>;
+};
+
+/** The console's features: what each one's API functions take. */
+export type Features = {
+  dashboard: DashboardApiDeps;
+  mesh: MeshApiDeps;
+  previews: PreviewsApiDeps;
+  overlays: OverlaysApiDeps;
+  hubSignIn: HubSignInDeps;
 };
 
 const IP_RESOLVE_WAIT_MS = 2000;
@@ -154,6 +163,8 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
 
   const prometheus = config.mesh.prometheusUrl ? new PrometheusClient({ url: config.mesh.prometheusUrl, timeoutMs: config.mesh.prometheusTimeoutMs }) : undefined;
   const previews = new PreviewService({ routes, store: virtualServices, hostRouting: config.proxy.hostRouting, log });
+  // Events exist in cluster mode only
+  const audit = connection.mode === 'cluster' ? routeAudit({ events: connection.backend<KubeEvent>(eventKind), namespace, instance: os.hostname() }) : undefined;
   const leaderships = leaderWork({ config, connection, routes, previews, virtualServices, prometheus, log });
   for (const leadership of leaderships) leadership.start();
 
@@ -175,18 +186,38 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     connection,
     proxyToken,
     virtualServices,
-    pods,
-    services,
     routes,
     dashboardAuth,
     sessions,
-    sessionRevocations: revocations,
     dashboard,
-    mesh,
-    prometheus,
-    previews,
-    gateway: ctx.gateway,
-    startedAt: new Date(),
+    features: {
+      dashboard: {
+        state: dashboard,
+        caches: { virtualservices: virtualServices.cache, pods: pods.cache, services: services.cache },
+        otherCaches: { ...mesh?.all, 'session-revocations': revocations.cache },
+        services: services.cache,
+        placement: connection,
+        gateway,
+        proxyToken,
+        notebookSelector: config.dashboard.notebookSelector,
+      },
+      mesh: {
+        namespace,
+        gateway,
+        config: { proxy: config.proxy, mesh: config.mesh, notebookSelector: config.dashboard.notebookSelector },
+        mesh,
+        virtualServices: virtualServices.cache,
+        services: services.cache,
+        pods: pods.cache,
+        prometheus,
+        actions: connection.mode === 'cluster' ? createMeshActions({ backend: connection.backend, eventsNamespace: namespace, instance: os.hostname() }) : undefined,
+        log,
+        now: Date.now,
+      },
+      previews: { previews, namespace, publicUrl: config.previews.publicUrl, prometheus, audit, log, now: Date.now },
+      overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, audit },
+      hubSignIn: { hubOAuth: config.dashboard.hubOAuth, auth: dashboardAuth, log },
+    },
     async stop() {
       await Promise.all(leaderships.map((leadership) => leadership.stop()));
       for (const cache of Object.values(caches)) cache.stop();

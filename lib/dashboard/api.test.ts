@@ -2,56 +2,103 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ProxyToken } from '../auth/proxy-token';
 import type { ConfigMap } from '../kube/configmaps';
-import type { KubeConnection } from '../kube/connection';
-import { Informer } from '../kube/informer';
+import { Informer, type InformerStatus } from '../kube/informer';
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
 import type { KubeObject, ResourceBackend } from '../kube/types';
 import type { VirtualService } from '../kube/virtualservices';
-import { overviewAnswer } from './api';
+import { freshness, overviewAnswer, podsAnswer, routesAnswer, serviceChoices, usersAnswer, type DashboardApiDeps } from './api';
 import { DashboardState } from './state';
 
 const log = pino({ level: 'silent' });
-// never started: the overview only reads what the caches hold
+// never started: the answers only read what the caches hold
 const cache = <T extends KubeObject>() => new Informer<T>({} as ResourceBackend<T>, 'hub', undefined, log);
 
-function overview(proxyToken: ProxyToken) {
-  const virtualServices = { cache: cache<VirtualService>() };
-  const pods = { cache: cache<Pod>() };
-  const services = { cache: cache<Service>() };
-  const dashboard = new DashboardState(
-    { virtualServices: virtualServices.cache, pods: pods.cache, services: services.cache, mesh: {} },
+function deps(proxyToken: ProxyToken = { token: undefined, source: 'disabled' }): DashboardApiDeps {
+  const virtualServices = cache<VirtualService>();
+  const pods = cache<Pod>();
+  const services = cache<Service>();
+  const state = new DashboardState(
+    { virtualServices, pods, services, mesh: {} },
     { namespace: 'hub', clusterDomain: 'cluster.local', notebookSelector: 'component=singleuser-server', istioVersion: undefined },
   );
-  const connection = { mode: 'local', dataDir: '/data', namespace: 'hub' } as KubeConnection;
-  // the stores stand in with just their caches, which is all the overview reads of them
-  const sessionRevocations = { cache: cache<ConfigMap>() };
-  const rt = { dashboard, virtualServices, pods, services, mesh: undefined, sessionRevocations, connection, gateway: 'hub/jupyterhub-gateway', proxyToken };
-  return overviewAnswer(rt as unknown as Parameters<typeof overviewAnswer>[0]);
+  return {
+    state,
+    caches: { virtualservices: virtualServices, pods, services },
+    otherCaches: { 'session-revocations': cache<ConfigMap>() },
+    services,
+    placement: { mode: 'local', dataDir: '/data', namespace: 'hub' },
+    gateway: 'hub/jupyterhub-gateway',
+    proxyToken,
+    notebookSelector: 'component=singleuser-server',
+  };
 }
+
+const status = (synced: boolean): InformerStatus => ({ synced, resourceVersion: '7', objects: 0, lastSyncAt: undefined, lastError: undefined, lastErrorStatus: undefined });
 
 describe('overviewAnswer', () => {
   it('says the proxy token is short, and its length, but never the token', () => {
-    const answer = overview({ token: 'abc', source: 'env' });
+    const answer = overviewAnswer(deps({ token: 'abc', source: 'env' }));
     expect(answer.proxyToken).toEqual({ short: true, length: 3, minimum: 16 });
     expect(JSON.stringify(answer)).not.toContain('abc');
   });
 
   it('says nothing more of a long token or of none', () => {
     const long = 'a-secret-token-of-32-characters!';
-    const answer = overview({ token: long, source: 'env' });
+    const answer = overviewAnswer(deps({ token: long, source: 'env' }));
     expect(answer.proxyToken).toEqual({ short: false });
     expect(JSON.stringify(answer)).not.toContain(long);
-    expect(overview({ token: undefined, source: 'disabled' }).proxyToken).toEqual({ short: false });
+    expect(overviewAnswer(deps()).proxyToken).toEqual({ short: false });
   });
 
   it("lists the session revocations' cache with the others, without letting it decide whether the data is fresh", () => {
-    const answer = overview({ token: undefined, source: 'disabled' });
+    const answer = overviewAnswer(deps());
     expect(Object.keys(answer.caches)).toEqual(['virtualservices', 'pods', 'services', 'session-revocations']);
     expect(answer.caches['session-revocations']).toMatchObject({ synced: false, objects: 0 });
   });
 
   it('still carries where hubmesh runs and its counts', () => {
-    expect(overview({ token: 'abc', source: 'env' })).toMatchObject({ mode: 'local', cluster: { dataDir: '/data' }, namespace: 'hub', gateway: 'hub/jupyterhub-gateway', counts: { routes: 0, notebookPods: 0 } });
+    expect(overviewAnswer(deps())).toMatchObject({ mode: 'local', cluster: { dataDir: '/data' }, namespace: 'hub', gateway: 'hub/jupyterhub-gateway', counts: { routes: 0, notebookPods: 0 } });
+    const inCluster = { ...deps(), placement: { mode: 'cluster' as const, server: 'https://10.0.0.1:6443', context: 'kind', namespace: 'jupyterhub' } };
+    expect(overviewAnswer(inCluster)).toMatchObject({ mode: 'cluster', cluster: { server: 'https://10.0.0.1:6443', context: 'kind' }, namespace: 'jupyterhub' });
+  });
+});
+
+describe('freshness', () => {
+  it("is synced only when the console's three caches are, whatever the others say", () => {
+    const synced = { status: () => status(true) };
+    const behind = { status: () => status(false) };
+    const state = { currentVersion: 12, dashboard: () => deps().state.dashboard(), recentChanges: () => [] };
+    expect(freshness({ state, caches: { virtualservices: synced, pods: synced, services: synced } })).toMatchObject({ version: 12, synced: true });
+    expect(freshness({ state, caches: { virtualservices: synced, pods: behind, services: synced } })).toMatchObject({ version: 12, synced: false, caches: { pods: { synced: false } } });
+  });
+});
+
+describe('the table answers', () => {
+  it('answer with freshness and a page, or with the query parameter that is wrong', () => {
+    const d = deps();
+    expect(routesAnswer(d, new URLSearchParams('pageSize=10'))).toMatchObject({ ok: true, value: { version: 0, synced: false, items: [], total: 0, page: 1, pageSize: 10 } });
+    expect(usersAnswer(d, new URLSearchParams())).toMatchObject({ ok: true, value: { items: [], total: 0 } });
+    expect(routesAnswer(d, new URLSearchParams('sort=colour'))).toMatchObject({ ok: false, error: expect.stringContaining('sort') });
+    expect(usersAnswer(d, new URLSearchParams('page=0'))).toMatchObject({ ok: false, error: expect.stringContaining('page') });
+  });
+
+  it("pods carry the notebook selector they were chosen by", () => {
+    expect(podsAnswer(deps(), new URLSearchParams())).toMatchObject({ ok: true, value: { selector: 'component=singleuser-server', items: [] } });
+  });
+});
+
+describe('serviceChoices', () => {
+  it('lists the Services by name with their ports', () => {
+    const services: Service[] = [
+      { metadata: { name: 'web', namespace: 'hub' }, spec: { ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9090 }] } },
+      { metadata: { name: 'api', namespace: 'hub' }, spec: { ports: [{ port: 8080 }] } },
+      { metadata: { name: 'headless', namespace: 'hub' } },
+    ];
+    expect(serviceChoices({ services: { list: () => services } })).toEqual([
+      { name: 'api', ports: [{ name: undefined, port: 8080 }] },
+      { name: 'headless', ports: [] },
+      { name: 'web', ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9090 }] },
+    ]);
   });
 });

@@ -1,33 +1,56 @@
-import { proxyTokenStrength } from '../auth/proxy-token';
-import type { Runtime } from '../runtime';
+import { proxyTokenStrength, type ProxyToken } from '../auth/proxy-token';
+import type { Informer, InformerStatus } from '../kube/informer';
+import type { Service } from '../kube/services';
 import { parseQuery, podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery, type QueryResult } from './query';
+import type { DashboardState } from './state';
+
+type CacheStatus = { status(): InformerStatus };
+
+/** Where hubmesh runs: a cluster's apiserver, or local mode's data dir. */
+export type Placement = { mode: 'cluster'; server: string; context: string; namespace: string } | { mode: 'local'; dataDir: string; namespace: string };
+
+/** What the console's overview and tables read. */
+export type DashboardApiDeps = {
+  state: Pick<DashboardState, 'currentVersion' | 'dashboard' | 'recentChanges'>;
+  /** the caches the console's data comes from: their state says whether it is fresh */
+  caches: { virtualservices: CacheStatus; pods: CacheStatus; services: CacheStatus };
+  /** every other cache (mesh security, session revocations), listed in the overview, where a missing permission shows */
+  otherCaches: Record<string, CacheStatus>;
+  services: Pick<Informer<Service>, 'list'>;
+  placement: Placement;
+  /** "<namespace>/<name>" of the Istio Gateway routes bind to */
+  gateway: string;
+  proxyToken: ProxyToken;
+  notebookSelector: string;
+};
 
 /** What every dashboard answer carries, so the browser can show whether its data is fresh. */
-export function freshness(rt: Pick<Runtime, 'dashboard' | 'virtualServices' | 'pods' | 'services'>) {
+export function freshness(deps: Pick<DashboardApiDeps, 'state' | 'caches'>) {
   const caches = {
-    virtualservices: rt.virtualServices.cache.status(),
-    pods: rt.pods.cache.status(),
-    services: rt.services.cache.status(),
+    virtualservices: deps.caches.virtualservices.status(),
+    pods: deps.caches.pods.status(),
+    services: deps.caches.services.status(),
   };
-  return { version: rt.dashboard.currentVersion, synced: Object.values(caches).every((c) => c.synced), caches };
+  return { version: deps.state.currentVersion, synced: Object.values(caches).every((c) => c.synced), caches };
 }
 
 /** The overview: counts, where hubmesh runs, every cache's state, recent changes, and whether the proxy token is short. */
-export function overviewAnswer(rt: Pick<Runtime, 'dashboard' | 'virtualServices' | 'pods' | 'services' | 'mesh' | 'sessionRevocations' | 'connection' | 'gateway' | 'proxyToken'>) {
-  const d = rt.dashboard.dashboard();
+export function overviewAnswer(deps: DashboardApiDeps) {
+  const d = deps.state.dashboard();
   const podsByPhase: Record<string, number> = {};
   for (const p of d.pods) podsByPhase[p.phase] = (podsByPhase[p.phase] ?? 0) + 1;
-  const c = rt.connection;
-  const fresh = freshness(rt);
-  // the mesh caches and the session revocations are listed too (a missing permission shows here), but only the console's own say whether its data is fresh
-  const meshCaches = Object.fromEntries(Object.entries(rt.mesh?.all ?? {}).map(([name, cache]) => [name, cache.status()]));
+  const c = deps.placement;
+  const fresh = freshness(deps);
+  // only the console's own caches say whether its data is fresh
+  const caches: typeof fresh.caches & Record<string, InformerStatus> = { ...fresh.caches };
+  for (const [name, cache] of Object.entries(deps.otherCaches)) caches[name] = cache.status();
   return {
     ...fresh,
-    caches: { ...fresh.caches, ...meshCaches, 'session-revocations': rt.sessionRevocations.cache.status() },
+    caches,
     mode: c.mode,
     cluster: c.mode === 'cluster' ? { server: c.server, context: c.context } : { dataDir: c.dataDir },
     namespace: c.namespace,
-    gateway: rt.gateway,
+    gateway: deps.gateway,
     counts: {
       routes: d.routes.length,
       degradedRoutes: d.routes.filter((r) => r.status === 'degraded').length,
@@ -38,28 +61,28 @@ export function overviewAnswer(rt: Pick<Runtime, 'dashboard' | 'virtualServices'
       podsWithWarnings: d.pods.filter((p) => p.warnings.length > 0).length,
     },
     expectedSidecarVersion: d.expectedSidecarVersion,
-    recentChanges: rt.dashboard.recentChanges(),
-    proxyToken: proxyTokenStrength(rt.proxyToken),
+    recentChanges: deps.state.recentChanges(),
+    proxyToken: proxyTokenStrength(deps.proxyToken),
   };
 }
 
 // One answer per table, shared by /api/v1/<kind> and by the server render of the page (its first data).
 
-export function routesAnswer(rt: Runtime, params: URLSearchParams) {
+export function routesAnswer(deps: DashboardApiDeps, params: URLSearchParams) {
   const q = parseQuery(routeQuery, params);
-  return q.ok ? ok({ ...freshness(rt), ...queryRoutes(rt.dashboard.dashboard().routes, q.value) }) : q;
+  return q.ok ? ok({ ...freshness(deps), ...queryRoutes(deps.state.dashboard().routes, q.value) }) : q;
 }
 
-export function podsAnswer(rt: Runtime, params: URLSearchParams) {
+export function podsAnswer(deps: DashboardApiDeps, params: URLSearchParams) {
   const q = parseQuery(podQuery, params);
   if (!q.ok) return q;
-  const d = rt.dashboard.dashboard();
-  return ok({ ...freshness(rt), expectedSidecarVersion: d.expectedSidecarVersion, selector: rt.config.dashboard.notebookSelector, ...queryPods(d.pods, q.value) });
+  const d = deps.state.dashboard();
+  return ok({ ...freshness(deps), expectedSidecarVersion: d.expectedSidecarVersion, selector: deps.notebookSelector, ...queryPods(d.pods, q.value) });
 }
 
-export function usersAnswer(rt: Runtime, params: URLSearchParams) {
+export function usersAnswer(deps: DashboardApiDeps, params: URLSearchParams) {
   const q = parseQuery(userQuery, params);
-  return q.ok ? ok({ ...freshness(rt), ...queryUsers(rt.dashboard.dashboard().users, q.value) }) : q;
+  return q.ok ? ok({ ...freshness(deps), ...queryUsers(deps.state.dashboard().users, q.value) }) : q;
 }
 
 const ok = <T>(value: T): QueryResult<T> => ({ ok: true, value });
@@ -72,8 +95,8 @@ export function searchParamsOf(searchParams: Record<string, string | string[] | 
 }
 
 /** The hub namespace's Services and their ports: what canaries, rules and previews may route to. */
-export function serviceChoices(rt: Runtime) {
-  return rt.services.cache
+export function serviceChoices(deps: Pick<DashboardApiDeps, 'services'>) {
+  return deps.services
     .list()
     .map((s) => ({ name: s.metadata.name, ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port })) }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -1,22 +1,60 @@
-import os from 'node:os';
+import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Config } from '../config';
 import { parseQuery } from '../dashboard/query';
-import { eventKind, listAudit, type KubeEvent } from '../kube/events';
+import type { DestinationRule } from '../kube/destinationrules';
+import type { Gateway } from '../kube/gateways';
 import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector';
-import { INJECTION_LABEL, REVISION_LABEL } from '../kube/namespaces';
+import { INJECTION_LABEL, REVISION_LABEL, type Namespace } from '../kube/namespaces';
+import type { PeerAuthentication } from '../kube/peerauthentications';
 import type { Pod } from '../kube/pods';
+import type { Service } from '../kube/services';
 import type { KubeObject } from '../kube/types';
-import type { Runtime } from '../runtime';
+import type { VirtualService } from '../kube/virtualservices';
 import { isPrometheusError } from '../telemetry/prometheus';
-import { createMeshActions, type MeshAction, type MeshActions } from './actions';
+import type { MeshAction, MeshActions } from './actions';
 import { alertRulesYaml } from './alerts';
-import type { MeshCaches } from './caches';
 import { complianceVerdict, type RequiredPod, type TelemetryState } from './compliance';
 import { gatewayInputFromConfig } from './desired';
 import { describeServerSide, meshMtlsStatus, namespaceMtlsStatus } from './mtls';
 import { summarizePod } from './pod-status';
-import { durationSeconds, historyRange, loadMeshTraffic, loadShareHistory, trafficWindow } from './traffic';
+import { durationSeconds, historyRange, loadMeshTraffic, loadShareHistory, trafficWindow, type TrafficSource } from './traffic';
 import { runValidations } from './validations';
+
+type Lister<T> = { list(): T[] };
+
+/** The mesh watch caches the answers read (caches.ts's MeshCaches). */
+export type MeshObjects = {
+  peerAuthentications: { hub: Lister<PeerAuthentication>; root: Lister<PeerAuthentication> };
+  destinationRules: { hub: Lister<DestinationRule>; root: Lister<DestinationRule> };
+  gateways: Lister<Gateway>;
+  foreignVirtualServices: Lister<VirtualService>;
+  namespaces: { get(name: string): Namespace | undefined };
+};
+
+/** What the mesh security pages and actions read. */
+export type MeshApiDeps = {
+  /** the hub namespace */
+  namespace: string;
+  /** "<namespace>/<name>" of the Istio Gateway routes bind to */
+  gateway: string;
+  config: {
+    proxy: Pick<Config['proxy'], 'gateway' | 'hosts' | 'prefix' | 'clusterDomain'>;
+    mesh: Pick<Config['mesh'], 'rootNamespace' | 'autoMtls' | 'istioRevision' | 'gatewaySelector' | 'gatewayTlsSecret'>;
+    notebookSelector: string;
+  };
+  /** undefined in local mode, which has no Istio */
+  mesh: MeshObjects | undefined;
+  virtualServices: Lister<VirtualService>;
+  services: Lister<Service>;
+  pods: Lister<Pod>;
+  /** Istio's Prometheus, when configured */
+  prometheus: TrafficSource | undefined;
+  /** the action pipeline (and its audit trail); undefined in local mode */
+  actions: MeshActions | undefined;
+  log: Logger;
+  now: () => number;
+};
 
 export const MESH_ACTION_TARGETS = ['gateway', 'injection', 'peer-authentication'] as const;
 export type MeshActionTarget = (typeof MESH_ACTION_TARGETS)[number];
@@ -25,33 +63,19 @@ export const actionTarget = z.enum(MESH_ACTION_TARGETS, { error: `must be one of
 export const applyBody = z.strictObject({ confirmTakeover: z.boolean().default(false) });
 
 /** What each action ensures, from hubmesh's config: the hub's Gateway, and injection and STRICT mTLS for the hub namespace. */
-export function meshAction(rt: Runtime, target: MeshActionTarget): MeshAction {
-  const namespace = rt.connection.namespace;
+export function meshAction(deps: Pick<MeshApiDeps, 'namespace' | 'config'>, target: MeshActionTarget): MeshAction {
+  const { namespace, config } = deps;
   switch (target) {
     case 'gateway': {
-      const gateway = gatewayInputFromConfig(rt.config.proxy, namespace);
-      const secret = rt.config.mesh.gatewayTlsSecret;
-      return { target, gateway: { ...gateway, selector: rt.config.mesh.gatewaySelector, https: secret ? { credentialName: secret } : undefined } };
+      const gateway = gatewayInputFromConfig(config.proxy, namespace);
+      const secret = config.mesh.gatewayTlsSecret;
+      return { target, gateway: { ...gateway, selector: config.mesh.gatewaySelector, https: secret ? { credentialName: secret } : undefined } };
     }
     case 'injection':
-      return { target, namespace, revision: rt.config.mesh.istioRevision };
+      return { target, namespace, revision: config.mesh.istioRevision };
     case 'peer-authentication':
       return { target, namespace };
   }
-}
-
-const holder = globalThis as typeof globalThis & { __hubmeshMeshActions?: MeshActions };
-
-/** The action pipeline of a cluster-mode runtime; undefined in local mode, which has no Istio. */
-export function meshActionsOf(rt: Runtime): MeshActions | undefined {
-  if (rt.connection.mode !== 'cluster') return undefined;
-  holder.__hubmeshMeshActions ??= createMeshActions({ backend: rt.connection.backend, eventsNamespace: rt.connection.namespace, instance: os.hostname() });
-  return holder.__hubmeshMeshActions;
-}
-
-/** hubmesh's audit trail: the Events its actions recorded in the hub namespace, newest first. */
-export function auditTrail(rt: Runtime) {
-  return listAudit(rt.connection.backend<KubeEvent>(eventKind), rt.connection.namespace);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -70,17 +94,17 @@ const HUB_POD = { component: 'hub' };
 const HUBMESH_POD = { 'app.kubernetes.io/name': 'hubmesh' };
 
 /** The namespace's and the mesh's mTLS from configuration; undefined in local mode. */
-export function mtlsFromConfig(rt: Runtime, mesh: MeshCaches) {
-  const namespace = rt.connection.namespace;
+export function mtlsFromConfig(deps: Pick<MeshApiDeps, 'namespace' | 'config'>, mesh: MeshObjects) {
+  const { namespace, config } = deps;
   const input = {
-    rootNamespace: rt.config.mesh.rootNamespace,
+    rootNamespace: config.mesh.rootNamespace,
     peerAuthentications: uniqueObjects([...mesh.peerAuthentications.hub.list(), ...mesh.peerAuthentications.root.list()]),
     destinationRules: uniqueObjects([...mesh.destinationRules.hub.list(), ...mesh.destinationRules.root.list()]),
-    autoMtls: rt.config.mesh.autoMtls,
+    autoMtls: config.mesh.autoMtls,
   };
   return {
     mesh: meshMtlsStatus(input),
-    namespace: namespaceMtlsStatus({ ...input, namespace, clusterDomain: rt.config.proxy.clusterDomain }),
+    namespace: namespaceMtlsStatus({ ...input, namespace, clusterDomain: config.proxy.clusterDomain }),
   };
 }
 
@@ -89,8 +113,8 @@ function uniqueObjects<T extends KubeObject>(objects: T[]): T[] {
 }
 
 /** The pods the verdict requires in the mesh: notebooks (HUBMESH_NOTEBOOK_SELECTOR), the hub, and hubmesh itself; finished pods are not. */
-export function requiredPods(rt: Runtime): RequiredPod[] {
-  const notebooks = parseLabelSelector(rt.config.dashboard.notebookSelector);
+export function requiredPods(deps: Pick<MeshApiDeps, 'pods' | 'config'>): RequiredPod[] {
+  const notebooks = parseLabelSelector(deps.config.notebookSelector);
   const roleOf = (pod: Pod): RequiredPod['role'] | undefined => {
     const labels = pod.metadata.labels ?? {};
     if (matchesLabelSelector(labels, notebooks)) return 'notebook';
@@ -98,7 +122,7 @@ export function requiredPods(rt: Runtime): RequiredPod[] {
     if (Object.entries(HUBMESH_POD).every(([k, v]) => labels[k] === v)) return 'hubmesh';
     return undefined;
   };
-  return rt.pods.cache
+  return deps.pods
     .list()
     .filter((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed')
     .flatMap((pod) => {
@@ -108,14 +132,15 @@ export function requiredPods(rt: Runtime): RequiredPod[] {
     .sort((a, b) => (a.pod.name < b.pod.name ? -1 : 1));
 }
 
-async function telemetryFor(rt: Runtime, namespace: string, window: string): Promise<TelemetryState> {
-  if (!rt.prometheus) return { state: 'unconfigured' };
+async function telemetryFor(deps: MeshApiDeps, window: string): Promise<TelemetryState> {
+  const { namespace, prometheus } = deps;
+  if (!prometheus) return { state: 'unconfigured' };
   try {
-    const traffic = await loadMeshTraffic(rt.prometheus, { window, namespaces: [namespace] });
+    const traffic = await loadMeshTraffic(prometheus, { window, namespaces: [namespace] });
     return { state: 'ok', window, traffic: traffic.namespaces.find((n) => n.namespace === namespace), services: traffic.services, offendingPairs: traffic.offendingPairs };
   } catch (error) {
     if (isPrometheusError(error)) {
-      rt.log.warn({ err: error.message, kind: error.kind }, 'Prometheus query failed');
+      deps.log.warn({ err: error.message, kind: error.kind }, 'Prometheus query failed');
       return { state: 'unavailable', message: error.message };
     }
     throw error;
@@ -125,21 +150,21 @@ async function telemetryFor(rt: Runtime, namespace: string, window: string): Pro
 const LOCAL = { ok: false as const, status: 409, error: 'mesh security needs a cluster with Istio; hubmesh runs in local mode' };
 
 /** The compliance page's data: the namespace's verdict, config status (namespace and mesh), runtime traffic, pods and injection. */
-export async function meshStatusAnswer(rt: Runtime, params: URLSearchParams) {
+export async function meshStatusAnswer(deps: MeshApiDeps, params: URLSearchParams) {
   const q = parseQuery(meshStatusQuery, params);
   if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  if (!rt.mesh) return LOCAL;
-  const namespace = rt.connection.namespace;
-  const config = mtlsFromConfig(rt, rt.mesh);
-  const telemetry = await telemetryFor(rt, namespace, q.value.window);
-  const pods = requiredPods(rt);
-  const namespaceObject = rt.mesh.namespaces.get(namespace);
+  if (!deps.mesh) return LOCAL;
+  const { namespace } = deps;
+  const config = mtlsFromConfig(deps, deps.mesh);
+  const telemetry = await telemetryFor(deps, q.value.window);
+  const pods = requiredPods(deps);
+  const namespaceObject = deps.mesh.namespaces.get(namespace);
   const labels = namespaceObject?.metadata.labels ?? {};
   return {
     ok: true as const,
     value: {
       namespace,
-      rootNamespace: rt.config.mesh.rootNamespace,
+      rootNamespace: deps.config.mesh.rootNamespace,
       window: q.value.window,
       verdict: complianceVerdict({ namespace, config: config.namespace, telemetry, pods }),
       config: { ...config, summary: { namespace: describeServerSide(config.namespace), mesh: describeServerSide(config.mesh) } },
@@ -150,20 +175,20 @@ export async function meshStatusAnswer(rt: Runtime, params: URLSearchParams) {
         enabled: labels[INJECTION_LABEL] === 'enabled' || (labels[INJECTION_LABEL] === undefined && labels[REVISION_LABEL] !== undefined),
         known: namespaceObject !== undefined,
       },
-      prometheus: { configured: rt.prometheus !== undefined },
+      prometheus: { configured: deps.prometheus !== undefined },
     },
   };
 }
 
 /** The namespace's mutual_tls share over time, for the history chart. */
-export async function historyAnswer(rt: Runtime, params: URLSearchParams) {
+export async function historyAnswer(deps: MeshApiDeps, params: URLSearchParams) {
   const q = parseQuery(historyQuery, params);
   if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  if (!rt.prometheus) return { ok: false as const, status: 409, error: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' };
-  const namespace = rt.connection.namespace;
-  const range = historyRange(Date.now() / 1000, durationSeconds(q.value.span)!);
+  if (!deps.prometheus) return { ok: false as const, status: 409, error: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' };
+  const { namespace } = deps;
+  const range = historyRange(deps.now() / 1000, durationSeconds(q.value.span)!);
   try {
-    const [history] = await loadShareHistory(rt.prometheus, { window: q.value.window, namespaces: [namespace] }, range);
+    const [history] = await loadShareHistory(deps.prometheus, { window: q.value.window, namespaces: [namespace] }, range);
     return { ok: true as const, value: { namespace, window: q.value.window, span: q.value.span, step: range.step, points: history?.points ?? [] } };
   } catch (error) {
     if (isPrometheusError(error) && error.unavailable) return { ok: false as const, status: 503, error: error.message };
@@ -172,34 +197,34 @@ export async function historyAnswer(rt: Runtime, params: URLSearchParams) {
 }
 
 /** The validations catalogue run over the caches' snapshot. */
-export function validationsAnswer(rt: Runtime) {
-  if (!rt.mesh) return LOCAL;
-  const namespace = rt.connection.namespace;
-  const config = mtlsFromConfig(rt, rt.mesh);
-  const namespaceObject = rt.mesh.namespaces.get(namespace);
+export function validationsAnswer(deps: MeshApiDeps) {
+  const { mesh, namespace, config } = deps;
+  if (!mesh) return LOCAL;
+  const mtls = mtlsFromConfig(deps, mesh);
+  const namespaceObject = mesh.namespaces.get(namespace);
   const report = runValidations({
     namespace,
-    rootNamespace: rt.config.mesh.rootNamespace,
-    clusterDomain: rt.config.proxy.clusterDomain,
-    prefix: rt.config.proxy.prefix,
-    notebookSelector: rt.config.dashboard.notebookSelector,
-    observedNamespaces: [...new Set([namespace, rt.gateway.split('/')[0]!])],
-    virtualServices: [...rt.virtualServices.cache.list(), ...rt.mesh.foreignVirtualServices.list()],
-    gateways: rt.mesh.gateways.list(),
-    services: rt.services.cache.list(),
-    pods: rt.pods.cache.list(),
-    destinationRules: uniqueObjects([...rt.mesh.destinationRules.hub.list(), ...rt.mesh.destinationRules.root.list()]),
-    peerAuthentications: uniqueObjects([...rt.mesh.peerAuthentications.hub.list(), ...rt.mesh.peerAuthentications.root.list()]),
+    rootNamespace: config.mesh.rootNamespace,
+    clusterDomain: config.proxy.clusterDomain,
+    prefix: config.proxy.prefix,
+    notebookSelector: config.notebookSelector,
+    observedNamespaces: [...new Set([namespace, deps.gateway.split('/')[0]!])],
+    virtualServices: [...deps.virtualServices.list(), ...mesh.foreignVirtualServices.list()],
+    gateways: mesh.gateways.list(),
+    services: deps.services.list(),
+    pods: deps.pods.list(),
+    destinationRules: uniqueObjects([...mesh.destinationRules.hub.list(), ...mesh.destinationRules.root.list()]),
+    peerAuthentications: uniqueObjects([...mesh.peerAuthentications.hub.list(), ...mesh.peerAuthentications.root.list()]),
     namespaces: namespaceObject ? [namespaceObject] : [],
-    effectiveMtls: { [namespace]: config.namespace.server.runtimeMode },
+    effectiveMtls: { [namespace]: mtls.namespace.server.runtimeMode },
   });
   return { ok: true as const, value: { namespace, ...report } };
 }
 
 /** The alert rules for the hub namespace, as a Prometheus rule file and as a PrometheusRule. */
-export function alertsAnswer(rt: Runtime, params: URLSearchParams) {
+export function alertsAnswer(deps: Pick<MeshApiDeps, 'namespace'>, params: URLSearchParams) {
   const q = parseQuery(alertsQuery, params);
   if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  const options = { namespace: rt.connection.namespace, window: q.value.window, for: q.value.for };
+  const options = { namespace: deps.namespace, window: q.value.window, for: q.value.for };
   return { ok: true as const, value: { ...options, ...alertRulesYaml(options) } };
 }

@@ -1,10 +1,21 @@
 import { serviceChoices } from '../dashboard/api';
-import { auditRouteChange } from './route-audit';
+import type { Informer } from '../kube/informer';
+import type { Service } from '../kube/services';
+import type { VirtualService } from '../kube/virtualservices';
+import type { RouteAudit } from './route-audit';
 import { objectDiff, toYaml } from '../mesh/desired';
-import type { Runtime } from '../runtime';
 import { NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
-import { RouteError } from './service';
+import { RouteError, type RouteService } from './service';
 import { routeFromVirtualService } from './virtualservice';
+
+export type OverlaysApiDeps = {
+  routes: Pick<RouteService, 'setOverlays'>;
+  virtualServices: Pick<Informer<VirtualService>, 'get'>;
+  /** the Services overlays may route to, offered as the editor's choices */
+  services: Pick<Informer<Service>, 'list'>;
+  /** cluster mode: applied changes are recorded as Events (local mode has none) */
+  audit: RouteAudit | undefined;
+};
 
 export type OverlayChange = { overlays: Overlays; dryRun: boolean };
 
@@ -21,14 +32,14 @@ export function parseOverlayChange(body: unknown): OverlayChange {
 }
 
 /** A route's overlays and the Services they may route to (for the editor's choices). */
-export function overlaysAnswer(rt: Runtime, name: string) {
-  const vs = rt.virtualServices.cache.get(name);
+export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
+  const vs = deps.virtualServices.get(name);
   const route = vs && routeFromVirtualService(vs);
   if (!route) throw new RouteError(404, `no route with VirtualService ${JSON.stringify(name)}`);
   return {
     path: route.path,
     overlays: route.overlays ?? NO_OVERLAYS,
-    services: serviceChoices(rt),
+    services: serviceChoices(deps),
   };
 }
 
@@ -36,14 +47,14 @@ export function overlaysAnswer(rt: Runtime, name: string) {
  * Sets a route's overlays: validated, rendered into its VirtualService and run through the apiserver's dry
  * run, or applied and recorded as an Event with the admin as actor. Answers with the diff and the YAML.
  */
-export async function changeOverlays(rt: Runtime, name: string, change: OverlayChange, actor: string) {
-  const vs = rt.virtualServices.cache.get(name);
+export async function changeOverlays(deps: OverlaysApiDeps, name: string, change: OverlayChange, actor: string) {
+  const vs = deps.virtualServices.get(name);
   const route = vs && routeFromVirtualService(vs);
   if (!vs || !route) throw new RouteError(404, `no route with VirtualService ${JSON.stringify(name)}`);
-  const { before, after } = await rt.routes.setOverlays(route.path, change.overlays, { dryRun: change.dryRun });
+  const { before, after } = await deps.routes.setOverlays(route.path, change.overlays, { dryRun: change.dryRun });
   const result = { dryRun: change.dryRun, path: route.path, overlays: change.overlays, diff: objectDiff(before, after), preview: toYaml(after) };
-  if (change.dryRun || rt.connection.mode !== 'cluster') return result;
-  const audit = await auditRouteChange(rt, { virtualService: name, uid: after.metadata.uid, actor, action: 'SetRouteOverlays', note: `route ${route.path}: ${describe(change.overlays)}` });
+  if (change.dryRun || !deps.audit) return result;
+  const audit = await deps.audit({ virtualService: name, uid: after.metadata.uid, actor, action: 'SetRouteOverlays', note: `route ${route.path}: ${describe(change.overlays)}` });
   return { ...result, audit };
 }
 

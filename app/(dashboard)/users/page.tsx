@@ -8,7 +8,7 @@ export const dynamic = 'force-dynamic';
 /** Rendered with its first data, so the table is there at first paint; the client keeps it live. */
 export default async function Page({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = searchParamsOf(await searchParams);
-  const answer = usersAnswer(getRuntime(), params);
+  const answer = usersAnswer(getRuntime().features.dashboard, params);
   const initial = answer.ok ? { key: `/api/v1/users?${params.toString()}`, data: answer.value } : undefined;
   return (
     <PageFrame title="Users">

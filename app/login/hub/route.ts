@@ -8,4 +8,4 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 /** "Sign in with JupyterHub": redirects to the hub's OAuth authorize endpoint. */
-export const GET = observed('/login/hub', getRuntime, async (request: NextRequest) => startHubSignIn(getRuntime(), request.nextUrl.searchParams.get('next'), overTls(request)));
+export const GET = observed('/login/hub', getRuntime, async (request: NextRequest) => startHubSignIn(getRuntime().features.hubSignIn, request.nextUrl.searchParams.get('next'), overTls(request)));

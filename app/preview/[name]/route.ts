@@ -18,7 +18,7 @@ const gone = (name: string, accept: string | null) =>
 /** A preview's share link, for a plain browser: sets the preview cookie and redirects to the preview's path. No sign-in. */
 export const GET = observed('/preview/[name]', getRuntime, async (request: NextRequest) => {
   const name = decodeURIComponent(request.nextUrl.pathname.split('/').pop() ?? '');
-  const link = shareLinkAnswer(getRuntime(), name, requestOrigin(request));
+  const link = shareLinkAnswer(getRuntime().features.previews, name, requestOrigin(request));
   if (!link) return gone(name, request.headers.get('accept'));
   return new Response(null, { status: 302, headers: { location: link.location, 'set-cookie': link.cookie, 'cache-control': 'no-store' } });
 });

@@ -8,6 +8,6 @@ export const dynamic = 'force-dynamic';
 
 /** mTLS compliance of the hub namespace: verdict, configuration (namespace and mesh), traffic over `window`, pods, injection. */
 export const GET = observed('/api/v1/mesh', getRuntime, async (request: NextRequest) => {
-  const answer = await meshStatusAnswer(getRuntime(), request.nextUrl.searchParams);
+  const answer = await meshStatusAnswer(getRuntime().features.mesh, request.nextUrl.searchParams);
   return answer.ok ? Response.json(answer.value) : jsonError(answer.status, answer.error);
 });

@@ -5,4 +5,4 @@ import { getRuntime } from '@/lib/runtime';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-export const GET = observed('/api/v1/overview', getRuntime, async () => Response.json(overviewAnswer(getRuntime())));
+export const GET = observed('/api/v1/overview', getRuntime, async () => Response.json(overviewAnswer(getRuntime().features.dashboard)));

@@ -8,13 +8,13 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 /** Every preview on every route, with its share link, expiry and recent hits. */
-export const GET = observed('/api/v1/previews', getRuntime, async (request: NextRequest) => Response.json(await previewsAnswer(getRuntime(), requestOrigin(request))));
+export const GET = observed('/api/v1/previews', getRuntime, async (request: NextRequest) => Response.json(await previewsAnswer(getRuntime().features.previews, requestOrigin(request))));
 
 /** Creates a preview: `{ name, pathPrefix?, service, port?, match?, ttl, allowShadow?, dryRun? }`; the caller is its owner. */
 export const POST = observed('/api/v1/previews', getRuntime, async (request: NextRequest) => {
   const rt = getRuntime();
   const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
   if (!body.ok) return body.response;
-  const result = await createPreview(rt, body.value, callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request));
+  const result = await createPreview(rt.features.previews, body.value, callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request));
   return Response.json({ ...result, shareUrl: `${requestOrigin(request)}/preview/${encodeURIComponent(result.preview.name)}` }, { status: result.dryRun ? 200 : 201 });
 });

@@ -6,4 +6,4 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 /** The hub namespace's Services with their ports, for choosing a canary, rule or preview target. */
-export const GET = observed('/api/v1/services', getRuntime, async () => Response.json({ services: serviceChoices(getRuntime()) }));
+export const GET = observed('/api/v1/services', getRuntime, async () => Response.json({ services: serviceChoices(getRuntime().features.dashboard) }));

@@ -20,7 +20,7 @@ export async function GET(request: Request) {
     start(controller) {
       const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
       const state = () => {
-        const f = freshness(rt);
+        const f = freshness(rt.features.dashboard);
         return { version: f.version, synced: f.synced };
       };
       send('hello', state());

@@ -7,6 +7,6 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = observed('/api/v1/users', getRuntime, async (request: NextRequest) => {
-  const answer = usersAnswer(getRuntime(), request.nextUrl.searchParams);
+  const answer = usersAnswer(getRuntime().features.dashboard, request.nextUrl.searchParams);
   return answer.ok ? Response.json(answer.value) : jsonError(400, answer.error);
 });

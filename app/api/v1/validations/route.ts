@@ -7,6 +7,6 @@ export const dynamic = 'force-dynamic';
 
 /** The validations catalogue (every code, with its count) and the findings, each linked to its object. */
 export const GET = observed('/api/v1/validations', getRuntime, async () => {
-  const answer = validationsAnswer(getRuntime());
+  const answer = validationsAnswer(getRuntime().features.mesh);
   return answer.ok ? Response.json(answer.value) : jsonError(answer.status, answer.error);
 });

@@ -10,5 +10,5 @@ export const dynamic = 'force-dynamic';
 
 /** The OAuth redirect URI registered with the hub (oauth_redirect_uri). */
 export const GET = observed('/login/hub/callback', getRuntime, async (request: NextRequest) =>
-  finishHubSignIn(getRuntime(), request.nextUrl.searchParams, request.cookies.get(OAUTH_NONCE_COOKIE)?.value, overTls(request)),
+  finishHubSignIn(getRuntime().features.hubSignIn, request.nextUrl.searchParams, request.cookies.get(OAUTH_NONCE_COOKIE)?.value, overTls(request)),
 );

@@ -12,7 +12,7 @@ export const GET = observed('/api/v1/mesh/alerts', getRuntime, async (request: N
   const format = params.get('format');
   params.delete('format');
   if (format !== null && format !== 'rule-file' && format !== 'prometheus-rule') return jsonError(400, 'query parameter format: must be rule-file or prometheus-rule');
-  const answer = alertsAnswer(getRuntime(), params);
+  const answer = alertsAnswer(getRuntime().features.mesh, params);
   if (!answer.ok) return jsonError(answer.status, answer.error);
   if (format === null) return Response.json(answer.value);
   const body = format === 'rule-file' ? answer.value.ruleFile : answer.value.prometheusRule;

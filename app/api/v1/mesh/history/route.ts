@@ -8,6 +8,6 @@ export const dynamic = 'force-dynamic';
 
 /** The hub namespace's mutual_tls share of requests over the last `span`, each point a rate over `window`. */
 export const GET = observed('/api/v1/mesh/history', getRuntime, async (request: NextRequest) => {
-  const answer = await historyAnswer(getRuntime(), request.nextUrl.searchParams);
+  const answer = await historyAnswer(getRuntime().features.mesh, request.nextUrl.searchParams);
   return answer.ok ? Response.json(answer.value) : jsonError(answer.status, answer.error);
 });

@@ -14,10 +14,10 @@ export const PATCH = observed('/api/v1/previews/[name]', getRuntime, async (requ
   const rt = getRuntime();
   const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
   if (!body.ok) return body.response;
-  return Response.json(await extendPreview(rt, nameOf(request), body.value, callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request).actor));
+  return Response.json(await extendPreview(rt.features.previews, nameOf(request), body.value, callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request).actor));
 });
 
 export const DELETE = observed('/api/v1/previews/[name]', getRuntime, async (request: NextRequest) => {
   const rt = getRuntime();
-  return Response.json(await deletePreview(rt, nameOf(request), callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request).actor));
+  return Response.json(await deletePreview(rt.features.previews, nameOf(request), callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request).actor));
 });

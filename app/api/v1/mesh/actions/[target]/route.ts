@@ -2,7 +2,7 @@ import type { NextRequest } from 'next/server';
 import { callerOf } from '@/lib/auth/actor';
 import { jsonError, observed, readJsonBody } from '@/lib/http/api';
 import { isMeshActionError, type MeshActionError } from '@/lib/mesh/actions';
-import { actionTarget, applyBody, meshAction, meshActionsOf } from '@/lib/mesh/api';
+import { actionTarget, applyBody, meshAction } from '@/lib/mesh/api';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
@@ -24,11 +24,10 @@ function refused(error: MeshActionError): Response {
 export const GET = observed('/api/v1/mesh/actions/[target]', getRuntime, async (request: NextRequest) => {
   const target = targetOf(request);
   if (!target.success) return jsonError(404, `unknown action: ${target.error.issues[0]!.message}`);
-  const rt = getRuntime();
-  const actions = meshActionsOf(rt);
-  if (!actions) return jsonError(409, LOCAL_MODE);
+  const mesh = getRuntime().features.mesh;
+  if (!mesh.actions) return jsonError(409, LOCAL_MODE);
   try {
-    return Response.json(await actions.plan(meshAction(rt, target.data)));
+    return Response.json(await mesh.actions.plan(meshAction(mesh, target.data)));
   } catch (error) {
     if (isMeshActionError(error)) return refused(error);
     throw error;
@@ -44,11 +43,11 @@ export const POST = observed('/api/v1/mesh/actions/[target]', getRuntime, async 
   if (!body.ok) return body.response;
   const input = applyBody.safeParse(body.value ?? {});
   if (!input.success) return jsonError(400, `${input.error.issues[0]!.path.join('.') || 'body'}: ${input.error.issues[0]!.message}`);
-  const actions = meshActionsOf(rt);
-  if (!actions) return jsonError(409, LOCAL_MODE);
+  const mesh = rt.features.mesh;
+  if (!mesh.actions) return jsonError(409, LOCAL_MODE);
   const { actor } = callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request);
   try {
-    const result = await actions.apply(meshAction(rt, target.data), { actor, confirmTakeover: input.data.confirmTakeover });
+    const result = await mesh.actions.apply(meshAction(mesh, target.data), { actor, confirmTakeover: input.data.confirmTakeover });
     log.info({ event: 'mesh-action', target: target.data, actor, audit: result.audit }, 'mesh action applied');
     return Response.json(result);
   } catch (error) {

@@ -10,7 +10,7 @@ export const dynamic = 'force-dynamic';
 const nameOf = (request: NextRequest) => decodeURIComponent(request.nextUrl.pathname.split('/').at(-2) ?? '');
 
 /** A route's canary and selective rules, and the Services they may route to. */
-export const GET = observed('/api/v1/routes/[name]/overlays', getRuntime, async (request: NextRequest) => Response.json(overlaysAnswer(getRuntime(), nameOf(request))));
+export const GET = observed('/api/v1/routes/[name]/overlays', getRuntime, async (request: NextRequest) => Response.json(overlaysAnswer(getRuntime().features.overlays, nameOf(request))));
 
 /** Sets them: `{ overlays, dryRun }`; a dry run answers with the diff and the apiserver's verdict and stores nothing. */
 export const PUT = observed('/api/v1/routes/[name]/overlays', getRuntime, async (request: NextRequest) => {
@@ -19,5 +19,5 @@ export const PUT = observed('/api/v1/routes/[name]/overlays', getRuntime, async 
   if (!body.ok) return body.response;
   const change = parseOverlayChange(body.value);
   const { actor } = callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request);
-  return Response.json(await changeOverlays(rt, nameOf(request), change, actor));
+  return Response.json(await changeOverlays(rt.features.overlays, nameOf(request), change, actor));
 });

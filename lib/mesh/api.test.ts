@@ -1,0 +1,167 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Namespace } from '../kube/namespaces';
+import type { PeerAuthentication } from '../kube/peerauthentications';
+import type { Pod } from '../kube/pods';
+import { PrometheusError, type QueryRange, type RangeSeries } from '../telemetry/prometheus';
+import { alertsAnswer, historyAnswer, meshAction, meshStatusAnswer, requiredPods, validationsAnswer, type MeshApiDeps, type MeshObjects } from './api';
+
+const NOW = Date.parse('2026-11-24T10:00:00.000Z');
+const none = { list: () => [] };
+const strict: PeerAuthentication = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'hub' }, spec: { mtls: { mode: 'STRICT' } } };
+const hubNamespace: Namespace = { metadata: { name: 'hub', labels: { 'istio-injection': 'enabled', team: 'data' } } };
+const pod = (name: string, labels: Record<string, string>, phase = 'Running'): Pod => ({
+  metadata: { name, namespace: 'hub', labels },
+  spec: { containers: [{ name: 'main', image: 'app' }] },
+  status: { phase },
+});
+
+/** The mesh caches holding a STRICT PeerAuthentication and the hub namespace, as cluster mode has them. */
+const meshObjects: MeshObjects = {
+  peerAuthentications: { hub: { list: () => [strict] }, root: { list: () => [strict] } },
+  destinationRules: { hub: none, root: none },
+  gateways: none,
+  foreignVirtualServices: none,
+  namespaces: { get: (name) => (name === 'hub' ? hubNamespace : undefined) },
+};
+
+function deps(over: Partial<MeshApiDeps> = {}): MeshApiDeps {
+  return {
+    namespace: 'hub',
+    gateway: 'istio-ingress/jupyterhub-gateway',
+    config: {
+      proxy: { gateway: undefined, hosts: ['hub.example.org'], prefix: 'hubmesh', clusterDomain: 'cluster.local' },
+      mesh: { rootNamespace: 'istio-system', autoMtls: true, istioRevision: undefined, gatewaySelector: { istio: 'ingressgateway' }, gatewayTlsSecret: undefined },
+      notebookSelector: 'component=singleuser-server',
+    },
+    mesh: meshObjects,
+    virtualServices: none,
+    services: none,
+    pods: none,
+    prometheus: undefined,
+    actions: undefined,
+    log: pino({ level: 'silent' }),
+    now: () => NOW,
+    ...over,
+  };
+}
+
+/** Prometheus answering every range query with `series`, or failing with `error`; instant queries find nothing. */
+const prometheus = (answer: { series?: RangeSeries[]; error?: Error }) => {
+  const ranges: QueryRange[] = [];
+  return {
+    ranges,
+    client: {
+      queryVector: async () => (answer.error ? Promise.reject(answer.error) : []),
+      queryRange: async (_query: string, range: QueryRange) => {
+        ranges.push(range);
+        return answer.error ? Promise.reject(answer.error) : (answer.series ?? []);
+      },
+    },
+  };
+};
+
+describe('meshAction', () => {
+  it("ensures what hubmesh's config names: the Gateway, injection and STRICT mTLS for the hub namespace", () => {
+    expect(meshAction(deps(), 'gateway')).toEqual({
+      target: 'gateway',
+      gateway: { namespace: 'hub', name: 'jupyterhub-gateway', hosts: ['hub.example.org'], selector: { istio: 'ingressgateway' }, https: undefined },
+    });
+    const withTls = deps();
+    withTls.config.mesh = { ...withTls.config.mesh, gatewayTlsSecret: 'hub-tls', istioRevision: 'canary' };
+    expect(meshAction(withTls, 'gateway')).toMatchObject({ gateway: { https: { credentialName: 'hub-tls' } } });
+    expect(meshAction(withTls, 'injection')).toEqual({ target: 'injection', namespace: 'hub', revision: 'canary' });
+    expect(meshAction(deps(), 'peer-authentication')).toEqual({ target: 'peer-authentication', namespace: 'hub' });
+  });
+});
+
+describe('requiredPods', () => {
+  it('are the notebooks, the hub and hubmesh, by name, without finished pods or others', () => {
+    const pods = [
+      pod('jupyter-bob', { component: 'singleuser-server' }),
+      pod('hub-0', { component: 'hub' }),
+      pod('hubmesh-1', { 'app.kubernetes.io/name': 'hubmesh' }),
+      pod('jupyter-alice', { component: 'singleuser-server' }),
+      pod('jupyter-done', { component: 'singleuser-server' }, 'Succeeded'),
+      pod('postgres-0', { app: 'postgres' }),
+    ];
+    expect(requiredPods(deps({ pods: { list: () => pods } })).map(({ role, pod }) => [role, pod.name])).toEqual([
+      ['hub', 'hub-0'],
+      ['hubmesh', 'hubmesh-1'],
+      ['notebook', 'jupyter-alice'],
+      ['notebook', 'jupyter-bob'],
+    ]);
+  });
+});
+
+describe('meshStatusAnswer', () => {
+  it('is a 409 in local mode, which has no Istio, and a 400 for a bad window', async () => {
+    expect(await meshStatusAnswer(deps({ mesh: undefined }), new URLSearchParams())).toMatchObject({ ok: false, status: 409, error: expect.stringContaining('local mode') });
+    expect(await meshStatusAnswer(deps(), new URLSearchParams('window=soon'))).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it("reads the namespace's mTLS and injection from the caches, and says Prometheus is not configured", async () => {
+    const answer = await meshStatusAnswer(deps(), new URLSearchParams());
+    expect(answer).toMatchObject({
+      ok: true,
+      value: {
+        namespace: 'hub',
+        rootNamespace: 'istio-system',
+        window: '5m',
+        telemetry: { state: 'unconfigured' },
+        injection: { labels: { 'istio-injection': 'enabled' }, enabled: true, known: true },
+        prometheus: { configured: false },
+        pods: [],
+      },
+    });
+    expect(answer.ok && answer.value.config.namespace.server.runtimeMode).toBe('STRICT');
+  });
+
+  it("says Prometheus is unavailable, with its words, when it cannot be queried", async () => {
+    const down = prometheus({ error: new PrometheusError('unreachable', 'connect ECONNREFUSED 10.0.0.9:9090') });
+    const answer = await meshStatusAnswer(deps({ prometheus: down.client }), new URLSearchParams());
+    expect(answer).toMatchObject({ ok: true, value: { telemetry: { state: 'unavailable', message: 'connect ECONNREFUSED 10.0.0.9:9090' }, prometheus: { configured: true } } });
+  });
+});
+
+describe('historyAnswer', () => {
+  it('is a 409 without Prometheus and a 400 for a span over 7 days', async () => {
+    expect(await historyAnswer(deps(), new URLSearchParams())).toMatchObject({ ok: false, status: 409, error: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' });
+    expect(await historyAnswer(deps({ prometheus: prometheus({}).client }), new URLSearchParams('span=8d'))).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it("answers with the namespace's mutual_tls share over the span that ends now", async () => {
+    const end = Math.floor(NOW / 1000);
+    const metric = (policy: string) => ({ destination_service_namespace: 'hub', connection_security_policy: policy });
+    const p = prometheus({ series: [{ metric: metric('mutual_tls'), points: [{ time: end, value: 3 }] }, { metric: metric('none'), points: [{ time: end, value: 1 }] }] });
+    const answer = await historyAnswer(deps({ prometheus: p.client }), new URLSearchParams('span=1h'));
+    expect(p.ranges).toEqual([{ start: end - 3600, end, step: 30 }]);
+    expect(answer).toMatchObject({ ok: true, value: { namespace: 'hub', window: '5m', span: '1h', step: 30 } });
+    expect(answer.ok && answer.value.points.at(-1)).toEqual({ time: end, share: 0.75, requestsPerSecond: 4 });
+  });
+
+  it('is a 503 when Prometheus is down; a query it refuses is a failure of ours', async () => {
+    const down = prometheus({ error: new PrometheusError('timeout', 'no answer in 5000 ms') });
+    expect(await historyAnswer(deps({ prometheus: down.client }), new URLSearchParams())).toEqual({ ok: false, status: 503, error: 'no answer in 5000 ms' });
+    const refused = prometheus({ error: new PrometheusError('bad-query', 'parse error') });
+    await expect(historyAnswer(deps({ prometheus: refused.client }), new URLSearchParams())).rejects.toThrow('parse error');
+  });
+});
+
+describe('validationsAnswer', () => {
+  it('is a 409 in local mode; else the catalogue run over the caches, for the hub namespace', () => {
+    expect(validationsAnswer(deps({ mesh: undefined }))).toMatchObject({ ok: false, status: 409 });
+    const answer = validationsAnswer(deps());
+    expect(answer).toMatchObject({ ok: true, value: { namespace: 'hub' } });
+    expect(answer.ok && answer.value.catalogue.length).toBeGreaterThan(0);
+  });
+});
+
+describe('alertsAnswer', () => {
+  it('renders the rules for the hub namespace, and refuses a bad window', () => {
+    const answer = alertsAnswer({ namespace: 'hub' }, new URLSearchParams('window=10m'));
+    expect(answer).toMatchObject({ ok: true, value: { namespace: 'hub', window: '10m', for: '1m' } });
+    expect(answer.ok && answer.value.ruleFile).toContain('destination_service_namespace="hub"');
+    expect(alertsAnswer({ namespace: 'hub' }, new URLSearchParams('for=later'))).toMatchObject({ ok: false, status: 400 });
+  });
+});

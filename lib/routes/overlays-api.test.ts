@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { VirtualService } from '../kube/virtualservices';
+import { changeOverlays, overlaysAnswer, parseOverlayChange, type OverlaysApiDeps } from './overlays-api';
+import type { Overlays } from './overlays';
+import type { RouteChangeRecord } from './route-audit';
+import { renderRouteVirtualService, type RenderContext } from './virtualservice';
+
+const ctx: RenderContext = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/jupyterhub-gateway', hosts: ['*'], hostRouting: false, routeTimeout: undefined };
+const hubRoute = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-11-24T10:00:00.000Z' }, { host: 'hub.hub.svc.cluster.local', port: 8081 }, ctx);
+const name = hubRoute.metadata.name;
+const canary: Overlays = { canary: { weights: { current: 90, canary: 10 }, destination: { service: 'hub-canary' } }, rules: [] };
+
+/** The route's VirtualService in a cache, a route service that answers with the change it would make, and the audits recorded. */
+function fakes(options: { audit: boolean }) {
+  const audits: RouteChangeRecord[] = [];
+  const writes: Array<{ path: string; overlays: Overlays; dryRun: boolean | undefined }> = [];
+  const after: VirtualService = { ...hubRoute, metadata: { ...hubRoute.metadata, uid: 'uid-1', annotations: { ...hubRoute.metadata.annotations, changed: 'yes' } } };
+  const deps: OverlaysApiDeps = {
+    virtualServices: { get: (n) => (n === name ? hubRoute : undefined) },
+    services: { list: () => [{ metadata: { name: 'hub-canary', namespace: 'hub' }, spec: { ports: [{ name: 'http', port: 8081 }] } }] },
+    routes: {
+      setOverlays: async (path, overlays, opts) => {
+        writes.push({ path, overlays, dryRun: opts?.dryRun });
+        return { before: hubRoute, after };
+      },
+    },
+    audit: options.audit
+      ? async (change) => {
+          audits.push(change);
+          return { recorded: true, event: 'event-1' };
+        }
+      : undefined,
+  };
+  return { deps, audits, writes };
+}
+
+describe('overlaysAnswer', () => {
+  it("answers with the route's path, its overlays (none yet) and the Services to choose from", () => {
+    expect(overlaysAnswer(fakes({ audit: true }).deps, name)).toEqual({ path: '/', overlays: { rules: [] }, services: [{ name: 'hub-canary', ports: [{ name: 'http', port: 8081 }] }] });
+  });
+
+  it('is a 404 for a VirtualService that is not a route', () => {
+    expect(() => overlaysAnswer(fakes({ audit: true }).deps, 'nope')).toThrow(expect.objectContaining({ status: 404, message: 'no route with VirtualService "nope"' }));
+  });
+});
+
+describe('changeOverlays', () => {
+  it('applies the overlays to the route and records the change, with the admin as actor', async () => {
+    const { deps, audits, writes } = fakes({ audit: true });
+    const result = await changeOverlays(deps, name, { overlays: canary, dryRun: false }, 'admin');
+    expect(writes).toEqual([{ path: '/', overlays: canary, dryRun: false }]);
+    expect(result).toMatchObject({ dryRun: false, path: '/', overlays: canary, audit: { recorded: true, event: 'event-1' } });
+    expect(result.diff.flatMap((hunk) => hunk.lines).filter((line) => line.op !== 'context')).toEqual([{ op: 'add', text: '    changed: yes' }]);
+    expect(result.preview).toContain('    changed: yes\n');
+    expect(audits).toEqual([{ virtualService: name, uid: 'uid-1', actor: 'admin', action: 'SetRouteOverlays', note: 'route /: canary 10% to hub-canary' }]);
+  });
+
+  it('records nothing for a dry run, nor where there are no Events (local mode)', async () => {
+    const dry = fakes({ audit: true });
+    expect(await changeOverlays(dry.deps, name, { overlays: { rules: [] }, dryRun: true }, 'admin')).not.toHaveProperty('audit');
+    expect(dry.writes[0]?.dryRun).toBe(true);
+    expect(dry.audits).toEqual([]);
+
+    const local = fakes({ audit: false });
+    expect(await changeOverlays(local.deps, name, { overlays: { rules: [] }, dryRun: false }, 'admin')).not.toHaveProperty('audit');
+  });
+
+  it('is a 404 for an unknown route, and writes nothing', async () => {
+    const { deps, writes } = fakes({ audit: true });
+    await expect(changeOverlays(deps, 'nope', { overlays: canary, dryRun: false }, 'admin')).rejects.toMatchObject({ status: 404 });
+    expect(writes).toEqual([]);
+  });
+});
+
+describe('parseOverlayChange', () => {
+  it('names the field that is wrong', () => {
+    expect(parseOverlayChange({ overlays: canary, dryRun: true })).toEqual({ overlays: canary, dryRun: true });
+    expect(() => parseOverlayChange({ dryRun: 'yes' })).toThrow('dryRun: must be true or false');
+    expect(() => parseOverlayChange({ overlays: { rules: 'all' } })).toThrow(/^overlays\.rules: /);
+  });
+});
