@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/actor';
 import { auditRouteChange } from './route-audit';
 import { objectDiff, toYaml } from '../mesh/desired';
-import { promqlString } from '../mesh/traffic';
+import { promqlString } from '../telemetry/promql';
 import type { Runtime } from '../runtime';
 import { isPrometheusError } from '../telemetry/prometheus';
 import { z } from 'zod';
