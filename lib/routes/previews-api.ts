@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime';
 import { isPrometheusError } from '../telemetry/prometheus';
 import { z } from 'zod';
 import { fieldName, PREVIEW_COOKIE, previewInput, previewTtl } from './overlays';
-import { shareLinkLocation, type PreviewView } from './previews';
+import { shareLinkLocation, shareUrl, type PreviewView } from './previews';
 import { RouteError } from './service';
 
 const HITS_WINDOW = '1h';
@@ -30,9 +30,6 @@ function withoutDryRun(body: unknown): unknown {
   delete rest.dryRun;
   return rest;
 }
-
-/** The link a stakeholder opens: hubmesh sets the preview cookie there and sends them on to the preview's path. */
-export const shareUrl = (origin: string, name: string) => `${origin}/preview/${encodeURIComponent(name)}`;
 
 /** Requests to each preview's Service in the last hour, when Prometheus is configured and answers. */
 async function hitsOf(rt: Runtime, previews: PreviewView[]): Promise<Map<string, number>> {
