@@ -1,15 +1,16 @@
 'use client';
 
 import { useState } from 'react';
-import type { DiffHunk } from '@/lib/mesh/desired';
+import type { serviceChoices } from '@/lib/dashboard/api';
 import type { Overlays, SelectiveRule } from '@/lib/routes/overlays';
+import type { changeOverlays, overlaysAnswer } from '@/lib/routes/overlays-api';
 import { Diff } from './Diff';
 import { mutateApi, useApi } from './live';
 import { Badge, ErrorState, inputClass } from './ui';
 
-type ServiceChoice = { name: string; ports: Array<{ name?: string; port: number }> };
-type OverlaysAnswer = { path: string; overlays: Overlays; services: ServiceChoice[] };
-type ChangeAnswer = { dryRun: boolean; diff: DiffHunk[]; preview: string; audit?: { recorded: boolean; event?: string; error?: string } };
+type ServiceChoice = ReturnType<typeof serviceChoices>[number];
+type OverlaysAnswer = ReturnType<typeof overlaysAnswer>;
+type ChangeAnswer = Awaited<ReturnType<typeof changeOverlays>>;
 type MatchKind = 'header-exact' | 'header-regex' | 'cookie';
 
 const kindOf = (m: SelectiveRule['match']): MatchKind => ('cookie' in m ? 'cookie' : 'regex' in m ? 'header-regex' : 'header-exact');
@@ -76,6 +77,8 @@ function OverlayEditor({ url, stored, services, reload }: { url: string; stored:
     }
   };
   const canary = draft.canary;
+  // a dry run, or a change in local mode, is not audited
+  const audit = result && 'audit' in result ? result.audit : undefined;
   const setRule = (i: number, rule: SelectiveRule) => edit({ ...draft, rules: draft.rules.map((r, j) => (j === i ? rule : r)) });
   return (
     <section aria-label="Canary and selective routing" className="space-y-4">
@@ -170,7 +173,7 @@ function OverlayEditor({ url, stored, services, reload }: { url: string; stored:
             </p>
           ) : (
             <p className="text-sm">
-              <Badge tone="ok">applied</Badge> {result.audit?.recorded ? `Recorded as Event ${result.audit.event}.` : result.audit ? `The audit Event could not be recorded: ${result.audit.error}` : ''}
+              <Badge tone="ok">applied</Badge> {audit?.recorded ? `Recorded as Event ${audit.event}.` : audit ? `The audit Event could not be recorded: ${audit.error}` : ''}
             </p>
           )}
           <Diff hunks={result.diff} />

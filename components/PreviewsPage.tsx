@@ -1,21 +1,23 @@
 'use client';
 
 import { useState } from 'react';
-import type { PreviewView } from '@/lib/routes/previews';
+import type { serviceChoices } from '@/lib/dashboard/api';
+import type { createPreview, previewsAnswer } from '@/lib/routes/previews-api';
 import { mutateApi, useApi } from './live';
 import { Badge, EmptyState, ErrorState, inputClass, TimeLeft } from './ui';
 
-type Item = PreviewView & { shareUrl: string; hits?: number };
-type Answer = { items: Item[]; hitsWindow?: string; publicUrl?: string };
-type Services = { services: Array<{ name: string; ports: Array<{ name?: string; port: number }> }> };
+type Answer = Awaited<ReturnType<typeof previewsAnswer>>;
+type Services = { services: ReturnType<typeof serviceChoices> };
+/** What POST /api/v1/previews answers: the created preview and its share link. */
+type Created = Awaited<ReturnType<typeof createPreview>> & { shareUrl: string };
 
 const TTLS = ['30m', '2h', '8h', '1d', '3d', '7d'];
 
-async function send(url: string, method: string, body?: unknown) {
+async function send(url: string, method: string, body?: unknown): Promise<unknown> {
   const r = await mutateApi(url, { method, body: body === undefined ? undefined : JSON.stringify(body) });
   const answer = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error((answer as { error?: string }).error ?? `HTTP ${r.status}`);
-  return answer as { shareUrl?: string };
+  return answer;
 }
 
 function CreateForm({ onDone }: { onDone: (message: string) => void }) {
@@ -30,7 +32,7 @@ function CreateForm({ onDone }: { onDone: (message: string) => void }) {
     setProblem(undefined);
     try {
       const { name, pathPrefix, service, ttl, header, cookie, allowShadow } = form;
-      const created = await send('/api/v1/previews', 'POST', { name, pathPrefix, service, ttl, match: { header, cookie }, ...(allowShadow ? { allowShadow } : {}) });
+      const created = (await send('/api/v1/previews', 'POST', { name, pathPrefix, service, ttl, match: { header, cookie }, ...(allowShadow ? { allowShadow } : {}) })) as Created;
       onDone(`Preview ${name} created. Share link: ${created.shareUrl}`);
       set({ name: '' });
     } catch (error) {

@@ -3,11 +3,12 @@
 import { useState } from 'react';
 import { CanaryPanel } from './CanaryPanel';
 import { useApi, type Initial } from './live';
-import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass, Results, SearchField, SortHeader } from './ui';
-import { useTable } from './useTableState';
-import type { Page, RouteRow } from '@/lib/dashboard/view';
+import { TablePage, type Column } from './TablePage';
+import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass } from './ui';
+import type { routesAnswer } from '@/lib/dashboard/api';
+import type { RouteRow } from '@/lib/dashboard/view';
 
-type RoutesAnswer = Page<RouteRow> & { synced: boolean };
+type RoutesAnswer = Extract<ReturnType<typeof routesAnswer>, { ok: true }>['value'];
 type Detail = { row: RouteRow; data: Record<string, unknown> | null; yaml: string };
 type Sort = 'path' | 'user' | 'target' | 'status' | 'lastActivity' | 'age';
 
@@ -57,80 +58,93 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
   );
 }
 
+/** The route column opens the route's drawer. */
+function columns(open: (virtualService: string) => void): Array<Column<RouteRow, Sort>> {
+  return [
+    {
+      header: 'Route',
+      sort: 'path',
+      cell: (r) => (
+        <td className="py-1.5 pr-3">
+          <button type="button" className="text-left font-mono break-all text-sky-700 hover:underline dark:text-sky-300" onClick={() => open(r.virtualService)}>
+            {r.path}
+          </button>
+        </td>
+      ),
+    },
+    { header: 'User', sort: 'user', cell: (r) => <td className="py-1.5 pr-3 break-all">{r.user ?? '—'}</td> },
+    { header: 'Server', cell: (r) => <td className="py-1.5 pr-3">{r.serverName === undefined ? '—' : r.serverName || 'default'}</td> },
+    { header: 'Target', sort: 'target', cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.target}</td> },
+    { header: 'Destination', cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.destination}</td> },
+    { header: 'VirtualService', cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.virtualService}</td> },
+    {
+      header: 'Status',
+      sort: 'status',
+      cell: (r) => (
+        <td className="py-1.5 pr-3">
+          <StatusCell row={r} />
+        </td>
+      ),
+    },
+    {
+      header: 'Last activity',
+      sort: 'lastActivity',
+      cell: (r) => (
+        <td className="py-1.5 pr-3 whitespace-nowrap" title={r.lastActivity}>
+          <Age iso={r.lastActivity} /> ago
+        </td>
+      ),
+    },
+    {
+      header: 'Age',
+      sort: 'age',
+      cell: (r) => (
+        <td className="py-1.5 pr-3" title={r.createdAt}>
+          <Age iso={r.createdAt} />
+        </td>
+      ),
+    },
+  ];
+}
+
 export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | undefined }) {
-  const { params, set, search, setSearch, sortState, onSort, data, error } = useTable<Sort, RoutesAnswer>('routes', 'path', initial);
   const [open, setOpen] = useState<string | undefined>();
   return (
     <>
-      <div className="flex flex-wrap items-end gap-3">
-        <SearchField value={search} onChange={setSearch} placeholder="route, user, target, VirtualService" />
-        <label className="flex flex-col text-sm">
-          Status
-          <select className={inputClass} value={params.get('status') ?? ''} onChange={(e) => set({ status: e.target.value })}>
-            <option value="">all</option>
-            <option value="ok">ok</option>
-            <option value="degraded">degraded</option>
-          </select>
-        </label>
-        <label className="flex flex-col text-sm">
-          User
-          <input className={`${inputClass} w-40`} value={params.get('user') ?? ''} onChange={(e) => set({ user: e.target.value })} />
-        </label>
-      </div>
-      <Results
-        page={data}
-        error={error}
-        onPage={(page) => set({ page })}
-        empty={
-          <EmptyState title={params.size ? 'No route matches these filters' : 'No routes yet'}>
-            {params.size
+      <TablePage
+        kind="routes"
+        defaultSort="path"
+        initial={initial}
+        searchPlaceholder="route, user, target, VirtualService"
+        filters={({ params, set }) => (
+          <>
+            <label className="flex flex-col text-sm">
+              Status
+              <select className={inputClass} value={params.get('status') ?? ''} onChange={(e) => set({ status: e.target.value })}>
+                <option value="">all</option>
+                <option value="ok">ok</option>
+                <option value="degraded">degraded</option>
+              </select>
+            </label>
+            <label className="flex flex-col text-sm">
+              User
+              <input className={`${inputClass} w-40`} value={params.get('user') ?? ''} onChange={(e) => set({ user: e.target.value })} />
+            </label>
+          </>
+        )}
+        empty={({ filtered }) => (
+          <EmptyState title={filtered ? 'No route matches these filters' : 'No routes yet'}>
+            {filtered
               ? 'Clear the search or filters.'
               : 'Routes appear when JupyterHub adds them: set c.ConfigurableHTTPProxy.should_start = False and api_url to hubmesh, then start the hub.'}
           </EmptyState>
-        }
-      >
-        <table className="w-full min-w-[960px] text-left text-sm">
-          <caption className="sr-only">Routes</caption>
-          <thead className="text-slate-600 dark:text-slate-400">
-            <tr>
-              <SortHeader label="Route" column="path" state={sortState} onSort={onSort} />
-              <SortHeader label="User" column="user" state={sortState} onSort={onSort} />
-              <th scope="col" className="py-2 pr-3 font-medium">Server</th>
-              <SortHeader label="Target" column="target" state={sortState} onSort={onSort} />
-              <th scope="col" className="py-2 pr-3 font-medium">Destination</th>
-              <th scope="col" className="py-2 pr-3 font-medium">VirtualService</th>
-              <SortHeader label="Status" column="status" state={sortState} onSort={onSort} />
-              <SortHeader label="Last activity" column="lastActivity" state={sortState} onSort={onSort} />
-              <SortHeader label="Age" column="age" state={sortState} onSort={onSort} />
-            </tr>
-          </thead>
-          <tbody>
-            {data?.items.map((r) => (
-              <tr key={r.virtualService} className="border-t border-slate-200 align-top dark:border-slate-800">
-                <td className="py-1.5 pr-3">
-                  <button type="button" className="text-left font-mono break-all text-sky-700 hover:underline dark:text-sky-300" onClick={() => setOpen(r.virtualService)}>
-                    {r.path}
-                  </button>
-                </td>
-                <td className="py-1.5 pr-3 break-all">{r.user ?? '—'}</td>
-                <td className="py-1.5 pr-3">{r.serverName === undefined ? '—' : r.serverName || 'default'}</td>
-                <td className="py-1.5 pr-3 font-mono break-all">{r.target}</td>
-                <td className="py-1.5 pr-3 font-mono break-all">{r.destination}</td>
-                <td className="py-1.5 pr-3 font-mono break-all">{r.virtualService}</td>
-                <td className="py-1.5 pr-3">
-                  <StatusCell row={r} />
-                </td>
-                <td className="py-1.5 pr-3 whitespace-nowrap" title={r.lastActivity}>
-                  <Age iso={r.lastActivity} /> ago
-                </td>
-                <td className="py-1.5 pr-3" title={r.createdAt}>
-                  <Age iso={r.createdAt} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </Results>
+        )}
+        caption="Routes"
+        minWidthClass="min-w-[960px]"
+        columns={columns(setOpen)}
+        rowsOf={(data) => data.items}
+        rowKey={(r) => r.virtualService}
+      />
       <RouteDrawer name={open} onClose={() => setOpen(undefined)} />
     </>
   );

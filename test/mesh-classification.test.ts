@@ -6,6 +6,7 @@ import { connect } from '@/lib/kube/connection';
 import { Informer } from '@/lib/kube/informer';
 import { podKind, type Pod } from '@/lib/kube/pods';
 import { summarizePod } from '@/lib/mesh/pod-status';
+import { NO_SIDECAR, READY_SIDECAR, RUNNING_NOTEBOOK } from '@/lib/mesh/test-fixtures';
 import type { PodSummary } from '@/lib/mesh/types';
 import { majorityVersion, podWarnings } from '@/lib/mesh/warnings';
 import { clients, eventually, HUB_NAMESPACE, notebookPod, testLog, uniqueName } from './helpers';
@@ -83,19 +84,7 @@ describe('classifying real pods from the test control plane', () => {
   it('a notebook with a classic istio-proxy sidecar: Running 2/2, injected, ready, 1.28.1', async () => {
     const name = await create(notebookPod(uniqueName('jupyter-alice'), 'alice'));
     const { summary } = await summaryWhen(name, runningAndReady, 'Running and ready');
-    expect(summary).toMatchObject({
-      name,
-      namespace: HUB_NAMESPACE,
-      user: 'alice',
-      serverName: '',
-      phase: 'Running',
-      status: 'Running',
-      readyContainers: 2,
-      totalContainers: 2,
-      restarts: 0,
-      node: 'kwok-node-0',
-      sidecar: { injected: true, native: false, ready: true, version: '1.28.1', optedOut: false },
-    });
+    expect(summary).toMatchObject({ ...RUNNING_NOTEBOOK, name, namespace: HUB_NAMESPACE });
     expect(summary.podIP).toMatch(/^10\.244\./);
     expect(Date.parse(summary.createdAt ?? '')).not.toBeNaN();
     expect(podWarnings(summary, everythingFine)).toEqual([]);
@@ -115,7 +104,7 @@ describe('classifying real pods from the test control plane', () => {
       status: 'Running',
       readyContainers: 2,
       totalContainers: 2,
-      sidecar: { injected: true, native: true, ready: true, version: '1.28.1', optedOut: false },
+      sidecar: { ...READY_SIDECAR, native: true },
     });
     expect(podWarnings(summary, everythingFine)).toEqual([]);
   });
@@ -126,7 +115,7 @@ describe('classifying real pods from the test control plane', () => {
     const optedOut = await create({ ...base, metadata: { ...base.metadata, annotations: { 'sidecar.istio.io/inject': 'false' } } });
     const [a, b] = await Promise.all([summaryWhen(plain, runningAndReady, 'Running 1/1'), summaryWhen(optedOut, runningAndReady, 'Running 1/1')]);
     expect(a.summary).toMatchObject({ status: 'Running', readyContainers: 1, totalContainers: 1, sidecar: { injected: false, optedOut: false } });
-    expect(b.summary.sidecar).toEqual({ injected: false, native: false, ready: false, version: undefined, optedOut: true });
+    expect(b.summary.sidecar).toEqual({ ...NO_SIDECAR, optedOut: true });
     const [warning] = podWarnings(a.summary, everythingFine);
     expect(podWarnings(a.summary, everythingFine).map((w) => w.code)).toEqual(['no-sidecar']);
     expect(warning?.message).toContain('not mTLS-encrypted');

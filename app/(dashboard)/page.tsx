@@ -3,29 +3,9 @@
 import Link from 'next/link';
 import { useApi } from '@/components/live';
 import { Age, Badge, EmptyState, ErrorState } from '@/components/ui';
-import type { ProxyTokenStrength } from '@/lib/auth/proxy-token';
-import type { Change } from '@/lib/dashboard/state';
+import type { overviewAnswer } from '@/lib/dashboard/api';
 
-type Overview = {
-  synced: boolean;
-  mode: 'cluster' | 'local';
-  namespace: string;
-  gateway: string;
-  cluster: { server?: string; context?: string; dataDir?: string };
-  caches: Record<string, { synced: boolean; objects: number; lastError?: string; lastErrorStatus?: number }>;
-  counts: {
-    routes: number;
-    degradedRoutes: number;
-    usersWithServers: number;
-    notebookPods: number;
-    podsByPhase: Record<string, number>;
-    podsWithoutReadySidecar: number;
-    podsWithWarnings: number;
-  };
-  expectedSidecarVersion?: string;
-  recentChanges: Change[];
-  proxyToken: ProxyTokenStrength;
-};
+type Overview = ReturnType<typeof overviewAnswer>;
 
 function Stat({ label, value, href, tone }: { label: string; value: number | string; href?: string; tone?: 'bad' }) {
   const body = (

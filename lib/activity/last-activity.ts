@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, toKubeError } from '../kube/errors';
 import type { ResourceStore } from '../kube/resource-store';
+import { promqlString } from '../telemetry/promql';
 import type { VirtualService } from '../kube/virtualservices';
 import { ANNOTATIONS, routeFromVirtualService } from '../routes/virtualservice';
 
@@ -18,11 +19,6 @@ export interface ActivitySource {
   activeServices(windowSeconds: number): Promise<ServiceActivity>;
 }
 
-/** A PromQL string literal (double-quoted, with Go's escapes). */
-function promString(value: string): string {
-  return JSON.stringify(value);
-}
-
 /**
  * The Services of a namespace that received requests in the last window, measured where they were
  * received (reporter="destination": the server's sidecar saw them, whichever client sent them).
@@ -31,7 +27,7 @@ export function activeServicesQuery(namespace: string, windowSeconds: number): s
   if (!Number.isInteger(windowSeconds) || windowSeconds <= 0) throw new Error(`window must be a positive whole number of seconds, got ${windowSeconds}`);
   return (
     'sum by (destination_service_namespace, destination_service_name) ' +
-    `(increase(istio_requests_total{reporter="destination", destination_service_namespace=${promString(namespace)}}[${windowSeconds}s])) > 0`
+    `(increase(istio_requests_total{reporter="destination", destination_service_namespace=${promqlString(namespace)}}[${windowSeconds}s])) > 0`
   );
 }
 

@@ -1,8 +1,6 @@
 import YAML from 'yaml';
 import { LABELS } from '../routes/virtualservice';
-
-/** PromQL string literal: backslashes and double quotes escaped. */
-const promString = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+import { promqlString } from '../telemetry/promql';
 
 export type AlertRuleOptions = {
   /** the namespace whose incoming traffic and pods must be in the mesh */
@@ -22,7 +20,7 @@ export type RuleGroup = { name: string; rules: Rule[] };
  * istio-proxy container or native sidecar (from kube-state-metrics' kube_pod_*_info series). Pure.
  */
 export function alertRuleGroup(options: AlertRuleOptions): RuleGroup {
-  const ns = promString(options.namespace);
+  const ns = promqlString(options.namespace);
   const plaintext = (metric: string) =>
     `sum by (destination_service_namespace, destination_service_name, source_workload_namespace, source_workload) (rate(${metric}{reporter="destination", destination_service_namespace=${ns}, connection_security_policy!="mutual_tls"}[${options.window}])) > 0`;
   const where = `namespace ${options.namespace}`;

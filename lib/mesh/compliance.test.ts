@@ -3,7 +3,8 @@ import type { PeerAuthentication } from '../kube/peerauthentications';
 import { complianceVerdict, type RequiredPod, type TelemetryState } from './compliance';
 import { namespaceMtlsStatus } from './mtls';
 import type { NamespaceTraffic } from './traffic';
-import type { PodSummary } from './types';
+import { podSummary } from './test-fixtures';
+import type { SidecarInfo } from './types';
 
 const ns = 'jupyterhub';
 const pa = (name: string, namespace: string, mode: 'STRICT' | 'PERMISSIVE', extra: PeerAuthentication['spec'] = {}): PeerAuthentication => ({
@@ -25,21 +26,7 @@ const traffic = (mutual: number, plain: number): NamespaceTraffic => ({
 });
 const allMutual: TelemetryState = { state: 'ok', window: '5m', traffic: traffic(4, 0), services: [], offendingPairs: [] };
 
-const pod = (name: string, sidecar: Partial<PodSummary['sidecar']> = {}): PodSummary => ({
-  name,
-  namespace: ns,
-  user: undefined,
-  serverName: undefined,
-  phase: 'Running',
-  status: 'Running',
-  readyContainers: 2,
-  totalContainers: 2,
-  restarts: 0,
-  node: 'kwok-node-0',
-  podIP: '10.0.0.1',
-  createdAt: undefined,
-  sidecar: { injected: true, native: false, ready: true, version: '1.28.1', optedOut: false, ...sidecar },
-});
+const pod = (name: string, sidecar: Partial<SidecarInfo> = {}) => podSummary({ name, namespace: ns }, sidecar);
 const meshed: RequiredPod[] = [
   { role: 'hub', pod: pod('hub-0') },
   { role: 'notebook', pod: pod('jupyter-alice') },

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   durationSeconds,
   historyRange,
-  promqlString,
   shareHistory,
   shareHistoryQuery,
   summarizeTraffic,
@@ -45,13 +44,6 @@ describe('durations and windows', () => {
 });
 
 describe('PromQL builders', () => {
-  it('quotes string literals so that any value stays one literal', () => {
-    expect(promqlString('jupyterhub')).toBe('"jupyterhub"');
-    expect(promqlString('a"b')).toBe('"a\\"b"');
-    expect(promqlString('a\\"} or vector(1) #')).toBe('"a\\\\\\"} or vector(1) #"');
-    expect(promqlString('line\nbreak\r')).toBe('"line\\nbreak\\r"');
-  });
-
   it('reads destination-reported traffic, scoped to the namespaces asked for', () => {
     const all = trafficQueries({ window: '5m' });
     expect(all.requests).toBe(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { InstantSample, PrometheusClient, QueryRange, RangeSeries } from '../telemetry/prometheus';
+import { promqlString, regexQuoteMeta } from '../telemetry/promql';
 
 /**
  * mTLS as the mesh actually runs it, from Istio's standard metrics (see shared/mesh-facts.md, "mTLS from
@@ -95,19 +96,11 @@ export const trafficWindow = z
   .string()
   .refine((text) => (durationSeconds(text) ?? 0) > 0, 'must be a Prometheus duration such as 30s, 5m or 1h');
 
-/** A PromQL double-quoted string literal holding exactly `value`. */
-export function promqlString(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
-}
-
-// Go's regexp.QuoteMeta: PromQL regex matchers are RE2, anchored at both ends
-const quoteRegex = (value: string) => value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
-
 function namespaceMatcher(namespaces: readonly string[] | undefined): string {
   const [first, ...others] = namespaces ?? [];
   if (first === undefined) return '';
   if (others.length === 0) return `,destination_service_namespace=${promqlString(first)}`;
-  return `,destination_service_namespace=~${promqlString([first, ...others].map(quoteRegex).join('|'))}`;
+  return `,destination_service_namespace=~${promqlString([first, ...others].map(regexQuoteMeta).join('|'))}`;
 }
 
 const SERVICE = ['destination_service_namespace', 'destination_service_name'];

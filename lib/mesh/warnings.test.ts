@@ -1,35 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { NO_SIDECAR, podSummary } from './test-fixtures';
 import type { PodSummary, PodWarningCode, SidecarInfo } from './types';
 import { compareVersions, majorityVersion, podWarnings } from './warnings';
 
-const SIDECAR: SidecarInfo = { injected: true, native: false, ready: true, version: '1.28.1', optedOut: false };
-const NONE: SidecarInfo = { injected: false, native: false, ready: false, version: undefined, optedOut: false };
-
-function summary(sidecar: Partial<SidecarInfo>, rest: Partial<PodSummary> = {}): PodSummary {
-  return {
-    name: 'jupyter-alice',
-    namespace: 'jupyterhub',
-    user: 'alice',
-    serverName: '',
-    phase: 'Running',
-    status: 'Running',
-    readyContainers: 2,
-    totalContainers: 2,
-    restarts: 0,
-    node: 'kwok-node-0',
-    podIP: '10.244.0.2',
-    createdAt: '2026-01-01T00:00:00Z',
-    ...rest,
-    sidecar: { ...SIDECAR, ...sidecar },
-  };
-}
+const summary = (sidecar: Partial<SidecarInfo>, rest: Partial<PodSummary> = {}) => podSummary(rest, sidecar);
 
 describe('podWarnings', () => {
   const ok = { expectedVersion: '1.28.1', hasRoute: true };
   const cases: Array<[string, PodSummary, { expectedVersion: string | undefined; hasRoute: boolean }, PodWarningCode[]]> = [
     ['a healthy routed pod', summary({}), ok, []],
-    ['no sidecar', summary(NONE), ok, ['no-sidecar']],
-    ['no sidecar, opted out', summary({ ...NONE, optedOut: true }), ok, ['no-sidecar']],
+    ['no sidecar', summary(NO_SIDECAR), ok, ['no-sidecar']],
+    ['no sidecar, opted out', summary({ ...NO_SIDECAR, optedOut: true }), ok, ['no-sidecar']],
     ['sidecar not ready on a Running pod', summary({ ready: false }, { readyContainers: 1 }), ok, ['sidecar-not-ready']],
     ['sidecar not ready on a Pending pod that is still starting', summary({ ready: false }, { phase: 'Pending', status: 'ContainerCreating' }), ok, ['sidecar-not-ready']],
     ['sidecar not ready on a Succeeded pod: nothing to say', summary({ ready: false }, { phase: 'Succeeded', status: 'Completed' }), ok, []],
@@ -47,16 +28,16 @@ describe('podWarnings', () => {
       { expectedVersion: '1.28.1', hasRoute: false },
       ['sidecar-not-ready', 'sidecar-version-skew', 'pod-without-route'],
     ],
-    ['no sidecar and no route', summary(NONE), { ...ok, hasRoute: false }, ['no-sidecar', 'pod-without-route']],
+    ['no sidecar and no route', summary(NO_SIDECAR), { ...ok, hasRoute: false }, ['no-sidecar', 'pod-without-route']],
   ];
   it.each(cases)('%s', (_what, input, context, codes) => {
     expect(podWarnings(input, context).map((w) => w.code)).toEqual(codes);
   });
 
   it('says why a pod has no sidecar', () => {
-    const [plain] = podWarnings(summary(NONE), ok);
+    const [plain] = podWarnings(summary(NO_SIDECAR), ok);
     expect(plain?.message).toBe("no istio-proxy sidecar: traffic to this notebook is not mTLS-encrypted; check the namespace's istio-injection label");
-    const [optedOut] = podWarnings(summary({ ...NONE, optedOut: true }), ok);
+    const [optedOut] = podWarnings(summary({ ...NO_SIDECAR, optedOut: true }), ok);
     expect(optedOut?.message).toContain('opted out');
     expect(optedOut?.message).toContain('sidecar.istio.io/inject');
     expect(optedOut?.message).toContain('not mTLS-encrypted');
@@ -76,7 +57,7 @@ describe('podWarnings', () => {
 
 describe('majorityVersion', () => {
   const pods = (...versions: Array<string | undefined | null>) =>
-    versions.map((v) => (v === null ? summary(NONE) : summary({ version: v })));
+    versions.map((v) => (v === null ? summary(NO_SIDECAR) : summary({ version: v })));
   it.each<[string, PodSummary[], string | undefined]>([
     ['no pods', [], undefined],
     ['no injected pods', pods(null, null), undefined],

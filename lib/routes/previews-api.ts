@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import type { Caller } from '../auth/actor';
 import type { RouteAudit } from './route-audit';
 import { objectDiff, toYaml } from '../mesh/desired';
-import { promqlString } from '../mesh/traffic';
+import { promqlString } from '../telemetry/promql';
 import { isPrometheusError, type PrometheusClient } from '../telemetry/prometheus';
 import { z } from 'zod';
 import { fieldName, PREVIEW_COOKIE, previewInput, previewTtl } from './overlays';
-import { shareLinkLocation, type PreviewService, type PreviewView } from './previews';
+import { shareLinkLocation, shareUrl, type PreviewService, type PreviewView } from './previews';
 import { RouteError } from './service';
 
 export type PreviewsApiDeps = {
@@ -44,9 +44,6 @@ function withoutDryRun(body: unknown): unknown {
   delete rest.dryRun;
   return rest;
 }
-
-/** The link a stakeholder opens: hubmesh sets the preview cookie there and sends them on to the preview's path. */
-export const shareUrl = (origin: string, name: string) => `${origin}/preview/${encodeURIComponent(name)}`;
 
 /** Requests to each preview's Service in the last hour, when Prometheus is configured and answers. */
 async function hitsOf(deps: PreviewsApiDeps, previews: PreviewView[]): Promise<Map<string, number>> {

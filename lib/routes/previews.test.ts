@@ -10,7 +10,7 @@ import type { Service } from '../kube/services';
 import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from './overlays';
 import { PreviewJanitor } from './preview-janitor';
-import { attachPoint, PreviewService, shadowReason, shareLinkLocation, type PreviewView } from './previews';
+import { attachPoint, PreviewService, shadowReason, shareLinkLocation, shareUrl, type PreviewView } from './previews';
 import { RouteService } from './service';
 import { managedSelector, routeFromVirtualService, type RenderContext } from './virtualservice';
 
@@ -70,6 +70,13 @@ describe('attachPoint and shadowReason', () => {
     expect(shadowReason('/jupyter/user/alice/lab', hub, 'alice', false, '/jupyter/hub/api')).toBeUndefined();
     expect(shadowReason('/user/alice/x', { path: '/user/alice', data: { user: 'alice' } }, 'alice', false)).toBeUndefined();
     expect(shadowReason('/lab.example.com/hub/api', hub, 'alice', true)).toMatch(/hub's API/);
+  });
+});
+
+describe('shareUrl', () => {
+  it("is the origin's /preview/ page for the preview, its name encoded as one path segment", () => {
+    expect(shareUrl('https://hub.example.org', 'demo-1')).toBe('https://hub.example.org/preview/demo-1');
+    expect(shareUrl('http://127.0.0.1:3000', 'a/b c?秀')).toBe('http://127.0.0.1:3000/preview/a%2Fb%20c%3F%E7%A7%80');
   });
 });
 

@@ -74,6 +74,9 @@ export function shareLinkLocation(base: string, pathPrefix: string): string {
   return url.href;
 }
 
+/** The link a stakeholder opens: hubmesh sets the preview cookie there and sends them on to the preview's path. */
+export const shareUrl = (origin: string, name: string) => `${origin}/preview/${encodeURIComponent(name)}`;
+
 /**
  * Preview routes: each lives in the overlays of the route that covers its path (so it is tried before that
  * route's catch-all rule, see shared/mesh-facts.md), and is changed by read-modify-write of those overlays.

@@ -7,7 +7,8 @@
  *   proxy   the hub proxy API served by the built server vs. raw VirtualService writes and
  *           configurable-http-proxy 5.3.0 → bench-results/proxy-api.json (proxy-api.ts)
  *   dashboard the admin console with 5,000 routes and 5,000 pods in Chromium, the console API and
- *           the server's RSS vs. a hubmesh with empty tables → bench-results/dashboard.json (dashboard.ts)
+ *           the server's RSS vs. a hubmesh with empty tables → bench-results/dashboard.json (dashboard.ts;
+ *           its scene, page visits and report in dashboard-scene.ts, dashboard-visit.ts, dashboard-report.ts)
  *   memory  10,000 routes at the route-data limit: heap, RSS, the whole GET and a restart, in local and
  *           cluster mode, vs. configurable-http-proxy holding the same → bench-results/memory.json (memory.ts)
  *   json    the parse of request bodies (parseJson) vs. JSON.parse, in process, no control plane

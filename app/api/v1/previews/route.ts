@@ -2,6 +2,7 @@ import type { NextRequest } from 'next/server';
 import { callerOf } from '@/lib/auth/actor';
 import { observed, readJsonBody, requestOrigin } from '@/lib/http/api';
 import { createPreview, previewsAnswer } from '@/lib/routes/previews-api';
+import { shareUrl } from '@/lib/routes/previews';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
@@ -16,5 +17,5 @@ export const POST = observed('/api/v1/previews', getRuntime, async (request: Nex
   const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
   if (!body.ok) return body.response;
   const result = await createPreview(rt.features.previews, body.value, callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request));
-  return Response.json({ ...result, shareUrl: `${requestOrigin(request)}/preview/${encodeURIComponent(result.preview.name)}` }, { status: result.dryRun ? 200 : 201 });
+  return Response.json({ ...result, shareUrl: shareUrl(requestOrigin(request), result.preview.name) }, { status: result.dryRun ? 200 : 201 });
 });
