@@ -20,7 +20,7 @@ export type ChangedKind = { kind: WatchedKind; names?: string[] };
 export type LiveState = { version: number; synced: boolean };
 /** `since` is the version the previous event left the browser at, so a gap shows. */
 export type LiveChange = LiveState & { since: number; changes: ChangedKind[] };
-export type LiveEvent = { event: 'hello' | 'status'; data: LiveState } | { event: 'change'; data: LiveChange };
+export type LiveEvent = { event: 'hello'; data: LiveState } | { event: 'status'; data: LiveState } | { event: 'change'; data: LiveChange };
 
 /** The changes of one coalescing window, by kind, each kind with up to `maxNames` names. */
 export class ChangeBatch {
