@@ -6,7 +6,7 @@ import { Age, Badge, EmptyState, ErrorState } from './ui';
 
 /** What hubmesh's admins changed, from the Kubernetes Events its actions record (kept for the apiserver's --event-ttl). */
 export function AuditList() {
-  const { data, error } = useApi<{ items: AuditEntry[] }>('/api/v1/audit', { refreshInterval: 10_000 });
+  const { data, error } = useApi<{ items: AuditEntry[] }>('/api/v1/audit');
   if (error) return <ErrorState error={error} />;
   if (!data) return <p>Loading…</p>;
   if (data.items.length === 0) return <EmptyState title="No changes recorded">Actions on the Mesh security page are recorded here as Kubernetes Events.</EmptyState>;

@@ -2,6 +2,8 @@
 
 import { createContext, useContext, useEffect, useState } from 'react';
 import useSWR, { mutate, type SWRConfiguration } from 'swr';
+import type { LiveEvent } from '@/lib/dashboard/live';
+import { refreshIntervalOf, staleKeys } from './live-keys';
 
 export type LiveState = { connection: 'connecting' | 'live' | 'reconnecting'; synced: boolean; version: number | undefined };
 
@@ -9,19 +11,25 @@ const STALL_MS = 12_000;
 
 const LiveContext = createContext<LiveState>({ connection: 'connecting', synced: false, version: undefined });
 
-/** Holds the Server-Sent Events stream; every change (and every reconnect) revalidates all SWR data. */
+/**
+ * Holds the Server-Sent Events stream. A change event revalidates the SWR keys that depend on the kinds it
+ * names (live-keys.ts); a hello (every connect, so every reconnect) or a gap in the versions revalidates all.
+ */
 export function LiveProvider({ children }: { children: React.ReactNode }) {
   const [state, setState] = useState<LiveState>({ connection: 'connecting', synced: false, version: undefined });
   useEffect(() => {
     let source: EventSource;
     let lastEvent = Date.now();
-    const onEvent = (event: MessageEvent) => {
+    let caughtUp: number | undefined;
+    const onEvent = (message: MessageEvent) => {
       lastEvent = Date.now();
-      const data = JSON.parse(event.data) as { version: number; synced: boolean };
-      setState((previous) => {
-        if (event.type === 'hello' || previous.version !== data.version) void mutate(() => true);
-        return { connection: 'live', synced: data.synced, version: data.version };
-      });
+      const live = { event: message.type, data: JSON.parse(message.data) } as LiveEvent;
+      const stale = staleKeys(live, caughtUp);
+      if (stale) {
+        void mutate(stale);
+        caughtUp = live.data.version;
+      }
+      setState({ connection: 'live', synced: live.data.synced, version: live.data.version });
     };
     const connect = () => {
       source = new EventSource('/api/v1/stream');
@@ -71,9 +79,12 @@ async function fetchJson<T>(url: string): Promise<T> {
 /** A page's first answer, rendered on the server, and the API URL it answers for. */
 export type Initial<T> = { key: string; data: T };
 
-/** SWR on the dashboard API; the live stream decides when to refetch, so no polling and no focus refetch storms. */
+/**
+ * SWR on the dashboard API; the live stream decides when to refetch, so no focus refetch storms. Only what
+ * the caches cannot see (Prometheus, Events) is polled, on the interval live-keys.ts declares for its key.
+ */
 export function useApi<T>(url: string | null, options: SWRConfiguration = {}) {
-  return useSWR<T, ApiError>(url, fetchJson, { keepPreviousData: true, revalidateOnFocus: false, ...options });
+  return useSWR<T, ApiError>(url, fetchJson, { keepPreviousData: true, revalidateOnFocus: false, refreshInterval: url ? refreshIntervalOf(url) : undefined, ...options });
 }
 
 function csrfToken(): string {

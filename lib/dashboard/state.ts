@@ -1,9 +1,11 @@
-import type { Informer } from '../kube/informer';
+import type { ChangeListener, Informer } from '../kube/informer';
 import type { CacheView } from '../mesh/caches';
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
+import type { KubeObject } from '../kube/types';
 import type { VirtualService } from '../kube/virtualservices';
 import { routeFromVirtualService } from '../routes/virtualservice';
+import { watchedKindOfCache, type ObjectChange, type WatchedKind } from './live';
 import { buildDashboard, type Dashboard } from './view';
 
 export type Change = { at: string; kind: 'route' | 'pod' | 'service' | 'mesh'; type: 'ADDED' | 'MODIFIED' | 'DELETED'; name: string };
@@ -11,25 +13,26 @@ export type Change = { at: string; kind: 'route' | 'pod' | 'service' | 'mesh'; t
 const RECENT = 50;
 
 /**
- * The dashboard's side of the watch caches: a version that moves on every change (for the
- * browser's live stream), the latest changes, and the joined view, rebuilt at most once per version.
+ * The dashboard's side of the watch caches: a version that moves on every change, each change's kind
+ * and name (for the browser's live stream), the latest changes, and the joined view, rebuilt at most
+ * once per version.
  */
 export class DashboardState {
   private version = 0;
   private built: { version: number; dashboard: Dashboard } | undefined;
   private readonly recent: Change[] = [];
-  private readonly listeners = new Set<(version: number) => void>();
+  private readonly listeners = new Set<(change: ObjectChange) => void>();
 
   constructor(
     private readonly caches: { virtualServices: Informer<VirtualService>; pods: Informer<Pod>; services: Informer<Service>; mesh: Record<string, CacheView> },
     private readonly options: { namespace: string; clusterDomain: string; notebookSelector: string; istioVersion: string | undefined },
   ) {
-    caches.virtualServices.subscribe((type, vs) => this.changed({ kind: 'route', type, name: routeFromVirtualService(vs)?.path ?? vs.metadata.name }));
-    caches.pods.subscribe((type, pod) => this.changed({ kind: 'pod', type, name: pod.metadata.name }));
-    caches.services.subscribe((type, svc) => this.changed({ kind: 'service', type, name: svc.metadata.name }));
+    this.follow(caches.virtualServices, 'virtualservices', (vs) => ({ kind: 'route', name: routeFromVirtualService(vs)?.path ?? vs.metadata.name }));
+    this.follow(caches.pods, 'pods', (pod) => ({ kind: 'pod', name: pod.metadata.name }));
+    this.follow(caches.services, 'services', (svc) => ({ kind: 'service', name: svc.metadata.name }));
     // mesh objects (mTLS settings, gateways, namespaces) move the version too, so the mesh pages stay live
     for (const [cache, informer] of Object.entries(caches.mesh)) {
-      informer.subscribe((type, o) => this.changed({ kind: 'mesh', type, name: `${cache}: ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}` }));
+      this.follow(informer, watchedKindOfCache(cache), (o) => ({ kind: 'mesh', name: `${cache}: ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}` }));
     }
   }
 
@@ -56,16 +59,27 @@ export class DashboardState {
     return this.built.dashboard;
   }
 
-  /** Called with the new version after each change; returns the unsubscribe function. */
-  onChange(listener: (version: number) => void): () => void {
+  /** Called after each change with the object's kind and name and the new version; returns the unsubscribe function. */
+  onChange(listener: (change: ObjectChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private changed(change: Omit<Change, 'at'>): void {
-    this.version++;
-    this.recent.push({ at: new Date().toISOString(), ...change });
-    if (this.recent.length > RECENT) this.recent.shift();
-    for (const l of this.listeners) l(this.version);
+  /** `shown`: how the overview's recent changes list an object of this cache. */
+  private follow<T extends KubeObject>(cache: { subscribe(listener: ChangeListener<T>): unknown }, kind: WatchedKind, shown: (object: T) => Pick<Change, 'kind' | 'name'>): void {
+    cache.subscribe((type, object) => {
+      this.version++;
+      const { kind: shownKind, name } = shown(object);
+      this.recent.push({ at: new Date().toISOString(), kind: shownKind, type, name });
+      if (this.recent.length > RECENT) this.recent.shift();
+      const change = { version: this.version, kind, name: this.nameOf(object) };
+      for (const l of this.listeners) l(change);
+    });
+  }
+
+  /** An object's name as the browser's keys name it: plain in the hub namespace, with its namespace elsewhere. */
+  private nameOf(object: KubeObject): string {
+    const { namespace, name } = object.metadata;
+    return namespace && namespace !== this.options.namespace ? `${namespace}/${name}` : name;
   }
 }
