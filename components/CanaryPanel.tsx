@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import type { DiffHunk } from '@/lib/mesh/desired';
+import type { DiffHunk } from '@/lib/kube/object-diff';
 import type { Overlays, SelectiveRule } from '@/lib/routes/overlays';
 import { Diff } from './Diff';
 import { mutateApi, useApi } from './live';

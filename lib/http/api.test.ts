@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readJsonBody } from './api';
-import { MAX_JSON_DEPTH } from './json';
+import { MAX_JSON_DEPTH } from '../json';
 
 const post = (body: string) => new Request('http://hubmesh/api/routes/user/alice', { method: 'POST', body });
 

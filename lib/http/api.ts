@@ -4,7 +4,7 @@ import { isKubeError } from '../kube/errors';
 import type { Metrics } from '../metrics';
 import { bodyTooLarge } from './front-door';
 import { isRouteError } from '../routes/service';
-import { JsonDepthError, MAX_JSON_DEPTH, parseJson } from './json';
+import { JsonDepthError, MAX_JSON_DEPTH, parseJson } from '../json';
 
 export function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ status, error: message }, { status, headers });

@@ -3,6 +3,7 @@ import { isConflict, isKubeError, isNotFound, toKubeError } from '../kube/errors
 import { eventKind, listAudit, recordEvent, type AuditEntry, type KubeEvent, type ObjectReference } from '../kube/events';
 import { gatewayKind } from '../kube/gateways';
 import { namespaceKind, type Namespace } from '../kube/namespaces';
+import { objectDiff, toYaml, type DiffHunk } from '../kube/object-diff';
 import { peerAuthenticationKind } from '../kube/peerauthentications';
 import { apiVersionOf, type KindDescriptor, type KubeObject, type ResourceBackend } from '../kube/types';
 import {
@@ -10,10 +11,7 @@ import {
   desiredInjectionLabels,
   desiredPeerAuthentication,
   injectionLabelOwnership,
-  objectDiff,
   objectOwnership,
-  toYaml,
-  type DiffHunk,
   type GatewayInput,
   type Ownership,
 } from './desired';

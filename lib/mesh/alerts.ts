@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { LABELS } from '../routes/virtualservice';
+import { LABELS } from '../kube/labels';
 
 /** PromQL string literal: backslashes and double quotes escaped. */
 const promString = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;

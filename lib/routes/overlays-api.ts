@@ -1,6 +1,6 @@
 import { serviceChoices } from '../dashboard/api';
 import { auditRouteChange } from './route-audit';
-import { objectDiff, toYaml } from '../mesh/desired';
+import { objectDiff, toYaml } from '../kube/object-diff';
 import type { Runtime } from '../runtime';
 import { NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
 import { RouteError } from './service';

@@ -1,6 +1,6 @@
 import type { Caller } from '../auth/actor';
 import { auditRouteChange } from './route-audit';
-import { objectDiff, toYaml } from '../mesh/desired';
+import { objectDiff, toYaml } from '../kube/object-diff';
 import { promqlString } from '../mesh/traffic';
 import type { Runtime } from '../runtime';
 import { isPrometheusError } from '../telemetry/prometheus';

@@ -10,9 +10,7 @@ import { dependents, hubApiPath, placementFor, type PlanInput, type TreeValue } 
 import { virtualServiceName } from './routespec';
 import { parseTarget } from './target';
 import {
-  ANNOTATIONS,
   canonicalJson,
-  LABELS,
   overlaysFromVirtualService,
   primaryDestination,
   renderRouteVirtualService,
@@ -24,6 +22,7 @@ import {
   type RouteRecord,
   type StoredRoute,
 } from './virtualservice';
+import { ANNOTATIONS, LABELS } from '../kube/labels';
 
 /** A refusal the client can act on: 400 bad input, 403 not allowed to this caller, 404 unknown route, 409 name clash, 413 too much data. */
 export class RouteError extends Error {

@@ -1,5 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { secretsEqual } from '@/lib/auth/proxy-token';
+import { secretsEqual } from '@/lib/auth/secrets';
 import { clearedSessionCookies, newSession, overTls, SESSION_COOKIE, sessionCookies } from '@/lib/auth/session';
 import { jsonError, observed, readJsonBody } from '@/lib/http/api';
 import { getRuntime } from '@/lib/runtime';

@@ -1,7 +1,7 @@
 import type { NextRequest } from 'next/server';
 import YAML from 'yaml';
 import { jsonError, observed } from '@/lib/http/api';
-import { parseJson } from '@/lib/http/json';
+import { parseJson } from '@/lib/json';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
