@@ -1,6 +1,6 @@
 import { proxyTokenStrength } from '../auth/proxy-token';
 import type { Runtime } from '../runtime';
-import { parseQuery, podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery, type QueryResult } from './query';
+import { parseQuery, podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
 
 /** What every dashboard answer carries, so the browser can show whether its data is fresh. */
 export function freshness(rt: Pick<Runtime, 'dashboard' | 'virtualServices' | 'pods' | 'services'>) {
@@ -47,22 +47,19 @@ export function overviewAnswer(rt: Pick<Runtime, 'dashboard' | 'virtualServices'
 
 export function routesAnswer(rt: Runtime, params: URLSearchParams) {
   const q = parseQuery(routeQuery, params);
-  return q.ok ? ok({ ...freshness(rt), ...queryRoutes(rt.dashboard.dashboard().routes, q.value) }) : q;
+  return { ...freshness(rt), ...queryRoutes(rt.dashboard.dashboard().routes, q) };
 }
 
 export function podsAnswer(rt: Runtime, params: URLSearchParams) {
   const q = parseQuery(podQuery, params);
-  if (!q.ok) return q;
   const d = rt.dashboard.dashboard();
-  return ok({ ...freshness(rt), expectedSidecarVersion: d.expectedSidecarVersion, selector: rt.config.dashboard.notebookSelector, ...queryPods(d.pods, q.value) });
+  return { ...freshness(rt), expectedSidecarVersion: d.expectedSidecarVersion, selector: rt.config.dashboard.notebookSelector, ...queryPods(d.pods, q) };
 }
 
 export function usersAnswer(rt: Runtime, params: URLSearchParams) {
   const q = parseQuery(userQuery, params);
-  return q.ok ? ok({ ...freshness(rt), ...queryUsers(rt.dashboard.dashboard().users, q.value) }) : q;
+  return { ...freshness(rt), ...queryUsers(rt.dashboard.dashboard().users, q) };
 }
-
-const ok = <T>(value: T): QueryResult<T> => ({ ok: true, value });
 
 /** A page's search params as the URLSearchParams its client side will build. */
 export function searchParamsOf(searchParams: Record<string, string | string[] | undefined>): URLSearchParams {

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { ApiError, localModeError } from '../api-error';
 import { parseQuery } from '../dashboard/query';
 import { eventKind, listAudit, type KubeEvent } from '../kube/events';
 import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector';
@@ -51,6 +52,7 @@ export function meshActionsOf(rt: Runtime): MeshActions | undefined {
 
 /** hubmesh's audit trail: the Events its actions recorded in the hub namespace, newest first. */
 export function auditTrail(rt: Runtime) {
+  if (rt.connection.mode !== 'cluster') throw localModeError('the audit trail lives in Kubernetes Events');
   return listAudit(rt.connection.backend<KubeEvent>(eventKind), rt.connection.namespace);
 }
 
@@ -122,58 +124,53 @@ async function telemetryFor(rt: Runtime, namespace: string, window: string): Pro
   }
 }
 
-const LOCAL = { ok: false as const, status: 409, error: 'mesh security needs a cluster with Istio; hubmesh runs in local mode' };
+const needsMesh = () => localModeError('mesh security needs a cluster with Istio');
 
 /** The compliance page's data: the namespace's verdict, config status (namespace and mesh), runtime traffic, pods and injection. */
 export async function meshStatusAnswer(rt: Runtime, params: URLSearchParams) {
   const q = parseQuery(meshStatusQuery, params);
-  if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  if (!rt.mesh) return LOCAL;
+  if (!rt.mesh) throw needsMesh();
   const namespace = rt.connection.namespace;
   const config = mtlsFromConfig(rt, rt.mesh);
-  const telemetry = await telemetryFor(rt, namespace, q.value.window);
+  const telemetry = await telemetryFor(rt, namespace, q.window);
   const pods = requiredPods(rt);
   const namespaceObject = rt.mesh.namespaces.get(namespace);
   const labels = namespaceObject?.metadata.labels ?? {};
   return {
-    ok: true as const,
-    value: {
-      namespace,
-      rootNamespace: rt.config.mesh.rootNamespace,
-      window: q.value.window,
-      verdict: complianceVerdict({ namespace, config: config.namespace, telemetry, pods }),
-      config: { ...config, summary: { namespace: describeServerSide(config.namespace), mesh: describeServerSide(config.mesh) } },
-      telemetry,
-      pods: pods.map(({ role, pod }) => ({ role, name: pod.name, status: pod.status, sidecar: pod.sidecar })),
-      injection: {
-        labels: Object.fromEntries(Object.entries(labels).filter(([k]) => k === INJECTION_LABEL || k === REVISION_LABEL)),
-        enabled: labels[INJECTION_LABEL] === 'enabled' || (labels[INJECTION_LABEL] === undefined && labels[REVISION_LABEL] !== undefined),
-        known: namespaceObject !== undefined,
-      },
-      prometheus: { configured: rt.prometheus !== undefined },
+    namespace,
+    rootNamespace: rt.config.mesh.rootNamespace,
+    window: q.window,
+    verdict: complianceVerdict({ namespace, config: config.namespace, telemetry, pods }),
+    config: { ...config, summary: { namespace: describeServerSide(config.namespace), mesh: describeServerSide(config.mesh) } },
+    telemetry,
+    pods: pods.map(({ role, pod }) => ({ role, name: pod.name, status: pod.status, sidecar: pod.sidecar })),
+    injection: {
+      labels: Object.fromEntries(Object.entries(labels).filter(([k]) => k === INJECTION_LABEL || k === REVISION_LABEL)),
+      enabled: labels[INJECTION_LABEL] === 'enabled' || (labels[INJECTION_LABEL] === undefined && labels[REVISION_LABEL] !== undefined),
+      known: namespaceObject !== undefined,
     },
+    prometheus: { configured: rt.prometheus !== undefined },
   };
 }
 
 /** The namespace's mutual_tls share over time, for the history chart. */
 export async function historyAnswer(rt: Runtime, params: URLSearchParams) {
   const q = parseQuery(historyQuery, params);
-  if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  if (!rt.prometheus) return { ok: false as const, status: 409, error: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' };
+  if (!rt.prometheus) throw new ApiError(409, 'not-configured', 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)');
   const namespace = rt.connection.namespace;
-  const range = historyRange(Date.now() / 1000, durationSeconds(q.value.span)!);
+  const range = historyRange(Date.now() / 1000, durationSeconds(q.span)!);
   try {
-    const [history] = await loadShareHistory(rt.prometheus, { window: q.value.window, namespaces: [namespace] }, range);
-    return { ok: true as const, value: { namespace, window: q.value.window, span: q.value.span, step: range.step, points: history?.points ?? [] } };
+    const [history] = await loadShareHistory(rt.prometheus, { window: q.window, namespaces: [namespace] }, range);
+    return { namespace, window: q.window, span: q.span, step: range.step, points: history?.points ?? [] };
   } catch (error) {
-    if (isPrometheusError(error) && error.unavailable) return { ok: false as const, status: 503, error: error.message };
+    if (isPrometheusError(error) && error.unavailable) throw new ApiError(503, 'prometheus-unavailable', error.message, { cause: error });
     throw error;
   }
 }
 
 /** The validations catalogue run over the caches' snapshot. */
 export function validationsAnswer(rt: Runtime) {
-  if (!rt.mesh) return LOCAL;
+  if (!rt.mesh) throw needsMesh();
   const namespace = rt.connection.namespace;
   const config = mtlsFromConfig(rt, rt.mesh);
   const namespaceObject = rt.mesh.namespaces.get(namespace);
@@ -193,13 +190,12 @@ export function validationsAnswer(rt: Runtime) {
     namespaces: namespaceObject ? [namespaceObject] : [],
     effectiveMtls: { [namespace]: config.namespace.server.runtimeMode },
   });
-  return { ok: true as const, value: { namespace, ...report } };
+  return { namespace, ...report };
 }
 
 /** The alert rules for the hub namespace, as a Prometheus rule file and as a PrometheusRule. */
 export function alertsAnswer(rt: Runtime, params: URLSearchParams) {
   const q = parseQuery(alertsQuery, params);
-  if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  const options = { namespace: rt.connection.namespace, window: q.value.window, for: q.value.for };
-  return { ok: true as const, value: { ...options, ...alertRulesYaml(options) } };
+  const options = { namespace: rt.connection.namespace, window: q.window, for: q.for };
+  return { ...options, ...alertRulesYaml(options) };
 }

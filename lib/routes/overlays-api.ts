@@ -1,9 +1,9 @@
+import { ApiError, invalidField } from '../api-error';
 import { serviceChoices } from '../dashboard/api';
 import { auditRouteChange } from './route-audit';
 import { objectDiff, toYaml } from '../kube/object-diff';
 import type { Runtime } from '../runtime';
 import { NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
-import { RouteError } from './service';
 import { routeFromVirtualService } from './virtualservice';
 
 export type OverlayChange = { overlays: Overlays; dryRun: boolean };
@@ -11,11 +11,11 @@ export type OverlayChange = { overlays: Overlays; dryRun: boolean };
 /** The body of PUT /api/v1/routes/<name>/overlays, with errors that name the field. */
 export function parseOverlayChange(body: unknown): OverlayChange {
   const input = (typeof body === 'object' && body !== null ? body : {}) as { overlays?: unknown; dryRun?: unknown };
-  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw new RouteError(400, 'dryRun: must be true or false');
+  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw invalidField('dryRun', 'must be true or false');
   const parsed = overlaysSchema.safeParse(input.overlays ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new RouteError(400, `overlays.${issue.path.join('.') || '(body)'}: ${issue.message}`);
+    throw invalidField(`overlays.${issue.path.join('.') || '(body)'}`, issue.message);
   }
   return { overlays: parsed.data, dryRun: input.dryRun === true };
 }
@@ -24,7 +24,7 @@ export function parseOverlayChange(body: unknown): OverlayChange {
 export function overlaysAnswer(rt: Runtime, name: string) {
   const vs = rt.virtualServices.cache.get(name);
   const route = vs && routeFromVirtualService(vs);
-  if (!route) throw new RouteError(404, `no route with VirtualService ${JSON.stringify(name)}`);
+  if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
   return {
     path: route.path,
     overlays: route.overlays ?? NO_OVERLAYS,
@@ -39,7 +39,7 @@ export function overlaysAnswer(rt: Runtime, name: string) {
 export async function changeOverlays(rt: Runtime, name: string, change: OverlayChange, actor: string) {
   const vs = rt.virtualServices.cache.get(name);
   const route = vs && routeFromVirtualService(vs);
-  if (!vs || !route) throw new RouteError(404, `no route with VirtualService ${JSON.stringify(name)}`);
+  if (!vs || !route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
   const { before, after } = await rt.routes.setOverlays(route.path, change.overlays, { dryRun: change.dryRun });
   const result = { dryRun: change.dryRun, path: route.path, overlays: change.overlays, diff: objectDiff(before, after), preview: toYaml(after) };
   if (change.dryRun || rt.connection.mode !== 'cluster') return result;

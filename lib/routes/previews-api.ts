@@ -1,3 +1,4 @@
+import { invalidField } from '../api-error';
 import type { Caller } from '../auth/actor';
 import { auditRouteChange } from './route-audit';
 import { objectDiff, toYaml } from '../kube/object-diff';
@@ -7,7 +8,6 @@ import { isPrometheusError } from '../telemetry/prometheus';
 import { z } from 'zod';
 import { fieldName, PREVIEW_COOKIE, previewInput, previewTtl } from './overlays';
 import { shareLinkLocation, type PreviewView } from './previews';
-import { RouteError } from './service';
 
 const HITS_WINDOW = '1h';
 
@@ -15,12 +15,12 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new RouteError(400, `${fieldName(issue.path) || 'body'}: ${issue.message}`);
+  throw invalidField(fieldName(issue.path) || 'body', issue.message);
 }
 
 function dryRunOf(body: unknown): boolean {
   const dryRun = (body as { dryRun?: unknown } | null)?.dryRun;
-  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new RouteError(400, 'dryRun: must be true or false');
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw invalidField('dryRun', 'must be true or false');
   return dryRun === true;
 }
 
