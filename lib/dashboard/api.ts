@@ -1,6 +1,7 @@
 import { proxyTokenStrength } from '../auth/proxy-token';
 import type { Runtime } from '../runtime';
-import { parseQuery, podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
+import { parseQuery } from '../search-params';
+import { podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
 
 /** What every dashboard answer carries, so the browser can show whether its data is fresh. */
 export function freshness(rt: Pick<Runtime, 'dashboard' | 'virtualServices' | 'pods' | 'services'>) {

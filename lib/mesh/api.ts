@@ -1,13 +1,13 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { ApiError, localModeError } from '../api-error';
-import { parseQuery } from '../dashboard/query';
 import { eventKind, listAudit, type KubeEvent } from '../kube/events';
 import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector';
 import { INJECTION_LABEL, REVISION_LABEL } from '../kube/namespaces';
 import type { Pod } from '../kube/pods';
 import type { KubeObject } from '../kube/types';
 import type { Runtime } from '../runtime';
+import { parseQuery } from '../search-params';
 import { isPrometheusError } from '../telemetry/prometheus';
 import { createMeshActions, type MeshAction, type MeshActions } from './actions';
 import { alertRulesYaml } from './alerts';
