@@ -84,7 +84,7 @@ export function observed<P extends RouteParams = RouteParams>(
   deps: () => ApiDeps,
   handler: (request: NextRequest, ctx: ApiContext<P>) => Promise<Response>,
   options: { errors?: ErrorStyle } = {},
-): (request: NextRequest, context: { params: Promise<P> }) => Promise<Response> {
+): (request: NextRequest, context: { params?: Promise<P> }) => Promise<Response> {
   return async (request, context) => {
     const started = performance.now();
     const requestId = request.headers.get('x-request-id') ?? randomUUID();
@@ -100,7 +100,8 @@ export function observed<P extends RouteParams = RouteParams>(
       const ctx: ApiContext<P> = {
         log: requestLog,
         requestId,
-        params: await context.params,
+        // Next passes no params to a route without dynamic segments, whose handlers read none
+        params: (await context.params) ?? ({} as P),
         get caller() {
           return (caller ??= callerOf(d.dashboardAuth, d.config.dashboard.engineerTokens, request));
         },
