@@ -24,16 +24,6 @@ export const podQuery = z.object({
 
 export const userQuery = z.object({ ...base, sort: z.enum(['user', 'warnings']).default('user') });
 
-export type QueryResult<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** Parses URL search params with a schema; the error names the parameter. */
-export function parseQuery<S extends z.ZodType>(schema: S, params: URLSearchParams): QueryResult<z.infer<S>> {
-  const result = schema.safeParse(Object.fromEntries([...params.entries()].filter(([, v]) => v !== '')));
-  if (result.success) return { ok: true, value: result.data };
-  const issue = result.error.issues[0]!;
-  return { ok: false, error: `query parameter ${String(issue.path[0])}: ${issue.message}` };
-}
-
 type Sortable = string | number | undefined;
 function sortRows<T>(rows: T[], key: (row: T) => Sortable, order: 'asc' | 'desc'): T[] {
   const dir = order === 'asc' ? 1 : -1;
