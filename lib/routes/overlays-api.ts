@@ -5,7 +5,7 @@ import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import type { RouteAudit } from './route-audit';
 import { objectDiff, toYaml } from '../kube/object-diff';
-import { NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
+import { describeOverlays, NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
 import type { RouteService } from './service';
 import { routeFromVirtualService } from './virtualservice';
 
@@ -55,13 +55,6 @@ export async function changeOverlays(deps: OverlaysApiDeps, name: string, change
   const { before, after } = await deps.routes.setOverlays(route.path, change.overlays, { dryRun: change.dryRun });
   const result = { dryRun: change.dryRun, path: route.path, overlays: change.overlays, diff: objectDiff(before, after), preview: toYaml(after) };
   if (change.dryRun || !deps.audit) return result;
-  const audit = await deps.audit({ virtualService: name, uid: after.metadata.uid, actor, action: 'SetRouteOverlays', note: `route ${route.path}: ${describe(change.overlays)}` });
+  const audit = await deps.audit({ virtualService: name, uid: after.metadata.uid, actor, action: 'SetRouteOverlays', note: `route ${route.path}: ${describeOverlays(change.overlays, 'overlays')}` });
   return { ...result, audit };
-}
-
-function describe(o: Overlays): string {
-  const parts = [];
-  if (o.canary) parts.push(`canary ${o.canary.weights.canary}% to ${o.canary.destination.service}`);
-  if (o.rules.length) parts.push(`rules ${o.rules.map((r) => r.name).join(', ')}`);
-  return parts.length ? parts.join('; ') : 'overlays off (plain route)';
 }

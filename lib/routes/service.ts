@@ -5,7 +5,7 @@ import type { ResourceStore } from '../kube/resource-store';
 import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
-import { checkOverlays, formatFieldErrors, parseOverlays, type Overlays } from './overlays';
+import { checkOverlays, editedOverlays, formatFieldErrors, parseOverlays, type Overlays } from './overlays';
 import { RouteTree } from './route-tree';
 import { dependents, hubApiPath, placementFor, type PlanInput, type TreeValue } from './routing-plan';
 import { virtualServiceName } from './routespec';
@@ -243,17 +243,16 @@ export class RouteService {
   }
 
   /**
-   * Sets a route's canary and selective rules (`route` is its path or its VirtualService's name). The
-   * object is rendered again from its stored route data and target, so only the overlays change;
-   * no overlays gives back exactly the plain route. Previews are PreviewService's: the stored ones are
-   * kept whatever `input` says. `after` is the apiserver's answer: with dryRun, what it would store.
+   * Sets a route's overlays (`route` is its path or its VirtualService's name): the sections the overlays
+   * editor sets (canary, selective rules) as `input` has them. The object is rendered again from its stored
+   * route data and target, so only the overlays change; no overlays gives back exactly the plain route.
+   * Previews are PreviewService's: the stored ones are kept whatever `input` says. `after` is the apiserver's answer: with dryRun, what it would store.
    * Unchanged overlays write nothing (after is before).
    */
   async setOverlays(route: string, input: Overlays, options: { dryRun?: boolean } = {}): Promise<{ before: VirtualService; after: VirtualService }> {
     const parsed = parseOverlays(input);
     if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
-    const { canary, rules } = parsed.overlays;
-    return this.updateOverlays(route, (stored) => ({ ...(canary ? { canary } : {}), rules, ...(stored.previews ? { previews: stored.previews } : {}) }), options);
+    return this.updateOverlays(route, (stored) => editedOverlays(parsed.overlays, stored, 'overlays'), options);
   }
 
   /**
@@ -490,15 +489,20 @@ function storedRouteOf(vs: VirtualService): { route: StoredRoute; destination: D
   return route && destination ? { route, destination } : undefined;
 }
 
-/** Whether a checkOverlays error is about the destination of a canary, rule or preview that is stored exactly so already. */
+/**
+ * Whether a checkOverlays error is about the destination of a section's value (or of an item of a section's
+ * list, such as "rules[1]") that is stored exactly so already.
+ */
 function storedAlready(field: string, next: Overlays, stored: Overlays): boolean {
-  if (!/^(canary|rules\[\d+\]|previews\[\d+\])\.destination/.test(field)) return false;
-  const item = /^(rules|previews)\[(\d+)\]/.exec(field);
-  if (!item) return field.startsWith('canary') && next.canary !== undefined && canonicalJson(next.canary) === canonicalJson(stored.canary);
-  const list = item[1] === 'rules' ? next.rules : (next.previews ?? []);
-  const storedList: readonly unknown[] = item[1] === 'rules' ? stored.rules : (stored.previews ?? []);
-  const json = canonicalJson(list[Number(item[2])]);
-  return storedList.some((s) => canonicalJson(s) === json);
+  const about = /^(\w+)(?:\[(\d+)\])?\.destination/.exec(field);
+  if (!about) return false;
+  const [, key, index] = about;
+  const value: unknown = (next as Record<string, unknown>)[key!];
+  const storedValue: unknown = (stored as Record<string, unknown>)[key!];
+  if (index === undefined) return value !== undefined && canonicalJson(value) === canonicalJson(storedValue);
+  if (!Array.isArray(value)) return false;
+  const json = canonicalJson(value[Number(index)]);
+  return Array.isArray(storedValue) && storedValue.some((s) => canonicalJson(s) === json);
 }
 
 /**

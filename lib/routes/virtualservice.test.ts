@@ -287,3 +287,32 @@ describe('previews in the route VirtualService', () => {
     expect(vs.spec.http?.[0]?.match?.map((m) => m.uri)).toEqual([{ prefix: '/user/alice/x/' }, { exact: '/user/alice/x' }]);
   });
 });
+
+describe('every overlay section together', () => {
+  it('renders, byte for byte, the guard, the preview, the rule and the split route, each with the timeout; the annotation is canonical', () => {
+    const hubRoute = { path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-11-24T10:00:00.000Z' };
+    const vs = renderRouteVirtualService(hubRoute, { host: 'hub.jupyterhub.svc.cluster.local', port: 8081 }, { ...ctx, routeTimeout: '30s' }, {
+      canary: { weights: { current: 90, canary: 10 }, destination: { service: 'hub-next', subset: 'v2' } },
+      rules: [{ name: 'testers', match: { cookie: 'beta', value: 'on' }, destination: { service: 'preview', port: 80 } }],
+      previews: [{ name: 'demo', pathPrefix: '/', destination: { service: 'demo', port: 80 }, match: { header: true, cookie: false }, owner: 'alice', createdAt: '2026-11-24T10:00:00.000Z', expiresAt: '2026-11-24T12:00:00.000Z' }],
+    });
+    const by = { response: { set: { 'x-hubmesh-route': 'hubmesh-root-8a5edab282' } } };
+    const split = [
+      { destination: { host: 'hub.jupyterhub.svc.cluster.local', port: { number: 8081 } }, weight: 90 },
+      { destination: { host: 'hub-next.jupyterhub.svc.cluster.local', subset: 'v2' }, weight: 10 },
+    ];
+    const previewHeader = { 'x-hubmesh-preview': { exact: 'demo' } };
+    const expected = [
+      { name: 'preview-guard-hub-api', match: [{ uri: { prefix: '/hub/api/' }, headers: previewHeader }, { uri: { exact: '/hub/api' }, headers: previewHeader }], route: split, headers: by, timeout: '30s' },
+      { name: 'preview-demo', match: [{ uri: { prefix: '/' }, headers: previewHeader }], route: [{ destination: { host: 'demo.jupyterhub.svc.cluster.local', port: { number: 80 } } }], headers: by, timeout: '30s' },
+      { name: 'rule-testers', match: [{ uri: { prefix: '/' }, headers: { cookie: { regex: '^(.*?;\\s*)?beta=on(;.*)?$' } } }], route: [{ destination: { host: 'preview.jupyterhub.svc.cluster.local', port: { number: 80 } } }], headers: by, timeout: '30s' },
+      { name: 'route', match: [{ uri: { prefix: '/' } }], route: split, headers: by, timeout: '30s' },
+    ];
+    expect(JSON.stringify(vs.spec.http)).toBe(JSON.stringify(expected));
+    expect(vs.metadata.annotations?.['hubmesh.io/overlays']).toBe(
+      '{"canary":{"destination":{"service":"hub-next","subset":"v2"},"weights":{"canary":10,"current":90}},' +
+        '"previews":[{"createdAt":"2026-11-24T10:00:00.000Z","destination":{"port":80,"service":"demo"},"expiresAt":"2026-11-24T12:00:00.000Z","match":{"cookie":false,"header":true},"name":"demo","owner":"alice","pathPrefix":"/"}],' +
+        '"rules":[{"destination":{"port":80,"service":"preview"},"match":{"cookie":"beta","value":"on"},"name":"testers"}]}',
+    );
+  });
+});

@@ -1,21 +1,9 @@
 import { parseJson } from '../json';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService } from '../kube/virtualservices';
-import {
-  cookieRegex,
-  formatFieldErrors,
-  hasOverlays,
-  NO_OVERLAYS,
-  parseOverlays,
-  PREVIEW_COOKIE,
-  PREVIEW_HEADER,
-  serviceHost,
-  type Overlays,
-  type Preview,
-  type SelectiveMatch,
-  type ServiceDestination,
-} from './overlays';
+import { serviceHost, type HeaderConditions, type OverlayRenderInput, type ServiceDestination } from './overlay-sections/section';
+import { formatFieldErrors, hasOverlays, NO_OVERLAYS, parseOverlays, renderDestinations, renderOverlayRules, type Overlays } from './overlays';
 import { ISTIO_MAX_REGEX_LENGTH, pathRegexExcludingSegments, pathRegexOutside } from './path-regex';
-import { coversPath, labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
+import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 import { ANNOTATIONS, LABELS } from '../kube/labels';
 
 /**
@@ -25,7 +13,7 @@ import { ANNOTATIONS, LABELS } from '../kube/labels';
  */
 export const HUB_API_SUBPATH = 'hub/api';
 export const HUB_API_PATH = `/${HUB_API_SUBPATH}`;
-export const HUB_API_GUARD_RULE = 'preview-guard-hub-api';
+export { HUB_API_GUARD_RULE } from './overlays';
 
 /** The name of the http rule that routes the path to the route's target: the last of the route's own rules. */
 export const ROUTE_RULE = 'route';
@@ -136,13 +124,10 @@ export function renderRouteVirtualService(
 }
 
 /**
- * A route's own rules, in a fixed order: the hub API's guard when a preview is above it, the previews by
- * name (`preview-<name>`, the preview's path narrowed by its header or cookie; an expired one stays until
- * the janitor removes it), the selective rules as given (`rule-<name>`), the 404 outside a root route, and
- * the route's rule, which with a canary splits by weight between the route's target (first, so readers of
- * `route[0]` still find the target) and the canary. A weight of 0 is rendered as is: Istio sends no
- * traffic there, the object still shows the canary is set, and turning it up is a one-number change.
- * A target with a path gets CHP's meaning: that path before the request's (Istio's `rewrite.uri`).
+ * A route's own rules, in a fixed order: the overlay sections' rules (see overlays.ts: the hub API's guard and
+ * the previews, then the selective rules), the 404 outside a root route, and the route's rule, which sends
+ * where the sections' destinations say (a canary splits by weight). A target with a path gets CHP's meaning:
+ * that path before the request's (Istio's `rewrite.uri`).
  */
 export function ownRules(route: RouteRecord, destination: Destination, ctx: RenderContext, overlays: Overlays, placement: Pick<Placement, 'mode' | 'occupied' | 'claimed' | 'hubApiPath'>): HTTPRoute[] {
   const name = virtualServiceName(ctx.prefix, route.path);
@@ -154,21 +139,13 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
     if (ctx.routeTimeout) r.timeout = ctx.routeTimeout;
     return r;
   };
-  const target: HTTPRouteDestination['destination'] = { host: destination.host, port: { number: destination.port } };
   const toService = (d: ServiceDestination): HTTPRouteDestination['destination'] => ({
     host: serviceHost(d.service, ctx.namespace, ctx.clusterDomain ?? 'cluster.local'),
     ...(d.subset === undefined ? {} : { subset: d.subset }),
     ...(d.port === undefined ? {} : { port: { number: d.port } }),
   });
-  const { canary } = overlays;
-  const routeTo: HTTPRouteDestination[] = canary
-    ? [
-        { destination: target, weight: canary.weights.current },
-        { destination: toService(canary.destination), weight: canary.weights.canary },
-      ]
-    : [{ destination: target }];
   // overlays on a wide route must keep off what more specific routes hold, whatever the objects' ages
-  const overlayMatches = (routePath: string, conditions: Array<NonNullable<HTTPMatchRequest['headers']>>): HTTPMatchRequest[] => {
+  const overlayMatches = (routePath: string, conditions: HeaderConditions[]): HTTPMatchRequest[] => {
     const own = splitHostRoute(routePath, ctx.hostRouting).path;
     if (wide && placement.claimed?.(routePath)) return [];
     const occupied = (wide ? (placement.occupied?.(routePath) ?? []) : []).map(quoteRoutePath);
@@ -179,21 +156,8 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
     if (uris.some((u) => u.regex !== undefined && u.regex.length > ISTIO_MAX_REGEX_LENGTH)) return [];
     return uris.flatMap((uri) => conditions.map((headers) => ({ uri, headers })));
   };
-  const previews = [...(overlays.previews ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const hubApi = placement.hubApiPath ?? HUB_API_PATH;
-  // previews strictly above the hub's API
-  const guarded = previews.filter((p) => {
-    const above = splitHostRoute(p.pathPrefix, ctx.hostRouting).path;
-    return !p.allowShadow && above !== hubApi && coversPath(above, hubApi);
-  });
-  const previewRules = previews.flatMap((p) => {
-    const match = overlayMatches(p.pathPrefix, previewConditions(p));
-    return match.length ? [rule(`preview-${p.name}`, match, [{ destination: toService(p.destination) }])] : [];
-  });
-  const selectiveRules = overlays.rules.flatMap((r) => {
-    const match = overlayMatches(route.path, [headerCondition(r.match)]);
-    return match.length ? [rule(`rule-${r.name}`, match, [{ destination: toService(r.destination) }])] : [];
-  });
+  const input: Omit<OverlayRenderInput, 'routeTo'> = { routePath: route.path, hostRouting: ctx.hostRouting, hubApiPath: placement.hubApiPath ?? HUB_API_PATH, rule, toService, overlayMatches, pathMatches };
+  const routeTo = renderDestinations(overlays, [{ destination: { host: destination.host, port: { number: destination.port } } }], input);
   const targetPath = targetPathPrefix(route.data.target);
   const matches = wide ? pathMatches('/') : pathMatches(path);
   const ownRule =
@@ -205,11 +169,7 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
           return rule(m.uri!.exact !== undefined ? ROUTE_EXACT_RULE : ROUTE_RULE, [m], routeTo, `${targetPath}${quoted}`);
         });
   return [
-    ...(guarded.length
-      ? [rule(HUB_API_GUARD_RULE, pathMatches(hubApi).flatMap((m) => guarded.flatMap((p) => previewConditions(p).map((headers) => ({ ...m, headers })))), routeTo)]
-      : []),
-    ...previewRules,
-    ...selectiveRules,
+    ...renderOverlayRules(overlays, { ...input, routeTo }),
     ...(placement.mode === 'root'
       ? [{ name: NOT_FOUND_RULE, match: [{ uri: { regex: pathRegexOutside(quoteRoutePath(path)) } }], directResponse: { status: 404 }, headers: { response: { set: { [ROUTE_HEADER]: name } } } }]
       : []),
@@ -227,18 +187,6 @@ export function targetPathPrefix(target: string): string | undefined {
   }
   const trimmed = pathname.replace(/\/+$/, '');
   return trimmed === '' ? undefined : trimmed;
-}
-
-function previewConditions(preview: Preview): Array<NonNullable<HTTPMatchRequest['headers']>> {
-  const conditions: Array<NonNullable<HTTPMatchRequest['headers']>> = [];
-  if (preview.match.header) conditions.push({ [PREVIEW_HEADER]: { exact: preview.name } });
-  if (preview.match.cookie) conditions.push({ cookie: { regex: cookieRegex(PREVIEW_COOKIE, preview.name) } });
-  return conditions;
-}
-
-function headerCondition(match: SelectiveMatch): NonNullable<HTTPMatchRequest['headers']> {
-  if ('cookie' in match) return { cookie: { regex: cookieRegex(match.cookie, match.value) } };
-  return 'exact' in match ? { [match.header]: { exact: match.exact } } : { [match.header]: { regex: match.regex } };
 }
 
 /** The rules a VirtualService holds for its own route (a carried or fallback rule names another route). */

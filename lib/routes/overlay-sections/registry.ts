@@ -1,0 +1,13 @@
+import { canarySection } from './canary';
+import { previewsSection } from './previews';
+import { rulesSection } from './rules';
+
+/**
+ * Every overlay section, by its key in the overlays object (and the annotation), in the order they are
+ * parsed, checked and described. A new section is one file beside this one and one line here.
+ */
+export const OVERLAY_SECTIONS = {
+  canary: canarySection,
+  rules: rulesSection,
+  previews: previewsSection,
+};
