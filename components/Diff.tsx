@@ -1,6 +1,6 @@
 'use client';
 
-import type { DiffHunk } from '@/lib/mesh/desired';
+import type { DiffHunk } from '@/lib/kube/object-diff';
 
 /** A unified diff of YAML, added lines green and removed lines red. */
 export function Diff({ hunks }: { hunks: DiffHunk[] }) {

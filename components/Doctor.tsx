@@ -6,7 +6,7 @@ import type { validationsAnswer } from '@/lib/mesh/api';
 import { useApi } from './live';
 import { Badge, EmptyState, ErrorState, inputClass } from './ui';
 
-type Report = Extract<ReturnType<typeof validationsAnswer>, { ok: true }>['value'];
+type Report = ReturnType<typeof validationsAnswer>;
 type Ref = { kind: string; namespace?: string; name: string };
 
 const tone = { error: 'bad', warning: 'warn', info: 'muted' } as const;

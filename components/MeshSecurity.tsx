@@ -10,7 +10,7 @@ import { ACTIONS, MeshActionCard } from './MeshActionCard';
 import { ShareChart } from './ShareChart';
 import { Badge, EmptyState, ErrorState, inputClass } from './ui';
 
-type MeshStatus = Extract<Awaited<ReturnType<typeof meshStatusAnswer>>, { ok: true }>['value'];
+type MeshStatus = Awaited<ReturnType<typeof meshStatusAnswer>>;
 type History = { points: Array<{ time: number; share: number | null; requestsPerSecond: number | null }>; step: number };
 
 const WINDOWS = ['1m', '5m', '15m', '1h'];

@@ -7,7 +7,7 @@ import { Age, Badge, EmptyState, inputClass } from './ui';
 import type { podsAnswer } from '@/lib/dashboard/api';
 import type { PodRow } from '@/lib/dashboard/view';
 
-type PodsAnswer = Extract<ReturnType<typeof podsAnswer>, { ok: true }>['value'];
+type PodsAnswer = ReturnType<typeof podsAnswer>;
 type Sort = 'name' | 'user' | 'status' | 'restarts' | 'age';
 
 const yesNo = (v: boolean, good = true) => <Badge tone={v === good ? 'ok' : 'bad'}>{v ? 'yes' : 'no'}</Badge>;

@@ -8,7 +8,7 @@ import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass } from './ui';
 import type { routesAnswer } from '@/lib/dashboard/api';
 import type { RouteRow } from '@/lib/dashboard/view';
 
-type RoutesAnswer = Extract<ReturnType<typeof routesAnswer>, { ok: true }>['value'];
+type RoutesAnswer = ReturnType<typeof routesAnswer>;
 type Detail = { row: RouteRow; data: Record<string, unknown> | null; yaml: string };
 type Sort = 'path' | 'user' | 'target' | 'status' | 'lastActivity' | 'age';
 

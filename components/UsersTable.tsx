@@ -7,7 +7,7 @@ import { Badge, EmptyState } from './ui';
 import type { usersAnswer } from '@/lib/dashboard/api';
 import type { UserRow } from '@/lib/dashboard/view';
 
-type UsersAnswer = Extract<ReturnType<typeof usersAnswer>, { ok: true }>['value'];
+type UsersAnswer = ReturnType<typeof usersAnswer>;
 /** One table row per server; the user's header cell spans their servers' rows. */
 type ServerRow = { user: string; server: UserRow['servers'][number]; first: boolean; servers: number };
 

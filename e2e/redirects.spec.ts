@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { expect, test, type Page } from '@playwright/test';
 import type { VirtualService } from '../lib/kube/virtualservices';
-import { ANNOTATIONS } from '../lib/routes/virtualservice';
+import { ANNOTATIONS } from '../lib/kube/labels';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
 import { routeVirtualService, withHubRouteAndService } from './cluster';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config';
+import { parseConfig } from './config';
+import { ConfigError } from './config-error';
 
 describe('parseConfig', () => {
   it('has defaults that start local mode discovery', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { HubOAuthConfig } from './auth/hub-oauth';
 import { parseEngineerTokens, type EngineerToken } from './auth/roles';
+import { ConfigError } from './config-error';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsLabelMessage = 'must be a DNS-1123 label (lower-case letters, digits and "-")';
@@ -159,10 +160,6 @@ export type Config = {
     janitorIntervalSeconds: number;
   };
 };
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 /** Parses the environment into a typed config, or throws a ConfigError whose message is one line naming the variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {

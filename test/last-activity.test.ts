@@ -9,7 +9,8 @@ import { leaseKind, type Lease } from '@/lib/kube/leases';
 import { ResourceStore } from '@/lib/kube/resource-store';
 import type { ResourceBackend } from '@/lib/kube/types';
 import { virtualServiceKind, type VirtualService } from '@/lib/kube/virtualservices';
-import { ANNOTATIONS, managedSelector, renderRouteVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
+import { managedSelector, renderRouteVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
+import { ANNOTATIONS } from '@/lib/kube/labels';
 import { HUB_NAMESPACE, testLog, uniqueName } from './helpers';
 
 const CLUSTER_DOMAIN = 'cluster.local';

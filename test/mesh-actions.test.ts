@@ -9,7 +9,8 @@ import { INJECTION_LABEL, namespaceKind, REVISION_LABEL, type Namespace } from '
 import { peerAuthenticationKind, type PeerAuthentication } from '@/lib/kube/peerauthentications';
 import { KubeRest } from '@/lib/kube/rest';
 import type { KindDescriptor, KubeObject, ResourceBackend } from '@/lib/kube/types';
-import { createMeshActions, isMeshActionError, type MeshAction, type MeshActionError } from '@/lib/mesh/actions';
+import { isApiError, type ApiError } from '@/lib/api-error';
+import { createMeshActions, type MeshAction } from '@/lib/mesh/actions';
 import { labelOwners, type ManagedFieldsEntry } from '@/lib/mesh/desired';
 import { HUB_NAMESPACE, kubeConfigFrom, uniqueName } from './helpers';
 
@@ -37,11 +38,11 @@ async function readOrUndefined<T extends KubeObject>(backend: ResourceBackend<T>
   }
 }
 
-async function failure(promise: Promise<unknown>): Promise<MeshActionError> {
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
   try {
     await promise;
   } catch (error) {
-    if (isMeshActionError(error)) return error;
+    if (isApiError(error)) return error;
     throw error;
   }
   throw new Error('expected the action to fail');
@@ -138,7 +139,7 @@ describe('mesh actions on the real apiserver, as the app identity', () => {
     expect(plan.diff).toEqual([]);
 
     const error = await failure(actions.apply(action, { actor: 'carol' }));
-    expect(error).toMatchObject({ status: 422, reason: 'Invalid', stage: 'dry-run', message });
+    expect(error).toMatchObject({ status: 422, code: 'rejected', details: { reason: 'Invalid', stage: 'dry-run' }, message });
     expect(await readOrUndefined(adminGateways, HUB_NAMESPACE, name), 'nothing was written').toBeUndefined();
     expect((await auditFor(name)).map((e) => [e.who, e.result, e.type, e.message])).toEqual([['carol', 'DryRunRejected', 'Warning', expect.stringContaining(message)]]);
   });
@@ -162,7 +163,7 @@ describe('mesh actions on the real apiserver, as the app identity', () => {
     expect(changed).toEqual(expect.arrayContaining(['add app.kubernetes.io/managed-by: hubmesh', 'remove - legacy.example.org', 'add - hub.example.org', 'remove number: 8080', 'add number: 80']));
 
     const refused = await failure(actions.apply(action, { actor: 'dave' }));
-    expect(refused).toMatchObject({ status: 409, reason: 'TakeoverRequired', stage: 'ownership' });
+    expect(refused).toMatchObject({ status: 409, code: 'takeover-required', details: { reason: 'TakeoverRequired', stage: 'ownership' } });
     expect(refused.message).toContain(`Gateway ${HUB_NAMESPACE}/${name} exists and is not managed by hubmesh`);
     expect((await adminGateways.get(HUB_NAMESPACE, name)).metadata.resourceVersion, 'untouched').toBe(foreign.metadata.resourceVersion);
 
@@ -194,7 +195,7 @@ describe('mesh actions on the real apiserver, as the app identity', () => {
     expect(plan.conflict).toContain('.spec.selector.istio');
 
     const conflict = await failure(actions.apply(action, { actor: 'erin' }));
-    expect(conflict).toMatchObject({ status: 409, reason: 'Conflict', stage: 'dry-run', message: plan.conflict });
+    expect(conflict).toMatchObject({ status: 409, code: 'conflict', details: { reason: 'Conflict', stage: 'dry-run' }, message: plan.conflict });
     expect((await adminGateways.get(HUB_NAMESPACE, name)).spec?.selector).toEqual({ istio: 'hub-ingress' });
 
     await actions.apply(action, { actor: 'erin', confirmTakeover: true });
@@ -254,7 +255,7 @@ describe('mesh actions on the real apiserver, as the app identity', () => {
 
       const before = await namespaces.get('', HUB_NAMESPACE);
       const refused = await failure(actions.apply(action, { actor: 'grace' }));
-      expect(refused).toMatchObject({ status: 409, reason: 'TakeoverRequired' });
+      expect(refused).toMatchObject({ status: 409, details: { reason: 'TakeoverRequired' } });
       expect(refused.message).toContain('label istio-injection=enabled is managed by hubmesh-test (hubmesh would remove it)');
       expect((await namespaces.get('', HUB_NAMESPACE)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
 

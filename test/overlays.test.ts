@@ -5,7 +5,8 @@ import { isConflict } from '@/lib/kube/errors';
 import type { ResourceBackend } from '@/lib/kube/types';
 import type { VirtualService } from '@/lib/kube/virtualservices';
 import { NO_OVERLAYS, type Overlays } from '@/lib/routes/overlays';
-import { ANNOTATIONS, primaryDestination, renderRouteVirtualService, routeFromVirtualService } from '@/lib/routes/virtualservice';
+import { primaryDestination, renderRouteVirtualService, routeFromVirtualService } from '@/lib/routes/virtualservice';
+import { ANNOTATIONS } from '@/lib/kube/labels';
 import { CLUSTER_DOMAIN, routeReplica, testRenderContext } from './route-replica';
 import { clients, HUB_NAMESPACE } from './helpers';
 

@@ -9,7 +9,8 @@ import type { VirtualService } from '@/lib/kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from '@/lib/routes/overlays';
 import { expiryEvent, JANITOR_ACTOR, PreviewJanitor } from '@/lib/routes/preview-janitor';
 import { PreviewService } from '@/lib/routes/previews';
-import { ANNOTATIONS, HUB_API_GUARD_RULE, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
+import { HUB_API_GUARD_RULE, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
+import { ANNOTATIONS } from '@/lib/kube/labels';
 import { CLUSTER_DOMAIN, routeReplica, testRenderContext } from './route-replica';
 import { clients, eventually, HUB_NAMESPACE, testLog } from './helpers';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VirtualService } from '@/lib/kube/virtualservices';
-import { ANNOTATIONS } from '@/lib/routes/virtualservice';
+import { ANNOTATIONS } from '@/lib/kube/labels';
 import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 

@@ -1,4 +1,5 @@
-import { jsonError } from '@/lib/http/api';
+import { ApiError } from '@/lib/api-error';
+import { errorResponse } from '@/lib/http/api';
 import { getRuntime } from '@/lib/runtime';
 
 // Readiness: the apiserver answers and the route cache is synced. While not ready, the Service
@@ -11,7 +12,7 @@ export async function GET() {
   try {
     rt = getRuntime();
   } catch (error) {
-    return jsonError(503, (error as Error).message);
+    return errorResponse(new ApiError(503, 'config', (error as Error).message));
   }
   const checks: Record<string, { ok: boolean; detail?: string }> = {};
   const vs = rt.virtualServices.cache.status();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualService } from '../kube/virtualservices';
-import { ANNOTATIONS, renderRouteVirtualService, type RenderContext } from '../routes/virtualservice';
+import { renderRouteVirtualService, type RenderContext } from '../routes/virtualservice';
+import { ANNOTATIONS } from '../kube/labels';
 import {
   activeServicesQuery,
   activityFromSamples,

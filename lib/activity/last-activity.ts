@@ -3,7 +3,8 @@ import { isConflict, isNotFound, toKubeError } from '../kube/errors';
 import type { ResourceStore } from '../kube/resource-store';
 import { promqlString } from '../telemetry/promql';
 import type { VirtualService } from '../kube/virtualservices';
-import { ANNOTATIONS, routeFromVirtualService } from '../routes/virtualservice';
+import { routeFromVirtualService } from '../routes/virtualservice';
+import { ANNOTATIONS } from '../kube/labels';
 
 export type ServiceRef = { namespace: string; name: string };
 

@@ -1,4 +1,4 @@
-import { secretsEqual } from './proxy-token';
+import { secretsEqual } from './secrets';
 import type { DashboardAuth } from './dashboard-auth';
 import { engineerFromBearer, type EngineerToken, type Role } from './roles';
 import { SESSION_COOKIE, verifySession } from './session';

@@ -1,7 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ConfigError, type Config } from '../config';
+import type { Config } from '../config';
+import { ConfigError } from '../config-error';
 import { persistedSecret } from './persisted-secret';
+import { secretsEqual } from './secrets';
 
 export type ProxyToken = { token: string; source: 'env' | 'generated' } | { token: undefined; source: 'disabled' };
 
@@ -41,13 +42,6 @@ export const SHORT_PROXY_TOKEN_WARNING =
 export function warnIfProxyTokenShort(token: ProxyToken, log: Pick<Logger, 'warn'>): void {
   const strength = proxyTokenStrength(token);
   if (strength.short) log.warn({ length: strength.length, minimum: strength.minimum }, SHORT_PROXY_TOKEN_WARNING);
-}
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Constant-time equality of two secrets of any length. */
-export function secretsEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 export const PROXY_TOKEN_REFUSED = 'missing or wrong Authorization: token <CONFIGPROXY_AUTH_TOKEN>';

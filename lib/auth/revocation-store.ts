@@ -3,7 +3,7 @@ import type { ConfigMap } from '../kube/configmaps';
 import { isConflict, isNotFound } from '../kube/errors';
 import { ResourceStore } from '../kube/resource-store';
 import type { ResourceBackend } from '../kube/types';
-import { LABELS } from '../routes/virtualservice';
+import { LABELS } from '../kube/labels';
 import { isRevoked, readRevocations, withRevoked, type Revocations } from './revocations';
 
 const COMPONENT_LABEL = 'hubmesh.io/component';

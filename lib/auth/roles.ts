@@ -1,4 +1,4 @@
-import { secretsEqual } from './proxy-token';
+import { secretsEqual } from './secrets';
 
 /**
  * admin: everything. viewer: sees everything, changes nothing. engineer: sees everything and manages

@@ -1,7 +1,7 @@
 import { proxyTokenStrength, type ProxyToken } from '../auth/proxy-token';
 import type { Informer, InformerStatus } from '../kube/informer';
 import type { Service } from '../kube/services';
-import { parseQuery, podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery, type QueryResult } from './query';
+import { parseQuery, podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
 import type { DashboardState } from './state';
 
 type CacheStatus = { status(): InformerStatus };
@@ -70,22 +70,19 @@ export function overviewAnswer(deps: DashboardApiDeps) {
 
 export function routesAnswer(deps: DashboardApiDeps, params: URLSearchParams) {
   const q = parseQuery(routeQuery, params);
-  return q.ok ? ok({ ...freshness(deps), ...queryRoutes(deps.state.dashboard().routes, q.value) }) : q;
+  return { ...freshness(deps), ...queryRoutes(deps.state.dashboard().routes, q) };
 }
 
 export function podsAnswer(deps: DashboardApiDeps, params: URLSearchParams) {
   const q = parseQuery(podQuery, params);
-  if (!q.ok) return q;
   const d = deps.state.dashboard();
-  return ok({ ...freshness(deps), expectedSidecarVersion: d.expectedSidecarVersion, selector: deps.notebookSelector, ...queryPods(d.pods, q.value) });
+  return { ...freshness(deps), expectedSidecarVersion: d.expectedSidecarVersion, selector: deps.notebookSelector, ...queryPods(d.pods, q) };
 }
 
 export function usersAnswer(deps: DashboardApiDeps, params: URLSearchParams) {
   const q = parseQuery(userQuery, params);
-  return q.ok ? ok({ ...freshness(deps), ...queryUsers(deps.state.dashboard().users, q.value) }) : q;
+  return { ...freshness(deps), ...queryUsers(deps.state.dashboard().users, q) };
 }
-
-const ok = <T>(value: T): QueryResult<T> => ({ ok: true, value });
 
 /** A page's search params as the URLSearchParams its client side will build. */
 export function searchParamsOf(searchParams: Record<string, string | string[] | undefined>): URLSearchParams {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiError } from '../api-error';
 import { paginate, type Page, type PodRow, type RouteRow, type UserRow } from './view';
 
 const base = {
@@ -24,14 +25,13 @@ export const podQuery = z.object({
 
 export const userQuery = z.object({ ...base, sort: z.enum(['user', 'warnings']).default('user') });
 
-export type QueryResult<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** Parses URL search params with a schema; the error names the parameter. */
-export function parseQuery<S extends z.ZodType>(schema: S, params: URLSearchParams): QueryResult<z.infer<S>> {
+/** Parses URL search params with a schema; throws an ApiError (400) that names the parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, params: URLSearchParams): z.infer<S> {
   const result = schema.safeParse(Object.fromEntries([...params.entries()].filter(([, v]) => v !== '')));
-  if (result.success) return { ok: true, value: result.data };
+  if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  return { ok: false, error: `query parameter ${String(issue.path[0])}: ${issue.message}` };
+  const field = String(issue.path[0]);
+  throw new ApiError(400, 'invalid-input', `query parameter ${field}: ${issue.message}`, { fields: [{ field, message: issue.message }] });
 }
 
 type Sortable = string | number | undefined;

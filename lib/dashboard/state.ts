@@ -1,5 +1,5 @@
 import type { ChangeListener, Informer } from '../kube/informer';
-import type { CacheView } from '../mesh/caches';
+import type { CacheView } from '../kube/cache-view';
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
 import type { KubeObject } from '../kube/types';

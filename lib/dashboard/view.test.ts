@@ -108,9 +108,7 @@ describe('dashboard queries', () => {
 
   it('searches, filters, sorts and pages routes', () => {
     const q = (params: string) => {
-      const parsed = parseQuery(routeQuery, new URLSearchParams(params));
-      if (!parsed.ok) throw new Error(parsed.error);
-      return queryRoutes(d.routes, parsed.value);
+      return queryRoutes(d.routes, parseQuery(routeQuery, new URLSearchParams(params)));
     };
     expect(q('').items.map((r) => r.user)).toEqual(['alice', 'bob', 'carol']);
     expect(q('order=desc').items.map((r) => r.user)).toEqual(['carol', 'bob', 'alice']);
@@ -122,13 +120,14 @@ describe('dashboard queries', () => {
   });
 
   it('filters pods by warning', () => {
-    const parsed = parseQuery(podQuery, new URLSearchParams('warning=no-sidecar'));
-    expect(parsed.ok && queryPods(d.pods, parsed.value).items.map((p) => p.name)).toEqual(['jupyter-zed']);
+    expect(queryPods(d.pods, parseQuery(podQuery, new URLSearchParams('warning=no-sidecar'))).items.map((p) => p.name)).toEqual(['jupyter-zed']);
   });
 
   it('names the parameter it cannot read', () => {
-    expect(parseQuery(routeQuery, new URLSearchParams('pageSize=5000'))).toEqual({ ok: false, error: expect.stringMatching(/^query parameter pageSize: /) });
-    expect(parseQuery(routeQuery, new URLSearchParams('status=weird'))).toEqual({ ok: false, error: expect.stringMatching(/^query parameter status: /) });
+    expect(() => parseQuery(routeQuery, new URLSearchParams('pageSize=5000'))).toThrow(
+      expect.objectContaining({ status: 400, code: 'invalid-input', field: 'pageSize', message: expect.stringMatching(/^query parameter pageSize: /) }),
+    );
+    expect(() => parseQuery(routeQuery, new URLSearchParams('status=weird'))).toThrow(expect.objectContaining({ field: 'status', message: expect.stringMatching(/^query parameter status: /) }));
   });
 
   it('clamps pages to what exists', () => {

@@ -1,25 +1,36 @@
 import { randomUUID } from 'node:crypto';
+import type { NextRequest } from 'next/server';
 import type { Logger } from 'pino';
+import { ApiError, isApiError } from '../api-error';
+import { callerOf, type Caller } from '../auth/actor';
+import type { DashboardAuth } from '../auth/dashboard-auth';
+import type { EngineerToken } from '../auth/roles';
+import { JsonDepthError, MAX_JSON_DEPTH, parseJson } from '../json';
 import { isKubeError } from '../kube/errors';
 import type { Metrics } from '../metrics';
 import { bodyTooLarge } from './front-door';
-import { isRouteError } from '../routes/service';
-import { JsonDepthError, MAX_JSON_DEPTH, parseJson } from './json';
 
-export function jsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return Response.json({ status, error: message }, { status, headers });
+/**
+ * How an error answers: hubmesh's console API as `{ status, error, code, field?, ...details }`;
+ * the hub proxy API exactly as configurable-http-proxy's clients have always read it, `{ status, error }`.
+ */
+export type ErrorStyle = 'console' | 'proxy-api';
+
+/** The one place an ApiError becomes a JSON answer. */
+export function errorResponse(error: ApiError, style: ErrorStyle = 'console'): Response {
+  const { status, message, code, field, details } = error;
+  const body = style === 'proxy-api' ? { status, error: message } : { status, error: message, code, ...(field === undefined ? {} : { field }), ...details };
+  return Response.json(body, { status, headers: error.headers });
 }
-
-export type BodyResult = { ok: true; value: unknown } | { ok: false; response: Response };
 
 /**
  * Reads a JSON body of at most maxBytes and MAX_JSON_DEPTH levels, whatever Content-Type says (the hub
- * sends none), with its keys exactly as sent (parseJson).
+ * sends none), with its keys exactly as sent (parseJson). Throws an ApiError (413, 400) for one it cannot take.
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<BodyResult> {
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const declared = Number(request.headers.get('content-length'));
-  const tooLarge = () => ({ ok: false as const, response: jsonError(413, bodyTooLarge(maxBytes)) });
-  if (declared > maxBytes) return tooLarge();
+  const tooLarge = () => new ApiError(413, 'too-large', bodyTooLarge(maxBytes));
+  if (declared > maxBytes) throw tooLarge();
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (request.body) {
@@ -30,43 +41,73 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        return tooLarge();
+        throw tooLarge();
       }
       chunks.push(value);
     }
   }
   const text = Buffer.concat(chunks).toString('utf8');
   try {
-    return { ok: true, value: parseJson(text) };
+    return parseJson(text);
   } catch (error) {
-    if (error instanceof JsonDepthError) return { ok: false, response: jsonError(400, `body nests deeper than ${MAX_JSON_DEPTH} levels`) };
-    return { ok: false, response: jsonError(400, text.trim() === '' ? 'body must be a JSON object' : 'body is not valid JSON') };
+    if (error instanceof JsonDepthError) throw new ApiError(400, 'invalid-input', `body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    throw new ApiError(400, 'invalid-input', text.trim() === '' ? 'body must be a JSON object' : 'body is not valid JSON');
   }
 }
 
-export type ApiContext = { log: Logger; requestId: string };
+/** What the wrapper needs of the process: the runtime has all of it. */
+export type ApiDeps = {
+  log: Logger;
+  metrics: Metrics;
+  dashboardAuth: DashboardAuth;
+  config: { dashboard: { engineerTokens: readonly EngineerToken[] } };
+};
+
+/** A route's dynamic segments, as Next decodes them. */
+export type RouteParams = Record<string, string | string[] | undefined>;
+
+export type ApiContext<P extends RouteParams = RouteParams> = {
+  log: Logger;
+  requestId: string;
+  params: P;
+  /** who is calling (callerOf), resolved on first use and kept for the rest of the request */
+  readonly caller: Caller;
+};
 
 /**
- * Wraps a route handler: request id, structured log line, metrics, and the mapping of failures to
- * answers: RouteError → its 4xx, an unreachable or failing apiserver → 503, anything else → 500.
+ * Wraps a route handler: request id, structured log line, metrics, Next's route params, the caller, and
+ * the mapping of whatever it throws to an answer: an ApiError → its own, an unreachable or failing
+ * apiserver → 503, a ConfigError → 503, anything else → 500.
  */
-export function observed<R extends Request>(
+export function observed<P extends RouteParams = RouteParams>(
   route: string,
-  deps: () => { log: Logger; metrics: Metrics },
-  handler: (request: R, ctx: ApiContext) => Promise<Response>,
-): (request: R) => Promise<Response> {
-  return async (request) => {
+  deps: () => ApiDeps,
+  handler: (request: NextRequest, ctx: ApiContext<P>) => Promise<Response>,
+  options: { errors?: ErrorStyle } = {},
+): (request: NextRequest, context: { params: Promise<P> }) => Promise<Response> {
+  return async (request, context) => {
     const started = performance.now();
     const requestId = request.headers.get('x-request-id') ?? randomUUID();
     let log: Logger | undefined;
     let metrics: Metrics | undefined;
     let response: Response;
     try {
-      ({ log, metrics } = deps());
-      log = log.child({ requestId });
-      response = await handler(request, { log, requestId });
+      const d = deps();
+      ({ metrics } = d);
+      const requestLog = d.log.child({ requestId });
+      log = requestLog;
+      let caller: Caller | undefined;
+      const ctx: ApiContext<P> = {
+        log: requestLog,
+        requestId,
+        params: await context.params,
+        get caller() {
+          return (caller ??= callerOf(d.dashboardAuth, d.config.dashboard.engineerTokens, request));
+        },
+      };
+      response = await handler(request, ctx);
     } catch (error) {
-      response = failure(error, log);
+      response = errorResponse(asApiError(error, log), options.errors);
     }
     response.headers.set('x-request-id', requestId);
     const seconds = (performance.now() - started) / 1000;
@@ -77,22 +118,23 @@ export function observed<R extends Request>(
   };
 }
 
-function failure(error: unknown, log: Logger | undefined): Response {
-  if (isRouteError(error)) return jsonError(error.status, error.message);
+/** What a thrown error answers, logged when it is hubmesh's trouble rather than the client's. */
+export function asApiError(error: unknown, log: Pick<Logger, 'error'> | undefined): ApiError {
+  if (isApiError(error)) return error;
   if (isKubeError(error)) {
     if (error.status === 403) {
       log?.error({ err: error.message }, 'Kubernetes RBAC refused a request hubmesh needs');
-      return jsonError(503, `hubmesh's Kubernetes identity is not allowed to do this: ${error.message}`);
+      return new ApiError(503, 'kube-forbidden', `hubmesh's Kubernetes identity is not allowed to do this: ${error.message}`, { cause: error });
     }
     log?.error({ status: error.status, reason: error.reason, err: error.message }, 'Kubernetes API unavailable');
-    return jsonError(503, `Kubernetes API unavailable: ${error.message}`, { 'retry-after': '1' });
+    return new ApiError(503, 'kube-unavailable', `Kubernetes API unavailable: ${error.message}`, { headers: { 'retry-after': '1' }, cause: error });
   }
   if (error instanceof Error && error.name === 'ConfigError') {
     console.error(error.message);
-    return jsonError(503, error.message);
+    return new ApiError(503, 'config', error.message, { cause: error });
   }
   log?.error({ err: error }, 'unexpected error');
-  return jsonError(500, 'internal error; see hubmesh logs');
+  return new ApiError(500, 'internal', 'internal error; see hubmesh logs', { cause: error });
 }
 
 /**

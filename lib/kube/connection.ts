@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, type Config } from '../config';
+import type { Config } from '../config';
+import { ConfigError } from '../config-error';
 import { clusterBackend } from './cluster-backend';
 import { LocalStore } from './local-backend';
 import { connectionMode, IN_CLUSTER_NAMESPACE_FILE, kubeconfigFiles } from './mode';

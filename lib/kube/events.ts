@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { LABELS } from '../routes/virtualservice';
+import { LABELS } from './labels';
 import type { KindDescriptor, KubeObject, ResourceBackend } from './types';
 
 /** events.k8s.io/v1 Event: hubmesh's audit trail of admin actions, one Event on each object it acted on. */

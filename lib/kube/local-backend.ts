@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseJson } from '../http/json';
+import { parseJson } from '../json';
 import { KubeError } from './errors';
 import { matchesLabelSelector, parseLabelSelector } from './label-selector';
 import { mergePatch } from './merge-patch';

@@ -1,8 +1,10 @@
 import { FIELD_MANAGER } from '../kube/connection';
-import { isConflict, isKubeError, isNotFound, toKubeError } from '../kube/errors';
+import { ApiError, type ApiErrorCode } from '../api-error';
+import { isConflict, isKubeError, isNotFound, toKubeError, type KubeError } from '../kube/errors';
 import { eventKind, listAudit, recordEvent, type AuditEntry, type KubeEvent, type ObjectReference } from '../kube/events';
 import { gatewayKind } from '../kube/gateways';
 import { namespaceKind, type Namespace } from '../kube/namespaces';
+import { objectDiff, toYaml, type DiffHunk } from '../kube/object-diff';
 import { peerAuthenticationKind } from '../kube/peerauthentications';
 import { apiVersionOf, type KindDescriptor, type KubeObject, type ResourceBackend } from '../kube/types';
 import {
@@ -10,10 +12,7 @@ import {
   desiredInjectionLabels,
   desiredPeerAuthentication,
   injectionLabelOwnership,
-  objectDiff,
   objectOwnership,
-  toYaml,
-  type DiffHunk,
   type GatewayInput,
   type Ownership,
 } from './desired';
@@ -68,27 +67,22 @@ export type ApplyResult = {
   audit: { recorded: true; event: string } | { recorded: false; error: string };
 };
 
+export type ActionStage = 'read' | 'ownership' | 'dry-run' | 'apply';
+
 /**
- * A refused or failed action. `status` is what an API handler answers: 409 for a takeover that needs
- * confirmation or a field-manager conflict, the apiserver's status (422, 403, 404…) for a rejection, 503
- * when the apiserver could not be reached.
+ * A refused or failed action: an ApiError whose body also carries the apiserver's `reason` and the `stage`.
+ * 409 for a takeover that needs confirmation or a field-manager conflict, the apiserver's status (422,
+ * 404…) for a rejection, 503 when the apiserver could not be reached, and 503 too when hubmesh's own
+ * identity lacks a permission, which is not the admin's mistake.
  */
-export class MeshActionError extends Error {
-  override name = 'MeshActionError';
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-    readonly stage: 'read' | 'ownership' | 'dry-run' | 'apply',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
+function actionError(status: number, code: ApiErrorCode, reason: string, message: string, stage: ActionStage, cause?: unknown): ApiError {
+  return new ApiError(status, code, message, { details: { reason, stage }, cause });
 }
 
-/** Checked by name, like isKubeError: Next may bundle this module more than once. */
-export function isMeshActionError(error: unknown): error is MeshActionError {
-  return error instanceof Error && error.name === 'MeshActionError' && typeof (error as MeshActionError).status === 'number';
+function kubeActionError(e: KubeError, stage: ActionStage): ApiError {
+  if (e.status === 403) return actionError(503, 'kube-forbidden', e.reason, e.message, stage, e);
+  if (e.status >= 500) return actionError(e.status, 'kube-unavailable', e.reason, e.message, stage, e);
+  return actionError(e.status, e.status === 409 ? 'conflict' : e.status === 404 ? 'not-found' : 'rejected', e.reason, e.message, stage, e);
 }
 
 /** Event reasons: the outcome of an action on its object. */
@@ -150,7 +144,7 @@ function resolve(action: MeshAction): Resolved {
         summary: `label namespace ${action.namespace} ${label}${action.revision ? ' (without istio-injection)' : ''}`,
         eventAction: 'EnsureInjectionLabel',
         ownership: (current) => {
-          if (!current) throw new MeshActionError(404, 'NotFound', `namespace ${action.namespace} does not exist`, 'read');
+          if (!current) throw actionError(404, 'not-found', 'NotFound', `namespace ${action.namespace} does not exist`, 'read');
           return injectionLabelOwnership(current as Namespace, desired, FIELD_MANAGER);
         },
       };
@@ -212,8 +206,7 @@ export function createMeshActions(deps: MeshActionDeps) {
       return await deps.backend(resolved.kind).get(resolved.namespace, resolved.name);
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      const e = toKubeError(error);
-      throw new MeshActionError(e.status, e.reason, e.message, 'read', { cause: e });
+      throw kubeActionError(toKubeError(error), 'read');
     }
   }
 
@@ -259,8 +252,7 @@ export function createMeshActions(deps: MeshActionDeps) {
     try {
       outcome = await dryRunFor(resolved, current, ownership);
     } catch (error) {
-      const e = toKubeError(error);
-      throw new MeshActionError(e.status, e.reason, e.message, 'dry-run', { cause: e });
+      throw kubeActionError(toKubeError(error), 'dry-run');
     }
     return {
       action,
@@ -293,13 +285,14 @@ export function createMeshActions(deps: MeshActionDeps) {
     resolved: Resolved,
     object: KubeObject | undefined,
     actor: string,
-    error: MeshActionError,
+    error: ApiError,
     reason: string,
   ): Promise<never> {
     try {
       await audit(resolved, object, actor, { reason, type: 'Warning', note: error.message });
     } catch (auditError) {
-      throw new MeshActionError(error.status, error.reason, `${error.message} (the audit Event was not recorded: ${toKubeError(auditError).message})`, error.stage, {
+      throw new ApiError(error.status, error.code, `${error.message} (the audit Event was not recorded: ${toKubeError(auditError).message})`, {
+        details: error.details,
         cause: error,
       });
     }
@@ -314,19 +307,19 @@ export function createMeshActions(deps: MeshActionDeps) {
    */
   async function apply(action: MeshAction, options: { actor: string; confirmTakeover?: boolean }): Promise<ApplyResult> {
     const actor = options.actor.trim();
-    if (!actor) throw new MeshActionError(400, 'BadRequest', 'an action needs the name of the admin who takes it', 'ownership');
+    if (!actor) throw actionError(400, 'invalid-input', 'BadRequest', 'an action needs the name of the admin who takes it', 'ownership');
     const force = options.confirmTakeover === true;
     const resolved = resolve(action);
     const current = await read(resolved);
     const ownership = resolved.ownership(current);
     if (ownership.verdict === 'takeover' && !force) {
-      const refused = new MeshActionError(409, 'TakeoverRequired', `${ownership.reason}; confirm a takeover to apply`, 'ownership');
+      const refused = actionError(409, 'takeover-required', 'TakeoverRequired', `${ownership.reason}; confirm a takeover to apply`, 'ownership');
       return fail(resolved, current, actor, refused, AUDIT_REASONS.refused);
     }
     const bodies = applyBodies(resolved, current, ownership, force);
     const failure = (error: unknown, stage: 'dry-run' | 'apply') => {
       const e = toKubeError(error);
-      const wrapped = new MeshActionError(e.status, e.reason, e.message, stage, { cause: e });
+      const wrapped = kubeActionError(e, stage);
       if (isUnavailable(e)) throw wrapped;
       const reason = isConflict(e) ? AUDIT_REASONS.conflict : stage === 'dry-run' ? AUDIT_REASONS.dryRunRejected : AUDIT_REASONS.failed;
       return fail(resolved, current, actor, wrapped, reason);

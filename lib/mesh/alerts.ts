@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { LABELS } from '../routes/virtualservice';
+import { LABELS } from '../kube/labels';
 import { promqlString } from '../telemetry/promql';
 
 export type AlertRuleOptions = {

@@ -96,38 +96,35 @@ describe('requiredPods', () => {
 
 describe('meshStatusAnswer', () => {
   it('is a 409 in local mode, which has no Istio, and a 400 for a bad window', async () => {
-    expect(await meshStatusAnswer(deps({ mesh: undefined }), new URLSearchParams())).toMatchObject({ ok: false, status: 409, error: expect.stringContaining('local mode') });
-    expect(await meshStatusAnswer(deps(), new URLSearchParams('window=soon'))).toMatchObject({ ok: false, status: 400 });
+    await expect(meshStatusAnswer(deps({ mesh: undefined }), new URLSearchParams())).rejects.toMatchObject({ status: 409, code: 'local-mode', message: expect.stringContaining('local mode') });
+    await expect(meshStatusAnswer(deps(), new URLSearchParams('window=soon'))).rejects.toMatchObject({ status: 400, field: 'window' });
   });
 
   it("reads the namespace's mTLS and injection from the caches, and says Prometheus is not configured", async () => {
     const answer = await meshStatusAnswer(deps(), new URLSearchParams());
     expect(answer).toMatchObject({
-      ok: true,
-      value: {
-        namespace: 'hub',
-        rootNamespace: 'istio-system',
-        window: '5m',
-        telemetry: { state: 'unconfigured' },
-        injection: { labels: { 'istio-injection': 'enabled' }, enabled: true, known: true },
-        prometheus: { configured: false },
-        pods: [],
-      },
+      namespace: 'hub',
+      rootNamespace: 'istio-system',
+      window: '5m',
+      telemetry: { state: 'unconfigured' },
+      injection: { labels: { 'istio-injection': 'enabled' }, enabled: true, known: true },
+      prometheus: { configured: false },
+      pods: [],
     });
-    expect(answer.ok && answer.value.config.namespace.server.runtimeMode).toBe('STRICT');
+    expect(answer.config.namespace.server.runtimeMode).toBe('STRICT');
   });
 
   it("says Prometheus is unavailable, with its words, when it cannot be queried", async () => {
     const down = prometheus({ error: new PrometheusError('unreachable', 'connect ECONNREFUSED 10.0.0.9:9090') });
     const answer = await meshStatusAnswer(deps({ prometheus: down.client }), new URLSearchParams());
-    expect(answer).toMatchObject({ ok: true, value: { telemetry: { state: 'unavailable', message: 'connect ECONNREFUSED 10.0.0.9:9090' }, prometheus: { configured: true } } });
+    expect(answer).toMatchObject({ telemetry: { state: 'unavailable', message: 'connect ECONNREFUSED 10.0.0.9:9090' }, prometheus: { configured: true } });
   });
 });
 
 describe('historyAnswer', () => {
   it('is a 409 without Prometheus and a 400 for a span over 7 days', async () => {
-    expect(await historyAnswer(deps(), new URLSearchParams())).toMatchObject({ ok: false, status: 409, error: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' });
-    expect(await historyAnswer(deps({ prometheus: prometheus({}).client }), new URLSearchParams('span=8d'))).toMatchObject({ ok: false, status: 400 });
+    await expect(historyAnswer(deps(), new URLSearchParams())).rejects.toMatchObject({ status: 409, code: 'not-configured', message: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' });
+    await expect(historyAnswer(deps({ prometheus: prometheus({}).client }), new URLSearchParams('span=8d'))).rejects.toMatchObject({ status: 400, field: 'span' });
   });
 
   it("answers with the namespace's mutual_tls share over the span that ends now", async () => {
@@ -136,13 +133,13 @@ describe('historyAnswer', () => {
     const p = prometheus({ series: [{ metric: metric('mutual_tls'), points: [{ time: end, value: 3 }] }, { metric: metric('none'), points: [{ time: end, value: 1 }] }] });
     const answer = await historyAnswer(deps({ prometheus: p.client }), new URLSearchParams('span=1h'));
     expect(p.ranges).toEqual([{ start: end - 3600, end, step: 30 }]);
-    expect(answer).toMatchObject({ ok: true, value: { namespace: 'hub', window: '5m', span: '1h', step: 30 } });
-    expect(answer.ok && answer.value.points.at(-1)).toEqual({ time: end, share: 0.75, requestsPerSecond: 4 });
+    expect(answer).toMatchObject({ namespace: 'hub', window: '5m', span: '1h', step: 30 });
+    expect(answer.points.at(-1)).toEqual({ time: end, share: 0.75, requestsPerSecond: 4 });
   });
 
   it('is a 503 when Prometheus is down; a query it refuses is a failure of ours', async () => {
     const down = prometheus({ error: new PrometheusError('timeout', 'no answer in 5000 ms') });
-    expect(await historyAnswer(deps({ prometheus: down.client }), new URLSearchParams())).toEqual({ ok: false, status: 503, error: 'no answer in 5000 ms' });
+    await expect(historyAnswer(deps({ prometheus: down.client }), new URLSearchParams())).rejects.toMatchObject({ status: 503, code: 'prometheus-unavailable', message: 'no answer in 5000 ms' });
     const refused = prometheus({ error: new PrometheusError('bad-query', 'parse error') });
     await expect(historyAnswer(deps({ prometheus: refused.client }), new URLSearchParams())).rejects.toThrow('parse error');
   });
@@ -150,18 +147,18 @@ describe('historyAnswer', () => {
 
 describe('validationsAnswer', () => {
   it('is a 409 in local mode; else the catalogue run over the caches, for the hub namespace', () => {
-    expect(validationsAnswer(deps({ mesh: undefined }))).toMatchObject({ ok: false, status: 409 });
+    expect(() => validationsAnswer(deps({ mesh: undefined }))).toThrow(expect.objectContaining({ status: 409, code: 'local-mode' }));
     const answer = validationsAnswer(deps());
-    expect(answer).toMatchObject({ ok: true, value: { namespace: 'hub' } });
-    expect(answer.ok && answer.value.catalogue.length).toBeGreaterThan(0);
+    expect(answer).toMatchObject({ namespace: 'hub' });
+    expect(answer.catalogue.length).toBeGreaterThan(0);
   });
 });
 
 describe('alertsAnswer', () => {
   it('renders the rules for the hub namespace, and refuses a bad window', () => {
     const answer = alertsAnswer({ namespace: 'hub' }, new URLSearchParams('window=10m'));
-    expect(answer).toMatchObject({ ok: true, value: { namespace: 'hub', window: '10m', for: '1m' } });
-    expect(answer.ok && answer.value.ruleFile).toContain('destination_service_namespace="hub"');
-    expect(alertsAnswer({ namespace: 'hub' }, new URLSearchParams('for=later'))).toMatchObject({ ok: false, status: 400 });
+    expect(answer).toMatchObject({ namespace: 'hub', window: '10m', for: '1m' });
+    expect(answer.ruleFile).toContain('destination_service_namespace="hub"');
+    expect(() => alertsAnswer({ namespace: 'hub' }, new URLSearchParams('for=later'))).toThrow(expect.objectContaining({ status: 400, field: 'for' }));
   });
 });

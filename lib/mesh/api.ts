@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config';
+import { ApiError, localModeError } from '../api-error';
 import { parseQuery } from '../dashboard/query';
 import type { DestinationRule } from '../kube/destinationrules';
 import type { Gateway } from '../kube/gateways';
@@ -147,51 +148,46 @@ async function telemetryFor(deps: MeshApiDeps, window: string): Promise<Telemetr
   }
 }
 
-const LOCAL = { ok: false as const, status: 409, error: 'mesh security needs a cluster with Istio; hubmesh runs in local mode' };
+const needsMesh = () => localModeError('mesh security needs a cluster with Istio');
 
 /** The compliance page's data: the namespace's verdict, config status (namespace and mesh), runtime traffic, pods and injection. */
 export async function meshStatusAnswer(deps: MeshApiDeps, params: URLSearchParams) {
   const q = parseQuery(meshStatusQuery, params);
-  if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  if (!deps.mesh) return LOCAL;
+  if (!deps.mesh) throw needsMesh();
   const { namespace } = deps;
   const config = mtlsFromConfig(deps, deps.mesh);
-  const telemetry = await telemetryFor(deps, q.value.window);
+  const telemetry = await telemetryFor(deps, q.window);
   const pods = requiredPods(deps);
   const namespaceObject = deps.mesh.namespaces.get(namespace);
   const labels = namespaceObject?.metadata.labels ?? {};
   return {
-    ok: true as const,
-    value: {
-      namespace,
-      rootNamespace: deps.config.mesh.rootNamespace,
-      window: q.value.window,
-      verdict: complianceVerdict({ namespace, config: config.namespace, telemetry, pods }),
-      config: { ...config, summary: { namespace: describeServerSide(config.namespace), mesh: describeServerSide(config.mesh) } },
-      telemetry,
-      pods: pods.map(({ role, pod }) => ({ role, name: pod.name, status: pod.status, sidecar: pod.sidecar })),
-      injection: {
-        labels: Object.fromEntries(Object.entries(labels).filter(([k]) => k === INJECTION_LABEL || k === REVISION_LABEL)),
-        enabled: labels[INJECTION_LABEL] === 'enabled' || (labels[INJECTION_LABEL] === undefined && labels[REVISION_LABEL] !== undefined),
-        known: namespaceObject !== undefined,
-      },
-      prometheus: { configured: deps.prometheus !== undefined },
+    namespace,
+    rootNamespace: deps.config.mesh.rootNamespace,
+    window: q.window,
+    verdict: complianceVerdict({ namespace, config: config.namespace, telemetry, pods }),
+    config: { ...config, summary: { namespace: describeServerSide(config.namespace), mesh: describeServerSide(config.mesh) } },
+    telemetry,
+    pods: pods.map(({ role, pod }) => ({ role, name: pod.name, status: pod.status, sidecar: pod.sidecar })),
+    injection: {
+      labels: Object.fromEntries(Object.entries(labels).filter(([k]) => k === INJECTION_LABEL || k === REVISION_LABEL)),
+      enabled: labels[INJECTION_LABEL] === 'enabled' || (labels[INJECTION_LABEL] === undefined && labels[REVISION_LABEL] !== undefined),
+      known: namespaceObject !== undefined,
     },
+    prometheus: { configured: deps.prometheus !== undefined },
   };
 }
 
 /** The namespace's mutual_tls share over time, for the history chart. */
 export async function historyAnswer(deps: MeshApiDeps, params: URLSearchParams) {
   const q = parseQuery(historyQuery, params);
-  if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  if (!deps.prometheus) return { ok: false as const, status: 409, error: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' };
+  if (!deps.prometheus) throw new ApiError(409, 'not-configured', 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)');
   const { namespace } = deps;
-  const range = historyRange(deps.now() / 1000, durationSeconds(q.value.span)!);
+  const range = historyRange(deps.now() / 1000, durationSeconds(q.span)!);
   try {
-    const [history] = await loadShareHistory(deps.prometheus, { window: q.value.window, namespaces: [namespace] }, range);
-    return { ok: true as const, value: { namespace, window: q.value.window, span: q.value.span, step: range.step, points: history?.points ?? [] } };
+    const [history] = await loadShareHistory(deps.prometheus, { window: q.window, namespaces: [namespace] }, range);
+    return { namespace, window: q.window, span: q.span, step: range.step, points: history?.points ?? [] };
   } catch (error) {
-    if (isPrometheusError(error) && error.unavailable) return { ok: false as const, status: 503, error: error.message };
+    if (isPrometheusError(error) && error.unavailable) throw new ApiError(503, 'prometheus-unavailable', error.message, { cause: error });
     throw error;
   }
 }
@@ -199,7 +195,7 @@ export async function historyAnswer(deps: MeshApiDeps, params: URLSearchParams) 
 /** The validations catalogue run over the caches' snapshot. */
 export function validationsAnswer(deps: MeshApiDeps) {
   const { mesh, namespace, config } = deps;
-  if (!mesh) return LOCAL;
+  if (!mesh) throw needsMesh();
   const mtls = mtlsFromConfig(deps, mesh);
   const namespaceObject = mesh.namespaces.get(namespace);
   const report = runValidations({
@@ -218,13 +214,12 @@ export function validationsAnswer(deps: MeshApiDeps) {
     namespaces: namespaceObject ? [namespaceObject] : [],
     effectiveMtls: { [namespace]: mtls.namespace.server.runtimeMode },
   });
-  return { ok: true as const, value: { namespace, ...report } };
+  return { namespace, ...report };
 }
 
 /** The alert rules for the hub namespace, as a Prometheus rule file and as a PrometheusRule. */
 export function alertsAnswer(deps: Pick<MeshApiDeps, 'namespace'>, params: URLSearchParams) {
   const q = parseQuery(alertsQuery, params);
-  if (!q.ok) return { ok: false as const, status: 400, error: q.error };
-  const options = { namespace: deps.namespace, window: q.value.window, for: q.value.for };
-  return { ok: true as const, value: { ...options, ...alertRulesYaml(options) } };
+  const options = { namespace: deps.namespace, window: q.window, for: q.for };
+  return { ...options, ...alertRulesYaml(options) };
 }

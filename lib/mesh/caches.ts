@@ -1,23 +1,14 @@
 import type { Logger } from 'pino';
 import { destinationRuleKind, type DestinationRule } from '../kube/destinationrules';
 import { gatewayKind, type Gateway } from '../kube/gateways';
-import type { ChangeType, Informer, InformerStatus } from '../kube/informer';
+import type { CacheView } from '../kube/cache-view';
+import type { Informer } from '../kube/informer';
 import { namespaceKind, type Namespace } from '../kube/namespaces';
 import { peerAuthenticationKind, type PeerAuthentication } from '../kube/peerauthentications';
 import { ResourceStore } from '../kube/resource-store';
 import type { KindDescriptor, KubeObject, ResourceBackend } from '../kube/types';
 import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
-import { LABELS } from '../routes/virtualservice';
-
-/** What the runtime needs of any cache, whatever it holds: its state, its lifecycle, its changes. */
-export interface CacheView {
-  readonly size: number;
-  readonly isSynced: boolean;
-  status(): InformerStatus;
-  start(): void;
-  stop(): void;
-  subscribe(listener: (type: ChangeType, object: KubeObject) => void): () => void;
-}
+import { LABELS } from '../kube/labels';
 
 /**
  * The watch caches behind mesh security (cluster mode only): mTLS settings in the hub namespace and in

@@ -1,11 +1,12 @@
+import { ApiError, invalidField } from '../api-error';
 import { serviceChoices } from '../dashboard/api';
 import type { Informer } from '../kube/informer';
 import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import type { RouteAudit } from './route-audit';
-import { objectDiff, toYaml } from '../mesh/desired';
+import { objectDiff, toYaml } from '../kube/object-diff';
 import { NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
-import { RouteError, type RouteService } from './service';
+import type { RouteService } from './service';
 import { routeFromVirtualService } from './virtualservice';
 
 export type OverlaysApiDeps = {
@@ -22,11 +23,11 @@ export type OverlayChange = { overlays: Overlays; dryRun: boolean };
 /** The body of PUT /api/v1/routes/<name>/overlays, with errors that name the field. */
 export function parseOverlayChange(body: unknown): OverlayChange {
   const input = (typeof body === 'object' && body !== null ? body : {}) as { overlays?: unknown; dryRun?: unknown };
-  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw new RouteError(400, 'dryRun: must be true or false');
+  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw invalidField('dryRun', 'must be true or false');
   const parsed = overlaysSchema.safeParse(input.overlays ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new RouteError(400, `overlays.${issue.path.join('.') || '(body)'}: ${issue.message}`);
+    throw invalidField(`overlays.${issue.path.join('.') || '(body)'}`, issue.message);
   }
   return { overlays: parsed.data, dryRun: input.dryRun === true };
 }
@@ -35,7 +36,7 @@ export function parseOverlayChange(body: unknown): OverlayChange {
 export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
   const vs = deps.virtualServices.get(name);
   const route = vs && routeFromVirtualService(vs);
-  if (!route) throw new RouteError(404, `no route with VirtualService ${JSON.stringify(name)}`);
+  if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
   return {
     path: route.path,
     overlays: route.overlays ?? NO_OVERLAYS,
@@ -50,7 +51,7 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
 export async function changeOverlays(deps: OverlaysApiDeps, name: string, change: OverlayChange, actor: string) {
   const vs = deps.virtualServices.get(name);
   const route = vs && routeFromVirtualService(vs);
-  if (!vs || !route) throw new RouteError(404, `no route with VirtualService ${JSON.stringify(name)}`);
+  if (!vs || !route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
   const { before, after } = await deps.routes.setOverlays(route.path, change.overlays, { dryRun: change.dryRun });
   const result = { dryRun: change.dryRun, path: route.path, overlays: change.overlays, diff: objectDiff(before, after), preview: toYaml(after) };
   if (change.dryRun || !deps.audit) return result;

@@ -25,7 +25,8 @@ import {
   type Preview,
 } from './overlays';
 import { RouteService } from './service';
-import { ANNOTATIONS, managedSelector, primaryDestination, renderRouteVirtualService, routeFromVirtualService, type RenderContext } from './virtualservice';
+import { managedSelector, primaryDestination, renderRouteVirtualService, routeFromVirtualService, type RenderContext } from './virtualservice';
+import { ANNOTATIONS } from '../kube/labels';
 
 /** Envoy matches header regexes with RE2 against the whole value; re2js is a port of RE2 with the same syntax. */
 const re2FullMatch = (regex: string, input: string) => RE2JS.compile(regex).matches(input);

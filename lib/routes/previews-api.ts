@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
+import { invalidField } from '../api-error';
 import type { Caller } from '../auth/actor';
 import type { RouteAudit } from './route-audit';
-import { objectDiff, toYaml } from '../mesh/desired';
+import { objectDiff, toYaml } from '../kube/object-diff';
 import { promqlString } from '../telemetry/promql';
 import { isPrometheusError, type PrometheusClient } from '../telemetry/prometheus';
 import { z } from 'zod';
 import { fieldName, PREVIEW_COOKIE, previewInput, previewTtl } from './overlays';
 import { shareLinkLocation, shareUrl, type PreviewService, type PreviewView } from './previews';
-import { RouteError } from './service';
 
 export type PreviewsApiDeps = {
   previews: Pick<PreviewService, 'list' | 'get' | 'create' | 'extend' | 'remove'>;
@@ -29,12 +29,12 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new RouteError(400, `${fieldName(issue.path) || 'body'}: ${issue.message}`);
+  throw invalidField(fieldName(issue.path) || 'body', issue.message);
 }
 
 function dryRunOf(body: unknown): boolean {
   const dryRun = (body as { dryRun?: unknown } | null)?.dryRun;
-  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new RouteError(400, 'dryRun: must be true or false');
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw invalidField('dryRun', 'must be true or false');
   return dryRun === true;
 }
 

@@ -1,9 +1,10 @@
 import pino, { type Logger } from 'pino';
+import { ApiError, invalidField, isApiError } from '../api-error';
 import type { ResourceStore } from '../kube/resource-store';
 import type { VirtualService } from '../kube/virtualservices';
 import { formatFieldErrors, PREVIEW_TTL_MAX_MS, PREVIEW_TTL_MIN_MS, type FieldError, type Overlays, type Preview, type PreviewInput } from './overlays';
 import { coversPath, quoteRoutePath, splitHostRoute } from './routespec';
-import { isRouteError, RouteError, type RouteService } from './service';
+import type { RouteService } from './service';
 import { HUB_API_PATH, routeFromVirtualService, type StoredRoute } from './virtualservice';
 
 /**
@@ -120,12 +121,12 @@ export class PreviewService {
     const { name, pathPrefix } = input;
     const routes = this.routeEntries();
     const route = attachPoint(routes, pathPrefix);
-    if (!route) throw new RouteError(409, `pathPrefix: no route covers ${pathPrefix}; a preview goes into the route with the longest path above it (the hub route "/" covers every path)`);
+    if (!route) throw new ApiError(409, 'conflict', `pathPrefix: no route covers ${pathPrefix}; a preview goes into the route with the longest path above it (the hub route "/" covers every path)`);
     const taken = this.list().find((p) => p.name === name);
-    if (taken) throw new RouteError(409, `name: a preview named ${name} exists on route ${taken.route}`);
-    if (input.allowShadow && !options.isAdmin) throw new RouteError(403, 'allowShadow: only an admin may let a preview shadow the hub API or another user’s route');
+    if (taken) throw new ApiError(409, 'conflict', `name: a preview named ${name} exists on route ${taken.route}`);
+    if (input.allowShadow && !options.isAdmin) throw new ApiError(403, 'forbidden', 'allowShadow: only an admin may let a preview shadow the hub API or another user’s route');
     const shadow = shadowReason(pathPrefix, route, options.owner, this.deps.hostRouting, this.deps.routes.hubApiPath());
-    if (shadow && !input.allowShadow) throw new RouteError(403, `pathPrefix: ${shadow}; only an admin can allow that (allowShadow: true)`);
+    if (shadow && !input.allowShadow) throw new ApiError(403, 'forbidden', `pathPrefix: ${shadow}; only an admin can allow that (allowShadow: true)`);
 
     const now = this.now();
     const preview: Preview = {
@@ -140,7 +141,7 @@ export class PreviewService {
     };
     let index = 0;
     const change = await this.update(route.path, options.dryRun, (previews) => {
-      if (previews.some((p) => p.name === name)) throw new RouteError(409, `name: a preview named ${name} exists on route ${route.path}`);
+      if (previews.some((p) => p.name === name)) throw new ApiError(409, 'conflict', `name: a preview named ${name} exists on route ${route.path}`);
       index = previews.length;
       return [...previews, preview];
     }).catch((error: unknown) => {
@@ -151,7 +152,7 @@ export class PreviewService {
 
   /** Moves a preview's expiry to now + ttl (milliseconds, 5 minutes to 7 days). */
   async extend(name: string, ttlMs: number, options: { dryRun?: boolean } = {}): Promise<PreviewChange> {
-    if (!(ttlMs >= PREVIEW_TTL_MIN_MS && ttlMs <= PREVIEW_TTL_MAX_MS)) throw new RouteError(400, 'ttl: must be from 5m to 7d');
+    if (!(ttlMs >= PREVIEW_TTL_MIN_MS && ttlMs <= PREVIEW_TTL_MAX_MS)) throw invalidField('ttl', 'must be from 5m to 7d');
     const found = this.locate(name);
     const now = this.now();
     const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
@@ -178,7 +179,7 @@ export class PreviewService {
         const { preview } = await this.remove(expired.name);
         removed.push(preview);
       } catch (error) {
-        if (isRouteError(error) && error.status === 404) continue;
+        if (isApiError(error) && error.code === 'not-found') continue;
         this.log.warn({ preview: expired.name, route: expired.route, err: error instanceof Error ? error.message : String(error) }, 'previews: cannot remove an expired preview');
       }
     }
@@ -198,7 +199,7 @@ export class PreviewService {
 
   private locate(name: string): PreviewView {
     const found = this.get(name);
-    if (!found) throw new RouteError(404, `no preview named ${JSON.stringify(name)}`);
+    if (!found) throw new ApiError(404, 'not-found', `no preview named ${JSON.stringify(name)}`);
     return found;
   }
 
@@ -211,7 +212,7 @@ export class PreviewService {
       path,
       (stored) => {
         const previews = stored.previews ?? [];
-        if (existing !== undefined && !previews.some((p) => p.name === existing)) throw new RouteError(404, `no preview named ${JSON.stringify(existing)}`);
+        if (existing !== undefined && !previews.some((p) => p.name === existing)) throw new ApiError(404, 'not-found', `no preview named ${JSON.stringify(existing)}`);
         const next = change(previews);
         const overlays: Overlays = { ...stored, previews: next };
         if (!next.length) delete overlays.previews;
@@ -224,12 +225,12 @@ export class PreviewService {
 
 /** A refusal of the new preview at `previews[index]`, with its fields named as the input names them. */
 function asInputError(error: unknown, index: number): unknown {
-  if (!isRouteError(error) || !error.fields) return error;
+  if (!isApiError(error) || error.fields.length === 0) return error;
   const own = `previews[${index}].`;
   const fields: FieldError[] = error.fields.map((e) => {
     if (!e.field.startsWith(own) && e.field !== `previews[${index}]`) return e;
     const field = e.field.slice(own.length);
     return { ...e, field: field === 'destination' ? 'service' : field.replace(/^destination\./, '') };
   });
-  return new RouteError(error.status, formatFieldErrors(fields), fields);
+  return new ApiError(error.status, error.code, formatFieldErrors(fields), { fields });
 }

@@ -15,17 +15,17 @@ describe('routePathFromRequest', () => {
     ['/api/routes/user/a%2Fb', '/user/a/b'],
     ['/api/routes/alice.hub.example.com/user/alice', '/alice.hub.example.com/user/alice'],
   ])('%s names %s', (pathname, path) => {
-    expect(routePathFromRequest(pathname)).toEqual({ ok: true, path });
+    expect(routePathFromRequest(pathname)).toBe(path);
   });
 
   it('decodes once only', () => {
-    expect(routePathFromRequest('/api/routes/user/a%2540b')).toEqual({ ok: true, path: '/user/a%40b' });
+    expect(routePathFromRequest('/api/routes/user/a%2540b')).toBe('/user/a%40b');
   });
 
   it('refuses other API paths and broken escapes', () => {
-    expect(routePathFromRequest('/api/routesx')).toMatchObject({ ok: false, status: 404 });
-    expect(routePathFromRequest('/api/other')).toMatchObject({ ok: false, status: 404 });
-    expect(routePathFromRequest('/api/routes/user/%E7%A7')).toMatchObject({ ok: false, status: 400 });
+    expect(() => routePathFromRequest('/api/routesx')).toThrow(expect.objectContaining({ status: 404, code: 'not-found' }));
+    expect(() => routePathFromRequest('/api/other')).toThrow(expect.objectContaining({ status: 404, code: 'not-found' }));
+    expect(() => routePathFromRequest('/api/routes/user/%E7%A7')).toThrow(expect.objectContaining({ status: 400, code: 'invalid-input' }));
   });
 });
 

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
+import { ApiError } from '../api-error';
 
 export const ROUTES_API_PREFIX = '/api/routes';
-
-export type RoutePathResult = { ok: true; path: string } | { ok: false; status: 400 | 404; error: string };
 
 /** CHP's normalisation: a leading "/", and one trailing "/" removed unless the path is "/". */
 export function normalizeRoutePath(path: string): string {
@@ -13,20 +12,21 @@ export function normalizeRoutePath(path: string): string {
 
 /**
  * The route a proxy-API request names, from its still percent-encoded pathname: the tail after
- * /api/routes, percent-decoded once and normalised. Other paths are not the proxy API (404).
+ * /api/routes, percent-decoded once and normalised. Throws an ApiError: other paths are not the proxy API
+ * (404), a broken escape is 400.
  */
-export function routePathFromRequest(pathname: string): RoutePathResult {
+export function routePathFromRequest(pathname: string): string {
   if (pathname !== ROUTES_API_PREFIX && !pathname.startsWith(`${ROUTES_API_PREFIX}/`)) {
-    return { ok: false, status: 404, error: `no such API path: ${pathname}` };
+    throw new ApiError(404, 'not-found', `no such API path: ${pathname}`);
   }
   const tail = pathname.slice(ROUTES_API_PREFIX.length);
   let decoded: string;
   try {
     decoded = decodeURIComponent(tail);
   } catch {
-    return { ok: false, status: 400, error: `route path ${JSON.stringify(tail)} is not valid percent-encoding` };
+    throw new ApiError(400, 'invalid-input', `route path ${JSON.stringify(tail)} is not valid percent-encoding`);
   }
-  return { ok: true, path: normalizeRoutePath(decoded) };
+  return normalizeRoutePath(decoded);
 }
 
 /**

@@ -1,18 +1,17 @@
 import type { Logger } from 'pino';
+import { ApiError, isApiError } from '../api-error';
 import { isConflict, isKubeError, isNotFound } from '../kube/errors';
 import type { ResourceStore } from '../kube/resource-store';
 import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
-import { checkOverlays, formatFieldErrors, parseOverlays, type FieldError, type Overlays } from './overlays';
+import { checkOverlays, formatFieldErrors, parseOverlays, type Overlays } from './overlays';
 import { RouteTree } from './route-tree';
 import { dependents, hubApiPath, placementFor, type PlanInput, type TreeValue } from './routing-plan';
 import { virtualServiceName } from './routespec';
 import { parseTarget } from './target';
 import {
-  ANNOTATIONS,
   canonicalJson,
-  LABELS,
   overlaysFromVirtualService,
   primaryDestination,
   renderRouteVirtualService,
@@ -24,24 +23,7 @@ import {
   type RouteRecord,
   type StoredRoute,
 } from './virtualservice';
-
-/** A refusal the client can act on: 400 bad input, 403 not allowed to this caller, 404 unknown route, 409 name clash, 413 too much data. */
-export class RouteError extends Error {
-  override name = 'RouteError';
-  constructor(
-    readonly status: 400 | 403 | 404 | 409 | 413,
-    message: string,
-    /** for input errors: each field to fix */
-    readonly fields?: readonly FieldError[],
-  ) {
-    super(message);
-  }
-}
-
-/** By name, for the reason given at isKubeError. */
-export function isRouteError(error: unknown): error is RouteError {
-  return error instanceof Error && error.name === 'RouteError' && typeof (error as RouteError).status === 'number';
-}
+import { ANNOTATIONS, LABELS } from '../kube/labels';
 
 export type RouteServiceDeps = {
   store: ResourceStore<VirtualService>;
@@ -212,7 +194,7 @@ export class RouteService {
       } catch (error) {
         // the apiserver refuses the dependent object itself (say, too large): the route that changed is
         // written and must not fail for it; HM1005 shows what that leaves. An outage still fails the call.
-        if (!isRouteError(error)) throw error;
+        if (!isApiError(error)) throw error;
         this.deps.log.error({ route: path, dependent, err: error.message }, 'routes: the apiserver refused a route that depends on this one');
       }
     }
@@ -269,7 +251,7 @@ export class RouteService {
    */
   async setOverlays(route: string, input: Overlays, options: { dryRun?: boolean } = {}): Promise<{ before: VirtualService; after: VirtualService }> {
     const parsed = parseOverlays(input);
-    if (!parsed.ok) throw new RouteError(400, formatFieldErrors(parsed.errors), parsed.errors);
+    if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
     const { canary, rules } = parsed.overlays;
     return this.updateOverlays(route, (stored) => ({ ...(canary ? { canary } : {}), rules, ...(stored.previews ? { previews: stored.previews } : {}) }), options);
   }
@@ -277,7 +259,7 @@ export class RouteService {
   /**
    * Read-modify-write of a route's overlays: `change` gets the stored overlays and route, and is applied
    * again to each fresh read after a 409, so concurrent changes to other overlays are never lost. It may
-   * throw (a RouteError) to refuse. Only what `change` adds or alters is checked against the Services: an
+   * throw (an ApiError) to refuse. Only what `change` adds or alters is checked against the Services: an
    * overlay stored earlier whose Service has gone since must not block removing another one.
    */
   async updateOverlays(
@@ -290,20 +272,20 @@ export class RouteService {
     let current = (await this.current(name)) ?? (await this.fetch(name));
     for (let attempt = 0; ; attempt++) {
       const stored = current && this.isOurs(current) ? routeFromVirtualService(current) : undefined;
-      if (!current || !stored) throw new RouteError(404, `no route ${byPath ? JSON.stringify(route) : `with VirtualService ${JSON.stringify(route)}`}`);
+      if (!current || !stored) throw new ApiError(404, 'not-found', `no route ${byPath ? JSON.stringify(route) : `with VirtualService ${JSON.stringify(route)}`}`);
       if (byPath) this.assertSameRoute(current, route);
       const destination = primaryDestination(current);
       if (!destination) {
-        throw new RouteError(409, `VirtualService ${name} has no "route" rule with a destination host and port to keep; the hub's next POST of ${stored.path} renders it again`);
+        throw new ApiError(409, 'conflict', `VirtualService ${name} has no "route" rule with a destination host and port to keep; the hub's next POST of ${stored.path} renders it again`);
       }
       const parsed = parseOverlays(change(stored.overlays, stored));
-      if (!parsed.ok) throw new RouteError(400, formatFieldErrors(parsed.errors), parsed.errors);
+      if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
       const overlays = parsed.overlays;
       const services = this.deps.services?.();
       const errors = checkOverlays(overlays, { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services, current: destination }).filter(
         (error) => !storedAlready(error.field, overlays, stored.overlays),
       );
-      if (errors.length) throw new RouteError(400, formatFieldErrors(errors), errors);
+      if (errors.length) throw new ApiError(400, 'invalid-input', formatFieldErrors(errors), { fields: errors });
       const { path, data, lastActivity } = stored;
       const desired = renderRouteVirtualService({ path, data, lastActivity }, destination, this.ctx, overlays, placementFor(path, this.plan));
       if (sameRoute(current, desired)) return { before: current, after: current };
@@ -354,26 +336,26 @@ export class RouteService {
 
   private validateBody(body: unknown): RouteData {
     const data = body === null ? {} : body;
-    if (typeof data !== 'object' || Array.isArray(data)) throw new RouteError(400, 'body must be a JSON object');
+    if (typeof data !== 'object' || Array.isArray(data)) throw new ApiError(400, 'invalid-input', 'body must be a JSON object');
     const target = (data as Record<string, unknown>).target;
-    if (typeof target !== 'string') throw new RouteError(400, 'body.target must be a string such as "http://jupyter-alice:8888"');
+    if (typeof target !== 'string') throw new ApiError(400, 'invalid-input', 'body.target must be a string such as "http://jupyter-alice:8888"');
     // last_activity is hubmesh's to keep, never part of the route's data
     const rest = { ...(data as Record<string, unknown>) };
     delete rest.last_activity;
     const bytes = Buffer.byteLength(JSON.stringify(rest));
     if (bytes > this.deps.maxRouteDataBytes) {
-      throw new RouteError(413, `route data is ${bytes} bytes as JSON; a route stores at most ${this.deps.maxRouteDataBytes} (HUBMESH_ROUTE_DATA_MAX_BYTES)`);
+      throw new ApiError(413, 'too-large', `route data is ${bytes} bytes as JSON; a route stores at most ${this.deps.maxRouteDataBytes} (HUBMESH_ROUTE_DATA_MAX_BYTES)`);
     }
     return rest as RouteData;
   }
 
   private async destinationOf(target: string): Promise<Destination> {
     const parsed = parseTarget(target, this.deps.ctx.namespace, this.deps.clusterDomain);
-    if (!parsed.ok) throw new RouteError(400, parsed.error);
+    if (!parsed.ok) throw new ApiError(400, 'invalid-input', parsed.error);
     const t = parsed.target;
     if (t.kind === 'host') return { host: t.host, port: t.port };
     const resolved = await this.deps.resolveIp(t.ip, t.port);
-    if (!resolved) throw new RouteError(400, `target ${target} is an IP address that no Service in namespace ${this.deps.ctx.namespace} serves: ${SERVICES_ENABLED_HINT}`);
+    if (!resolved) throw new ApiError(400, 'invalid-input', `target ${target} is an IP address that no Service in namespace ${this.deps.ctx.namespace} serves: ${SERVICES_ENABLED_HINT}`);
     return resolved;
   }
 
@@ -415,7 +397,7 @@ export class RouteService {
   private async replace(render: (stored: VirtualService) => VirtualService, current: VirtualService): Promise<VirtualService | undefined> {
     for (let attempt = 0; ; attempt++) {
       if (!this.isOurs(current)) {
-        throw new RouteError(409, `VirtualService ${current.metadata.name} exists but is not managed by hubmesh (prefix ${this.deps.ctx.prefix}); refusing to overwrite it`);
+        throw new ApiError(409, 'conflict', `VirtualService ${current.metadata.name} exists but is not managed by hubmesh (prefix ${this.deps.ctx.prefix}); refusing to overwrite it`);
       }
       const desired = render(current);
       if (sameRoute(current, desired)) return undefined;
@@ -448,7 +430,7 @@ export class RouteService {
 
   private explain(error: unknown): unknown {
     if (isKubeError(error) && (error.status === 422 || error.status === 400 || error.status === 413)) {
-      return new RouteError(400, `the apiserver refused the VirtualService: ${error.message}`);
+      return new ApiError(400, 'rejected', `the apiserver refused the VirtualService: ${error.message}`);
     }
     return error;
   }
@@ -460,7 +442,7 @@ export class RouteService {
   private assertSameRoute(vs: VirtualService, path: string): void {
     const stored = routeFromVirtualService(vs)?.path;
     if (stored !== undefined && stored !== path) {
-      throw new RouteError(409, `VirtualService ${vs.metadata.name} already holds route ${JSON.stringify(stored)}`);
+      throw new ApiError(409, 'conflict', `VirtualService ${vs.metadata.name} already holds route ${JSON.stringify(stored)}`);
     }
   }
 

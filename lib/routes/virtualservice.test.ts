@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH } from '../http/json';
+import { MAX_JSON_DEPTH } from '../json';
 import type { VirtualService } from '../kube/virtualservices';
 import { NO_OVERLAYS, type Overlays, type Preview } from './overlays';
 import { canonicalJson, HUB_API_GUARD_RULE, primaryDestination, renderRouteVirtualService, routeFromVirtualService, sameRoute, type RenderContext } from './virtualservice';

@@ -1,4 +1,4 @@
-import { parseJson } from '../http/json';
+import { parseJson } from '../json';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService } from '../kube/virtualservices';
 import {
   cookieRegex,
@@ -16,26 +16,7 @@ import {
 } from './overlays';
 import { ISTIO_MAX_REGEX_LENGTH, pathRegexExcludingSegments, pathRegexOutside } from './path-regex';
 import { coversPath, labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
-
-export const LABELS = {
-  managedBy: 'app.kubernetes.io/managed-by',
-  prefix: 'hubmesh.io/prefix',
-  kind: 'hubmesh.io/kind',
-  user: 'hubmesh.io/user',
-  serverName: 'hubmesh.io/server-name',
-} as const;
-
-export const ANNOTATIONS = {
-  route: 'hubmesh.io/route',
-  data: 'hubmesh.io/data',
-  /**
-   * ISO time of the route's last known activity: set when the route is created or changed, and
-   * the one place an activity source (Prometheus telemetry) writes to. GET reports it as is.
-   */
-  lastActivity: 'hubmesh.io/last-activity',
-  /** The route's canary and selective rules as canonical JSON (overlays.ts); absent when it has none. */
-  overlays: 'hubmesh.io/overlays',
-} as const;
+import { ANNOTATIONS, LABELS } from '../kube/labels';
 
 /**
  * The hub's REST API below the hub route (at "/" or the hub's base URL), which no preview may shadow unless

@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseJson } from '../../lib/http/json';
+import { parseJson } from '../../lib/json';
 import { repoRoot } from '../../test/cluster/harness';
 import { formatTable, percentile, type Row } from './stats';
 

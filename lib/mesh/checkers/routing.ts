@@ -1,6 +1,7 @@
 import type { Gateway } from '../../kube/gateways';
 import type { HTTPMatchRequest, HTTPRoute, StringMatch, VirtualService } from '../../kube/virtualservices';
-import { canonicalJson, LABELS, routeFromVirtualService } from '../../routes/virtualservice';
+import { canonicalJson, routeFromVirtualService } from '../../routes/virtualservice';
+import { LABELS } from '../../kube/labels';
 import { gatewaysOf, hostIntersection, MESH_GATEWAY, resolveShortName, serverHostsFor, type GatewayKey } from './hosts';
 import type { ObjectRef, ValidationSnapshot } from './types';
 

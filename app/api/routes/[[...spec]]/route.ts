@@ -1,6 +1,7 @@
 import type { NextRequest } from 'next/server';
+import { ApiError } from '@/lib/api-error';
 import { PROXY_TOKEN_REFUSED, proxyTokenMatches } from '@/lib/auth/proxy-token';
-import { jsonError, observed, readJsonBody } from '@/lib/http/api';
+import { errorResponse, observed, readJsonBody } from '@/lib/http/api';
 import { streamedResponse } from '@/lib/http/stream';
 import { routePathFromRequest } from '@/lib/routes/routespec';
 import { getRuntime } from '@/lib/runtime';
@@ -11,57 +12,50 @@ export const dynamic = 'force-dynamic';
 
 const json = (body: string, status = 200) => new Response(body, { status, headers: { 'content-type': 'application/json' } });
 
-/** Auth (the front door checked it before the body was read; checked again here), then the route path; each failure is an answer. */
+/** Auth (the front door checked it before the body was read; checked again here), then the route path; each failure is thrown. */
 function gate(request: NextRequest) {
   const rt = getRuntime();
-  if (!proxyTokenMatches(rt.proxyToken, request.headers.get('authorization'))) {
-    return { response: jsonError(403, PROXY_TOKEN_REFUSED) };
-  }
+  if (!proxyTokenMatches(rt.proxyToken, request.headers.get('authorization'))) throw new ApiError(403, 'forbidden', PROXY_TOKEN_REFUSED);
   // parsed from the raw pathname, so the route is decoded exactly once, as CHP does
-  const parsed = routePathFromRequest(request.nextUrl.pathname);
-  if (!parsed.ok) return { response: jsonError(parsed.status, parsed.error) };
-  return { rt, path: parsed.path };
+  return { rt, path: routePathFromRequest(request.nextUrl.pathname) };
 }
 
-/** Reads come from the watch cache, so they wait for it; writes go to the apiserver themselves. */
-const cacheNotSynced = () => jsonError(503, 'route cache is not synced with the Kubernetes API yet', { 'retry-after': '1' });
+const notFound = (path: string) => new ApiError(404, 'not-found', `no route ${JSON.stringify(path)}`);
 
-const deps = () => getRuntime();
+/** Errors answer as CHP's clients read them: `{ status, error }`. */
+const proxyApi = (handler: (request: NextRequest) => Promise<Response>) => observed('/api/routes', getRuntime, handler, { errors: 'proxy-api' });
 
-export const GET = observed('/api/routes', deps, async (request: NextRequest) => {
-  const g = gate(request);
-  if (!g.rt) return g.response;
-  if (!g.rt.routes.ready) return cacheNotSynced();
+export const GET = proxyApi(async (request) => {
+  const { rt, path } = gate(request);
+  // reads come from the watch cache, so they wait for it; writes go to the apiserver themselves
+  if (!rt.routes.ready) throw new ApiError(503, 'kube-unavailable', 'route cache is not synced with the Kubernetes API yet', { headers: { 'retry-after': '1' } });
   const query = request.nextUrl.searchParams;
   const since = query.get('inactive_since') ?? query.get('inactiveSince');
-  if (g.path === '/' && request.nextUrl.pathname.replace(/\/+$/, '') === '/api/routes') {
+  if (path === '/' && request.nextUrl.pathname.replace(/\/+$/, '') === '/api/routes') {
     let inactiveSince: Date | undefined;
     if (since !== null) {
       inactiveSince = new Date(since);
-      if (Number.isNaN(inactiveSince.getTime())) return jsonError(400, `inactive_since ${JSON.stringify(since)} is not a date`);
+      if (Number.isNaN(inactiveSince.getTime())) throw new ApiError(400, 'invalid-input', `inactive_since ${JSON.stringify(since)} is not a date`);
     }
-    return streamedResponse(g.rt.routes.listJsonChunks(inactiveSince), { headers: { 'content-type': 'application/json' } });
+    return streamedResponse(rt.routes.listJsonChunks(inactiveSince), { headers: { 'content-type': 'application/json' } });
   }
-  const route = g.rt.routes.getJson(g.path);
-  return route === undefined ? jsonError(404, `no route ${JSON.stringify(g.path)}`) : json(route);
+  const route = rt.routes.getJson(path);
+  if (route === undefined) throw notFound(path);
+  return json(route);
 });
 
-export const POST = observed('/api/routes', deps, async (request: NextRequest) => {
-  const g = gate(request);
-  if (!g.rt) return g.response;
-  const body = await readJsonBody(request, g.rt.config.proxy.maxBodyBytes);
-  if (!body.ok) return body.response;
-  await g.rt.routes.upsert(g.path, body.value);
+export const POST = proxyApi(async (request) => {
+  const { rt, path } = gate(request);
+  await rt.routes.upsert(path, await readJsonBody(request, rt.config.proxy.maxBodyBytes));
   return new Response(null, { status: 201 });
 });
 
-export const DELETE = observed('/api/routes', deps, async (request: NextRequest) => {
-  const g = gate(request);
-  if (!g.rt) return g.response;
-  const removed = await g.rt.routes.remove(g.path);
-  return removed ? new Response(null, { status: 204 }) : jsonError(404, `no route ${JSON.stringify(g.path)}`);
+export const DELETE = proxyApi(async (request) => {
+  const { rt, path } = gate(request);
+  if (!(await rt.routes.remove(path))) throw notFound(path);
+  return new Response(null, { status: 204 });
 });
 
-const notAllowed = async () => jsonError(405, 'method not allowed; the proxy API takes GET, POST and DELETE', { allow: 'GET, POST, DELETE' });
+const notAllowed = async () => errorResponse(new ApiError(405, 'method-not-allowed', 'method not allowed; the proxy API takes GET, POST and DELETE', { headers: { allow: 'GET, POST, DELETE' } }), 'proxy-api');
 export const PUT = notAllowed;
 export const PATCH = notAllowed;

@@ -1,4 +1,5 @@
-import { jsonError, observed } from '@/lib/http/api';
+import { localModeError } from '@/lib/api-error';
+import { observed } from '@/lib/http/api';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
@@ -7,6 +8,6 @@ export const dynamic = 'force-dynamic';
 /** hubmesh's audit trail, read from the Kubernetes Events its actions recorded (kept as long as the apiserver's --event-ttl). */
 export const GET = observed('/api/v1/audit', getRuntime, async () => {
   const { actions } = getRuntime().features.mesh;
-  if (!actions) return jsonError(409, 'the audit trail lives in Kubernetes Events; hubmesh runs in local mode');
+  if (!actions) throw localModeError('the audit trail lives in Kubernetes Events');
   return Response.json({ items: await actions.auditTrail() });
 });

@@ -1,5 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { jsonError, observed } from '@/lib/http/api';
+import { observed } from '@/lib/http/api';
 import { meshStatusAnswer } from '@/lib/mesh/api';
 import { getRuntime } from '@/lib/runtime';
 
@@ -7,7 +7,4 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 /** mTLS compliance of the hub namespace: verdict, configuration (namespace and mesh), traffic over `window`, pods, injection. */
-export const GET = observed('/api/v1/mesh', getRuntime, async (request: NextRequest) => {
-  const answer = await meshStatusAnswer(getRuntime().features.mesh, request.nextUrl.searchParams);
-  return answer.ok ? Response.json(answer.value) : jsonError(answer.status, answer.error);
-});
+export const GET = observed('/api/v1/mesh', getRuntime, async (request: NextRequest) => Response.json(await meshStatusAnswer(getRuntime().features.mesh, request.nextUrl.searchParams)));

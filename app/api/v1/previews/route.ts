@@ -1,5 +1,4 @@
 import type { NextRequest } from 'next/server';
-import { callerOf } from '@/lib/auth/actor';
 import { observed, readJsonBody, requestOrigin } from '@/lib/http/api';
 import { createPreview, previewsAnswer } from '@/lib/routes/previews-api';
 import { shareUrl } from '@/lib/routes/previews';
@@ -12,10 +11,8 @@ export const dynamic = 'force-dynamic';
 export const GET = observed('/api/v1/previews', getRuntime, async (request: NextRequest) => Response.json(await previewsAnswer(getRuntime().features.previews, requestOrigin(request))));
 
 /** Creates a preview: `{ name, pathPrefix?, service, port?, match?, ttl, allowShadow?, dryRun? }`; the caller is its owner. */
-export const POST = observed('/api/v1/previews', getRuntime, async (request: NextRequest) => {
+export const POST = observed('/api/v1/previews', getRuntime, async (request, { caller }) => {
   const rt = getRuntime();
-  const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
-  if (!body.ok) return body.response;
-  const result = await createPreview(rt.features.previews, body.value, callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request));
+  const result = await createPreview(rt.features.previews, await readJsonBody(request, rt.config.proxy.maxBodyBytes), caller);
   return Response.json({ ...result, shareUrl: shareUrl(requestOrigin(request), result.preview.name) }, { status: result.dryRun ? 200 : 201 });
 });

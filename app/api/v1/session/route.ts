@@ -1,22 +1,27 @@
 import type { NextRequest } from 'next/server';
-import { secretsEqual } from '@/lib/auth/proxy-token';
+import { ApiError } from '@/lib/api-error';
+import { secretsEqual } from '@/lib/auth/secrets';
 import { clearedSessionCookies, newSession, overTls, SESSION_COOKIE, sessionCookies } from '@/lib/auth/session';
-import { jsonError, observed, readJsonBody } from '@/lib/http/api';
+import type { SessionCheck } from '@/lib/auth/session-guard';
+import { observed, readJsonBody } from '@/lib/http/api';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
+/** A session check that failed, as the error it answers: no session (401), or revocations not known yet (503). */
+function refusal(checked: Extract<SessionCheck, { ok: false }>, headers: Record<string, string> = {}): ApiError {
+  return new ApiError(checked.status, checked.status === 401 ? 'unauthorized' : 'kube-unavailable', checked.error, { headers });
+}
+
 /** Sign in with the admin token. */
 export const POST = observed('/api/v1/session', getRuntime, async (request: NextRequest, { log }) => {
   const auth = getRuntime().dashboardAuth;
-  if (!auth.adminToken) return jsonError(503, 'sign-in is not configured: set HUBMESH_ADMIN_TOKEN');
-  const body = await readJsonBody(request, 4096);
-  if (!body.ok) return body.response;
-  const token = (body.value as { token?: unknown } | null)?.token;
+  if (!auth.adminToken) throw new ApiError(503, 'not-configured', 'sign-in is not configured: set HUBMESH_ADMIN_TOKEN');
+  const token = ((await readJsonBody(request, 4096)) as { token?: unknown } | null)?.token;
   if (typeof token !== 'string' || !secretsEqual(token, auth.adminToken)) {
     log.warn({ event: 'sign-in refused' }, 'admin sign-in refused');
-    return jsonError(401, 'wrong admin token');
+    throw new ApiError(401, 'unauthorized', 'wrong admin token');
   }
   const session = newSession('admin', 'admin', auth.ttlSeconds);
   const headers = new Headers({ 'content-type': 'application/json' });
@@ -28,7 +33,7 @@ export const POST = observed('/api/v1/session', getRuntime, async (request: Next
 /** Who is signed in (the proxy has already checked the session, and with a bearer token there may be none). */
 export const GET = observed('/api/v1/session', getRuntime, async (request: NextRequest) => {
   const checked = getRuntime().sessions.verify(request.cookies.get(SESSION_COOKIE)?.value, { mutation: false });
-  if (!checked.ok) return jsonError(checked.status, checked.error);
+  if (!checked.ok) throw refusal(checked);
   const { session } = checked;
   return Response.json({ sub: session.sub, role: session.role, expiresAt: new Date(session.exp * 1000).toISOString() });
 });
@@ -40,7 +45,7 @@ export const GET = observed('/api/v1/session', getRuntime, async (request: NextR
  */
 export const DELETE = observed('/api/v1/session', getRuntime, async (request: NextRequest, { log }) => {
   const checked = getRuntime().sessions.verify(request.cookies.get(SESSION_COOKIE)?.value, { mutation: true });
-  if (!checked.ok && checked.status === 503) return jsonError(503, checked.error, { 'retry-after': '1' });
+  if (!checked.ok && checked.status === 503) throw refusal(checked, { 'retry-after': '1' });
   if (checked.ok) await getRuntime().sessions.revoke(checked.session);
   const headers = new Headers();
   for (const c of clearedSessionCookies(overTls(request))) headers.append('set-cookie', c);

@@ -1,4 +1,4 @@
-import { jsonError, observed } from '@/lib/http/api';
+import { observed } from '@/lib/http/api';
 import { validationsAnswer } from '@/lib/mesh/api';
 import { getRuntime } from '@/lib/runtime';
 
@@ -6,7 +6,4 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 /** The validations catalogue (every code, with its count) and the findings, each linked to its object. */
-export const GET = observed('/api/v1/validations', getRuntime, async () => {
-  const answer = validationsAnswer(getRuntime().features.mesh);
-  return answer.ok ? Response.json(answer.value) : jsonError(answer.status, answer.error);
-});
+export const GET = observed('/api/v1/validations', getRuntime, async () => Response.json(validationsAnswer(getRuntime().features.mesh)));

@@ -1,5 +1,3 @@
-import type { NextRequest } from 'next/server';
-import { callerOf } from '@/lib/auth/actor';
 import { observed, readJsonBody } from '@/lib/http/api';
 import { changeOverlays, overlaysAnswer, parseOverlayChange } from '@/lib/routes/overlays-api';
 import { getRuntime } from '@/lib/runtime';
@@ -7,17 +5,14 @@ import { getRuntime } from '@/lib/runtime';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-const nameOf = (request: NextRequest) => decodeURIComponent(request.nextUrl.pathname.split('/').at(-2) ?? '');
+type Params = { name: string };
 
 /** A route's canary and selective rules, and the Services they may route to. */
-export const GET = observed('/api/v1/routes/[name]/overlays', getRuntime, async (request: NextRequest) => Response.json(overlaysAnswer(getRuntime().features.overlays, nameOf(request))));
+export const GET = observed<Params>('/api/v1/routes/[name]/overlays', getRuntime, async (_request, { params }) => Response.json(overlaysAnswer(getRuntime().features.overlays, params.name)));
 
 /** Sets them: `{ overlays, dryRun }`; a dry run answers with the diff and the apiserver's verdict and stores nothing. */
-export const PUT = observed('/api/v1/routes/[name]/overlays', getRuntime, async (request: NextRequest) => {
+export const PUT = observed<Params>('/api/v1/routes/[name]/overlays', getRuntime, async (request, { params, caller }) => {
   const rt = getRuntime();
-  const body = await readJsonBody(request, rt.config.proxy.maxBodyBytes);
-  if (!body.ok) return body.response;
-  const change = parseOverlayChange(body.value);
-  const { actor } = callerOf(rt.dashboardAuth, rt.config.dashboard.engineerTokens, request);
-  return Response.json(await changeOverlays(rt.features.overlays, nameOf(request), change, actor));
+  const change = parseOverlayChange(await readJsonBody(request, rt.config.proxy.maxBodyBytes));
+  return Response.json(await changeOverlays(rt.features.overlays, params.name, change, caller.actor));
 });

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importCycles, importGraph, upwardImports, type ImportGraph, type LayerRule } from './import-graph';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/** Modules that import no other module of lib/: anything may use them without making a loop. */
+const LEAVES = ['lib/api-error.ts', 'lib/config-error.ts', 'lib/json.ts', 'lib/kube/labels.ts', 'lib/auth/secrets.ts'];
+
+const EDGE = ['lib/http/', 'lib/runtime.ts', 'lib/startup.ts'];
+const DOMAIN = ['lib/activity/', 'lib/auth/', 'lib/dashboard/', 'lib/mesh/', 'lib/routes/', 'lib/telemetry/'];
+
+/**
+ * lib/'s layers, bottom up: the leaves; kube/ (Kubernetes I/O) and telemetry/ (Prometheus I/O); auth/ and
+ * routes/; mesh/, activity/ and dashboard/ above them; http/, runtime.ts and startup.ts at the edge, which
+ * only app/ and server/ import.
+ */
+const RULES: LayerRule[] = [
+  ...LEAVES.map((leaf) => ({ from: leaf, mayNotImport: ['lib/'] })),
+  { from: 'lib/kube/', mayNotImport: [...DOMAIN, ...EDGE] },
+  { from: 'lib/telemetry/', mayNotImport: [...DOMAIN, ...EDGE] },
+  { from: 'lib/auth/', mayNotImport: ['lib/activity/', 'lib/dashboard/', 'lib/mesh/', 'lib/routes/', 'lib/http/'] },
+  { from: 'lib/routes/', mayNotImport: ['lib/activity/', 'lib/http/'] },
+  { from: 'lib/mesh/', mayNotImport: ['lib/activity/', 'lib/http/'] },
+  { from: 'lib/activity/', mayNotImport: ['lib/dashboard/', 'lib/mesh/', 'lib/http/'] },
+  { from: 'lib/dashboard/', mayNotImport: ['lib/activity/', 'lib/http/'] },
+];
+
+describe('lib/ import graph', () => {
+  const graph = importGraph(root, ['lib']);
+
+  it('reads the imports of every module, type-only ones included', () => {
+    expect(graph.get('lib/kube/events.ts')).toContain('lib/kube/labels.ts');
+    expect(graph.get('lib/kube/cache-view.ts')).toEqual(['lib/kube/informer.ts', 'lib/kube/types.ts']);
+  });
+
+  it('has no import loop', () => {
+    expect(importCycles(graph)).toEqual([]);
+  });
+
+  it('has no module importing a layer above its own', () => {
+    expect(upwardImports(graph, RULES)).toEqual([]);
+  });
+});
+
+describe('importCycles', () => {
+  const graphOf = (edges: Record<string, string[]>): ImportGraph => new Map(Object.entries(edges));
+
+  it('finds each loop once, however long, and a module importing itself', () => {
+    const graph = graphOf({ 'a.ts': ['b.ts'], 'b.ts': ['c.ts', 'd.ts'], 'c.ts': ['a.ts'], 'd.ts': [], 'e.ts': ['e.ts'], 'f.ts': ['d.ts'] });
+    expect(importCycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts'], ['e.ts']]);
+  });
+
+  it('finds none in a graph where modules share imports without a loop', () => {
+    expect(importCycles(graphOf({ 'a.ts': ['b.ts', 'c.ts'], 'b.ts': ['c.ts'], 'c.ts': [] }))).toEqual([]);
+  });
+});
+
+describe('upwardImports', () => {
+  it('names each import a rule forbids, and only those', () => {
+    const graph: ImportGraph = new Map([
+      ['lib/kube/events.ts', ['lib/routes/virtualservice.ts', 'lib/kube/types.ts']],
+      ['lib/routes/service.ts', ['lib/kube/events.ts']],
+    ]);
+    expect(upwardImports(graph, [{ from: 'lib/kube/', mayNotImport: ['lib/routes/'] }])).toEqual(['lib/kube/events.ts -> lib/routes/virtualservice.ts']);
+  });
+});
