@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { NextResponse, type NextRequest } from 'next/server';
+import { ApiError } from './lib/api-error';
 import { CSRF_HEADER, csrfMatches, overTls, SESSION_COOKIE } from './lib/auth/session';
-import type { SessionGuard } from './lib/auth/session-guard';
+import { sessionRefusal, type SessionGuard } from './lib/auth/session-guard';
 import { bearerIsAdmin } from './lib/auth/actor';
 import { engineerFromBearer, may, type EngineerToken } from './lib/auth/roles';
 import type { DashboardAuth } from './lib/auth/dashboard-auth';
 import { safeNextPath } from './lib/auth/next-path';
+import { errorResponse } from './lib/http/api';
 import { getRuntime } from './lib/runtime';
 
 /**
@@ -48,7 +50,7 @@ function contentSecurityPolicy(nonce: string): string {
   ].join('; ');
 }
 
-async function gate(request: NextRequest, pass: () => NextResponse): Promise<NextResponse> {
+async function gate(request: NextRequest, pass: () => NextResponse): Promise<Response> {
   const { pathname, search } = request.nextUrl;
   if (open.some((re) => re.test(pathname)) || (pathname === '/api/v1/session' && request.method === 'POST')) return pass();
   let auth: DashboardAuth;
@@ -60,7 +62,7 @@ async function gate(request: NextRequest, pass: () => NextResponse): Promise<Nex
     engineerTokens = rt.config.dashboard.engineerTokens;
     sessions = rt.sessions;
   } catch (error) {
-    return NextResponse.json({ status: 503, error: (error as Error).message }, { status: 503 });
+    return errorResponse(new ApiError(503, 'config', (error as Error).message));
   }
   const api = pathname.startsWith('/api/');
   const authorization = request.headers.get('authorization');
@@ -68,22 +70,22 @@ async function gate(request: NextRequest, pass: () => NextResponse): Promise<Nex
   const engineer = api ? engineerFromBearer(engineerTokens, authorization) : undefined;
   if (engineer) return may('engineer', request.method, pathname) ? pass() : forbidden(`${engineer.actor} may read, and manage previews only`);
   const checked = await sessions.check(request.cookies.get(SESSION_COOKIE)?.value, { mutation: !safeMethods.has(request.method) });
-  if (!checked.ok && checked.status === 503) return NextResponse.json({ status: 503, error: checked.error }, { status: 503, headers: { 'retry-after': '1' } });
+  if (!checked.ok && checked.status === 503) return errorResponse(sessionRefusal(checked));
   const session = checked.ok ? checked.session : undefined;
   if (!session) {
-    if (api) return NextResponse.json({ status: 401, error: 'sign in first' }, { status: 401 });
+    if (api) return errorResponse(new ApiError(401, 'unauthorized', 'sign in first'));
     const login = new URL('/login', request.url);
     const next = safeNextPath(pathname + search);
     if (next !== '/') login.searchParams.set('next', next);
     return NextResponse.redirect(login);
   }
   if (api && !safeMethods.has(request.method) && !csrfMatches(session, request.headers.get(CSRF_HEADER))) {
-    return NextResponse.json({ status: 403, error: `missing or wrong ${CSRF_HEADER} header` }, { status: 403 });
+    return errorResponse(new ApiError(403, 'forbidden', `missing or wrong ${CSRF_HEADER} header`));
   }
   if (!may(session.role, request.method, pathname)) return forbidden(`${session.sub} is a ${session.role}: ${session.role === 'viewer' ? 'viewers see everything but change nothing' : 'not allowed here'}`);
   return pass();
 }
 
-const forbidden = (error: string) => NextResponse.json({ status: 403, error }, { status: 403 });
+const forbidden = (message: string) => errorResponse(new ApiError(403, 'forbidden', message));
 
 export const config = { matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'] };

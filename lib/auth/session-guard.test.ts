@@ -11,7 +11,7 @@ import { HubRoleRechecker, type RecheckOutcome } from './hub-recheck';
 import { sealHubToken } from './hub-token-seal';
 import { SessionRevocationStore } from './revocation-store';
 import { newSession, signSession } from './session';
-import { SessionGuard } from './session-guard';
+import { SessionGuard, sessionRefusal } from './session-guard';
 import { relistingBackend, until } from './test-fixtures';
 
 const secret = 'a-session-secret-that-is-long-enough-0123';
@@ -131,5 +131,16 @@ describe('SessionGuard', () => {
     // the admin-token session has no hub role to re-check
     expect(await withoutHub.check(signSession(secret, newSession('admin', 'admin', 3600)), read)).toMatchObject({ ok: true });
     revocations.cache.stop();
+  });
+});
+
+describe('sessionRefusal', () => {
+  it('answers no session with 401, and revocations not known yet with a 503 to retry', () => {
+    expect(sessionRefusal({ ok: false, status: 401, error: 'sign in again' })).toMatchObject({ status: 401, code: 'unauthorized', message: 'sign in again', headers: {} });
+    expect(sessionRefusal({ ok: false, status: 503, error: 'ended sessions are not known yet' })).toMatchObject({
+      status: 503,
+      code: 'kube-unavailable',
+      headers: { 'retry-after': '1' },
+    });
   });
 });

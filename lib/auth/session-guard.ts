@@ -1,3 +1,4 @@
+import { ApiError } from '../api-error';
 import type { HubRoleRechecker } from './hub-recheck';
 import { openHubToken } from './hub-token-seal';
 import type { SessionRevocationStore } from './revocation-store';
@@ -11,6 +12,12 @@ export type SessionCheck =
   | { ok: false; status: 503; error: string };
 
 const signIn = (error: string): SessionCheck => ({ ok: false, status: 401, error });
+
+/** A failed check as the error it answers: no session (401), or revocations not known yet (503, to retry). */
+export function sessionRefusal(checked: Extract<SessionCheck, { ok: false }>): ApiError {
+  if (checked.status === 401) return new ApiError(401, 'unauthorized', checked.error);
+  return new ApiError(503, 'kube-unavailable', checked.error, { headers: { 'retry-after': '1' } });
+}
 const FIRST_SYNC_WAIT_MS = 2000;
 
 /**

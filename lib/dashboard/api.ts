@@ -1,7 +1,8 @@
 import { proxyTokenStrength, type ProxyToken } from '../auth/proxy-token';
 import type { Informer, InformerStatus } from '../kube/informer';
 import type { Service } from '../kube/services';
-import { parseQuery, podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
+import { parseQuery } from '../search-params';
+import { podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
 import type { DashboardState } from './state';
 
 type CacheStatus = { status(): InformerStatus };

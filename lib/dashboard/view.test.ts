@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
 import { renderRouteVirtualService, type RenderContext } from '../routes/virtualservice';
-import { parseQuery, podQuery, queryPods, queryRoutes, routeQuery } from './query';
+import { parseQuery } from '../search-params';
+import { podQuery, queryPods, queryRoutes, routeQuery } from './query';
 import { buildDashboard, paginate, type DashboardInput } from './view';
 
 const ctx: RenderContext = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/gw', hosts: ['*'], hostRouting: false, routeTimeout: undefined };

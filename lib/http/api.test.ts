@@ -102,6 +102,11 @@ describe('observed', () => {
     expect(await (await handler(request(), context({ name: 'démo' }))).json()).toEqual({ name: 'démo' });
   });
 
+  it('hands a route without dynamic segments empty params, as Next gives it none', async () => {
+    const handler = observed('/api/v1/overview', () => deps, async (_request, { params }) => Response.json(params));
+    expect(await (await handler(request(), {})).json()).toEqual({});
+  });
+
   it('resolves the caller once per request, from the bearer token or the session', async () => {
     const handler = observed('/test', () => deps, async (_request, { caller }) => Response.json(caller));
     const twice = observed('/test', () => deps, async (_request, ctx) => Response.json({ same: ctx.caller === ctx.caller }));

@@ -84,7 +84,7 @@ export function observed<P extends RouteParams = RouteParams>(
   deps: () => ApiDeps,
   handler: (request: NextRequest, ctx: ApiContext<P>) => Promise<Response>,
   options: { errors?: ErrorStyle } = {},
-): (request: NextRequest, context: { params: Promise<P> }) => Promise<Response> {
+): (request: NextRequest, context: { params?: Promise<P> }) => Promise<Response> {
   return async (request, context) => {
     const started = performance.now();
     const requestId = request.headers.get('x-request-id') ?? randomUUID();
@@ -93,14 +93,14 @@ export function observed<P extends RouteParams = RouteParams>(
     let response: Response;
     try {
       const d = deps();
-      ({ metrics } = d);
-      const requestLog = d.log.child({ requestId });
-      log = requestLog;
+      metrics = d.metrics;
+      log = d.log.child({ requestId });
       let caller: Caller | undefined;
       const ctx: ApiContext<P> = {
-        log: requestLog,
+        log,
         requestId,
-        params: await context.params,
+        // Next passes no params to a route without dynamic segments, whose handlers read none
+        params: (await context.params) ?? ({} as P),
         get caller() {
           return (caller ??= callerOf(d.dashboardAuth, d.config.dashboard.engineerTokens, request));
         },
@@ -119,7 +119,7 @@ export function observed<P extends RouteParams = RouteParams>(
 }
 
 /** What a thrown error answers, logged when it is hubmesh's trouble rather than the client's. */
-export function asApiError(error: unknown, log: Pick<Logger, 'error'> | undefined): ApiError {
+function asApiError(error: unknown, log: Pick<Logger, 'error'> | undefined): ApiError {
   if (isApiError(error)) return error;
   if (isKubeError(error)) {
     if (error.status === 403) {

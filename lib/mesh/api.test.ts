@@ -97,8 +97,8 @@ describe('requiredPods', () => {
 
 describe('meshStatusAnswer', () => {
   it('is a 409 in local mode, which has no Istio, and a 400 for a bad window', async () => {
-    await expect(meshStatusAnswer(deps({ mesh: undefined }), new URLSearchParams())).rejects.toMatchObject({ status: 409, code: 'local-mode', message: expect.stringContaining('local mode') });
-    await expect(meshStatusAnswer(deps(), new URLSearchParams('window=soon'))).rejects.toMatchObject({ status: 400, field: 'window' });
+    await expect(meshStatusAnswer(deps({ mesh: undefined }), new URLSearchParams())).rejects.toThrow(expect.objectContaining({ status: 409, code: 'local-mode', message: expect.stringContaining('local mode') }));
+    await expect(meshStatusAnswer(deps(), new URLSearchParams('window=soon'))).rejects.toThrow(expect.objectContaining({ status: 400, field: 'window' }));
   });
 
   it("reads the namespace's mTLS and injection from the caches, and says Prometheus is not configured", async () => {
@@ -124,8 +124,8 @@ describe('meshStatusAnswer', () => {
 
 describe('historyAnswer', () => {
   it('is a 409 without Prometheus and a 400 for a span over 7 days', async () => {
-    await expect(historyAnswer(deps(), new URLSearchParams())).rejects.toMatchObject({ status: 409, code: 'not-configured', message: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' });
-    await expect(historyAnswer(deps({ prometheus: prometheus({}).client }), new URLSearchParams('span=8d'))).rejects.toMatchObject({ status: 400, field: 'span' });
+    await expect(historyAnswer(deps(), new URLSearchParams())).rejects.toThrow(expect.objectContaining({ status: 409, code: 'not-configured', message: 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)' }));
+    await expect(historyAnswer(deps({ prometheus: prometheus({}).client }), new URLSearchParams('span=8d'))).rejects.toThrow(expect.objectContaining({ status: 400, field: 'span' }));
   });
 
   it("answers with the namespace's mutual_tls share over the span that ends now", async () => {
@@ -140,7 +140,7 @@ describe('historyAnswer', () => {
 
   it('is a 503 when Prometheus is down; a query it refuses is a failure of ours', async () => {
     const down = prometheus({ error: new PrometheusError('timeout', 'no answer in 5000 ms') });
-    await expect(historyAnswer(deps({ prometheus: down.client }), new URLSearchParams())).rejects.toMatchObject({ status: 503, code: 'prometheus-unavailable', message: 'no answer in 5000 ms' });
+    await expect(historyAnswer(deps({ prometheus: down.client }), new URLSearchParams())).rejects.toThrow(expect.objectContaining({ status: 503, code: 'prometheus-unavailable', message: 'no answer in 5000 ms' }));
     const refused = prometheus({ error: new PrometheusError('bad-query', 'parse error') });
     await expect(historyAnswer(deps({ prometheus: refused.client }), new URLSearchParams())).rejects.toThrow('parse error');
   });

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Config } from '../config';
 import { ApiError, localModeError } from '../api-error';
 import { CHANGE_LOG_MESSAGE } from '../changes/pipeline';
-import { parseQuery } from '../dashboard/query';
+import type { Config } from '../config';
 import type { DestinationRule } from '../kube/destinationrules';
 import type { Gateway } from '../kube/gateways';
 import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector';
@@ -13,6 +12,7 @@ import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
 import type { KubeObject } from '../kube/types';
 import type { VirtualService } from '../kube/virtualservices';
+import { parseQuery } from '../search-params';
 import { isPrometheusError } from '../telemetry/prometheus';
 import type { MeshAction, MeshActions } from './actions';
 import { alertRulesYaml } from './alerts';

@@ -2,17 +2,12 @@ import type { NextRequest } from 'next/server';
 import { ApiError } from '@/lib/api-error';
 import { secretsEqual } from '@/lib/auth/secrets';
 import { clearedSessionCookies, newSession, overTls, SESSION_COOKIE, sessionCookies } from '@/lib/auth/session';
-import type { SessionCheck } from '@/lib/auth/session-guard';
+import { sessionRefusal } from '@/lib/auth/session-guard';
 import { observed, readJsonBody } from '@/lib/http/api';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
-
-/** A session check that failed, as the error it answers: no session (401), or revocations not known yet (503). */
-function refusal(checked: Extract<SessionCheck, { ok: false }>, headers: Record<string, string> = {}): ApiError {
-  return new ApiError(checked.status, checked.status === 401 ? 'unauthorized' : 'kube-unavailable', checked.error, { headers });
-}
 
 /** Sign in with the admin token. */
 export const POST = observed('/api/v1/session', getRuntime, async (request: NextRequest, { log }) => {
@@ -33,7 +28,7 @@ export const POST = observed('/api/v1/session', getRuntime, async (request: Next
 /** Who is signed in (the proxy has already checked the session, and with a bearer token there may be none). */
 export const GET = observed('/api/v1/session', getRuntime, async (request: NextRequest) => {
   const checked = getRuntime().sessions.verify(request.cookies.get(SESSION_COOKIE)?.value, { mutation: false });
-  if (!checked.ok) throw refusal(checked);
+  if (!checked.ok) throw sessionRefusal(checked);
   const { session } = checked;
   return Response.json({ sub: session.sub, role: session.role, expiresAt: new Date(session.exp * 1000).toISOString() });
 });
@@ -45,7 +40,7 @@ export const GET = observed('/api/v1/session', getRuntime, async (request: NextR
  */
 export const DELETE = observed('/api/v1/session', getRuntime, async (request: NextRequest, { log }) => {
   const checked = getRuntime().sessions.verify(request.cookies.get(SESSION_COOKIE)?.value, { mutation: true });
-  if (!checked.ok && checked.status === 503) throw refusal(checked, { 'retry-after': '1' });
+  if (!checked.ok && checked.status === 503) throw sessionRefusal(checked);
   if (checked.ok) await getRuntime().sessions.revoke(checked.session);
   const headers = new Headers();
   for (const c of clearedSessionCookies(overTls(request))) headers.append('set-cookie', c);

@@ -15,8 +15,9 @@ function targetOf(params: Params) {
 }
 
 function actionsOf(mesh: MeshApiDeps) {
-  if (!mesh.actions) throw localModeError('mesh actions need a cluster with Istio');
-  return mesh.actions;
+  const { actions } = mesh;
+  if (!actions) throw localModeError('mesh actions need a cluster with Istio');
+  return actions;
 }
 
 /** The plan: YAML preview, diff, ownership, conflict and the apiserver's dry run. Writes nothing. */
