@@ -240,11 +240,16 @@ export function createMeshActions(deps: MeshActionDeps) {
     return { conflict, dryRun: await run(true) };
   }
 
-  /** Nothing is written: reads, and dry runs that the apiserver validates and discards. */
-  async function plan(action: MeshAction): Promise<Plan> {
+  /** The action against what the apiserver has now: the object as read, and whose it is. */
+  async function judge(action: MeshAction) {
     const resolved = resolve(action);
     const current = await read(resolved);
-    const ownership = resolved.ownership(current);
+    return { resolved, current, ownership: resolved.ownership(current) };
+  }
+
+  /** Nothing is written: reads, and dry runs that the apiserver validates and discards. */
+  async function plan(action: MeshAction): Promise<Plan> {
+    const { resolved, current, ownership } = await judge(action);
     let outcome: Awaited<ReturnType<typeof dryRunFor>>;
     try {
       outcome = await dryRunFor(resolved, current, ownership);
@@ -275,9 +280,7 @@ export function createMeshActions(deps: MeshActionDeps) {
    */
   const meshChange: ChangeKind<{ action: MeshAction; force: boolean }, ActionPlan> = {
     async plan({ action, force }) {
-      const resolved = resolve(action);
-      const current = await read(resolved);
-      const ownership = resolved.ownership(current);
+      const { resolved, current, ownership } = await judge(action);
       return { resolved, current, ownership, force, bodies: applyBodies(resolved, current, ownership, force) };
     },
     validate({ ownership, force }) {
