@@ -80,6 +80,8 @@ test('shows the verdict with its reasons, applies STRICT after a preview, and th
   const entry = page.getByRole('row').filter({ hasText: 'PeerAuthentication jupyterhub/default' }).first();
   await expect(entry).toContainText('admin');
   await expect(entry).toContainText('AppliedByHubmesh');
+  await expect(page.getByTestId('audit-reach')).toContainText('Events reach back to');
+  await expect(page.getByTestId('audit-reach')).toContainText('hubmesh change');
   await page.screenshot({ path: testInfo.outputPath('audit.png'), fullPage: true });
 
   await page.getByRole('link', { name: 'Doctor' }).click();

@@ -25,7 +25,7 @@ import { RouteReconciler } from './routes/route-reconciler';
 import type { OverlaysApiDeps } from './routes/overlays-api';
 import { PreviewService } from './routes/previews';
 import type { PreviewsApiDeps } from './routes/previews-api';
-import { routeAudit } from './routes/route-audit';
+import { changePipeline, eventRecorder } from './changes/pipeline';
 import { createMeshActions } from './mesh/actions';
 import type { MeshApiDeps } from './mesh/api';
 import type { CacheView } from './kube/cache-view';
@@ -164,8 +164,11 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
 
   const prometheus = config.mesh.prometheusUrl ? new PrometheusClient({ url: config.mesh.prometheusUrl, timeoutMs: config.mesh.prometheusTimeoutMs }) : undefined;
   const previews = new PreviewService({ routes, store: virtualServices, hostRouting: config.proxy.hostRouting, log });
-  // Events exist in cluster mode only
-  const audit = connection.mode === 'cluster' ? routeAudit({ events: connection.backend<KubeEvent>(eventKind), namespace, instance: os.hostname() }) : undefined;
+  // every change is an audit log line; Events exist in cluster mode only
+  const changes = changePipeline({
+    events: connection.mode === 'cluster' ? eventRecorder({ events: connection.backend<KubeEvent>(eventKind), namespace, instance: os.hostname() }) : undefined,
+    log,
+  });
   const leaderships = leaderWork({ config, connection, routes, previews, virtualServices, prometheus, log });
   for (const leadership of leaderships) leadership.start();
 
@@ -211,12 +214,12 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
         services: services.cache,
         pods: pods.cache,
         prometheus,
-        actions: connection.mode === 'cluster' ? createMeshActions({ backend: connection.backend, eventsNamespace: namespace, instance: os.hostname() }) : undefined,
+        actions: connection.mode === 'cluster' ? createMeshActions({ backend: connection.backend, eventsNamespace: namespace, changes }) : undefined,
         log,
         now: Date.now,
       },
-      previews: { previews, namespace, publicUrl: config.previews.publicUrl, prometheus, audit, log, now: Date.now },
-      overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, audit },
+      previews: { previews, namespace, publicUrl: config.previews.publicUrl, prometheus, changes, log, now: Date.now },
+      overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, changes },
       hubSignIn: { hubOAuth: config.dashboard.hubOAuth, auth: dashboardAuth, log },
     },
     async stop() {

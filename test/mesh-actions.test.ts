@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { clusterBackend } from '@/lib/kube/cluster-backend';
@@ -10,13 +11,18 @@ import { peerAuthenticationKind, type PeerAuthentication } from '@/lib/kube/peer
 import { KubeRest } from '@/lib/kube/rest';
 import type { KindDescriptor, KubeObject, ResourceBackend } from '@/lib/kube/types';
 import { isApiError, type ApiError } from '@/lib/api-error';
+import { changePipeline, eventRecorder } from '@/lib/changes/pipeline';
 import { createMeshActions, type MeshAction } from '@/lib/mesh/actions';
 import { labelOwners, type ManagedFieldsEntry } from '@/lib/mesh/desired';
 import { HUB_NAMESPACE, kubeConfigFrom, uniqueName } from './helpers';
 
 const connection = connect(parseConfig({ KUBECONFIG: inject('appKubeconfig'), HUBMESH_NAMESPACE: HUB_NAMESPACE }));
 const instance = uniqueName('mesh-actions-test');
-const actions = createMeshActions({ backend: connection.backend, eventsNamespace: HUB_NAMESPACE, instance });
+const changes = changePipeline({
+  events: eventRecorder({ events: connection.backend<KubeEvent>(eventKind), namespace: HUB_NAMESPACE, instance }),
+  log: pino({ level: 'silent' }),
+});
+const actions = createMeshActions({ backend: connection.backend, eventsNamespace: HUB_NAMESPACE, changes });
 
 // the admin sets the scene as other tools would, under their own field manager names
 const adminRest = new KubeRest(kubeConfigFrom(inject('adminKubeconfig')));

@@ -122,6 +122,8 @@ describe('mesh security in the console', () => {
     expect(audit.items).toEqual(
       expect.arrayContaining([expect.objectContaining({ who: 'admin', result: 'AppliedByHubmesh', object: expect.objectContaining({ kind: 'PeerAuthentication', name: 'default' }) })]),
     );
+    // how far back the Events reach, and where older history is
+    expect(audit).toMatchObject({ oldest: audit.items.at(-1).when, logMessage: 'hubmesh change' });
   });
 
   it('lists every validation code and exports alert rules that promtool accepts', async () => {

@@ -1,12 +1,13 @@
 import { FIELD_MANAGER } from '../kube/connection';
 import { ApiError, type ApiErrorCode } from '../api-error';
-import { isConflict, isKubeError, isNotFound, toKubeError, type KubeError } from '../kube/errors';
-import { eventKind, listAudit, recordEvent, type AuditEntry, type KubeEvent, type ObjectReference } from '../kube/events';
+import { isKubeError, isNotFound, toKubeError, type KubeError } from '../kube/errors';
+import { referenceTo, type ChangeKind, type ChangePipeline } from '../changes/pipeline';
+import { eventKind, listAudit, type AuditEntry, type KubeEvent, type ObjectReference } from '../kube/events';
 import { gatewayKind } from '../kube/gateways';
 import { namespaceKind, type Namespace } from '../kube/namespaces';
 import { objectDiff, toYaml, type DiffHunk } from '../kube/object-diff';
 import { peerAuthenticationKind } from '../kube/peerauthentications';
-import { apiVersionOf, type KindDescriptor, type KubeObject, type ResourceBackend } from '../kube/types';
+import { type KindDescriptor, type KubeObject, type ResourceBackend } from '../kube/types';
 import {
   desiredGateway,
   desiredInjectionLabels,
@@ -26,10 +27,10 @@ export type MeshAction =
 
 export type MeshActionDeps = {
   backend: <T extends KubeObject>(kind: KindDescriptor) => ResourceBackend<T>;
-  /** where the audit Events go: the hub namespace, the only one where hubmesh may create Events */
+  /** where the audit Events are: the hub namespace, the only one where hubmesh may create Events */
   eventsNamespace: string;
-  /** this process, as the Events' reportingInstance (e.g. the pod's name) */
-  instance: string;
+  /** applies and audits the actions; in cluster mode, where mesh actions exist, it records Events */
+  changes: ChangePipeline;
 };
 
 /** The apiserver's verdict on the server-side dry run. */
@@ -198,6 +199,9 @@ function refusal(error: unknown): DryRun {
 /** The apiserver could not judge (unreachable, or failing): not an answer to show as a rejection. */
 const isUnavailable = (error: unknown) => isKubeError(error) && error.status >= 500;
 
+/** An action resolved against what the apiserver has now: what the pipeline dry-runs, applies and audits. */
+type ActionPlan = { resolved: Resolved; current: KubeObject | undefined; ownership: Ownership; force: boolean; bodies: KubeObject[] };
+
 export function createMeshActions(deps: MeshActionDeps) {
   const events = deps.backend<KubeEvent>(eventKind);
 
@@ -213,15 +217,8 @@ export function createMeshActions(deps: MeshActionDeps) {
   const patch = (resolved: Resolved, body: KubeObject, options: { dryRun?: boolean; force: boolean }) =>
     deps.backend(resolved.kind).patch(resolved.namespace, resolved.name, body, { type: 'apply', ...options });
 
-  function reference(resolved: Resolved, object: KubeObject | undefined): ObjectReference {
-    return {
-      apiVersion: apiVersionOf(resolved.kind),
-      kind: resolved.kind.kind,
-      name: resolved.name,
-      ...(resolved.kind.clusterScoped ? {} : { namespace: resolved.namespace }),
-      ...(object?.metadata.uid ? { uid: object.metadata.uid } : {}),
-    };
-  }
+  const reference = (resolved: Resolved, object: KubeObject | undefined): ObjectReference =>
+    referenceTo(resolved.kind, { namespace: resolved.namespace, name: resolved.name, uid: object?.metadata.uid });
 
   /**
    * Server-side dry run of the first apply body, as applying without confirmation would send it. When that
@@ -243,11 +240,16 @@ export function createMeshActions(deps: MeshActionDeps) {
     return { conflict, dryRun: await run(true) };
   }
 
-  /** Nothing is written: reads, and dry runs that the apiserver validates and discards. */
-  async function plan(action: MeshAction): Promise<Plan> {
+  /** The action against what the apiserver has now: the object as read, and whose it is. */
+  async function judge(action: MeshAction) {
     const resolved = resolve(action);
     const current = await read(resolved);
-    const ownership = resolved.ownership(current);
+    return { resolved, current, ownership: resolved.ownership(current) };
+  }
+
+  /** Nothing is written: reads, and dry runs that the apiserver validates and discards. */
+  async function plan(action: MeshAction): Promise<Plan> {
+    const { resolved, current, ownership } = await judge(action);
     let outcome: Awaited<ReturnType<typeof dryRunFor>>;
     try {
       outcome = await dryRunFor(resolved, current, ownership);
@@ -269,35 +271,58 @@ export function createMeshActions(deps: MeshActionDeps) {
     };
   }
 
-  async function audit(resolved: Resolved, object: KubeObject | undefined, actor: string, outcome: { reason: string; type: 'Normal' | 'Warning'; note: string }) {
-    return recordEvent(events, deps.eventsNamespace, deps.instance, {
-      regarding: reference(resolved, object),
-      actor,
-      action: resolved.eventAction,
-      reason: outcome.reason,
-      type: outcome.type,
-      note: `${actor}: ${resolved.summary}: ${outcome.note}`,
-    });
-  }
+  const asActionError = (error: unknown, stage: 'dry-run' | 'apply') => kubeActionError(toKubeError(error), stage);
 
-  /** Records a failed attempt and throws it; an Event that cannot be recorded is named in the error's message. */
-  async function fail(
-    resolved: Resolved,
-    object: KubeObject | undefined,
-    actor: string,
-    error: ApiError,
-    reason: string,
-  ): Promise<never> {
-    try {
-      await audit(resolved, object, actor, { reason, type: 'Warning', note: error.message });
-    } catch (auditError) {
-      throw new ApiError(error.status, error.code, `${error.message} (the audit Event was not recorded: ${toKubeError(auditError).message})`, {
-        details: error.details,
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  /**
+   * A mesh action as a change: ownership is judged again on a fresh read, a takeover needs confirmation, the
+   * bodies are applied as hubmesh's field manager (forced only when confirmed) after a dry run of the first,
+   * and every outcome but an unreachable apiserver is an Event on the object.
+   */
+  const meshChange: ChangeKind<{ action: MeshAction; force: boolean }, ActionPlan> = {
+    async plan({ action, force }) {
+      const { resolved, current, ownership } = await judge(action);
+      return { resolved, current, ownership, force, bodies: applyBodies(resolved, current, ownership, force) };
+    },
+    validate({ ownership, force }) {
+      if (ownership.verdict === 'takeover' && !force) throw actionError(409, 'takeover-required', 'TakeoverRequired', `${ownership.reason}; confirm a takeover to apply`, 'ownership');
+    },
+    async dryRun({ resolved, bodies, force }) {
+      try {
+        await patch(resolved, bodies[0]!, { dryRun: true, force });
+      } catch (error) {
+        throw asActionError(error, 'dry-run');
+      }
+    },
+    async write({ resolved, current, bodies, force }) {
+      let object: KubeObject | undefined;
+      try {
+        for (const body of bodies) object = await patch(resolved, body, { force });
+      } catch (error) {
+        throw asActionError(error, 'apply');
+      }
+      return { before: current, after: object! };
+    },
+    applied({ resolved, current, ownership, force }, { after }, diff) {
+      const takenOver = ownership.verdict === 'takeover';
+      const note = `${takenOver ? `taken over from ${ownership.managers.join(', ') || 'an unknown manager'}` : current ? 'applied' : 'created'}${
+        diff.length ? '' : ' (no change)'
+      } with server-side apply as ${FIELD_MANAGER}${force && !takenOver ? ', forced' : ''}`;
+      return {
+        action: resolved.eventAction,
+        regarding: reference(resolved, after),
+        reason: takenOver ? AUDIT_REASONS.takenOver : AUDIT_REASONS.applied,
+        type: 'Normal',
+        note: `${resolved.summary}: ${note}`,
+      };
+    },
+    refused({ resolved, current }, error, stage) {
+      // an apiserver that could not judge is not an outcome of the action
+      if (error.code === 'kube-unavailable') return undefined;
+      const reason =
+        stage === 'validate' ? AUDIT_REASONS.refused : error.code === 'conflict' ? AUDIT_REASONS.conflict : stage === 'dry-run' ? AUDIT_REASONS.dryRunRejected : AUDIT_REASONS.failed;
+      return { action: resolved.eventAction, regarding: reference(resolved, current), reason, type: 'Warning', note: `${resolved.summary}: ${error.message}` };
+    },
+  };
 
   /**
    * Reads and judges ownership again, dry-runs, then applies as hubmesh's field manager, forcing only
@@ -308,45 +333,9 @@ export function createMeshActions(deps: MeshActionDeps) {
   async function apply(action: MeshAction, options: { actor: string; confirmTakeover?: boolean }): Promise<ApplyResult> {
     const actor = options.actor.trim();
     if (!actor) throw actionError(400, 'invalid-input', 'BadRequest', 'an action needs the name of the admin who takes it', 'ownership');
-    const force = options.confirmTakeover === true;
-    const resolved = resolve(action);
-    const current = await read(resolved);
-    const ownership = resolved.ownership(current);
-    if (ownership.verdict === 'takeover' && !force) {
-      const refused = actionError(409, 'takeover-required', 'TakeoverRequired', `${ownership.reason}; confirm a takeover to apply`, 'ownership');
-      return fail(resolved, current, actor, refused, AUDIT_REASONS.refused);
-    }
-    const bodies = applyBodies(resolved, current, ownership, force);
-    const failure = (error: unknown, stage: 'dry-run' | 'apply') => {
-      const e = toKubeError(error);
-      const wrapped = kubeActionError(e, stage);
-      if (isUnavailable(e)) throw wrapped;
-      const reason = isConflict(e) ? AUDIT_REASONS.conflict : stage === 'dry-run' ? AUDIT_REASONS.dryRunRejected : AUDIT_REASONS.failed;
-      return fail(resolved, current, actor, wrapped, reason);
-    };
-    try {
-      await patch(resolved, bodies[0]!, { dryRun: true, force });
-    } catch (error) {
-      return failure(error, 'dry-run');
-    }
-    let object: KubeObject | undefined;
-    try {
-      for (const body of bodies) object = await patch(resolved, body, { force });
-    } catch (error) {
-      return failure(error, 'apply');
-    }
-    const stored = object!;
-    const takenOver = ownership.verdict === 'takeover';
-    const diff = objectDiff(current, stored);
-    const note = `${takenOver ? `taken over from ${ownership.managers.join(', ') || 'an unknown manager'}` : current ? 'applied' : 'created'}${
-      diff.length ? '' : ' (no change)'
-    } with server-side apply as ${FIELD_MANAGER}${force && !takenOver ? ', forced' : ''}`;
-    try {
-      const event = await audit(resolved, stored, actor, { reason: takenOver ? AUDIT_REASONS.takenOver : AUDIT_REASONS.applied, type: 'Normal', note });
-      return { object: stored, ownership, diff, audit: { recorded: true, event: event.metadata.name } };
-    } catch (error) {
-      return { object: stored, ownership, diff, audit: { recorded: false, error: toKubeError(error).message } };
-    }
+    const result = await deps.changes.run(meshChange, { action, force: options.confirmTakeover === true }, { actor });
+    // mesh actions exist in cluster mode only, where the pipeline records Events
+    return { object: result.after, ownership: result.plan.ownership, diff: result.diff, audit: result.audit! };
   }
 
   /** hubmesh's audit trail: the Events its actions recorded, newest first. */

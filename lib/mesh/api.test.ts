@@ -1,10 +1,11 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../kube/events';
 import type { Namespace } from '../kube/namespaces';
 import type { PeerAuthentication } from '../kube/peerauthentications';
 import type { Pod } from '../kube/pods';
 import { PrometheusError, type QueryRange, type RangeSeries } from '../telemetry/prometheus';
-import { alertsAnswer, historyAnswer, meshAction, meshStatusAnswer, requiredPods, validationsAnswer, type MeshApiDeps, type MeshObjects } from './api';
+import { alertsAnswer, auditAnswer, historyAnswer, meshAction, meshStatusAnswer, requiredPods, validationsAnswer, type MeshApiDeps, type MeshObjects } from './api';
 
 const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 const none = { list: () => [] };
@@ -160,5 +161,20 @@ describe('alertsAnswer', () => {
     expect(answer).toMatchObject({ namespace: 'hub', window: '10m', for: '1m' });
     expect(answer.ruleFile).toContain('destination_service_namespace="hub"');
     expect(() => alertsAnswer({ namespace: 'hub' }, new URLSearchParams('for=later'))).toThrow(expect.objectContaining({ status: 400, field: 'for' }));
+  });
+});
+
+describe('auditAnswer', () => {
+  const entry = (when: string): AuditEntry => ({ when, who: 'admin', action: 'EnsureGateway', object: { apiVersion: 'v1', kind: 'Gateway', name: 'gw' }, result: 'AppliedByHubmesh', type: 'Normal', message: '' });
+  const withTrail = (items: AuditEntry[]) => ({ actions: { auditTrail: async () => items } as unknown as MeshApiDeps['actions'] });
+
+  it('says how far back the Events reach, and the log message that has the older history', async () => {
+    const items = [entry('2026-11-24T10:00:00.000000Z'), entry('2026-11-24T09:10:00.000000Z')];
+    expect(await auditAnswer(withTrail(items))).toEqual({ items, oldest: '2026-11-24T09:10:00.000000Z', logMessage: 'hubmesh change' });
+    expect(await auditAnswer(withTrail([]))).toEqual({ items: [], oldest: undefined, logMessage: 'hubmesh change' });
+  });
+
+  it('is a 409 in local mode, which has no Events', async () => {
+    await expect(auditAnswer({ actions: undefined })).rejects.toMatchObject({ status: 409, code: 'local-mode' });
   });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError, localModeError } from '../api-error';
+import { CHANGE_LOG_MESSAGE } from '../changes/pipeline';
 import type { Config } from '../config';
 import type { DestinationRule } from '../kube/destinationrules';
 import type { Gateway } from '../kube/gateways';
@@ -77,6 +78,17 @@ export function meshAction(deps: Pick<MeshApiDeps, 'namespace' | 'config'>, targ
     case 'peer-authentication':
       return { target, namespace };
   }
+}
+
+/**
+ * hubmesh's audit trail from the Events its changes recorded, newest first. The apiserver keeps Events for
+ * its --event-ttl (one hour by default): `oldest` says how far back they reach, and every change is also
+ * an audit log line with the message `logMessage`, for older history.
+ */
+export async function auditAnswer(deps: Pick<MeshApiDeps, 'actions'>) {
+  if (!deps.actions) throw localModeError('the audit trail lives in Kubernetes Events');
+  const items = await deps.actions.auditTrail();
+  return { items, oldest: items.at(-1)?.when, logMessage: CHANGE_LOG_MESSAGE };
 }
 
 // ---------------------------------------------------------------------------------------------

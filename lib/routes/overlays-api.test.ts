@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VirtualService } from '../kube/virtualservices';
 import { changeOverlays, overlaysAnswer, parseOverlayChange, type OverlaysApiDeps } from './overlays-api';
 import type { Overlays } from './overlays';
-import type { RouteChangeRecord } from './route-audit';
+import { recordingPipeline } from '../changes/test-fixtures';
 import { renderRouteVirtualService, type RenderContext } from './virtualservice';
 
 const ctx: RenderContext = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/jupyterhub-gateway', hosts: ['*'], hostRouting: false, routeTimeout: undefined };
@@ -12,7 +12,7 @@ const canary: Overlays = { canary: { weights: { current: 90, canary: 10 }, desti
 
 /** The route's VirtualService in a cache, a route service that answers with the change it would make, and the audits recorded. */
 function fakes(options: { audit: boolean }) {
-  const audits: RouteChangeRecord[] = [];
+  const pipeline = recordingPipeline({ events: options.audit });
   const writes: Array<{ path: string; overlays: Overlays; dryRun: boolean | undefined }> = [];
   const after: VirtualService = { ...hubRoute, metadata: { ...hubRoute.metadata, uid: 'uid-1', annotations: { ...hubRoute.metadata.annotations, changed: 'yes' } } };
   const deps: OverlaysApiDeps = {
@@ -24,14 +24,9 @@ function fakes(options: { audit: boolean }) {
         return { before: hubRoute, after };
       },
     },
-    audit: options.audit
-      ? async (change) => {
-          audits.push(change);
-          return { recorded: true, event: 'event-1' };
-        }
-      : undefined,
+    changes: pipeline.changes,
   };
-  return { deps, audits, writes };
+  return { deps, audits: pipeline.events, writes };
 }
 
 describe('overlaysAnswer', () => {
@@ -52,7 +47,16 @@ describe('changeOverlays', () => {
     expect(result).toMatchObject({ dryRun: false, path: '/', overlays: canary, audit: { recorded: true, event: 'event-1' } });
     expect(result.diff.flatMap((hunk) => hunk.lines).filter((line) => line.op !== 'context')).toEqual([{ op: 'add', text: '    changed: yes' }]);
     expect(result.preview).toContain('    changed: yes\n');
-    expect(audits).toEqual([{ virtualService: name, uid: 'uid-1', actor: 'admin', action: 'SetRouteOverlays', note: 'route /: canary 10% to hub-canary' }]);
+    expect(audits).toEqual([
+      {
+        actor: 'admin',
+        action: 'SetRouteOverlays',
+        regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'hub', name, uid: 'uid-1' },
+        reason: 'AppliedByHubmesh',
+        type: 'Normal',
+        note: 'route /: canary 10% to hub-canary',
+      },
+    ]);
   });
 
   it('records nothing for a dry run, nor where there are no Events (local mode)', async () => {

@@ -3,8 +3,9 @@ import { serviceChoices } from '../dashboard/api';
 import type { Informer } from '../kube/informer';
 import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
-import type { RouteAudit } from './route-audit';
-import { objectDiff, toYaml } from '../kube/object-diff';
+import type { ChangeKind, ChangePipeline } from '../changes/pipeline';
+import { routeChangeRecord } from './route-audit';
+import { toYaml } from '../kube/object-diff';
 import { describeOverlays, NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
 import type { RouteService } from './service';
 import { routeFromVirtualService } from './virtualservice';
@@ -14,8 +15,8 @@ export type OverlaysApiDeps = {
   virtualServices: Pick<Informer<VirtualService>, 'get'>;
   /** the Services overlays may route to, offered as the editor's choices */
   services: Pick<Informer<Service>, 'list'>;
-  /** cluster mode: applied changes are recorded as Events (local mode has none) */
-  audit: RouteAudit | undefined;
+  /** applies and audits the changes (as Events too, in cluster mode) */
+  changes: ChangePipeline;
 };
 
 export type OverlayChange = { overlays: Overlays; dryRun: boolean };
@@ -49,12 +50,25 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
  * run, or applied and recorded as an Event with the admin as actor. Answers with the diff and the YAML.
  */
 export async function changeOverlays(deps: OverlaysApiDeps, name: string, change: OverlayChange, actor: string) {
-  const vs = deps.virtualServices.get(name);
-  const route = vs && routeFromVirtualService(vs);
-  if (!vs || !route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
-  const { before, after } = await deps.routes.setOverlays(route.path, change.overlays, { dryRun: change.dryRun });
-  const result = { dryRun: change.dryRun, path: route.path, overlays: change.overlays, diff: objectDiff(before, after), preview: toYaml(after) };
-  if (change.dryRun || !deps.audit) return result;
-  const audit = await deps.audit({ virtualService: name, uid: after.metadata.uid, actor, action: 'SetRouteOverlays', note: `route ${route.path}: ${describeOverlays(change.overlays, 'overlays')}` });
-  return { ...result, audit };
+  const { dryRun, plan, after, diff, audit } = await deps.changes.run(setOverlays(deps), { name, overlays: change.overlays }, { actor, dryRun: change.dryRun });
+  return { dryRun, path: plan.path, overlays: plan.overlays, diff, preview: toYaml(after), ...(audit ? { audit } : {}) };
+}
+
+type OverlaysPlan = { path: string; overlays: Overlays };
+
+/**
+ * A route's overlays as a change. RouteService validates them against each fresh read of its
+ * read-modify-write (409s are retried with the change applied again) and runs a dry run through the apiserver.
+ */
+function setOverlays(deps: Pick<OverlaysApiDeps, 'routes' | 'virtualServices'>): ChangeKind<{ name: string; overlays: Overlays }, OverlaysPlan> {
+  return {
+    plan({ name, overlays }) {
+      const vs = deps.virtualServices.get(name);
+      const route = vs && routeFromVirtualService(vs);
+      if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
+      return { path: route.path, overlays };
+    },
+    write: ({ path, overlays }, { dryRun }) => deps.routes.setOverlays(path, overlays, { dryRun }),
+    applied: ({ path, overlays }, { after }) => routeChangeRecord('SetRouteOverlays', after, `route ${path}: ${describeOverlays(overlays, 'overlays')}`),
+  };
 }

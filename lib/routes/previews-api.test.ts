@@ -4,7 +4,7 @@ import type { VirtualService } from '../kube/virtualservices';
 import { PrometheusError } from '../telemetry/prometheus';
 import { createPreview, deletePreview, previewsAnswer, shareLinkAnswer, type PreviewsApiDeps } from './previews-api';
 import type { PreviewChange, PreviewView } from './previews';
-import type { RouteChangeRecord } from './route-audit';
+import { recordingPipeline } from '../changes/test-fixtures';
 
 const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 const view = (name: string, service: string, over: Partial<PreviewView> = {}): PreviewView => ({
@@ -26,7 +26,7 @@ const vs = (uid: string, previews: number): VirtualService => ({ metadata: { nam
 function fakes(options: { previews?: PreviewView[]; hits?: (query: string) => Promise<number | undefined>; audit?: boolean; publicUrl?: string } = {}) {
   const items = options.previews ?? [view('new-ui', 'demo-ui')];
   const calls: unknown[][] = [];
-  const audits: RouteChangeRecord[] = [];
+  const pipeline = recordingPipeline({ events: options.audit !== false });
   const queries: string[] = [];
   const change = (preview: PreviewView): PreviewChange => ({ preview, before: vs('uid-1', 0), after: vs('uid-1', 1) });
   const hits = options.hits;
@@ -47,11 +47,11 @@ function fakes(options: { previews?: PreviewView[]; hits?: (query: string) => Pr
         return value === undefined ? [] : [{ metric: {}, time: NOW / 1000, value }];
       },
     },
-    audit: options.audit === false ? undefined : async (record) => (audits.push(record), { recorded: true, event: 'event-1' }),
+    changes: pipeline.changes,
     log: pino({ level: 'silent' }),
     now: () => NOW,
   };
-  return { deps, calls, audits, queries };
+  return { deps, calls, audits: pipeline.events, queries };
 }
 
 describe('previewsAnswer', () => {
@@ -90,10 +90,11 @@ describe('createPreview and deletePreview', () => {
     expect(result.yaml).toContain('previews: "1"');
     expect(audits).toEqual([
       {
-        virtualService: 'hubmesh-user-alice',
-        uid: 'uid-1',
         actor: 'alice',
         action: 'CreatePreview',
+        regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'hub', name: 'hubmesh-user-alice', uid: 'uid-1' },
+        reason: 'AppliedByHubmesh',
+        type: 'Normal',
         note: 'preview new-ui: created on /user/alice → demo-ui, until 2026-11-24T11:00:00.000Z',
       },
     ]);

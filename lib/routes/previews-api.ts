@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { invalidField } from '../api-error';
 import type { Caller } from '../auth/actor';
-import type { RouteAudit } from './route-audit';
-import { objectDiff, toYaml } from '../kube/object-diff';
+import type { ChangeKind, ChangePipeline } from '../changes/pipeline';
+import { routeChangeRecord } from './route-audit';
+import { toYaml } from '../kube/object-diff';
 import { promqlString } from '../telemetry/promql';
 import { isPrometheusError, type PrometheusClient } from '../telemetry/prometheus';
 import { z } from 'zod';
@@ -17,8 +18,8 @@ export type PreviewsApiDeps = {
   publicUrl: string | undefined;
   /** Istio's Prometheus, for previews' hits, when configured */
   prometheus: Pick<PrometheusClient, 'queryVector'> | undefined;
-  /** cluster mode: applied changes are recorded as Events (local mode has none) */
-  audit: RouteAudit | undefined;
+  /** applies and audits the changes (as Events too, in cluster mode) */
+  changes: ChangePipeline;
   log: Logger;
   now: () => number;
 };
@@ -76,34 +77,50 @@ export async function previewsAnswer(deps: PreviewsApiDeps, origin: string) {
   };
 }
 
-type Change = Awaited<ReturnType<PreviewService['remove']>>;
+type PreviewChange = Awaited<ReturnType<PreviewService['remove']>>;
+
+/**
+ * A preview's change to its route's VirtualService: planned from the request's body, then validated and
+ * written by PreviewService (dry run included); the audit names the preview.
+ */
+function previewChange<Plan>(
+  action: string,
+  plan: (body: unknown) => Plan,
+  write: (plan: Plan, options: { dryRun: boolean }) => Promise<PreviewChange>,
+  note: (change: PreviewChange) => string,
+): ChangeKind<unknown, Plan, PreviewChange> {
+  return { plan, write, applied: (_plan, change) => routeChangeRecord(action, change.after, `preview ${change.preview.name}: ${note(change)}`) };
+}
 
 /** Answers a preview change with the diff and YAML; a real one is recorded as an Event on the route's VirtualService. */
-async function answer(deps: PreviewsApiDeps, change: Change, dryRun: boolean, actor: string, action: string, note: string) {
-  const result = { dryRun, preview: change.preview, diff: objectDiff(change.before, change.after), yaml: toYaml(change.after) };
-  if (dryRun || !deps.audit) return result;
-  const audit = await deps.audit({ virtualService: change.preview.virtualService, uid: change.after.metadata.uid, actor, action, note: `preview ${change.preview.name}: ${note}` });
-  return { ...result, audit };
+async function answer<Plan>(deps: PreviewsApiDeps, kind: ChangeKind<unknown, Plan, PreviewChange>, body: unknown, dryRun: boolean, actor: string) {
+  const { preview, after, diff, audit } = await deps.changes.run(kind, body, { actor, dryRun });
+  return { dryRun, preview, diff, yaml: toYaml(after), ...(audit ? { audit } : {}) };
 }
 
 export async function createPreview(deps: PreviewsApiDeps, body: unknown, caller: Caller) {
-  const dryRun = dryRunOf(body);
-  const input = parse(previewInput, withoutDryRun(body));
-  const actor = caller.actor;
-  const change = await deps.previews.create(input, { owner: actor, isAdmin: caller.role === 'admin', dryRun });
-  return answer(deps, change, dryRun, actor, 'CreatePreview', `created on ${change.preview.route} → ${change.preview.destination.service}, until ${change.preview.expiresAt}`);
+  const created = previewChange(
+    'CreatePreview',
+    (input) => parse(previewInput, withoutDryRun(input)),
+    (input, { dryRun }) => deps.previews.create(input, { owner: caller.actor, isAdmin: caller.role === 'admin', dryRun }),
+    ({ preview }) => `created on ${preview.route} → ${preview.destination.service}, until ${preview.expiresAt}`,
+  );
+  return answer(deps, created, body, dryRunOf(body), caller.actor);
 }
 
 export async function extendPreview(deps: PreviewsApiDeps, name: string, body: unknown, actor: string) {
-  const dryRun = dryRunOf(body);
-  const { ttl } = parse(z.strictObject({ ttl: previewTtl }), withoutDryRun(body));
-  const change = await deps.previews.extend(name, ttl, { dryRun });
-  return answer(deps, change, dryRun, actor, 'ExtendPreview', `extended until ${change.preview.expiresAt}`);
+  const extended = previewChange(
+    'ExtendPreview',
+    (input) => parse(z.strictObject({ ttl: previewTtl }), withoutDryRun(input)).ttl,
+    (ttl, { dryRun }) => deps.previews.extend(name, ttl, { dryRun }),
+    ({ preview }) => `extended until ${preview.expiresAt}`,
+  );
+  return answer(deps, extended, body, dryRunOf(body), actor);
 }
 
 export async function deletePreview(deps: PreviewsApiDeps, name: string, actor: string) {
-  const change = await deps.previews.remove(name, { dryRun: false });
-  return answer(deps, change, false, actor, 'DeletePreview', 'deleted');
+  const deleted = previewChange('DeletePreview', () => name, (previewName) => deps.previews.remove(previewName, { dryRun: false }), () => 'deleted');
+  return answer(deps, deleted, undefined, false, actor);
 }
 
 /**

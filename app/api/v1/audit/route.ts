@@ -1,13 +1,9 @@
-import { localModeError } from '@/lib/api-error';
 import { observed } from '@/lib/http/api';
+import { auditAnswer } from '@/lib/mesh/api';
 import { getRuntime } from '@/lib/runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-/** hubmesh's audit trail, read from the Kubernetes Events its actions recorded (kept as long as the apiserver's --event-ttl). */
-export const GET = observed('/api/v1/audit', getRuntime, async () => {
-  const { actions } = getRuntime().features.mesh;
-  if (!actions) throw localModeError('the audit trail lives in Kubernetes Events');
-  return Response.json({ items: await actions.auditTrail() });
-});
+/** hubmesh's audit trail, read from the Kubernetes Events its changes recorded, and how far back they reach (the apiserver's --event-ttl). */
+export const GET = observed('/api/v1/audit', getRuntime, async () => Response.json(await auditAnswer(getRuntime().features.mesh)));
