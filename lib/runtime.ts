@@ -19,13 +19,13 @@ import { DashboardState } from './dashboard/state';
 import { candidateIdentity, leaderElected, soleLeadership, type Leadership, type LeaderWork } from './kube/leader-election';
 import { leaseKind, type Lease } from './kube/leases';
 import { PrometheusClient } from './telemetry/prometheus';
-import { eventKind, recordEvent, type KubeEvent } from './kube/events';
-import { expiryEvent, PreviewJanitor } from './routes/preview-janitor';
+import { eventKind, type KubeEvent } from './kube/events';
+import { PreviewJanitor, recordExpiry } from './routes/preview-janitor';
 import { RouteReconciler } from './routes/route-reconciler';
 import type { OverlaysApiDeps } from './routes/overlays-api';
 import { PreviewService } from './routes/previews';
 import type { PreviewsApiDeps } from './routes/previews-api';
-import { changePipeline, eventRecorder } from './changes/pipeline';
+import { changePipeline, eventRecorder, type ChangePipeline } from './changes/pipeline';
 import { createMeshActions } from './mesh/actions';
 import type { MeshApiDeps } from './mesh/api';
 import type { CacheView } from './kube/cache-view';
@@ -169,7 +169,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     events: connection.mode === 'cluster' ? eventRecorder({ events: connection.backend<KubeEvent>(eventKind), namespace, instance: os.hostname() }) : undefined,
     log,
   });
-  const leaderships = leaderWork({ config, connection, routes, previews, virtualServices, prometheus, log });
+  const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, prometheus, log });
   for (const leadership of leaderships) leadership.start();
 
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
@@ -239,31 +239,31 @@ function leaderWork(deps: {
   connection: KubeConnection;
   routes: RouteService;
   previews: PreviewService;
+  changes: ChangePipeline;
   virtualServices: ResourceStore<VirtualService>;
   prometheus: PrometheusClient | undefined;
   log: Logger;
 }): Leadership[] {
   const { config, connection, prometheus } = deps;
   const namespace = connection.namespace;
-  const lead = (lease: string, component: string, work: (log: Logger, identity: string) => LeaderWork): Leadership => {
+  const lead = (lease: string, component: string, work: (log: Logger) => LeaderWork): Leadership => {
     const log = deps.log.child({ component });
     const identity = candidateIdentity();
-    if (connection.mode === 'local') return soleLeadership(work(log, identity));
-    return leaderElected(work(log, identity), { backend: connection.backend<Lease>(leaseKind), namespace, name: `${config.proxy.prefix}-${lease}`, identity, log });
+    if (connection.mode === 'local') return soleLeadership(work(log));
+    return leaderElected(work(log), { backend: connection.backend<Lease>(leaseKind), namespace, name: `${config.proxy.prefix}-${lease}`, identity, log });
   };
   const leaderships = [lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log))];
   if (connection.mode !== 'cluster') return leaderships;
-  const events = connection.backend<KubeEvent>(eventKind);
   leaderships.push(
     lead(
       'preview-janitor',
       'preview-janitor',
-      (log, identity) =>
+      (log) =>
         new PreviewJanitor({
           previews: deps.previews,
           intervalMs: config.previews.janitorIntervalSeconds * 1000,
           log,
-          recordRemoval: (preview) => recordEvent(events, namespace, identity, expiryEvent(preview, namespace)),
+          recordRemoval: recordExpiry(deps.changes, namespace),
         }),
     ),
   );

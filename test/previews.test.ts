@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { connect } from '@/lib/kube/connection';
 import { isNotFound } from '@/lib/kube/errors';
-import { eventKind, recordEvent, type KubeEvent } from '@/lib/kube/events';
+import { eventKind, type KubeEvent } from '@/lib/kube/events';
 import { leaderElected, type LeaderElector } from '@/lib/kube/leader-election';
 import { leaseKind, type Lease } from '@/lib/kube/leases';
 import type { VirtualService } from '@/lib/kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from '@/lib/routes/overlays';
-import { expiryEvent, JANITOR_ACTOR, PreviewJanitor } from '@/lib/routes/preview-janitor';
+import { changePipeline, eventRecorder } from '@/lib/changes/pipeline';
+import { JANITOR_ACTOR, PreviewJanitor, recordExpiry } from '@/lib/routes/preview-janitor';
 import { PreviewService } from '@/lib/routes/previews';
 import { HUB_API_GUARD_RULE, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
 import { ANNOTATIONS } from '@/lib/kube/labels';
@@ -182,7 +183,7 @@ describe('preview routes on the real apiserver', () => {
         previews,
         intervalMs: 200,
         log: testLog,
-        recordRemoval: (preview) => recordEvent(app.backend<KubeEvent>(eventKind), HUB_NAMESPACE, identity, expiryEvent(preview, HUB_NAMESPACE)),
+        recordRemoval: recordExpiry(changePipeline({ events: eventRecorder({ events: app.backend<KubeEvent>(eventKind), namespace: HUB_NAMESPACE, instance: identity }), log: testLog }), HUB_NAMESPACE),
       });
       const elector = leaderElected(janitor, { ...timings, backend: app.backend<Lease>(leaseKind), namespace: HUB_NAMESPACE, name: `${ctx.prefix}-preview-janitor`, identity, log: testLog });
       electors.push(elector);

@@ -131,6 +131,28 @@ describe('changePipeline', () => {
   });
 });
 
+describe('changePipeline.record', () => {
+  it("audits a change made outside run() (the janitor's batch) with the same Event and log line, and no diff", async () => {
+    const { changes, events, lines } = recordingPipeline({ events: true });
+    const expiry: ChangeRecord = { action: 'ExpirePreview', regarding: referenceTo(virtualServiceKind, { namespace: 'hub', name: 'route-vs' }), reason: 'PreviewExpired', type: 'Normal', note: 'preview demo expired' };
+    expect(await changes.record('hubmesh-janitor', expiry)).toEqual({ recorded: true, event: 'event-1' });
+    expect(events).toEqual([{ actor: 'hubmesh-janitor', ...expiry }]);
+    expect(lines).toEqual([
+      {
+        message: CHANGE_LOG_MESSAGE,
+        fields: { audit: 'change', actor: 'hubmesh-janitor', action: 'ExpirePreview', kind: 'VirtualService', namespace: 'hub', name: 'route-vs', outcome: 'PreviewExpired', dryRun: false, event: 'event-1', eventError: undefined },
+      },
+    ]);
+  });
+
+  it('logs it alone where there are no Events (local mode)', async () => {
+    const { changes, lines } = recordingPipeline({ events: false });
+    const expiry: ChangeRecord = { action: 'ExpirePreview', regarding: referenceTo(virtualServiceKind, { namespace: 'hub', name: 'route-vs' }), reason: 'PreviewExpired', type: 'Normal', note: 'x' };
+    expect(await changes.record('hubmesh-janitor', expiry)).toBeUndefined();
+    expect(lines.map((l) => l.fields.outcome)).toEqual(['PreviewExpired']);
+  });
+});
+
 describe('eventRecorder', () => {
   it('records the change as an Event on its object, reported by the instance, with the actor first in the note', async () => {
     const events = LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-audit-'))).backend<KubeEvent>(eventKind);

@@ -161,17 +161,29 @@ export function changePipeline(deps: ChangePipelineDeps) {
       logLine(actor, record, { dryRun, diff });
       return { ...written, dryRun, plan, diff };
     }
+    const audit = await audited(actor, record, diff);
+    return { ...written, dryRun, plan, diff, ...(audit ? { audit } : {}) };
+  }
+
+  /** The audit step: the Event (cluster mode) and the log line of an applied change. */
+  async function audited(actor: string, record: ChangeRecord, diff?: DiffHunk[]): Promise<AuditResult | undefined> {
     const audit = deps.events
       ? await deps.events(actor, record).then(
           (event): AuditResult => ({ recorded: true, event: event.metadata.name }),
           (error: unknown): AuditResult => ({ recorded: false, error: messageOf(error) }),
         )
       : undefined;
-    logLine(actor, record, { dryRun, diff, audit });
-    return { ...written, dryRun, plan, diff, ...(audit ? { audit } : {}) };
+    logLine(actor, record, { dryRun: false, diff, audit });
+    return audit;
   }
 
-  return { run };
+  /**
+   * Audits a change that was made outside run(), in a batch of a leader's loop (the preview janitor's
+   * removals of expired previews): the same Event and log line as an applied change.
+   */
+  const record = (actor: string, change: ChangeRecord) => audited(actor, change);
+
+  return { run, record };
 }
 
 export type ChangePipeline = ReturnType<typeof changePipeline>;

@@ -1,5 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { referenceTo, type ChangePipeline, type ChangeRecord } from '../changes/pipeline';
+import { virtualServiceKind } from '../kube/virtualservices';
 import type { PreviewService, PreviewView } from './previews';
 
 export const JANITOR_ACTOR = 'hubmesh-janitor';
@@ -62,14 +64,21 @@ export class PreviewJanitor {
   }
 }
 
-/** The Event of a removal by the janitor: on the route's VirtualService, actor hubmesh-janitor. */
-export function expiryEvent(preview: PreviewView, namespace: string) {
+/** The audit of a removal by the janitor: an Event on the route's VirtualService and the log line, actor hubmesh-janitor. */
+export function expiryRecord(preview: PreviewView, namespace: string): ChangeRecord {
   return {
-    regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace, name: preview.virtualService },
-    actor: JANITOR_ACTOR,
+    regarding: referenceTo(virtualServiceKind, { namespace, name: preview.virtualService }),
     action: 'ExpirePreview',
     reason: 'PreviewExpired',
-    type: 'Normal' as const,
-    note: `${JANITOR_ACTOR}: preview ${preview.name} on route ${preview.route} (owner ${preview.owner}) expired at ${preview.expiresAt} and was removed`,
+    type: 'Normal',
+    note: `preview ${preview.name} on route ${preview.route} (owner ${preview.owner}) expired at ${preview.expiresAt} and was removed`,
+  };
+}
+
+/** The janitor's recordRemoval: each removal audited through the change pipeline; an Event it cannot record is an error. */
+export function recordExpiry(changes: Pick<ChangePipeline, 'record'>, namespace: string) {
+  return async (preview: PreviewView) => {
+    const audit = await changes.record(JANITOR_ACTOR, expiryRecord(preview, namespace));
+    if (audit && !audit.recorded) throw new Error(audit.error);
   };
 }

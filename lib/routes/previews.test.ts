@@ -9,7 +9,9 @@ import { ResourceStore } from '../kube/resource-store';
 import type { Service } from '../kube/services';
 import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from './overlays';
-import { PreviewJanitor } from './preview-janitor';
+import { recordingPipeline } from '../changes/test-fixtures';
+import { changePipeline } from '../changes/pipeline';
+import { JANITOR_ACTOR, PreviewJanitor, recordExpiry } from './preview-janitor';
 import { attachPoint, PreviewService, shadowReason, shareLinkLocation, shareUrl, type PreviewView } from './previews';
 import { RouteService } from './service';
 import { managedSelector, routeFromVirtualService, type RenderContext } from './virtualservice';
@@ -284,5 +286,24 @@ describe('PreviewJanitor', () => {
     const signal = new AbortController();
     await expect(janitor.pass(signal.signal)).resolves.toEqual([]);
     await expect(janitor.pass(signal.signal)).resolves.toEqual([expired]);
+  });
+
+  it("audits each removal through the change pipeline, on the route's VirtualService, as the janitor", async () => {
+    const { changes, events, lines } = recordingPipeline({ events: true });
+    await recordExpiry(changes, 'hub')({ ...expired, owner: 'alice' });
+    expect(events).toEqual([
+      {
+        actor: JANITOR_ACTOR,
+        action: 'ExpirePreview',
+        regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'hub', name: 'vs' },
+        reason: 'PreviewExpired',
+        type: 'Normal',
+        note: 'preview old on route / (owner alice) expired at 2026-11-24T10:00:00.000Z and was removed',
+      },
+    ]);
+    expect(lines.map((l) => l.fields)).toMatchObject([{ actor: JANITOR_ACTOR, action: 'ExpirePreview', outcome: 'PreviewExpired' }]);
+    // an Event that cannot be recorded is the janitor's "cannot record the removal"
+    const failing = changePipeline({ events: async () => Promise.reject(new Error('events forbidden')), log: { info: () => undefined } as never });
+    await expect(recordExpiry(failing, 'hub')(expired)).rejects.toThrow('events forbidden');
   });
 });
