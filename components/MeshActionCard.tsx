@@ -2,13 +2,13 @@
 
 import { useState } from 'react';
 import type { ApplyResult, Plan } from '@/lib/mesh/actions';
+import type { MeshActionTarget } from '@/lib/mesh/api';
 import { Diff } from './Diff';
 import { mutateApi } from './live';
 import { Badge } from './ui';
 
-type Target = 'gateway' | 'injection' | 'peer-authentication';
 
-export const ACTIONS: Array<{ target: Target; title: string; what: string }> = [
+export const ACTIONS: Array<{ target: MeshActionTarget; title: string; what: string }> = [
   { target: 'peer-authentication', title: 'Enforce STRICT mTLS', what: 'a namespace-wide PeerAuthentication named default with mtls.mode STRICT' },
   { target: 'injection', title: 'Enable sidecar injection', what: "the namespace's istio-injection (or istio.io/rev) label" },
   { target: 'gateway', title: 'Ensure the hub Gateway', what: 'the Istio Gateway the routes bind to, for the hub hosts' },
@@ -21,7 +21,7 @@ async function readJson<T>(response: Response): Promise<T> {
 }
 
 /** One admin action: preview (YAML, diff, the apiserver's dry run, ownership) first, then apply. */
-export function MeshActionCard({ target, title, what }: { target: Target; title: string; what: string }) {
+export function MeshActionCard({ target, title, what }: { target: MeshActionTarget; title: string; what: string }) {
   const [plan, setPlan] = useState<Plan>();
   const [takeover, setTakeover] = useState(false);
   const [busy, setBusy] = useState(false);

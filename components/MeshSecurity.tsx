@@ -2,7 +2,7 @@
 
 import Link from 'next/link';
 import { useState } from 'react';
-import type { meshStatusAnswer } from '@/lib/mesh/api';
+import type { historyAnswer, meshStatusAnswer } from '@/lib/mesh/api';
 import type { ObjectRef as MtlsRef } from '@/lib/mesh/mtls';
 import { formatShare } from '@/lib/mesh/share';
 import { useApi } from './live';
@@ -11,7 +11,7 @@ import { ShareChart } from './ShareChart';
 import { Badge, EmptyState, ErrorState, inputClass } from './ui';
 
 type MeshStatus = Awaited<ReturnType<typeof meshStatusAnswer>>;
-type History = { points: Array<{ time: number; share: number | null; requestsPerSecond: number | null }>; step: number };
+type History = Awaited<ReturnType<typeof historyAnswer>>;
 
 const WINDOWS = ['1m', '5m', '15m', '1h'];
 const pct = (share: number | null) => (share === null ? 'no traffic' : formatShare(share));

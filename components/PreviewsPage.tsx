@@ -1,13 +1,13 @@
 'use client';
 
 import { useState } from 'react';
-import type { serviceChoices } from '@/lib/dashboard/api';
+import type { servicesAnswer } from '@/lib/dashboard/api';
 import type { createPreview, previewsAnswer } from '@/lib/routes/previews-api';
 import { mutateApi, useApi } from './live';
 import { Badge, EmptyState, ErrorState, inputClass, TimeLeft } from './ui';
 
 type Answer = Awaited<ReturnType<typeof previewsAnswer>>;
-type Services = { services: ReturnType<typeof serviceChoices> };
+type Services = ReturnType<typeof servicesAnswer>;
 /** What POST /api/v1/previews answers: the created preview and its share link. */
 type Created = Awaited<ReturnType<typeof createPreview>> & { shareUrl: string };
 

@@ -5,11 +5,11 @@ import { CanaryPanel } from './CanaryPanel';
 import { useApi, type Initial } from './live';
 import { TablePage, type Column } from './TablePage';
 import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass } from './ui';
-import type { routesAnswer } from '@/lib/dashboard/api';
+import type { routeDetailAnswer, routesAnswer } from '@/lib/dashboard/api';
 import type { RouteRow } from '@/lib/dashboard/view';
 
 type RoutesAnswer = ReturnType<typeof routesAnswer>;
-type Detail = { row: RouteRow; data: Record<string, unknown> | null; yaml: string };
+type Detail = ReturnType<typeof routeDetailAnswer>;
 type Sort = 'path' | 'user' | 'target' | 'status' | 'lastActivity' | 'age';
 
 function StatusCell({ row }: { row: RouteRow }) {

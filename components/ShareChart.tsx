@@ -1,13 +1,13 @@
 'use client';
 
-type Point = { time: number; share: number | null; requestsPerSecond: number | null };
+import type { SharePoint } from '@/lib/mesh/traffic';
 
 const W = 640;
 const H = 140;
 const PAD = 28;
 
 /** The mutual_tls share over time as an SVG line: gaps stay gaps, a window without requests is marked, 100% is the goal line. */
-export function ShareChart({ points, label }: { points: Point[]; label: string }) {
+export function ShareChart({ points, label }: { points: SharePoint[]; label: string }) {
   if (points.length < 2) return <p className="text-sm text-slate-600 dark:text-slate-400">Not enough history yet.</p>;
   const t0 = points[0]!.time;
   const t1 = points.at(-1)!.time;

@@ -200,6 +200,8 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
         caches: { virtualservices: virtualServices.cache, pods: pods.cache, services: services.cache },
         otherCaches: { ...mesh?.all, 'session-revocations': revocations.cache },
         services: services.cache,
+        virtualServices: virtualServices.cache,
+        routeData: (path) => routes.getJson(path),
         placement: connection,
         gateway,
         proxyToken,

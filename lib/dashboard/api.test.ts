@@ -7,7 +7,7 @@ import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
 import type { KubeObject, ResourceBackend } from '../kube/types';
 import type { VirtualService } from '../kube/virtualservices';
-import { freshness, overviewAnswer, podsAnswer, routesAnswer, serviceChoices, usersAnswer, type DashboardApiDeps } from './api';
+import { freshness, overviewAnswer, podsAnswer, routeDetailAnswer, routesAnswer, serviceChoices, servicesAnswer, usersAnswer, type DashboardApiDeps } from './api';
 import { DashboardState } from './state';
 
 const log = pino({ level: 'silent' });
@@ -27,6 +27,8 @@ function deps(proxyToken: ProxyToken = { token: undefined, source: 'disabled' })
     caches: { virtualservices: virtualServices, pods, services },
     otherCaches: { 'session-revocations': cache<ConfigMap>() },
     services,
+    virtualServices,
+    routeData: () => undefined,
     placement: { mode: 'local', dataDir: '/data', namespace: 'hub' },
     gateway: 'hub/jupyterhub-gateway',
     proxyToken,
@@ -88,6 +90,26 @@ describe('the table answers', () => {
   });
 });
 
+describe('routeDetailAnswer', () => {
+  const vs = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'hubmesh-user-alice', namespace: 'hub' } } as VirtualService;
+  const row = { virtualService: 'hubmesh-user-alice', path: '/user/alice' };
+  const detailDeps = (data: string | undefined) => ({
+    state: { ...deps().state, dashboard: () => ({ ...deps().state.dashboard(), routes: [row as never] }) } as DashboardApiDeps['state'],
+    virtualServices: { get: (name: string) => (name === vs.metadata.name ? vs : undefined) },
+    routeData: (path: string) => (path === '/user/alice' ? data : undefined),
+  });
+
+  it('joins the row, the route data as sent and the object as YAML', () => {
+    const answer = routeDetailAnswer(detailDeps('{"user":"alice","target":"http://a:8888"}'), 'hubmesh-user-alice');
+    expect(answer).toEqual({ row, data: { user: 'alice', target: 'http://a:8888' }, yaml: expect.stringContaining('name: hubmesh-user-alice') });
+    expect(routeDetailAnswer(detailDeps(undefined), 'hubmesh-user-alice').data).toBeNull();
+  });
+
+  it('is a 404 naming the VirtualService it does not know', () => {
+    expect(() => routeDetailAnswer(detailDeps(undefined), 'nope')).toThrow(expect.objectContaining({ status: 404, code: 'not-found', message: 'no route with VirtualService "nope"' }));
+  });
+});
+
 describe('serviceChoices', () => {
   it('lists the Services by name with their ports', () => {
     const services: Service[] = [
@@ -100,5 +122,6 @@ describe('serviceChoices', () => {
       { name: 'headless', ports: [] },
       { name: 'web', ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9090 }] },
     ]);
+    expect(servicesAnswer({ services: { list: () => services } })).toEqual({ services: serviceChoices({ services: { list: () => services } }) });
   });
 });

@@ -1,6 +1,10 @@
+import YAML from 'yaml';
+import { ApiError } from '../api-error';
 import { proxyTokenStrength, type ProxyToken } from '../auth/proxy-token';
+import { parseJson } from '../json';
 import type { Informer, InformerStatus } from '../kube/informer';
 import type { Service } from '../kube/services';
+import type { VirtualService } from '../kube/virtualservices';
 import { parseQuery } from '../search-params';
 import { podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
 import type { DashboardState } from './state';
@@ -18,6 +22,9 @@ export type DashboardApiDeps = {
   /** every other cache (mesh security, session revocations), listed in the overview, where a missing permission shows */
   otherCaches: Record<string, CacheStatus>;
   services: Pick<Informer<Service>, 'list'>;
+  virtualServices: Pick<Informer<VirtualService>, 'get'>;
+  /** a route's data (the JSON the hub posted) by its path */
+  routeData: (path: string) => string | undefined;
   placement: Placement;
   /** "<namespace>/<name>" of the Istio Gateway routes bind to */
   gateway: string;
@@ -90,6 +97,20 @@ export function searchParamsOf(searchParams: Record<string, string | string[] | 
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(searchParams)) if (typeof v === 'string') params.append(k, v);
   return params;
+}
+
+/** One route by its VirtualService's name: the joined row, the route data, and the object as YAML. */
+export function routeDetailAnswer(deps: Pick<DashboardApiDeps, 'state' | 'virtualServices' | 'routeData'>, name: string) {
+  const vs = deps.virtualServices.get(name);
+  const row = deps.state.dashboard().routes.find((r) => r.virtualService === name);
+  if (!vs || !row) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
+  const data = deps.routeData(row.path);
+  return { row, data: data ? (parseJson(data) as Record<string, unknown>) : null, yaml: YAML.stringify(vs) };
+}
+
+/** The Services to choose a canary, rule or preview target from. */
+export function servicesAnswer(deps: Pick<DashboardApiDeps, 'services'>) {
+  return { services: serviceChoices(deps) };
 }
 
 /** The hub namespace's Services and their ports: what canaries, rules and previews may route to. */
