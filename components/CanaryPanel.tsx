@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import type { serviceChoices } from '@/lib/dashboard/api';
+import type { serviceChoices } from '@/lib/kube/services';
 import type { Overlays, SelectiveRule } from '@/lib/routes/overlays';
 import type { changeOverlays, overlaysAnswer } from '@/lib/routes/overlays-api';
 import { Diff } from './Diff';

@@ -7,7 +7,7 @@ import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
 import type { KubeObject, ResourceBackend } from '../kube/types';
 import type { VirtualService } from '../kube/virtualservices';
-import { freshness, overviewAnswer, podsAnswer, routeDetailAnswer, routesAnswer, serviceChoices, servicesAnswer, usersAnswer, type DashboardApiDeps } from './api';
+import { freshness, overviewAnswer, podsAnswer, routeDetailAnswer, routesAnswer, servicesAnswer, usersAnswer, type DashboardApiDeps } from './api';
 import { DashboardState } from './state';
 
 const log = pino({ level: 'silent' });
@@ -110,18 +110,17 @@ describe('routeDetailAnswer', () => {
   });
 });
 
-describe('serviceChoices', () => {
-  it('lists the Services by name with their ports', () => {
+describe('servicesAnswer', () => {
+  it('lists the Services to choose a target from', () => {
     const services: Service[] = [
-      { metadata: { name: 'web', namespace: 'hub' }, spec: { ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9090 }] } },
+      { metadata: { name: 'web', namespace: 'hub' }, spec: { ports: [{ name: 'http', port: 80 }] } },
       { metadata: { name: 'api', namespace: 'hub' }, spec: { ports: [{ port: 8080 }] } },
-      { metadata: { name: 'headless', namespace: 'hub' } },
     ];
-    expect(serviceChoices({ services: { list: () => services } })).toEqual([
-      { name: 'api', ports: [{ name: undefined, port: 8080 }] },
-      { name: 'headless', ports: [] },
-      { name: 'web', ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9090 }] },
-    ]);
-    expect(servicesAnswer({ services: { list: () => services } })).toEqual({ services: serviceChoices({ services: { list: () => services } }) });
+    expect(servicesAnswer({ services: { list: () => services } })).toEqual({
+      services: [
+        { name: 'api', ports: [{ name: undefined, port: 8080 }] },
+        { name: 'web', ports: [{ name: 'http', port: 80 }] },
+      ],
+    });
   });
 });

@@ -3,7 +3,7 @@ import { ApiError } from '../api-error';
 import { proxyTokenStrength, type ProxyToken } from '../auth/proxy-token';
 import { parseJson } from '../json';
 import type { Informer, InformerStatus } from '../kube/informer';
-import type { Service } from '../kube/services';
+import { serviceChoices, type Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { parseQuery } from '../search-params';
 import { podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
@@ -110,13 +110,5 @@ export function routeDetailAnswer(deps: Pick<DashboardApiDeps, 'state' | 'virtua
 
 /** The Services to choose a canary, rule or preview target from. */
 export function servicesAnswer(deps: Pick<DashboardApiDeps, 'services'>) {
-  return { services: serviceChoices(deps) };
-}
-
-/** The hub namespace's Services and their ports: what canaries, rules and previews may route to. */
-export function serviceChoices(deps: Pick<DashboardApiDeps, 'services'>) {
-  return deps.services
-    .list()
-    .map((s) => ({ name: s.metadata.name, ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port })) }))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { services: serviceChoices(deps.services) };
 }

@@ -1,7 +1,6 @@
 import { ApiError, invalidField } from '../api-error';
-import { serviceChoices } from '../dashboard/api';
 import type { Informer } from '../kube/informer';
-import type { Service } from '../kube/services';
+import { serviceChoices, type Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import type { ChangeKind, ChangePipeline } from '../changes/pipeline';
 import { routeChangeRecord } from './route-audit';
@@ -41,7 +40,7 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
   return {
     path: route.path,
     overlays: route.overlays ?? NO_OVERLAYS,
-    services: serviceChoices(deps),
+    services: serviceChoices(deps.services),
   };
 }
 
