@@ -5,8 +5,8 @@
  * figure (compare.ts) between the two.
  *
  * The baseline is a git worktree under $HUBMESH_CACHE/bench-baseline/<sha> (~/.cache/hubmesh), kept
- * and reused: its node_modules is a link to this checkout's while the lockfiles are identical, else
- * its own `npm ci`; it is built as `npm start` builds (scripts/ensure-build.mjs: next build and the
+ * and reused: its node_modules is a hard-linked copy of this checkout's when the lockfiles are identical,
+ * else its own `npm ci`; it is built as `npm start` builds (scripts/ensure-build.mjs: next build and the
  * server entry), so the ref must have that script. Each run is a child `tsx scripts/bench/index.ts`
  * with BENCH_ONLY=<section> in its checkout, every other BENCH_* variable passed to both alike. Its
  * results file is copied to bench-results/baseline/<section>-<baseline|current>-<round>.json, and
@@ -14,7 +14,7 @@
  * error counts for nothing and is named under the table.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../test/cluster/harness';
 import { collectRounds, comparisonRows, sectionResults, type Figure, type SectionName } from './compare';
@@ -32,15 +32,21 @@ function run(command: string, args: string[], cwd: string): void {
 
 const lockfile = (dir: string) => readFileSync(path.join(dir, 'package-lock.json'));
 
-/** This checkout's packages when both lockfiles are the same, else the baseline's own `npm ci`. */
+/**
+ * This checkout's packages, hard-linked (Turbopack refuses a node_modules linked from outside the project)
+ * when both lockfiles are the same, else the baseline's own `npm ci`. Kept once there.
+ */
 function installDependencies(dir: string): void {
   const modules = path.join(dir, 'node_modules');
-  const sameLockfile = lockfile(repoRoot).equals(lockfile(dir));
-  const present = lstatSync(modules, { throwIfNoEntry: false });
-  if (present?.isSymbolicLink() && !sameLockfile) rmSync(modules); // linked when the lockfiles matched; this checkout's has changed since
-  else if (present) return;
-  if (sameLockfile) symlinkSync(realpathSync(path.join(repoRoot, 'node_modules')), modules);
-  else run('npm', ['ci'], dir);
+  if (existsSync(modules)) return;
+  const partial = `${modules}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  if (lockfile(repoRoot).equals(lockfile(dir))) {
+    const copy = spawnSync('cp', ['-al', realpathSync(path.join(repoRoot, 'node_modules')), partial], { stdio: 'inherit' });
+    if (copy.status === 0) return renameSync(partial, modules);
+    rmSync(partial, { recursive: true, force: true }); // another filesystem: no hard links
+  }
+  run('npm', ['ci'], dir);
 }
 
 /** The baseline's worktree at `sha`, its dependencies installed and the app built. */
