@@ -59,6 +59,8 @@ describe('sectionResults', () => {
         { routes: 1000, c: 10, op: 'POST', who: 'hubmesh', 'p50 ms': 8.5, 'ratio p50': 1.1 },
         { routes: 1000, c: 10, op: 'POST', who: 'client-node CustomObjectsApi (create)', 'p50 ms': 7.7, 'ratio p50': 1 },
         { routes: 1000, c: 1, op: 'GET', who: 'hubmesh', 'p50 ms': 3, 'ratio p50': 1.5 },
+        { routes: 1000, c: 1, op: 'POST unchanged', who: 'CHP 5.3.0', 'p50 ms': 0.3, 'ratio p50': 1 },
+        { routes: 1000, c: 1, op: 'POST unchanged', who: 'hubmesh (no write expected)', 'p50 ms': 10, 'ratio p50': 33 },
       ],
     };
     expect(sectionResults.proxy.figures(results)).toEqual([
@@ -66,6 +68,8 @@ describe('sectionResults', () => {
       { name: '1000 routes, POST c=10: ratio p50', value: 1.1 },
       { name: '1000 routes, GET c=1: p50 ms', value: 3 },
       { name: '1000 routes, GET c=1: ratio p50', value: 1.5 },
+      { name: '1000 routes, POST unchanged c=1: p50 ms', value: 10 },
+      { name: '1000 routes, POST unchanged c=1: ratio p50', value: 33 },
     ]);
   });
 

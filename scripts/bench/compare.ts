@@ -33,7 +33,7 @@ export const sectionResults = {
     file: 'proxy-api.json',
     figures: (r: JsonObject) =>
       rowFigures(
-        list(r.rows).filter((row) => row.who === 'hubmesh'),
+        list(r.rows).filter((row) => String(row.who).startsWith('hubmesh')),
         (row) => `${row.routes} routes, ${row.op} c=${row.c}`,
         ['p50 ms', 'ratio p50'],
       ),
