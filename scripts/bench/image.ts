@@ -21,14 +21,12 @@ import { startHubmesh } from '../../test/hubmesh-process';
 import { chartPod, ensureImage, runImage } from '../../test/image-harness';
 import { ensureBuiltForBench } from './load';
 import { memoryMb } from './process-memory';
-import { formatTable, intOf, percentile, type Row } from './stats';
+import { formatTable, intOf, median, type Row } from './stats';
 
 // test/helpers.ts loads vitest, which a bench cannot
 const namespace = 'jupyterhub';
 
 type Sample = { readyMs: number; rssMb: number; stopMs: number };
-
-const median = (values: number[]) => percentile(values, 50);
 
 async function sampleImage(ref: string, pod: ReturnType<typeof chartPod>, workDir: string, run: number): Promise<Sample> {
   const container = await runImage({ ref, env: pod.env, writable: pod.writable, serviceAccountDir: pod.serviceAccountDir, pidFile: path.join(workDir, `pid-${run}`) });

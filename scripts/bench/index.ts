@@ -17,24 +17,32 @@
  *           from this checkout, and a warm build → bench-results/image.json (image.ts)
  *
  * BENCH_ONLY=kube, proxy, dashboard, memory, json or image runs one section; each section documents its own variables.
+ *
+ * BENCH_BASELINE=<git ref> measures against that commit in the same run: each selected section runs in a
+ * built worktree of the ref and in this checkout in turn, BENCH_BASELINE_ROUNDS times each (default 2),
+ * and one table per section gives each headline figure's median in both, their ratio, and whether it is
+ * within noise (the rounds' ranges overlap) → bench-results/baseline/ (baseline.ts, compare.ts).
  */
+import { runAgainstBaseline } from './baseline';
+import type { SectionName } from './compare';
 import { runDashboardBench } from './dashboard';
 import { runImageBench } from './image';
 import { runJsonParseBench } from './json-parse';
 import { runKubeLayerBench } from './kube-layer';
 import { runMemoryBench } from './memory';
 import { runProxyApiBench } from './proxy-api';
+import { intOf } from './stats';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, image: runImageBench } as const;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, image: runImageBench } satisfies Record<SectionName, () => Promise<void>>;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();
   if (only && !(only in sections)) throw new Error(`bench: BENCH_ONLY must be one of ${Object.keys(sections).join(', ')}, got ${JSON.stringify(only)}`);
+  const selected = (Object.keys(sections) as SectionName[]).filter((name) => !only || name === only);
+  const baseline = process.env.BENCH_BASELINE?.trim();
   const started = performance.now();
-  for (const [name, run] of Object.entries(sections)) {
-    if (only && only !== name) continue;
-    await run();
-  }
+  if (baseline) await runAgainstBaseline(baseline, selected, intOf('BENCH_BASELINE_ROUNDS', 2));
+  else for (const name of selected) await sections[name]();
   console.log(`\nbench: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, percentile } from './stats';
+import { formatTable, median, percentile } from './stats';
 
 describe('percentile', () => {
   it('uses the nearest rank', () => {
@@ -8,6 +8,15 @@ describe('percentile', () => {
     expect(percentile(samples, 99)).toBe(10);
     expect(percentile(samples, 0)).toBe(1);
     expect(percentile([], 50)).toBeNaN();
+  });
+});
+
+describe('median', () => {
+  it('takes the middle sample, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
   });
 });
 

@@ -6,6 +6,14 @@ export function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
+/** The middle of the samples; the mean of the two middle ones for an even count. */
+export function median(samples: number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export type Row = Record<string, string | number>;
 
 /** A plain-text table, columns padded to their widest cell, numbers right-aligned. */
