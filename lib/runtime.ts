@@ -250,8 +250,8 @@ function leaderWork(deps: {
   const namespace = connection.namespace;
   const lead = (lease: string, component: string, work: (log: Logger) => LeaderWork): Leadership => {
     const log = deps.log.child({ component });
-    const identity = candidateIdentity();
     if (connection.mode === 'local') return soleLeadership(work(log));
+    const identity = candidateIdentity();
     return leaderElected(work(log), { backend: connection.backend<Lease>(leaseKind), namespace, name: `${config.proxy.prefix}-${lease}`, identity, log });
   };
   const leaderships = [lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log))];
