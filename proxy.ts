@@ -8,6 +8,7 @@ import { engineerFromBearer, may, type EngineerToken } from './lib/auth/roles';
 import type { DashboardAuth } from './lib/auth/dashboard-auth';
 import { safeNextPath } from './lib/auth/next-path';
 import { errorResponse } from './lib/http/api';
+import { HSTS_HEADER, SECURITY_HEADERS } from './lib/http/security-headers';
 import { getRuntime } from './lib/runtime';
 
 /**
@@ -27,10 +28,7 @@ export async function proxy(request: NextRequest) {
   headers.set('content-security-policy', csp);
   const response = await gate(request, () => NextResponse.next({ request: { headers } }));
   response.headers.set('content-security-policy', csp);
-  response.headers.set('x-content-type-options', 'nosniff');
-  response.headers.set('x-frame-options', 'DENY');
-  response.headers.set('referrer-policy', 'same-origin');
-  if (overTls(request)) response.headers.set('strict-transport-security', 'max-age=31536000');
+  for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...(overTls(request) ? HSTS_HEADER : {}) })) response.headers.set(name, value);
   return response;
 }
 

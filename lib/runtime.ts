@@ -32,6 +32,8 @@ import type { CacheView } from './kube/cache-view';
 import { createMeshCaches } from './mesh/caches';
 import { createLogger } from './log';
 import { createMetrics, type Metrics } from './metrics';
+import { proxyApiHandler, type ProxyApiHandler } from './http/proxy-api';
+import { processSlot, RUNTIME_SLOT } from './process-slot';
 import { destinationForIp } from './routes/destination';
 import { readinessWaiter } from './routes/readiness';
 import { RouteService } from './routes/service';
@@ -49,6 +51,8 @@ export type Runtime = {
   proxyToken: ProxyToken;
   virtualServices: ResourceStore<VirtualService>;
   routes: RouteService;
+  /** the hub proxy API, served by hubmesh's HTTP server ahead of Next (server/main.ts) */
+  proxyApi: ProxyApiHandler;
   dashboardAuth: DashboardAuth;
   /** checks console sessions (signature, revocation, the hub's role) and revokes them */
   sessions: SessionGuard;
@@ -191,6 +195,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     proxyToken,
     virtualServices,
     routes,
+    proxyApi: proxyApiHandler({ routes, proxyToken, maxBodyBytes: config.proxy.maxBodyBytes, log, metrics }),
     dashboardAuth,
     sessions,
     dashboard,
@@ -288,11 +293,9 @@ function leaderWork(deps: {
   return leaderships;
 }
 
-// Kept on globalThis so that Next's dev-mode module reloads reuse one set of watches.
-const holder = globalThis as typeof globalThis & { __hubmeshRuntime?: Runtime };
+const runtimeSlot = processSlot<Runtime>(RUNTIME_SLOT);
 
 /** The process's runtime, created from the environment on first use. Throws ConfigError on bad config. */
 export function getRuntime(): Runtime {
-  holder.__hubmeshRuntime ??= createRuntime(parseConfig(process.env));
-  return holder.__hubmeshRuntime;
+  return runtimeSlot.get() ?? runtimeSlot.set(createRuntime(parseConfig(process.env)));
 }

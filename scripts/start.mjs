@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: maps command-line flags onto hubmesh's environment variables, builds the app when
-// the build is missing or older than the sources, then runs hubmesh's server (server/main.ts, built
-// into .next/hubmesh-server.mjs: the front door, then Next.js).
+// the build is missing or older than the sources, then becomes hubmesh's server (server/main.ts, built
+// into .next/hubmesh-server.mjs: the front door, then Next.js) by exec: one process, which gets the
+// signals, with nothing left resident to supervise it.
 //   npm start -- --mode local --data-dir ./data --namespace jupyterhub --port 8000 --kubeconfig ~/.kube/config
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,11 +42,7 @@ try {
   process.exit(1);
 }
 
-// the port travels as PORT
-const child = spawn(process.execPath, [...server.nodeArgs, serverEntry, ...(values.hostname ? ['--hostname', values.hostname] : [])], {
-  cwd: root,
-  stdio: 'inherit',
-  env: server.env,
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// the port travels as PORT; execve replaces this process, so the server keeps its pid and its signals
+const args = [...server.nodeArgs, serverEntry, ...(values.hostname ? ['--hostname', values.hostname] : [])];
+process.chdir(root);
+process.execve(process.execPath, [process.execPath, ...args], server.env);

@@ -11,6 +11,8 @@ import { parseConfig } from '../lib/config';
 import { createFrontDoorServer } from '../lib/http/front-door-server';
 import { connectionMode } from '../lib/kube/mode';
 import { createLogger } from '../lib/log';
+import { processSlot, RUNTIME_SLOT } from '../lib/process-slot';
+import type { Runtime } from '../lib/runtime';
 
 // the bundle lives in <app>/.next/, and so does Next's build
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -69,7 +71,12 @@ const { default: next } = await import('next');
 const app = next({ dev: false, dir, hostname, port });
 await app.prepare();
 
-const server = createFrontDoorServer({ proxyToken, maxBodyBytes: config.proxy.maxBodyBytes, handle: app.getRequestHandler(), log });
+// Next makes the runtime as it starts (instrumentation.ts), which prepare() does not wait for; the proxy
+// API is served from it, ahead of Next, so this server listens once it is made
+const startTimeout = setTimeout(() => fail('hubmesh-server: Next did not start hubmesh (instrumentation.ts) within 60 s'), 60_000);
+const runtime = await processSlot<Runtime>(RUNTIME_SLOT).whenSet();
+clearTimeout(startTimeout);
+const server = createFrontDoorServer({ proxyToken, maxBodyBytes: config.proxy.maxBodyBytes, handle: app.getRequestHandler(), proxyApi: runtime.proxyApi, log });
 server.on('error', (error) => fail(`hubmesh-server: cannot listen on ${hostname ?? '*'}:${port}: ${error.message}`));
 server.listen(port, hostname, () => log.info({ port, hostname: hostname ?? '*' }, 'hubmesh listening'));
 

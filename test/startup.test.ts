@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { serverEntryIn } from '../scripts/server-process.mjs';
 import { repoRoot } from './cluster/harness';
@@ -66,6 +69,38 @@ describe('start-up', () => {
       expect((await fetch(`${hm.url}/api/routes`, { headers: { authorization: 'token Tiny' } })).status).toBe(403);
     } finally {
       await hm.stop();
+    }
+  });
+
+  it('`npm start` becomes the server: one process, the one that listens and gets the signals', async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hubmesh-launcher-'));
+    const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs', '--mode', 'local', '--data-dir', dataDir, '--port', String(port), '--hostname', '127.0.0.1'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', CONFIGPROXY_AUTH_TOKEN: 'launcher-test-token-0123456789' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('hubmesh listening')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the server did not start:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      // the launched pid is the server itself, with the server's Node flags, and it has no children
+      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline).toContain(path.join(repoRoot, '.next', 'hubmesh-server.mjs'));
+      expect(cmdline.some((arg) => arg.startsWith('--max-old-space-size='))).toBe(true);
+      expect(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()).toBe('');
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 143, signal: null });
+      expect(output).toContain('hubmesh stopping');
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });

@@ -83,5 +83,10 @@ function cookie(name: string, value: string, maxAge: number, options: { httpOnly
 
 /** Whether the browser reached hubmesh over TLS (directly or through the gateway): then cookies are Secure. */
 export function overTls(request: { headers: Headers; nextUrl: URL }): boolean {
-  return (request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? request.nextUrl.protocol.replace(':', '')) === 'https';
+  return schemeIsHttps(request.headers.get('x-forwarded-proto'), request.nextUrl.protocol.replace(':', ''));
+}
+
+/** Whether the client's scheme is https: the first X-Forwarded-Proto (set by the gateway), else the server's own. */
+export function schemeIsHttps(forwardedProto: string | null | undefined, own: string): boolean {
+  return (forwardedProto?.split(',')[0]?.trim() || own) === 'https';
 }

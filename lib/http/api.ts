@@ -16,35 +16,35 @@ import { bodyTooLarge } from './front-door';
  */
 export type ErrorStyle = 'console' | 'proxy-api';
 
-/** The one place an ApiError becomes a JSON answer. */
-export function errorResponse(error: ApiError, style: ErrorStyle = 'console'): Response {
+/** The one place an ApiError becomes a JSON error body. */
+export function errorBody(error: ApiError, style: ErrorStyle = 'console'): Record<string, unknown> {
   const { status, message, code, field, details } = error;
-  const body = style === 'proxy-api' ? { status, error: message } : { status, error: message, code, ...(field === undefined ? {} : { field }), ...details };
-  return Response.json(body, { status, headers: error.headers });
+  return style === 'proxy-api' ? { status, error: message } : { status, error: message, code, ...(field === undefined ? {} : { field }), ...details };
+}
+
+export function errorResponse(error: ApiError, style: ErrorStyle = 'console'): Response {
+  return Response.json(errorBody(error, style), { status: error.status, headers: error.headers });
 }
 
 /**
  * Reads a JSON body of at most maxBytes and MAX_JSON_DEPTH levels, whatever Content-Type says (the hub
  * sends none), with its keys exactly as sent (parseJson). Throws an ApiError (413, 400) for one it cannot take.
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length'));
+export function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  return readJson(request.body, Number(request.headers.get('content-length')), maxBytes);
+}
+
+/** readJsonBody from the body's chunks as they arrive (a web stream or a Node request), and the size it declared. */
+export async function readJson(body: AsyncIterable<Uint8Array> | null, declaredBytes: number, maxBytes: number): Promise<unknown> {
   const tooLarge = () => new ApiError(413, 'too-large', bodyTooLarge(maxBytes));
-  if (declared > maxBytes) throw tooLarge();
+  if (declaredBytes > maxBytes) throw tooLarge();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
+  // leaving the loop early (a throw or return) cancels a web stream's reader
+  for await (const chunk of body ?? []) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   try {
@@ -119,7 +119,7 @@ export function observed<P extends RouteParams = RouteParams>(
 }
 
 /** What a thrown error answers, logged when it is hubmesh's trouble rather than the client's. */
-function asApiError(error: unknown, log: Pick<Logger, 'error'> | undefined): ApiError {
+export function asApiError(error: unknown, log: Pick<Logger, 'error'> | undefined): ApiError {
   if (isApiError(error)) return error;
   if (isKubeError(error)) {
     if (error.status === 403) {

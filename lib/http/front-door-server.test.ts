@@ -32,9 +32,20 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   res.end(body);
 }
 
+/** Stands in for the proxy API: reads the whole body and says it served the request. */
+const servedByProxyApi: string[] = [];
+async function proxyApi(req: IncomingMessage, res: ServerResponse) {
+  servedByProxyApi.push(`${req.method} ${req.url}`);
+  let bytes = 0;
+  for await (const chunk of req) bytes += (chunk as Buffer).length;
+  const body = JSON.stringify({ proxyApi: true, bytes });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 const logged: unknown[] = [];
 const log = { info: (o: unknown) => logged.push(o), warn: (o: unknown) => logged.push(o), error: (o: unknown) => logged.push(o) };
-const server = createFrontDoorServer({ proxyToken: { token, source: 'env' }, maxBodyBytes: MAX, handle, log });
+const server = createFrontDoorServer({ proxyToken: { token, source: 'env' }, maxBodyBytes: MAX, handle, proxyApi, log });
 let port: number;
 
 beforeAll(async () => {
@@ -115,7 +126,16 @@ describe('the front door server', () => {
     const body = JSON.stringify({ target: 'http://10.0.0.1:8888' });
     const a = await rawExchange(port, `${rawRequest('POST /api/routes/user/%E7%A7%80%E6%A8%B9 HTTP/1.1', { authorization: `token ${token}`, 'content-length': body.length })}${body}`);
     expect(a.status).toBe(200);
-    expect(JSON.parse(a.body)).toMatchObject({ bytes: body.length });
+    expect(JSON.parse(a.body)).toEqual({ proxyApi: true, bytes: body.length });
+    expect(servedByProxyApi.at(-1)).toBe('POST /api/routes/user/%E7%A7%80%E6%A8%B9');
+  });
+
+  it("leaves the proxy API's repeated-slash targets to Next, which redirects them", async () => {
+    const before = servedByProxyApi.length;
+    const a = await rawExchange(port, rawRequest('GET /api/routes//user/x HTTP/1.1', { authorization: `token ${token}` }));
+    expect(JSON.parse(a.body)).toMatchObject({ bytes: 0 });
+    expect(seen.at(-1)).toMatchObject({ url: '/api/routes//user/x' });
+    expect(servedByProxyApi.length).toBe(before);
   });
 
   it('serves an upgrade request as a plain request, behind the front door', async () => {

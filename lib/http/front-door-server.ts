@@ -31,6 +31,8 @@ export class CappedRequest extends http.IncomingMessage {
 export type FrontDoorServerOptions = FrontDoorDeps & {
   /** what passes the front door: Next's request handler */
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** the hub proxy API's requests that pass (lib/http/proxy-api.ts) */
+  proxyApi: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
 };
 
@@ -85,21 +87,13 @@ export function jsonForBareErrors(req: IncomingMessage, res: ServerResponse): vo
 }
 
 /**
- * hubmesh's HTTP server: every request passes frontDoorVerdict before `handle` sees it; refusals are
+ * hubmesh's HTTP server: every request passes frontDoorVerdict before anything else sees it; refusals are
  * JSON `{status, error}`, and a refused request that announced a body has its connection closed
- * instead of the body read. Upgrades are served as plain requests (hubmesh has no websockets), so
- * they pass the front door too.
- */
-
-
-/**
- * hubmesh's HTTP server: every request passes frontDoorVerdict before `handle` sees it; refusals are
- * JSON `{status, error}`, and a refused request that announced a body has its connection closed
- * instead of the body read. Upgrades are served as plain requests (hubmesh has no websockets), so
- * they pass the front door too.
+ * instead of the body read. Then the hub proxy API is served by `proxyApi`, the rest by Next (`handle`).
+ * Upgrades are served as plain requests (hubmesh has no websockets), so they pass the front door too.
  */
 export function createFrontDoorServer(options: FrontDoorServerOptions): http.Server<typeof CappedRequest> {
-  const { handle, log } = options;
+  const { handle, proxyApi, log } = options;
   const deps: FrontDoorDeps = { proxyToken: options.proxyToken, maxBodyBytes: options.maxBodyBytes };
 
   const answer = (req: IncomingMessage, res: ServerResponse, refusal: FrontDoorAnswer) => {
@@ -129,9 +123,10 @@ export function createFrontDoorServer(options: FrontDoorServerOptions): http.Ser
         if (res.headersSent) req.socket.destroy();
         else answer(req, res, { status: 413, error: bodyTooLarge(deps.maxBodyBytes), close: true });
       });
-      jsonForBareErrors(req, res);
       // a client that goes away mid-body makes the request emit 'error' ("aborted"); it is only logged
       req.on('error', (error) => log.info({ err: error.message, method: req.method, target: loggedTarget(req.url) }, 'client went away mid-request'));
+      if (verdict.serve === 'proxy-api') return void proxyApi(req, res).catch((error: unknown) => failed(req, res, error));
+      jsonForBareErrors(req, res);
       handle(req, res).catch((error: unknown) => failed(req, res, error));
     } catch (error) {
       failed(req, res, error);

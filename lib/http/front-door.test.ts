@@ -26,7 +26,23 @@ describe('frontDoorVerdict', () => {
     // only the path must be well-encoded; the query is the handler's to read
     ['GET', '/api/v1/routes?q=%ZZ', {}],
   ])('lets %s %s through', (method, target, headers) => {
-    expect(verdict(method, target, headers)).toEqual({ pass: true });
+    expect(verdict(method, target, headers)).toMatchObject({ pass: true });
+  });
+
+  it.each([
+    ['/api/routes', 'proxy-api'],
+    ['/api/routes/', 'proxy-api'],
+    ['/api/routes/user/%E7%A7%80%E6%A8%B9?x=1', 'proxy-api'],
+    ['/api/v1/../routes/user/x', 'proxy-api'],
+    ['/api/%72outes/user/x', 'proxy-api'],
+    // Next redirects repeated slashes (308) before any route sees them
+    ['/api/routes//user/x', 'app'],
+    ['//api//routes/x', 'app'],
+    ['/api/routesx', 'app'],
+    ['/api/v1/routes', 'app'],
+    ['/healthz', 'app'],
+  ])('has %s served by %s', (target, serve) => {
+    expect(verdict('GET', target, hub)).toEqual({ pass: true, serve });
   });
 
   it.each(['TRACE', 'CONNECT', 'PROPFIND', 'M-SEARCH'])('refuses %s with 405 and the allowed methods', (method) => {
@@ -111,12 +127,12 @@ describe('frontDoorVerdict', () => {
     );
 
     it.each(['/api/routesx', '/api/v1/routes', '/api/v1/routes/hubmesh-alice-0123456789', '/routes'])('leaves %s to its own gate', (target) => {
-      expect(verdict('GET', target)).toEqual({ pass: true });
+      expect(verdict('GET', target)).toEqual({ pass: true, serve: 'app' });
     });
 
     it('lets everything through when HUBMESH_DEV_NO_AUTH opened the API', () => {
       const open: ProxyToken = { token: undefined, source: 'disabled' };
-      expect(verdict('POST', '/api/routes/user/alice', { 'content-length': '40' }, { ...deps, proxyToken: open })).toEqual({ pass: true });
+      expect(verdict('POST', '/api/routes/user/alice', { 'content-length': '40' }, { ...deps, proxyToken: open })).toEqual({ pass: true, serve: 'proxy-api' });
     });
   });
 
@@ -132,8 +148,8 @@ describe('frontDoorVerdict', () => {
     });
 
     it('lets a body of exactly the cap through, and a chunked body (counted as it streams)', () => {
-      expect(verdict('POST', '/api/routes/user/alice', { ...hub, 'content-length': '65536' })).toEqual({ pass: true });
-      expect(verdict('POST', '/api/routes/user/alice', { ...hub, 'transfer-encoding': 'chunked' })).toEqual({ pass: true });
+      expect(verdict('POST', '/api/routes/user/alice', { ...hub, 'content-length': '65536' })).toMatchObject({ pass: true });
+      expect(verdict('POST', '/api/routes/user/alice', { ...hub, 'transfer-encoding': 'chunked' })).toMatchObject({ pass: true });
     });
 
     it('follows HUBMESH_MAX_BODY_BYTES', () => {

@@ -16,7 +16,12 @@ export type FrontDoorDeps = { proxyToken: ProxyToken; maxBodyBytes: number };
 
 /** A refusal: the JSON `{status, error}` answer, and whether to close the connection rather than read an announced body. */
 export type FrontDoorAnswer = { status: number; error: string; close: boolean; headers?: Record<string, string> };
-export type FrontDoorVerdict = { pass: true } | ({ pass: false } & FrontDoorAnswer);
+/**
+ * Who serves a request that passes: 'proxy-api' for the hub proxy API in its plain form (lib/http/proxy-api.ts);
+ * 'app' for the rest, Next. A proxy-API target with repeated slashes goes to Next too, which redirects it
+ * (308) to the collapsed path before any route sees it, as it always has.
+ */
+export type FrontDoorVerdict = { pass: true; serve: 'proxy-api' | 'app' } | ({ pass: false } & FrontDoorAnswer);
 
 export const bodyTooLarge = (maxBytes: number) => `body is larger than ${maxBytes} bytes`;
 
@@ -30,9 +35,10 @@ export function frontDoorVerdict(request: FrontDoorRequest, deps: FrontDoorDeps)
   }
   const problem = targetProblem(rawTarget);
   if (problem) return refuse(400, problem);
-  if (isProxyApi(rawTarget) && !proxyTokenMatches(deps.proxyToken, headers.authorization ?? null)) return refuse(403, PROXY_TOKEN_REFUSED);
+  const proxyApi = isProxyApi(rawTarget);
+  if (proxyApi && !proxyTokenMatches(deps.proxyToken, headers.authorization ?? null)) return refuse(403, PROXY_TOKEN_REFUSED);
   if (Number(headers['content-length']) > deps.maxBodyBytes) return refuse(413, bodyTooLarge(deps.maxBodyBytes), { close: true });
-  return { pass: true };
+  return { pass: true, serve: proxyApi && !pathOf(rawTarget).includes('//') ? 'proxy-api' : 'app' };
 }
 
 /** Why a request target cannot be served, or undefined when it is a well-formed path (origin-form). */

@@ -47,6 +47,27 @@ export function memoryMb(pid: number): { rss: number; hwm: number } | undefined 
   }
 }
 
+/** The VmRSS of a process and all its descendants in MB (a launcher that stayed resident would count), and how many processes that is. */
+export function processTreeRssMb(pid: number): { mb: number; processes: number } {
+  let mb = 0;
+  let processes = 0;
+  const visit = (p: number) => {
+    const memory = memoryMb(p);
+    if (!memory) return;
+    mb += memory.rss;
+    processes++;
+    let children: number[] = [];
+    try {
+      children = readdirSync(`/proc/${p}/task`).flatMap((task) => readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      // gone meanwhile
+    }
+    for (const child of children) visit(child);
+  };
+  visit(pid);
+  return { mb, processes };
+}
+
 export type RssSample = { t: number; phase: string; mb: number };
 
 /** V8's heap (used/total) and external memory in MB, from the server's own /metrics (prom-client's defaults). */
