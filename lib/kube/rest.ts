@@ -1,5 +1,5 @@
 import { HttpMethod, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
-import { fetch, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import { KubeError, toKubeError } from './errors';
 
 export type RestRequest = {
@@ -56,18 +56,21 @@ export class KubeRest {
     try {
       const headers: Record<string, string> = { ...(await this.authHeaders()), accept: 'application/json' };
       if (req.body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
-      const response = await fetch(url, {
+      // undici's request(), not fetch(): the same pool and TLS, without fetch's Request, Response and web
+      // streams, which cost as much CPU per call as the rest of a route write
+      const answer = await (this.dispatcher ?? getGlobalDispatcher()).request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: req.method,
         headers,
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
-        dispatcher: this.dispatcher,
         signal: abort.signal,
       });
-      status = response.status;
-      text = await response.text();
+      status = answer.statusCode;
+      text = await answer.body.text();
     } catch (error) {
       this.observer?.(req.method, 0);
-      throw toKubeError(error);
+      throw toKubeError(abort.signal.aborted ? abort.signal.reason : error);
     } finally {
       clearTimeout(timer);
     }
