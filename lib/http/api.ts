@@ -110,12 +110,21 @@ export function observed<P extends RouteParams = RouteParams>(
       response = errorResponse(asApiError(error, log), options.errors);
     }
     response.headers.set('x-request-id', requestId);
-    const seconds = (performance.now() - started) / 1000;
-    metrics?.httpRequests.inc({ route, method: request.method, code: String(response.status) });
-    metrics?.httpDuration.observe({ route, method: request.method }, seconds);
-    log?.info({ method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Math.round(seconds * 1000) }, 'request');
+    recordRequest({ metrics, log }, { route, method: request.method, path: new URL(request.url).pathname, status: response.status, started });
     return response;
   };
+}
+
+/** Every answered request's metrics and its `request` log line, whoever served it (observed, or lib/http/proxy-api.ts). */
+export function recordRequest(
+  deps: { metrics: Pick<Metrics, 'httpRequests' | 'httpDuration'> | undefined; log: Pick<Logger, 'info'> | undefined },
+  request: { route: string; method: string; path: string; status: number; started: number },
+): void {
+  const { route, method, path, status } = request;
+  const seconds = (performance.now() - request.started) / 1000;
+  deps.metrics?.httpRequests.inc({ route, method, code: String(status) });
+  deps.metrics?.httpDuration.observe({ route, method }, seconds);
+  deps.log?.info({ method, path, status, ms: Math.round(seconds * 1000) }, 'request');
 }
 
 /** What a thrown error answers, logged when it is hubmesh's trouble rather than the client's. */

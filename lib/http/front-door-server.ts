@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { ProxyApiHandler } from './proxy-api';
 import { bodyTooLarge, frontDoorVerdict, type FrontDoorAnswer, type FrontDoorDeps } from './front-door';
 
 /**
@@ -31,8 +32,8 @@ export class CappedRequest extends http.IncomingMessage {
 export type FrontDoorServerOptions = FrontDoorDeps & {
   /** what passes the front door: Next's request handler */
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  /** the hub proxy API's requests that pass (lib/http/proxy-api.ts) */
-  proxyApi: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** the hub proxy API's requests that pass */
+  proxyApi: ProxyApiHandler;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
 };
 

@@ -7,7 +7,7 @@ import { schemeIsHttps } from '../auth/session';
 import type { Metrics } from '../metrics';
 import { ROUTES_API_PREFIX, routePathFromRequest } from '../routes/routespec';
 import type { RouteService } from '../routes/service';
-import { asApiError, errorBody, readJson } from './api';
+import { asApiError, errorBody, readJson, recordRequest } from './api';
 import { HSTS_HEADER, JSON_CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './security-headers';
 
 /**
@@ -32,7 +32,6 @@ type Answer = { status: number; headers?: Record<string, string>; body?: string 
 const JSON_TYPE = { 'content-type': 'application/json' };
 /** Next answered OPTIONS for the route handler this replaces; so does this, naming what is served. */
 const OPTIONS_ALLOW = 'GET, HEAD, POST, DELETE, OPTIONS';
-const METRICS_ROUTE = ROUTES_API_PREFIX;
 
 export function proxyApiHandler(deps: ProxyApiDeps): ProxyApiHandler {
   const { routes } = deps;
@@ -99,10 +98,7 @@ export function proxyApiHandler(deps: ProxyApiDeps): ProxyApiHandler {
       'x-request-id': requestId,
     };
     await send(res, reply, headers);
-    const seconds = (performance.now() - started) / 1000;
-    deps.metrics.httpRequests.inc({ route: METRICS_ROUTE, method, code: String(reply.status) });
-    deps.metrics.httpDuration.observe({ route: METRICS_ROUTE, method }, seconds);
-    log.info({ method, path: url.pathname, status: reply.status, ms: Math.round(seconds * 1000) }, 'request');
+    recordRequest({ metrics: deps.metrics, log }, { route: ROUTES_API_PREFIX, method, path: url.pathname, status: reply.status, started });
   };
 }
 
