@@ -60,8 +60,53 @@ function counts(stage, run) {
   return { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + report.numTodoTests };
 }
 
+// The failed tests by name with the first line of each failure, printed again at the very end: a
+// CI log that keeps only its tail still says which test failed and why.
+function failures(stage) {
+  if (stage.build) return [`${stage.name}: the build failed (its output is above)`];
+  if (stage.name === 'oracle') {
+    return readFileSync(path.join(reports, stage.report), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .filter((event) => event.Test && event.Action === 'fail')
+      .map((event) => `oracle: ${event.Package} ${event.Test}`);
+  }
+  const report = JSON.parse(readFileSync(path.join(reports, stage.report), 'utf8'));
+  if (stage.name === 'e2e') {
+    const found = [];
+    const walk = (suite, titles) => {
+      for (const spec of suite.specs ?? []) {
+        for (const test of spec.tests ?? []) {
+          if (test.status !== 'unexpected') continue;
+          const error = test.results?.at(-1)?.error?.message ?? '';
+          found.push(`e2e: ${spec.file}:${spec.line} ${[...titles, spec.title].join(' › ')}${firstLine(error)}`);
+        }
+      }
+      for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
+    };
+    for (const suite of report.suites ?? []) walk(suite, []);
+    return found;
+  }
+  const found = [];
+  for (const file of report.testResults ?? []) {
+    const relative = path.relative(root, file.name);
+    const failedTests = (file.assertionResults ?? []).filter((t) => t.status === 'failed');
+    for (const t of failedTests) found.push(`${stage.name}: ${relative} › ${t.fullName}${firstLine(t.failureMessages?.[0] ?? '')}`);
+    if (!failedTests.length && file.status === 'failed') found.push(`${stage.name}: ${relative}${firstLine(file.message ?? '')}`);
+  }
+  return found;
+}
+
+function firstLine(message) {
+  // eslint-disable-next-line no-control-regex
+  const line = message.replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '';
+  return line ? ` — ${line.trim().slice(0, 300)}` : '';
+}
+
 const total = { passed: 0, failed: 0, skipped: 0 };
 let failedStages = [];
+const failedTests = [];
 for (const stage of stages) {
   console.log(`\n== ${stage.name} ==`);
   const run = spawnSync(stage.cmd[0], stage.cmd.slice(1), {
@@ -86,10 +131,19 @@ for (const stage of stages) {
     c = { passed: 0, failed: 1, skipped: 0 }; // the stage died before it could report: count it as a failure
   }
   if (run.status !== 0 && c.failed === 0) c.failed = 1;
-  if (run.status !== 0) failedStages.push(stage.name);
+  if (run.status !== 0) {
+    failedStages.push(stage.name);
+    try {
+      const found = failures(stage);
+      failedTests.push(...(found.length ? found : [`${stage.name}: exited ${run.status ?? run.signal} without a failed test in its report`]));
+    } catch {
+      failedTests.push(`${stage.name}: exited ${run.status ?? run.signal} before it wrote its report`);
+    }
+  }
   for (const k of Object.keys(total)) total[k] += c[k];
   console.log(`== ${stage.name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
 }
+if (failedTests.length) console.log(`\nfailed tests:\n${failedTests.map((t) => `  ${t}`).join('\n')}`);
 if (failedStages.length) console.log(`failed stages: ${failedStages.join(', ')}`);
 console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(failedStages.length ? 1 : 0);
