@@ -99,7 +99,6 @@ function failures(stage) {
 }
 
 function firstLine(message) {
-  // eslint-disable-next-line no-control-regex
   const line = message.replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '';
   return line ? ` — ${line.trim().slice(0, 300)}` : '';
 }
