@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildServer, serverSources } from './build-server.mjs';
+import { serverSources } from './build-server.mjs';
 import { serverEntryIn } from './server-process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +29,12 @@ export function ensureBuild(env = process.env) {
     const build = spawnSync(process.execPath, [path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next'), 'build'], { cwd: root, stdio: 'inherit', env });
     if (build.status !== 0) throw new Error(`ensure-build: next build failed (exit ${build.status})`);
   }
-  if (olderThan(serverEntry, serverSources)) buildServer();
+  if (olderThan(serverEntry, serverSources)) {
+    // in a process of its own: esbuild's buildSync keeps its service running as a child process, which
+    // `npm start` would pass on to the server it execs, unreaped
+    const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-server.mjs')], { cwd: root, stdio: 'inherit', env });
+    if (build.status !== 0) throw new Error(`ensure-build: the server bundle's build failed (exit ${build.status})`);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -73,6 +73,9 @@ describe('start-up', () => {
   });
 
   it('`npm start` becomes the server: one process, the one that listens and gets the signals', async () => {
+    // the server bundle looks stale, so `npm start` builds it first (the build must leave no process behind)
+    const serverBundle = serverEntryIn(repoRoot);
+    utimesSync(serverBundle, new Date(0), new Date(0));
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hubmesh-launcher-'));
     const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs', '--mode', 'local', '--data-dir', dataDir, '--port', String(port), '--hostname', '127.0.0.1'], {
@@ -93,7 +96,8 @@ describe('start-up', () => {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       // the launched pid is the server itself, with the server's Node flags, and it has no children
       const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      expect(cmdline).toContain(path.join(repoRoot, '.next', 'hubmesh-server.mjs'));
+      expect(cmdline).toContain(serverBundle);
+      expect(statSync(serverBundle).mtimeMs).toBeGreaterThan(Date.now() - 120_000);
       expect(cmdline.some((arg) => arg.startsWith('--max-old-space-size='))).toBe(true);
       expect(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()).toBe('');
       child.kill('SIGTERM');
