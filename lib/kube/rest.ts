@@ -1,4 +1,4 @@
-import { HttpMethod, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import { KubeError, toKubeError } from './errors';
 
@@ -25,6 +25,10 @@ export type RestObserver = (verb: string, status: number) => void;
 // How long computed authentication headers are reused. Like client-go's cached token file (re-read every
 // minute): a rotated service-account token is picked up within a minute, or at once after a 401.
 const AUTH_REUSE_MS = 60_000;
+// A watch whose answer has not begun within this long failed; one silent for longer than this (the apiserver
+// sends a bookmark about once a minute to watches that allow them) has ended and is resumed.
+const WATCH_CONNECT_TIMEOUT_MS = 30_000;
+const WATCH_IDLE_TIMEOUT_MS = 90_000;
 
 export class KubeRest {
   private dispatcher: Dispatcher | undefined;
@@ -43,8 +47,7 @@ export class KubeRest {
   }
 
   async request<T>(req: RestRequest & { timeoutMs?: number }): Promise<T> {
-    const url = new URL(this.server + req.path);
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const url = this.url(req.path, req.query);
     // A timer, unlike AbortSignal.timeout(), is cleared as soon as the call ends. A pending timer keeps the
     // async context it was made in, which inside a Next.js handler is the whole request (request, response,
     // caches): with a 30 s signal per call, a busy server held ~30 s of finished requests in memory.
@@ -76,15 +79,7 @@ export class KubeRest {
     }
     this.observer?.(req.method, status);
     if (status === 401) this.auth = undefined;
-    if (status < 200 || status > 299) {
-      let body: { reason?: string; message?: string } = {};
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = { message: text.slice(0, 500) };
-      }
-      throw new KubeError(status, body.reason ?? `HTTP${status}`, body.message ?? `apiserver answered ${status}`);
-    }
+    if (status < 200 || status > 299) throw statusError(status, text);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -102,25 +97,103 @@ export class KubeRest {
     return this.auth.headers;
   }
 
-  /** Opens a watch stream; see ResourceBackend.watch for the callback contract. */
+  /**
+   * Opens a watch stream; see ResourceBackend.watch for the callback contract. On undici's request(), like
+   * every other call: client-node's Watch runs each event through fetch's web stream, a Node stream made
+   * from it and readline, and a new connection pool per watch.
+   */
   async watch(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     onEvent: (type: string, object: unknown) => void,
     onClose: (error?: unknown) => void,
   ): Promise<{ stop(): void }> {
-    let stopped = false;
-    const controller = await new Watch(this.kubeConfig).watch(path, query, onEvent, (err: unknown) => {
-      if (stopped) return;
-      stopped = true;
-      // client-node reports an idle stream as TimeoutError; the stream simply ended, so resume from the last version.
-      onClose(err && !(err instanceof Error && err.name === 'TimeoutError') ? toKubeError(err) : undefined);
-    });
-    return {
+    const url = this.url(path, { ...query, watch: true });
+    const abort = new AbortController();
+    let closed = false;
+    const close = (error?: unknown) => {
+      if (closed) return;
+      closed = true;
+      abort.abort();
+      onClose(error);
+    };
+    const handle = {
       stop() {
-        stopped = true;
-        controller.abort();
+        closed = true;
+        abort.abort();
       },
     };
+    let answer: Dispatcher.ResponseData;
+    try {
+      // the headers first: they also make the dispatcher, with the kubeconfig's TLS settings
+      const headers = { ...(await this.authHeaders()), accept: 'application/json' };
+      answer = await (this.dispatcher ?? getGlobalDispatcher()).request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers,
+        signal: abort.signal,
+        headersTimeout: WATCH_CONNECT_TIMEOUT_MS,
+        bodyTimeout: WATCH_IDLE_TIMEOUT_MS,
+      });
+    } catch (error) {
+      if (!closed) {
+        this.observer?.('WATCH', 0);
+        close(toKubeError(error));
+      }
+      return handle;
+    }
+    this.observer?.('WATCH', answer.statusCode);
+    if (answer.statusCode !== 200) {
+      if (answer.statusCode === 401) this.auth = undefined;
+      close(statusError(answer.statusCode, await answer.body.text().catch(() => '')));
+      return handle;
+    }
+    // events are JSON lines; only the new chunk is searched for line ends, so an object that arrives in
+    // many chunks is not scanned again with each one
+    let pending = '';
+    const deliver = (line: string) => {
+      if (!line.trim()) return;
+      try {
+        const event = JSON.parse(line) as { type?: unknown; object?: unknown };
+        onEvent(String(event.type), event.object);
+      } catch (error) {
+        close(error instanceof SyntaxError ? new KubeError(502, 'BadWatchEvent', `the apiserver sent a watch line that is not JSON: ${line.slice(0, 200)}`) : error);
+      }
+    };
+    answer.body.setEncoding('utf8');
+    answer.body.on('data', (chunk: string) => {
+      let start = 0;
+      let newline: number;
+      while (!closed && (newline = chunk.indexOf('\n', start)) >= 0) {
+        const line = pending + chunk.slice(start, newline);
+        pending = '';
+        start = newline + 1;
+        deliver(line);
+      }
+      pending += chunk.slice(start);
+    });
+    // the server ends every watch after timeoutSeconds; a stream silent for longer than bookmarks allow ends
+    // the same way: both resume from the last version seen. A broken connection is an error.
+    answer.body.on('end', () => close());
+    answer.body.on('error', (error: Error) => close((error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? undefined : toKubeError(error)));
+    return handle;
   }
+
+  private url(path: string, query: Record<string, string | number | boolean | undefined> = {}): URL {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+}
+
+/** A KubeError from a non-2xx answer, with the reason and message of its Status body when it has one. */
+function statusError(status: number, text: string): KubeError {
+  let body: { reason?: string; message?: string } = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = { message: text.slice(0, 500) };
+  }
+  return new KubeError(status, body.reason ?? (status === 410 ? 'Expired' : `HTTP${status}`), body.message ?? `apiserver answered ${status}`);
 }
