@@ -117,8 +117,9 @@ export class RssSampler {
     return s.length ? Math.max(...s.map((x) => x.mb)) : Number.NaN;
   }
 
-  last(): number {
-    return this.samples.at(-1)?.mb ?? Number.NaN;
+  /** The last sample, or the last one of `phase`. */
+  last(phase?: string): number {
+    return this.samples.findLast((x) => phase === undefined || x.phase === phase)?.mb ?? Number.NaN;
   }
 }
 

@@ -1,11 +1,13 @@
 /**
  * Where a route write's CPU goes: hubmesh's built server in cluster mode on the test control plane, under
  * V8's sampling profiler (--cpu-prof), takes a POST storm the way the hub sends one: PROFILE_ROUTES (1000)
- * POSTs at c=10, the same POSTs again unchanged, then the DELETEs. Only the storm's window is counted,
- * not start-up. Prints the server's CPU per request (from /proc), the top self-time functions, and self
- * time by where the code lives (Node, Next, the app bundle, the server bundle, each package).
+ * POSTs at c=PROFILE_CONCURRENCY (10), the same POSTs again unchanged, then the DELETEs. Only the storm's
+ * window is counted, not start-up. Prints the server's CPU per request of each phase (from /proc), the top
+ * self-time functions, and self time by where the code lives (Node, Next, the app bundle, the server
+ * bundle, each package).
  *
  *   npx tsx scripts/bench/profile.ts            (the .cpuprofile is kept under bench-results/profile/)
+ *   PROFILE_CONCURRENCY=1 npx tsx scripts/bench/profile.ts    (one hub, one request at a time)
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +39,7 @@ const VM_ENTRIES = /^\((idle|program|garbage collector)\)$/;
 
 async function main() {
   const routes = intOf('PROFILE_ROUTES', 1000);
+  const concurrency = intOf('PROFILE_CONCURRENCY', 10);
   const paths = ensureCluster('bench');
   await ensureBuiltForBench(repoRoot);
   const out = path.join(repoRoot, 'bench-results', 'profile');
@@ -54,18 +57,23 @@ async function main() {
   const body = (i: number) => JSON.stringify({ target: `http://jupyter-p${i}:8888`, jupyterhub: true, user: `p${i}`, server_name: '' });
   const items = Array.from({ length: routes }, (_, i) => i);
   let window: { from: number; to: number };
-  const walls: Record<string, number> = {};
-  let ticks: number;
+  const phases: { op: string; 'wall ms': number; 'server CPU ms per request': number }[] = [];
+  let ticks = 0;
   try {
     // warm-up: JIT and connection pools
     await runPool(items.slice(0, 100), 10, (i) => client.expect(201, 'POST', `/api/routes/user/w${i}`, body(i)));
     await runPool(items.slice(0, 100), 10, (i) => client.expect(204, 'DELETE', `/api/routes/user/w${i}`));
     const from = Date.now();
-    const ticks0 = cpuTicks(hm.pid);
-    walls.POST = (await runPool(items, 10, (i) => client.expect(201, 'POST', `/api/routes/user/p${i}`, body(i)))).wallMs;
-    walls['POST unchanged'] = (await runPool(items, 10, (i) => client.expect(201, 'POST', `/api/routes/user/p${i}`, body(i)))).wallMs;
-    walls.DELETE = (await runPool(items, 10, (i) => client.expect(204, 'DELETE', `/api/routes/user/p${i}`))).wallMs;
-    ticks = cpuTicks(hm.pid) - ticks0;
+    const phase = async (op: string, call: (i: number) => Promise<unknown>) => {
+      const before = cpuTicks(hm.pid);
+      const { wallMs } = await runPool(items, concurrency, call);
+      const spent = cpuTicks(hm.pid) - before;
+      ticks += spent;
+      phases.push({ op, 'wall ms': wallMs, 'server CPU ms per request': (spent * 10) / routes });
+    };
+    await phase('POST', (i) => client.expect(201, 'POST', `/api/routes/user/p${i}`, body(i)));
+    await phase('POST unchanged', (i) => client.expect(201, 'POST', `/api/routes/user/p${i}`, body(i)));
+    await phase('DELETE', (i) => client.expect(204, 'DELETE', `/api/routes/user/p${i}`));
     window = { from, to: Date.now() };
   } finally {
     client.close();
@@ -96,15 +104,15 @@ async function main() {
   }
   const requests = routes * 3;
   const top = [...byFunction].filter(([name]) => !name.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 25);
-  console.log(`\nhubmesh profile: ${routes} POSTs, ${routes} unchanged re-POSTs, ${routes} DELETEs at c=10 (${file})\n`);
-  console.log(formatTable(Object.entries(walls).map(([op, ms]) => ({ op, 'wall ms': ms }))));
+  console.log(`\nhubmesh profile: ${routes} POSTs, ${routes} unchanged re-POSTs, ${routes} DELETEs at c=${concurrency} (${file})\n`);
+  console.log(formatTable(phases));
   console.log(`\nserver CPU per request (/proc): ${((ticks * 10) / requests).toFixed(2)} ms; sampled in the window: ${(total / 1000).toFixed(0)} ms\n`);
   console.log(formatTable(top.map(([name, us]) => ({ 'self ms': us / 1000, share: `${((us / total) * 100).toFixed(1)}%`, function: name }))));
   console.log('');
   console.log(formatTable([...byPlace].sort((a, b) => b[1] - a[1]).map(([place, us]) => ({ 'self ms': us / 1000, 'where the code lives': place }))));
   writeFileSync(
     path.join(repoRoot, 'bench-results', 'profile.json'),
-    JSON.stringify({ at: new Date().toISOString(), routes, walls, cpuMsPerRequest: (ticks * 10) / requests, top, byPlace: [...byPlace], profile: path.join(out, file) }, null, 2),
+    JSON.stringify({ at: new Date().toISOString(), routes, concurrency, phases, cpuMsPerRequest: (ticks * 10) / requests, top, byPlace: [...byPlace], profile: path.join(out, file) }, null, 2),
   );
 }
 
