@@ -24,7 +24,7 @@ export function createMetrics() {
     }),
     kubeRequests: new Counter({
       name: 'hubmesh_kube_requests_total',
-      help: 'Requests to the Kubernetes API, by verb and status code (0: unreachable)',
+      help: 'Requests to the Kubernetes API, by verb (WATCH: a watch opened) and status code (0: unreachable)',
       labelNames: ['verb', 'code'] as const,
       registers: [registry],
     }),

@@ -29,6 +29,11 @@ const AUTH_REUSE_MS = 60_000;
 // sends a bookmark about once a minute to watches that allow them) has ended and is resumed.
 const WATCH_CONNECT_TIMEOUT_MS = 30_000;
 const WATCH_IDLE_TIMEOUT_MS = 90_000;
+// HTTP/1.1 keep-alive connections, not the HTTP/2 that undici negotiates with the apiserver by default
+// (node:http2 under undici). Measured on the test apiserver, 3 alternating rounds of 1,000 VirtualService
+// creates: one at a time, 0.67-1.21 ms of this process's CPU per create against 1.21-1.90 ms, and 5.5-8.0 ms
+// wall against 7.1-8.9; ten at a time, 0.56-0.65 against 0.62-0.69 ms CPU at the same wall time.
+const HTTP1_ONLY = { allowH2: false } as const;
 
 export class KubeRest {
   private dispatcher: Dispatcher | undefined;
@@ -68,6 +73,7 @@ export class KubeRest {
         headers,
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         signal: abort.signal,
+        ...HTTP1_ONLY,
       });
       status = answer.statusCode;
       text = await answer.body.text();
@@ -135,6 +141,7 @@ export class KubeRest {
         signal: abort.signal,
         headersTimeout: WATCH_CONNECT_TIMEOUT_MS,
         bodyTimeout: WATCH_IDLE_TIMEOUT_MS,
+        ...HTTP1_ONLY,
       });
     } catch (error) {
       if (!closed) {

@@ -4,7 +4,8 @@
  * proxy, every figure beside an anchor measured in the same run.
  *
  *   POST /api/routes/user/u<i>    vs. the floor: a raw keep-alive client (undici's Dispatcher.request over the
- *                                 kubeconfig's TLS connection pool, the body serialized before the clock
+ *                                 kubeconfig's TLS connection pool, HTTP/1.1 as hubmesh's KubeRest speaks it,
+ *                                 the body serialized before the clock
  *                                 starts) creating the same VirtualService hubmesh writes; and client-node's
  *                                 createNamespacedCustomObject (a new TLS connection per call), as before
  *   DELETE /api/routes/user/u<i>  vs. the raw keep-alive delete (and client-node's)
@@ -177,7 +178,8 @@ async function rawKeepAliveClient(kc: KubeConfig): Promise<(method: 'POST' | 'DE
   const withBody = { ...headers, 'content-type': 'application/json' };
   const origin = new URL(server).origin;
   return async (method, path, expected, body) => {
-    const answer = await dispatcher.request({ origin, path, method, headers: body === undefined ? headers : withBody, body });
+    // HTTP/1.1, as hubmesh's KubeRest speaks it (lib/kube/rest.ts): the floor is the same client without hubmesh
+    const answer = await dispatcher.request({ origin, path, method, headers: body === undefined ? headers : withBody, body, allowH2: false } as Dispatcher.RequestOptions);
     const text = await answer.body.text();
     if (answer.statusCode !== expected) throw Object.assign(new Error(`${method} ${path}`), { status: answer.statusCode, body: text.slice(0, 500) });
   };
