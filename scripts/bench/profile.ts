@@ -25,6 +25,25 @@ const cpuTicks = (pid: number) => {
   return Number(fields[11]) + Number(fields[12]); // utime + stime, USER_HZ = 100
 };
 
+/** CPU ticks (user, system) of each thread, grouped by the thread's name (V8's workers, libuv's, the main thread). */
+const threadTicks = (pid: number) => {
+  const byName = new Map<string, { user: number; system: number }>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const name = task === String(pid) ? 'main thread' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const sum = byName.get(name) ?? { user: 0, system: 0 };
+      sum.user += Number(fields[11]);
+      sum.system += Number(fields[12]);
+      byName.set(name, sum);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+};
+
 /** Where a sampled function's code lives, from its script URL. */
 function placeOf(url: string): string {
   if (!url) return '(native or VM)';
@@ -58,7 +77,9 @@ async function main() {
   const items = Array.from({ length: routes }, (_, i) => i);
   let window: { from: number; to: number };
   const phases: { op: string; 'wall ms': number; 'server CPU ms per request': number }[] = [];
+  const threads: Record<string, string | number>[] = [];
   let ticks = 0;
+  let postTo = 0;
   try {
     // warm-up: JIT and connection pools
     await runPool(items.slice(0, 100), 10, (i) => client.expect(201, 'POST', `/api/routes/user/w${i}`, body(i)));
@@ -66,12 +87,21 @@ async function main() {
     const from = Date.now();
     const phase = async (op: string, call: (i: number) => Promise<unknown>) => {
       const before = cpuTicks(hm.pid);
+      const threadsBefore = threadTicks(hm.pid);
       const { wallMs } = await runPool(items, concurrency, call);
       const spent = cpuTicks(hm.pid) - before;
+      for (const [name, after] of threadTicks(hm.pid)) {
+        const was = threadsBefore.get(name) ?? { user: 0, system: 0 };
+        const perRequest = (ticks: number) => Number(((ticks * 10) / routes).toFixed(3));
+        if (after.user + after.system > was.user + was.system) {
+          threads.push({ op, thread: name, 'user ms per request': perRequest(after.user - was.user), 'system ms per request': perRequest(after.system - was.system) });
+        }
+      }
       ticks += spent;
       phases.push({ op, 'wall ms': wallMs, 'server CPU ms per request': (spent * 10) / routes });
     };
     await phase('POST', (i) => client.expect(201, 'POST', `/api/routes/user/p${i}`, body(i)));
+    postTo = Date.now();
     await phase('POST unchanged', (i) => client.expect(201, 'POST', `/api/routes/user/p${i}`, body(i)));
     await phase('DELETE', (i) => client.expect(204, 'DELETE', `/api/routes/user/p${i}`));
     window = { from, to: Date.now() };
@@ -106,13 +136,15 @@ async function main() {
   const top = [...byFunction].filter(([name]) => !name.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 25);
   console.log(`\nhubmesh profile: ${routes} POSTs, ${routes} unchanged re-POSTs, ${routes} DELETEs at c=${concurrency} (${file})\n`);
   console.log(formatTable(phases));
+  console.log('\nby thread (/proc/<pid>/task; the profile below samples the main thread only)\n');
+  console.log(formatTable(threads));
   console.log(`\nserver CPU per request (/proc): ${((ticks * 10) / requests).toFixed(2)} ms; sampled in the window: ${(total / 1000).toFixed(0)} ms\n`);
   console.log(formatTable(top.map(([name, us]) => ({ 'self ms': us / 1000, share: `${((us / total) * 100).toFixed(1)}%`, function: name }))));
   console.log('');
   console.log(formatTable([...byPlace].sort((a, b) => b[1] - a[1]).map(([place, us]) => ({ 'self ms': us / 1000, 'where the code lives': place }))));
   writeFileSync(
     path.join(repoRoot, 'bench-results', 'profile.json'),
-    JSON.stringify({ at: new Date().toISOString(), routes, concurrency, phases, cpuMsPerRequest: (ticks * 10) / requests, top, byPlace: [...byPlace], profile: path.join(out, file) }, null, 2),
+    JSON.stringify({ at: new Date().toISOString(), routes, concurrency, phases, windowUs: { from, to, postTo: profile.startTime + (postTo - spawnedAt) * 1000 }, cpuMsPerRequest: (ticks * 10) / requests, threads, top, byPlace: [...byPlace], profile: path.join(out, file) }, null, 2),
   );
 }
 
