@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { resolveProxyToken } from '../lib/auth/proxy-token';
 import { parseConfig } from '../lib/config';
 import { createFrontDoorServer } from '../lib/http/front-door-server';
 import { connectionMode } from '../lib/kube/mode';
@@ -36,12 +37,13 @@ function listenAddress(): { port: number; hostname: string | undefined } {
   return { port: Number(port), hostname: values.hostname };
 }
 
-/** The configuration, read before Next starts: a bad setting ends the process with its message at once. */
-function readConfig() {
+/** The settings the front door needs, resolved as the runtime resolves them, without connecting to Kubernetes. */
+function frontDoorSettings() {
   try {
     const config = parseConfig(process.env);
-    connectionMode(config);
-    return config;
+    const mode = connectionMode(config);
+    const proxyToken = resolveProxyToken(config, mode.mode, mode.mode === 'local' ? mode.dataDir : undefined);
+    return { config, proxyToken };
   } catch (error) {
     if (error instanceof Error && error.name === 'ConfigError') return fail(error.message);
     throw error;
@@ -58,7 +60,7 @@ function applyStandaloneConfig(): void {
 }
 
 const { port, hostname } = listenAddress();
-const config = readConfig();
+const { config, proxyToken } = frontDoorSettings();
 const log = createLogger(config).child({ component: 'front-door' });
 
 // this server only runs built apps (Next types NODE_ENV as read-only)
@@ -74,7 +76,7 @@ await app.prepare();
 const startTimeout = setTimeout(() => fail('hubmesh-server: Next did not start hubmesh (instrumentation.ts) within 60 s'), 60_000);
 const runtime = await processSlot<Runtime>(RUNTIME_SLOT).whenSet();
 clearTimeout(startTimeout);
-const server = createFrontDoorServer({ proxyToken: runtime.proxyToken, maxBodyBytes: config.proxy.maxBodyBytes, handle: app.getRequestHandler(), proxyApi: runtime.proxyApi, log });
+const server = createFrontDoorServer({ proxyToken, maxBodyBytes: config.proxy.maxBodyBytes, handle: app.getRequestHandler(), proxyApi: runtime.proxyApi, log });
 server.on('error', (error) => fail(`hubmesh-server: cannot listen on ${hostname ?? '*'}:${port}: ${error.message}`));
 server.listen(port, hostname, () => log.info({ port, hostname: hostname ?? '*' }, 'hubmesh listening'));
 
