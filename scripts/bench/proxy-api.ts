@@ -11,7 +11,9 @@
  *                                 and the watched floor: the same raw writes under a prefix that a watch in
  *                                 this process follows (hubmesh's own watch client), as a proxy that caches
  *                                 its routes follows them: the apiserver sends each write's event, this
- *                                 process parses it
+ *                                 process parses it; and the minimal relay (scripts/bench/relay.mjs, its own
+ *                                 process), which passes the same raw writes from the bench's HTTP client to the
+ *                                 apiserver and parses nothing: the least any proxy in between costs
  *   DELETE /api/routes/user/u<i>  vs. the raw keep-alive delete (and client-node's)
  *   GET /api/routes, N routes     vs. configurable-http-proxy 5.3.0 (in this process, in-memory store)
  *   POST again, unchanged         vs. the same POST to CHP (check_routes repeats these every 5 minutes)
@@ -34,7 +36,7 @@
  */
 import { CustomObjectsApi, HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { ConfigurableProxy } from 'configurable-http-proxy';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -230,6 +232,25 @@ function followWatch(rest: KubeRest, path: string, labelSelector: string): { eve
   };
 }
 
+/** scripts/bench/relay.mjs in its own process: the least a proxy in front of the apiserver does. */
+async function startRelay(kubeconfig: string): Promise<{ url: string; pid: number; stop: () => void }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'bench', 'relay.mjs')], {
+    cwd: repoRoot,
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /relay listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`bench: the relay exited (${code}) before it listened`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+}
+
 /** configurable-http-proxy 5.3.0 in this process, its API on a loopback port. */
 async function startChp(): Promise<{ client: ApiClient; stop: () => Promise<void> }> {
   const token = randomBytes(24).toString('hex');
@@ -280,7 +301,7 @@ async function expectRouteCount(client: ApiClient, expected: number, what: strin
 
 /** A contender in a write phase: hubmesh, or a floor. */
 type Writer = {
-  id: 'hubmesh' | 'client-node' | 'keep-alive' | 'watched';
+  id: 'hubmesh' | 'client-node' | 'keep-alive' | 'watched' | 'relay';
   who: string;
   post: (i: number) => Promise<unknown>;
   del: (i: number) => Promise<unknown>;
@@ -332,6 +353,8 @@ export async function runProxyApiBench(): Promise<void> {
   // process parses it, which is what any watching proxy pays; hubmesh watches its VirtualServices.
   const watchedPrefix = `${prefix}w`;
   const watchedFloor = followWatch(new KubeRest(appKc), collection, `hubmesh.io/prefix=${watchedPrefix}`);
+  const relay = await startRelay(paths.appKubeconfig);
+  const relayClient = new ApiClient(relay.url, 'unused');
   const floorCall = async (what: string, name: string, call: () => Promise<unknown>) => {
     try {
       await call();
@@ -349,6 +372,8 @@ export async function runProxyApiBench(): Promise<void> {
     (cleaned ??= (async () => {
       hm?.close();
       watchedFloor.stop();
+      relayClient.close();
+      relay.stop();
       await chp?.stop().catch((e) => console.error('bench: stopping CHP failed:', e));
       await hubmesh?.stop().catch((e) => console.error('bench: stopping hubmesh failed:', e));
       const admin = new KubeConfig();
@@ -379,7 +404,7 @@ export async function runProxyApiBench(): Promise<void> {
   let failure: unknown;
   let budgetStart = Date.now();
   const hardDeadline = () => budgetStart + budgetMs + 180_000;
-  const pids = controlPlanePids();
+  const pids = { ...controlPlanePids(), relay: relay.pid };
 
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -412,6 +437,8 @@ export async function runProxyApiBench(): Promise<void> {
       const kaBodies = ka.map((vs) => JSON.stringify(vs));
       const kw = range(0, floorCount).map((i) => floorVs(i, watchedPrefix, nested));
       const kwBodies = kw.map((vs) => JSON.stringify(vs));
+      const kr = range(0, floorCount).map((i) => floorVs(i, `${prefix}r`, nested));
+      const krBodies = kr.map((vs) => JSON.stringify(vs));
       return [
         {
           id: 'client-node',
@@ -430,6 +457,12 @@ export async function runProxyApiBench(): Promise<void> {
           who: 'keep-alive undici, watched',
           post: (i) => floorCall('watched create', kw[i]!.metadata.name, () => raw('POST', `${collection}?fieldManager=bench`, 201, kwBodies[i]!)),
           del: (i) => floorCall('watched delete', kw[i]!.metadata.name, () => raw('DELETE', `${collection}/${kw[i]!.metadata.name}`, 200)),
+        },
+        {
+          id: 'relay',
+          who: 'minimal relay',
+          post: (i) => relayClient.expect(201, 'POST', `${collection}?fieldManager=bench`, krBodies[i]),
+          del: (i) => relayClient.expect(200, 'DELETE', `${collection}/${kr[i]!.metadata.name}`),
         },
         {
           id: 'hubmesh',
@@ -525,7 +558,7 @@ export async function runProxyApiBench(): Promise<void> {
 
       // 1. fill the table from empty at c=10
       const anchor = await phase(`N=${n}: POST c=${highC}, table 0->${n}`, () =>
-        contest(n, highC, 'POST', `0->${n}`, ws, { hubmesh: range(0, n), 'client-node': range(0, s), 'keep-alive': range(0, s), watched: range(0, s) }),
+        contest(n, highC, 'POST', `0->${n}`, ws, { hubmesh: range(0, n), 'client-node': range(0, s), 'keep-alive': range(0, s), watched: range(0, s), relay: range(0, s) }),
       );
       const chpFill = await phase(`N=${n}: CHP POST c=${highC}`, () =>
         runPool(range(0, n), highC, (i) => chpClient.expect(201, 'POST', `/api/routes${userPath(i)}`, bodies[i]), hardDeadline()),
@@ -567,9 +600,9 @@ export async function runProxyApiBench(): Promise<void> {
 
       // 4. c=1 on a table of n-m..n routes: DELETE the first m, POST them again
       const first = range(0, m);
-      await phase(`N=${n}: DELETE c=1, table ${n}->${n - m}`, () => contest(n, 1, 'DELETE', `${n}->${n - m}`, ws, { hubmesh: first, 'client-node': first, 'keep-alive': first, watched: first }));
+      await phase(`N=${n}: DELETE c=1, table ${n}->${n - m}`, () => contest(n, 1, 'DELETE', `${n}->${n - m}`, ws, { hubmesh: first, 'client-node': first, 'keep-alive': first, watched: first, relay: first }));
       await expectRouteCount(hmClient, n - m, 'hubmesh');
-      const c1Anchor = await phase(`N=${n}: POST c=1, table ${n - m}->${n}`, () => contest(n, 1, 'POST', `${n - m}->${n}`, ws, { hubmesh: first, 'client-node': first, 'keep-alive': first, watched: first }));
+      const c1Anchor = await phase(`N=${n}: POST c=1, table ${n - m}->${n}`, () => contest(n, 1, 'POST', `${n - m}->${n}`, ws, { hubmesh: first, 'client-node': first, 'keep-alive': first, watched: first, relay: first }));
       await runPool(first, highC, (i) => chpClient.expect(204, 'DELETE', `/api/routes${userPath(i)}`), hardDeadline());
       const chpC1 = await runPool(first, 1, (i) => chpClient.expect(201, 'POST', `/api/routes${userPath(i)}`, bodies[i]), hardDeadline());
       measures.push({ key: `${n}/1/POST/chp`, routes: n, c: 1, op: 'POST', table: `${n - m}->${n}`, who: 'CHP 5.3.0 (in-process, memory)', anchor: c1Anchor, ...chpC1 });
@@ -596,7 +629,7 @@ export async function runProxyApiBench(): Promise<void> {
 
       // 6. nested adds at c=1: a named server under each of the first m users (hubmesh writes the new route's
       // object and the user's, which carries its rule), against the raw create of the one new object
-      const nested = writers(n, m, true).filter((w) => w.id !== 'watched');
+      const nested = writers(n, m, true).filter((w) => w.id !== 'watched' && w.id !== 'relay');
       await phase(`N=${n}: POST nested c=1, table ${n}->${n + m}`, () => contest(n, 1, 'POST nested', `${n}->${n + m}`, nested, { hubmesh: first, 'client-node': first, 'keep-alive': first }));
       await expectRouteCount(hmClient, n + m, 'hubmesh');
       await phase(`N=${n}: DELETE nested c=1, table ${n + m}->${n}`, () => contest(n, 1, 'DELETE nested', `${n + m}->${n}`, nested, { hubmesh: first, 'client-node': first, 'keep-alive': first }));
@@ -604,7 +637,7 @@ export async function runProxyApiBench(): Promise<void> {
 
       // 7. empty the table at c=10
       await phase(`N=${n}: DELETE c=${highC}, table ${n}->0`, () =>
-        contest(n, highC, 'DELETE', `${n}->0`, ws, { hubmesh: range(0, n), 'client-node': range(0, s), 'keep-alive': range(0, s), watched: range(0, s) }),
+        contest(n, highC, 'DELETE', `${n}->0`, ws, { hubmesh: range(0, n), 'client-node': range(0, s), 'keep-alive': range(0, s), watched: range(0, s), relay: range(0, s) }),
       );
       await expectRouteCount(hmClient, 0, 'hubmesh');
       await chp.stop();
@@ -634,13 +667,16 @@ export async function runProxyApiBench(): Promise<void> {
     if (x.who === 'hubmesh' && x.op === 'POST') {
       if (x.c === TARGET_POST_RATIO_AT_C) {
         const watched = byKey.get(x.anchor!.replace(/keep-alive$/, 'watched'));
-        const watchedNote = watched ? ` (the watched floor ${(percentile(watched.latencies, 50) / p50Of(x.anchor)).toFixed(2)}x)` : '';
-        goals.push({ goal: `POST p50 <= ${TARGET_POST_RATIO}x the keep-alive floor`, routes: x.routes, c: x.c, measured: `${ratio.toFixed(2)}x${watchedNote}`, pass: ratio <= TARGET_POST_RATIO });
+        const relayed = byKey.get(x.anchor!.replace(/keep-alive$/, 'relay'));
+        const watchedNote = [watched && `the watched floor ${(percentile(watched.latencies, 50) / p50Of(x.anchor)).toFixed(2)}x`, relayed && `the minimal relay ${(percentile(relayed.latencies, 50) / p50Of(x.anchor)).toFixed(2)}x`]
+          .filter(Boolean)
+          .join(', ');
+        goals.push({ goal: `POST p50 <= ${TARGET_POST_RATIO}x the keep-alive floor`, routes: x.routes, c: x.c, measured: `${ratio.toFixed(2)}x${watchedNote ? ` (${watchedNote})` : ''}`, pass: ratio <= TARGET_POST_RATIO });
       }
       if (x.c === TARGET_ADDS_AT_C) {
         const floorRate = opsPerS(byKey.get(x.anchor!)!);
-        const watched = byKey.get(x.anchor!.replace(/keep-alive$/, 'watched'));
-        const watchedNote = watched ? `; the watched floor ${opsPerS(watched).toFixed(0)}/s (${((opsPerS(watched) / floorRate) * 100).toFixed(0)}%)` : '';
+        const share = (m: Measure | undefined, what: string) => (m ? `; ${what} ${opsPerS(m).toFixed(0)}/s (${((opsPerS(m) / floorRate) * 100).toFixed(0)}%)` : '');
+        const watchedNote = share(byKey.get(x.anchor!.replace(/keep-alive$/, 'watched')), 'the watched floor') + share(byKey.get(x.anchor!.replace(/keep-alive$/, 'relay')), 'the minimal relay');
         goals.push({
           goal: `adds/s >= ${TARGET_ADDS_SHARE * 100}% of the floor's`,
           routes: x.routes,
@@ -703,6 +739,21 @@ export async function runProxyApiBench(): Promise<void> {
     console.log(formatTable(targets.map((t) => ({ goal: t.goal, routes: t.routes, c: t.c, measured: t.measured, result: t.pass ? 'PASS' : 'FAIL' }))));
     console.log('');
   }
+  /** Each process's CPU per op, their sum, and the rate the 2 shared cores allow if the sum is all they do. */
+  const cpuBudget = (x: Measure) => {
+    const proxyProcess = x.who.startsWith('hubmesh') ? 'hubmesh' : x.who === 'minimal relay' ? 'relay' : undefined;
+    const proxy = cpuMsPerOp(x, proxyProcess ?? 'bench');
+    const client = proxyProcess ? cpuMsPerOp(x, 'bench') : 0;
+    const all = proxy + client + cpuMsPerOp(x, 'kube-apiserver') + cpuMsPerOp(x, 'etcd');
+    return {
+      'proxy ms/op': proxy,
+      'apiserver ms/op': cpuMsPerOp(x, 'kube-apiserver'),
+      'etcd ms/op': cpuMsPerOp(x, 'etcd'),
+      'bench client ms/op': proxyProcess ? client : '',
+      'all ms/op': all,
+      'CPU-bound ops/s': (os.cpus().length * 1000) / all,
+    };
+  };
   const cpuRows = measures
     .filter((x) => x.cpu && x.op !== 'GET' && x.op !== 'POST unchanged')
     .map((x) => ({
@@ -711,13 +762,12 @@ export async function runProxyApiBench(): Promise<void> {
       op: x.op,
       table: x.table,
       who: x.who,
-      'proxy ms/op': x.who.startsWith('hubmesh') ? cpuMsPerOp(x, 'hubmesh') : cpuMsPerOp(x, 'bench'),
-      'apiserver ms/op': cpuMsPerOp(x, 'kube-apiserver'),
-      'etcd ms/op': cpuMsPerOp(x, 'etcd'),
-      'bench client ms/op': x.who.startsWith('hubmesh') ? cpuMsPerOp(x, 'bench') : '',
+      ...cpuBudget(x),
     }));
   if (cpuRows.length) {
-    console.log("CPU per operation over each system's own blocks (process CPU time from /proc; the proxy is hubmesh, or for a floor the bench process, its client; 2 cores, shared with the control plane)\n");
+    console.log(
+      "CPU per operation over each system's own blocks (process CPU time from /proc; the proxy is hubmesh or the relay, or for a floor the bench process, its client; all: the sum over these processes; CPU-bound ops/s: the rate the machine's cores allow if that sum were all they did)\n",
+    );
     console.log(formatTable(cpuRows));
     console.log('');
   }
