@@ -1,5 +1,3 @@
-import { ApiException } from '@kubernetes/client-node';
-
 /** A failure talking to Kubernetes, with the HTTP status the apiserver gave (or 503 when it could not be reached). */
 export class KubeError extends Error {
   override name = 'KubeError';
@@ -14,19 +12,6 @@ export class KubeError extends Error {
 
 }
 
-type StatusBody = { reason?: string; message?: string };
-
-function parseStatusBody(body: unknown): StatusBody {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as StatusBody;
-    } catch {
-      return { message: body };
-    }
-  }
-  return (body ?? {}) as StatusBody;
-}
-
 /**
  * Whether a value is a KubeError. Checked by name, not instanceof: Next bundles lib/ once per
  * route and once for instrumentation, so an error made by the shared runtime can come from
@@ -36,21 +21,12 @@ export function isKubeError(error: unknown): error is KubeError {
   return error instanceof Error && error.name === 'KubeError' && typeof (error as KubeError).status === 'number';
 }
 
-/** Turns whatever client-node or the network threw into a KubeError. */
+/**
+ * Any error as a KubeError: the apiserver's answers are KubeErrors already (KubeRest, the local store);
+ * anything else (the network, a timeout) means the apiserver could not be reached.
+ */
 export function toKubeError(error: unknown): KubeError {
   if (isKubeError(error)) return error;
-  if (error instanceof ApiException) {
-    const status = parseStatusBody(error.body);
-    return new KubeError(error.code, status.reason ?? `HTTP${error.code}`, status.message ?? `apiserver answered ${error.code}`, {
-      cause: error,
-    });
-  }
-  const statusCode = (error as { statusCode?: unknown })?.statusCode;
-  if (typeof statusCode === 'number') {
-    return new KubeError(statusCode, statusCode === 410 ? 'Expired' : `HTTP${statusCode}`, String((error as Error).message), {
-      cause: error,
-    });
-  }
   const message = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
   return new KubeError(503, 'Unreachable', `Kubernetes API unreachable: ${message}`, { cause: error });
 }
