@@ -68,6 +68,20 @@ export function processTreeRssMb(pid: number): { mb: number; processes: number }
   return { mb, processes };
 }
 
+/** Clock ticks per second in /proc's CPU times (USER_HZ). */
+export const TICKS_PER_SECOND = 100;
+
+/** CPU time (user, system, in clock ticks) and name of a process or thread, from its /proc stat file; undefined once it is gone. */
+export function procCpuTicks(statFile: string): { name: string; user: number; system: number } | undefined {
+  try {
+    const stat = readFileSync(statFile, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), user: Number(fields[11]), system: Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
 export type RssSample = { t: number; phase: string; mb: number };
 
 /** V8's heap (used/total) and external memory in MB, from the server's own /metrics (prom-client's defaults). */

@@ -14,32 +14,31 @@ import path from 'node:path';
 import { ensureCluster, repoRoot } from '../../test/cluster/harness';
 import { startHubmesh } from '../../test/hubmesh-process';
 import { ApiClient, ensureBuiltForBench, runPool } from './load';
+import { procCpuTicks, TICKS_PER_SECOND } from './process-memory';
 import { formatTable, intOf } from './stats';
 
 type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number } };
 type CpuProfile = { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
 
 const cpuTicks = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, USER_HZ = 100
+  const cpu = procCpuTicks(`/proc/${pid}/stat`);
+  if (!cpu) throw new Error(`profile: the server (pid ${pid}) is gone`);
+  return cpu.user + cpu.system;
 };
+
+const ticksToMs = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND;
 
 /** CPU ticks (user, system) of each thread, grouped by the thread's name (V8's workers, libuv's, the main thread). */
 const threadTicks = (pid: number) => {
   const byName = new Map<string, { user: number; system: number }>();
   for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      const name = task === String(pid) ? 'main thread' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const sum = byName.get(name) ?? { user: 0, system: 0 };
-      sum.user += Number(fields[11]);
-      sum.system += Number(fields[12]);
-      byName.set(name, sum);
-    } catch {
-      // the thread ended meanwhile
-    }
+    const cpu = procCpuTicks(`/proc/${pid}/task/${task}/stat`);
+    if (!cpu) continue; // the thread ended meanwhile
+    const name = task === String(pid) ? 'main thread' : cpu.name;
+    const sum = byName.get(name) ?? { user: 0, system: 0 };
+    sum.user += cpu.user;
+    sum.system += cpu.system;
+    byName.set(name, sum);
   }
   return byName;
 };
@@ -92,13 +91,13 @@ async function main() {
       const spent = cpuTicks(hm.pid) - before;
       for (const [name, after] of threadTicks(hm.pid)) {
         const was = threadsBefore.get(name) ?? { user: 0, system: 0 };
-        const perRequest = (ticks: number) => Number(((ticks * 10) / routes).toFixed(3));
+        const perRequest = (ticks: number) => Number((ticksToMs(ticks) / routes).toFixed(3));
         if (after.user + after.system > was.user + was.system) {
           threads.push({ op, thread: name, 'user ms per request': perRequest(after.user - was.user), 'system ms per request': perRequest(after.system - was.system) });
         }
       }
       ticks += spent;
-      phases.push({ op, 'wall ms': wallMs, 'server CPU ms per request': (spent * 10) / routes });
+      phases.push({ op, 'wall ms': wallMs, 'server CPU ms per request': ticksToMs(spent) / routes });
     };
     await phase('POST', (i) => client.expect(201, 'POST', `/api/routes/user/p${i}`, body(i)));
     postTo = Date.now();
@@ -138,13 +137,13 @@ async function main() {
   console.log(formatTable(phases));
   console.log('\nby thread (/proc/<pid>/task; the profile below samples the main thread only)\n');
   console.log(formatTable(threads));
-  console.log(`\nserver CPU per request (/proc): ${((ticks * 10) / requests).toFixed(2)} ms; sampled in the window: ${(total / 1000).toFixed(0)} ms\n`);
+  console.log(`\nserver CPU per request (/proc): ${(ticksToMs(ticks) / requests).toFixed(2)} ms; sampled in the window: ${(total / 1000).toFixed(0)} ms\n`);
   console.log(formatTable(top.map(([name, us]) => ({ 'self ms': us / 1000, share: `${((us / total) * 100).toFixed(1)}%`, function: name }))));
   console.log('');
   console.log(formatTable([...byPlace].sort((a, b) => b[1] - a[1]).map(([place, us]) => ({ 'self ms': us / 1000, 'where the code lives': place }))));
   writeFileSync(
     path.join(repoRoot, 'bench-results', 'profile.json'),
-    JSON.stringify({ at: new Date().toISOString(), routes, concurrency, phases, windowUs: { from, to, postTo: profile.startTime + (postTo - spawnedAt) * 1000 }, cpuMsPerRequest: (ticks * 10) / requests, threads, top, byPlace: [...byPlace], profile: path.join(out, file) }, null, 2),
+    JSON.stringify({ at: new Date().toISOString(), routes, concurrency, phases, windowUs: { from, to, postTo: profile.startTime + (postTo - spawnedAt) * 1000 }, cpuMsPerRequest: ticksToMs(ticks) / requests, threads, top, byPlace: [...byPlace], profile: path.join(out, file) }, null, 2),
   );
 }
 

@@ -8,10 +8,10 @@
  *                                 the body serialized before the clock
  *                                 starts) creating the same VirtualService hubmesh writes; and client-node's
  *                                 createNamespacedCustomObject (a new TLS connection per call), as before;
- *                                 and the watched floor: the same raw writes under a prefix that a watch in
- *                                 this process follows (hubmesh's own watch client), as a proxy that caches
- *                                 its routes follows them: the apiserver sends each write's event, this
- *                                 process parses it; and the minimal relay (scripts/bench/relay.mjs, its own
+ *                                 and the watched floor: the same raw writes under a prefix that hubmesh's
+ *                                 own watch cache (lib/kube/informer.ts) follows in this process, as a proxy
+ *                                 that caches its routes follows them: the apiserver sends each write's event,
+ *                                 this process parses and caches it; and the minimal relay (scripts/bench/relay.mjs, its own
  *                                 process), which passes the same raw writes from the bench's HTTP client to the
  *                                 apiserver and parses nothing: the least any proxy in between costs
  *   DELETE /api/routes/user/u<i>  vs. the raw keep-alive delete (and client-node's)
@@ -38,19 +38,22 @@ import { CustomObjectsApi, HttpMethod, KubeConfig, RequestContext } from '@kuber
 import { ConfigurableProxy } from 'configurable-http-proxy';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
+import { clusterBackend } from '../../lib/kube/cluster-backend';
+import { Informer } from '../../lib/kube/informer';
 import { KubeRest } from '../../lib/kube/rest';
 import { parseTarget } from '../../lib/routes/target';
 import { renderRouteVirtualService, type RenderContext } from '../../lib/routes/virtualservice';
-import type { VirtualService } from '../../lib/kube/virtualservices';
+import { virtualServiceKind, type VirtualService } from '../../lib/kube/virtualservices';
 import { ensureCluster, repoRoot } from '../../test/cluster/harness';
 import { freePort, startHubmesh, type HubmeshProcess } from '../../test/hubmesh-process';
 import type { Dispatcher } from 'undici';
 import { ApiClient, ensureBuiltForBench, runPool, type PoolResult } from './load';
-import { processTreeRssMb } from './process-memory';
+import { procCpuTicks, processTreeRssMb, TICKS_PER_SECOND } from './process-memory';
 import { formatTable, intList, intOf, percentile, type Row } from './stats';
 
 const namespace = 'jupyterhub';
@@ -119,13 +122,8 @@ function controlPlanePids(): Record<string, number> {
 }
 
 function procCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
-  } catch {
-    return undefined;
-  }
+  const cpu = procCpuTicks(`/proc/${pid}/stat`);
+  return cpu && (cpu.user + cpu.system) / TICKS_PER_SECOND;
 }
 
 /** hubmesh's counters from /metrics: kube requests by "VERB code", and process CPU seconds. */
@@ -189,46 +187,6 @@ async function rawKeepAliveClient(kc: KubeConfig): Promise<(method: 'POST' | 'DE
     const answer = await dispatcher.request({ origin, path, method, headers: body === undefined ? headers : withBody, body, allowH2: false } as Dispatcher.RequestOptions);
     const text = await answer.body.text();
     if (answer.statusCode !== expected) throw Object.assign(new Error(`${method} ${path}`), { status: answer.statusCode, body: text.slice(0, 500) });
-  };
-}
-
-/**
- * A watch on the objects matching `labelSelector`, resumed from the last version whenever it ends, with
- * hubmesh's own watch client; counts the events it parsed.
- */
-function followWatch(rest: KubeRest, path: string, labelSelector: string): { events: () => number; stop: () => void } {
-  let events = 0;
-  let resourceVersion: string | undefined;
-  let stopped = false;
-  let handle: { stop(): void } | undefined;
-  const open = () => {
-    if (stopped) return;
-    void rest
-      .watch(
-        path,
-        { labelSelector, resourceVersion, allowWatchBookmarks: true },
-        (_type, object) => {
-          events++;
-          resourceVersion = (object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? resourceVersion;
-        },
-        (error) => {
-          if (error) console.error(`bench: the watched floor's watch ended: ${(error as Error).message}; opened again`);
-          if (error) resourceVersion = undefined;
-          setTimeout(open, error ? 500 : 0);
-        },
-      )
-      .then((h) => {
-        handle = h;
-        if (stopped) h.stop();
-      });
-  };
-  open();
-  return {
-    events: () => events,
-    stop: () => {
-      stopped = true;
-      handle?.stop();
-    },
   };
 }
 
@@ -352,7 +310,15 @@ export async function runProxyApiBench(): Promise<void> {
   // that caches its routes follows its own. The apiserver then also sends each write's event, and this
   // process parses it, which is what any watching proxy pays; hubmesh watches its VirtualServices.
   const watchedPrefix = `${prefix}w`;
-  const watchedFloor = followWatch(new KubeRest(appKc), collection, `hubmesh.io/prefix=${watchedPrefix}`);
+  const watchedFloor = new Informer<VirtualService>(
+    clusterBackend(new KubeRest(appKc), virtualServiceKind, 'bench'),
+    namespace,
+    `hubmesh.io/prefix=${watchedPrefix}`,
+    pino({ level: 'warn' }),
+  );
+  let watchedChanges = 0;
+  watchedFloor.subscribe(() => watchedChanges++);
+  watchedFloor.start();
   const relay = await startRelay(paths.appKubeconfig);
   const relayClient = new ApiClient(relay.url, 'unused');
   const floorCall = async (what: string, name: string, call: () => Promise<unknown>) => {
@@ -647,7 +613,7 @@ export async function runProxyApiBench(): Promise<void> {
     failure = error;
   }
 
-  notes.push(`the watched floor's watch parsed ${watchedFloor.events()} events`);
+  notes.push(`the watched floor's cache took ${watchedChanges} changes`);
 
   // ---- report (also after a failure: whatever was measured)
   const byKey = new Map(measures.map((x) => [x.key, x]));
