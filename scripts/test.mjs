@@ -38,13 +38,15 @@ const stages = [
   { name: 'e2e', report: 'e2e.json', cmd: [bin('playwright'), 'test', '--reporter=list,json,html'], env: { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, 'e2e.json'), PW_TEST_HTML_REPORT_OPEN: 'never' } },
 ];
 
+/** The events of `go test -json` output (one JSON object per line; other lines are skipped). */
+const goTestEvents = (text) => text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+const readGoTestEvents = (stage) => goTestEvents(readFileSync(path.join(reports, stage.report), 'utf8'));
+
 function counts(stage, run) {
   if (stage.build) return { passed: 0, failed: run.status === 0 ? 0 : 1, skipped: 0 };
   if (stage.name === 'oracle') {
     const c = { passed: 0, failed: 0, skipped: 0 };
-    for (const line of readFileSync(path.join(reports, stage.report), 'utf8').split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const event = JSON.parse(line);
+    for (const event of readGoTestEvents(stage)) {
       if (!event.Test) continue;
       if (event.Action === 'pass') c.passed++;
       else if (event.Action === 'fail') c.failed++;
@@ -65,10 +67,7 @@ function counts(stage, run) {
 function failures(stage) {
   if (stage.build) return [`${stage.name}: the build failed (its output is above)`];
   if (stage.name === 'oracle') {
-    return readFileSync(path.join(reports, stage.report), 'utf8')
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line))
+    return readGoTestEvents(stage)
       .filter((event) => event.Test && event.Action === 'fail')
       .map((event) => `oracle: ${event.Package} ${event.Test}`);
   }
@@ -117,9 +116,7 @@ for (const stage of stages) {
   if (stage.captureStdout) {
     writeFileSync(path.join(reports, stage.report), run.stdout ?? '');
     // the failing tests' own output, for the log
-    for (const line of (run.stdout?.toString() ?? '').split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const event = JSON.parse(line);
+    for (const event of goTestEvents(run.stdout?.toString() ?? '')) {
       if (event.Action === 'output' && (run.status !== 0 || /^(ok|FAIL|---)/.test(event.Output.trim()))) process.stdout.write(event.Output);
     }
   }
