@@ -82,6 +82,8 @@ describe('Informer', () => {
     const withFields = { ...object('a', '1'), metadata: { ...object('a', '1').metadata, managedFields: [{ manager: 'kubectl' }] } } as KubeObject;
     informer.observe('ADDED', withFields);
     expect(informer.get('a')?.metadata).not.toHaveProperty('managedFields');
+    expect(informer.get('a')?.metadata).toEqual(object('a', '1').metadata);
+    expect(withFields.metadata).toHaveProperty('managedFields'); // the writer's copy is left as it was
   });
 
   it('caches what its transform makes of every object, listed, watched or observed, shaping each once', async () => {
