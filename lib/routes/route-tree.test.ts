@@ -47,6 +47,18 @@ describe('RouteTree', () => {
     expect(t.get('/jupyter/user/alice')).toBe(2);
   });
 
+  it('answers the same after a subtree is emptied and filled again', () => {
+    const t = tree();
+    for (const p of ['/jupyter/services/x', '/jupyter/user/alice/lab2/deep', '/jupyter/user/alice', '/jupyter/user/alice/lab2']) expect(t.delete(p)).toBe(true);
+    expect(t.occupiedChildSegments('/jupyter')).toEqual([]);
+    expect(t.descendants('/jupyter')).toEqual([]);
+    expect(t.nearestBelow('/jupyter')).toEqual([]);
+    t.set('/jupyter/user/bob', 9);
+    expect(t.occupiedChildSegments('/jupyter')).toEqual(['user']);
+    expect(paths(t.ancestors('/jupyter/user/bob/lab'))).toEqual(['/jupyter/user/bob', '/jupyter', '/']);
+    expect(t.get('/jupyter/user/bob')).toBe(9);
+  });
+
   it('walks a path as deep as a request line allows', () => {
     const t = new RouteTree<number>(false);
     const deep = '/a'.repeat(8_000);

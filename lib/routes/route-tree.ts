@@ -16,8 +16,8 @@ export class RouteTree<T> {
     let node: Node<T> | undefined = this.roots.get(host);
     if (!node) this.roots.set(host, (node = newNode<T>()));
     for (const segment of segments) {
-      let child: Node<T> | undefined = node.children.get(segment);
-      if (!child) node.children.set(segment, (child = newNode<T>()));
+      let child: Node<T> | undefined = node.children?.get(segment);
+      if (!child) (node.children ??= new Map()).set(segment, (child = newNode<T>()));
       node = child;
     }
     node.entry = { path: routePath, value };
@@ -30,7 +30,7 @@ export class RouteTree<T> {
     const trail: Array<[Node<T>, string]> = [];
     let node: Node<T> | undefined = root;
     for (const segment of segments) {
-      const child: Node<T> | undefined = node.children.get(segment);
+      const child: Node<T> | undefined = node.children?.get(segment);
       if (!child) return false;
       trail.push([node, segment]);
       node = child;
@@ -40,11 +40,12 @@ export class RouteTree<T> {
     // prune empty branches, so a tree of many short-lived routes does not grow without bound
     for (let i = trail.length - 1; i >= 0; i--) {
       const [parent, segment] = trail[i]!;
-      const child = parent.children.get(segment)!;
-      if (child.entry || child.children.size) break;
-      parent.children.delete(segment);
+      const child = parent.children!.get(segment)!;
+      if (child.entry || child.children) break;
+      parent.children!.delete(segment);
+      if (!parent.children!.size) parent.children = undefined;
     }
-    if (!root.entry && !root.children.size) this.roots.delete(host);
+    if (!root.entry && !root.children) this.roots.delete(host);
     return true;
   }
 
@@ -59,7 +60,7 @@ export class RouteTree<T> {
     let node = this.roots.get(host);
     for (let i = 0; node && i < segments.length; i++) {
       if (node.entry) found.push(node.entry);
-      node = node.children.get(segments[i]!);
+      node = node.children?.get(segments[i]!);
     }
     return found.reverse();
   }
@@ -77,7 +78,7 @@ export class RouteTree<T> {
     const pending: Array<[Node<T>, number]> = [[start, 1]];
     for (let next = pending.pop(); next; next = pending.pop()) {
       const [node, depth] = next;
-      for (const child of node.children.values()) {
+      for (const child of node.children?.values() ?? []) {
         if (child === skip) continue;
         if (child.entry) found.push({ ...child.entry, depth });
         pending.push([child, depth + 1]);
@@ -102,7 +103,7 @@ export class RouteTree<T> {
   /** The first segments below `routePath` (on its host) under which some route lies. */
   occupiedChildSegments(routePath: string): string[] {
     const node = this.node(routePath);
-    return node ? [...node.children.keys()].sort() : [];
+    return node?.children ? [...node.children.keys()].sort() : [];
   }
 
   hosts(): string[] {
@@ -118,20 +119,21 @@ export class RouteTree<T> {
   private node(routePath: string): Node<T> | undefined {
     const { host, segments } = this.locate(routePath);
     let node = this.roots.get(host);
-    for (let i = 0; node && i < segments.length; i++) node = node.children.get(segments[i]!);
+    for (let i = 0; node && i < segments.length; i++) node = node.children?.get(segments[i]!);
     return node;
   }
 }
 
 export type Entry<T> = { path: string; value: T };
 
-type Node<T> = { entry: Entry<T> | undefined; children: Map<string, Node<T>> };
+/** `children` only where some route lies below: most nodes are leaves, and an empty Map costs more than a route's entry */
+type Node<T> = { entry: Entry<T> | undefined; children: Map<string, Node<T>> | undefined };
 
 function nearest<T>(start: Node<T>): Array<Entry<T>> {
   const found: Array<Entry<T>> = [];
   const pending: Array<Node<T>> = [start];
   for (let node = pending.pop(); node; node = pending.pop()) {
-    for (const child of node.children.values()) {
+    for (const child of node.children?.values() ?? []) {
       if (child.entry) found.push(child.entry);
       else pending.push(child);
     }
@@ -139,7 +141,7 @@ function nearest<T>(start: Node<T>): Array<Entry<T>> {
   return found;
 }
 
-const newNode = <T>(): Node<T> => ({ entry: undefined, children: new Map() });
+const newNode = <T>(): Node<T> => ({ entry: undefined, children: undefined });
 
 /** CHP's stringToPath: leading and trailing "/" stripped, then split on "/" ("/" itself has no segments). */
 export function pathSegments(path: string): string[] {
