@@ -69,9 +69,11 @@ export class RouteService {
   private readonly ctx: RenderContext;
   private readonly plan: PlanInput;
   private readonly changeListeners: Array<(path: string, ours: boolean) => void> = [];
-  /** names this replica is writing now, and "<name>@<resourceVersion>" of its recent writes, so its own changes are known as such */
+  /**
+   * Names this replica is writing now, so its own changes are known as such. That is enough: a write's answer
+   * is put in the cache before the call returns, and the watch's later event of the same revision changes nothing.
+   */
   private readonly writing = new Map<string, number>();
-  private readonly ownRevisions = new Set<string>();
 
   constructor(private readonly deps: RouteServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -81,7 +83,7 @@ export class RouteService {
     for (const vs of deps.store.cache.list()) this.index(vs);
     deps.store.cache.subscribe((type, vs) => {
       const path = type === 'DELETED' ? this.unindex(vs) : this.index(vs);
-      const ours = this.writing.has(vs.metadata.name) || this.ownRevisions.has(`${vs.metadata.name}@${vs.metadata.resourceVersion}`);
+      const ours = this.writing.has(vs.metadata.name);
       if (path !== undefined) for (const listener of this.changeListeners) listener(path, ours);
     });
   }
@@ -95,13 +97,7 @@ export class RouteService {
   private async own<T>(name: string, call: () => Promise<T>): Promise<T> {
     this.writing.set(name, (this.writing.get(name) ?? 0) + 1);
     try {
-      const result = await call();
-      const rv = (result as VirtualService | undefined)?.metadata?.resourceVersion;
-      if (rv !== undefined) {
-        if (this.ownRevisions.size >= 10_000) this.ownRevisions.clear();
-        this.ownRevisions.add(`${name}@${rv}`);
-      }
-      return result;
+      return await call();
     } finally {
       const left = (this.writing.get(name) ?? 1) - 1;
       if (left) this.writing.set(name, left);
