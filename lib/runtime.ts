@@ -9,7 +9,7 @@ import type { HubSignInDeps } from './auth/hub-signin';
 import { parseConfig, type Config } from './config';
 import { configMapKind, type ConfigMap } from './kube/configmaps';
 import { connect, type KubeConnection } from './kube/connection';
-import { podKind, slimPod, type Pod } from './kube/pods';
+import { podCacheShape, podKind, type Pod } from './kube/pods';
 import { ResourceStore } from './kube/resource-store';
 import { serviceKind, type Service } from './kube/services';
 import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
@@ -92,7 +92,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     managedSelector(config.proxy.prefix),
     log.child({ cache: 'virtualservices' }),
   );
-  const pods = new ResourceStore<Pod>(connection.backend(podKind), namespace, undefined, log.child({ cache: 'pods' }), slimPod);
+  const pods = new ResourceStore<Pod>(connection.backend(podKind), namespace, undefined, log.child({ cache: 'pods' }), podCacheShape());
   const services = new ResourceStore<Service>(connection.backend(serviceKind), namespace, undefined, log.child({ cache: 'services' }));
   const gateway = config.proxy.gateway ?? `${namespace}/jupyterhub-gateway`;
   // local mode has no Istio and no cluster-scoped objects: mesh security is a cluster-mode feature

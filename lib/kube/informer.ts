@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isGone, toKubeError } from './errors';
-import { StringPool } from './string-pool';
+import { StringPool } from './intern';
 import type { KubeObject, ResourceBackend, WatchEventType } from './types';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';

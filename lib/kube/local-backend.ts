@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import { parseJson } from '../json';
 import { KubeError } from './errors';
+import { deepFreeze } from './intern';
 import { matchesLabelSelector, parseLabelSelector } from './label-selector';
 import { mergePatch } from './merge-patch';
 import { apiVersionOf, type KindDescriptor, type KubeObject, type ResourceBackend, type WatchEventType } from './types';
@@ -17,18 +18,6 @@ const kindKeyOf = (kind: KindDescriptor) => `${kind.group || 'core'}/${kind.plur
 function withServerFields(kind: KindDescriptor, namespace: string, object: KubeObject, metadata: Partial<KubeObject['metadata']>): KubeObject {
   const copy = structuredClone(object);
   return { ...copy, apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...copy.metadata, namespace, ...metadata } };
-}
-
-/** Freezes an object and everything in it, iteratively (stored objects may nest deeply). */
-function deepFreeze<T>(root: T): T {
-  const pending: unknown[] = [root];
-  while (pending.length) {
-    const value = pending.pop();
-    if (typeof value !== 'object' || value === null || Object.isFrozen(value)) continue;
-    Object.freeze(value);
-    for (const child of Object.values(value)) pending.push(child);
-  }
-  return root;
 }
 
 /**

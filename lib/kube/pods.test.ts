@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slimPod, type Pod } from './pods';
+import { podCacheShape, slimPod, type Pod } from './pods';
 
 // a pod as the apiserver returns one for a KubeSpawner notebook with an injected sidecar (abridged)
 const fromApiserver = {
@@ -91,5 +91,35 @@ describe('slimPod', () => {
     const given = structuredClone(fromApiserver);
     slimPod(given);
     expect(given).toEqual(fromApiserver);
+  });
+});
+
+describe('podCacheShape', () => {
+  const pod = (name: string, image: string) => {
+    const p = structuredClone(fromApiserver);
+    p.metadata.name = name;
+    p.spec!.containers[0]!.image = image;
+    return p;
+  };
+
+  it('keeps what slimPod keeps', () => {
+    const shape = podCacheShape();
+    expect(shape(structuredClone(fromApiserver))).toEqual(slimPod(structuredClone(fromApiserver)));
+  });
+
+  it('holds equal containers and conditions once, frozen, across the pods of a cache', () => {
+    const shape = podCacheShape();
+    const [a, b] = [shape(pod('a', 'jupyter/base:1')), shape(pod('b', 'jupyter/base:1'))];
+    expect(b.spec!.containers).toBe(a.spec!.containers);
+    expect(b.status!.conditions).toBe(a.status!.conditions);
+    expect(Object.isFrozen(a.spec!.containers[0])).toBe(true);
+    expect(b.metadata.name).toBe('b');
+    const other = shape(pod('c', 'jupyter/scipy:1'));
+    expect(other.spec!.containers).not.toBe(a.spec!.containers);
+    expect(other.spec!.containers[0]!.image).toBe('jupyter/scipy:1');
+  });
+
+  it('shares nothing between two caches', () => {
+    expect(podCacheShape()(pod('a', 'x')).spec!.containers).not.toBe(podCacheShape()(pod('a', 'x')).spec!.containers);
   });
 });

@@ -1,3 +1,5 @@
+import type { CacheTransform } from './informer';
+import { SharedValues } from './intern';
 import type { KindDescriptor, KubeObject } from './types';
 
 export const podKind: KindDescriptor = { group: '', version: 'v1', kind: 'Pod', plural: 'pods' };
@@ -54,7 +56,8 @@ const slimContainerStatus = ({ name, ready, restartCount, image, started, state 
  * apiserver sends it is mostly volumes, env, probes and managed fields; a namespace with thousands of
  * notebooks should cost the server only the few hundred bytes per pod it reads.
  */
-export function slimPod(pod: Pod): Pod {
+export function slimPod(pod: Pod, shared?: SharedValues): Pod {
+  const share = <V>(value: V): V => (shared ? shared.share(value) : value);
   const { name, namespace, uid, resourceVersion, creationTimestamp, deletionTimestamp, labels, annotations } = pod.metadata;
   const kept = annotations && Object.entries(annotations).filter(([key]) => KEPT_ANNOTATION_PREFIXES.some((p) => key.startsWith(p)));
   const { spec, status } = pod;
@@ -69,14 +72,23 @@ export function slimPod(pod: Pod): Pod {
       labels,
       annotations: kept?.length ? Object.fromEntries(kept) : undefined,
     },
-    spec: spec && { nodeName: spec.nodeName, containers: (spec.containers ?? []).map(slimContainer), initContainers: spec.initContainers?.map(slimContainer) },
+    spec: spec && { nodeName: spec.nodeName, containers: share((spec.containers ?? []).map(slimContainer)), initContainers: share(spec.initContainers?.map(slimContainer)) },
     status: status && {
       phase: status.phase,
       podIP: status.podIP,
       reason: status.reason,
-      conditions: status.conditions?.map(({ type, status: conditionStatus, reason }) => ({ type, status: conditionStatus, reason })),
+      conditions: share(status.conditions?.map(({ type, status: conditionStatus, reason }) => ({ type, status: conditionStatus, reason }))),
       containerStatuses: status.containerStatuses?.map(slimContainerStatus),
       initContainerStatuses: status.initContainerStatuses?.map(slimContainerStatus),
     },
   };
+}
+
+/**
+ * The pods cache's transform: slimPod, with the values pods of one profile hold equal (their containers,
+ * their conditions once Running) kept once for the whole cache, about a third of a slim pod.
+ */
+export function podCacheShape(): CacheTransform<Pod> {
+  const shared = new SharedValues();
+  return (pod) => slimPod(pod, shared);
 }

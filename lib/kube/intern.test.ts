@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StringPool } from './string-pool';
+import { deepFreeze, SharedValues, StringPool } from './intern';
 
 describe('StringPool', () => {
   it('holds each distinct short value once, however many objects repeat it', () => {
@@ -37,5 +37,30 @@ describe('StringPool', () => {
     let nested: unknown = 'leaf';
     for (let i = 0; i < 100_000; i++) nested = [nested];
     expect(() => new StringPool().internAll(nested)).not.toThrow();
+  });
+});
+
+describe('SharedValues', () => {
+  it('answers the first of equal values, frozen to its depth', () => {
+    const shared = new SharedValues();
+    const first = shared.share([{ type: 'Ready', status: 'True' }]);
+    const again = shared.share([{ type: 'Ready', status: 'True' }]);
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first[0])).toBe(true);
+    expect(shared.share([{ type: 'Ready', status: 'False' }])).not.toBe(first);
+    expect(shared.share(undefined)).toBeUndefined();
+  });
+
+  it('forgets everything once full', () => {
+    const shared = new SharedValues(2);
+    for (let i = 0; i < 5; i++) shared.share({ i });
+    expect(shared.size).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('deepFreeze', () => {
+  it('freezes every level', () => {
+    const value = deepFreeze({ a: { b: [{ c: 1 }] } });
+    expect(Object.isFrozen(value.a.b[0])).toBe(true);
   });
 });

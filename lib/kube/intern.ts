@@ -1,3 +1,15 @@
+/** Freezes an object and everything in it, iteratively (objects may nest deeply). */
+export function deepFreeze<T>(root: T): T {
+  const pending: unknown[] = [root];
+  while (pending.length) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null || Object.isFrozen(value)) continue;
+    Object.freeze(value);
+    for (const child of Object.values(value)) pending.push(child);
+  }
+  return root;
+}
+
 /**
  * One copy of each string value that many cached objects repeat. JSON.parse gives every object its own
  * copy of "Running", the namespace, the image, the gateway's name and Istio's injection status, so a
@@ -52,5 +64,31 @@ export class StringPool {
       }
     }
     return root;
+  }
+}
+
+/**
+ * One frozen copy of each small value that many cached objects hold equal: the containers of pods made from
+ * one profile, the conditions of every Running pod. Values are equal when their JSON is; the first one seen is
+ * kept and frozen, so a reader that tried to change a shared value would throw, never change other objects.
+ * Forgets everything once it holds `maxEntries`, so values that differ in every object cannot grow it.
+ */
+export class SharedValues {
+  private readonly held = new Map<string, unknown>();
+
+  constructor(private readonly maxEntries = 1000) {}
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  share<T>(value: T): T {
+    if (value === undefined) return value;
+    const key = JSON.stringify(value);
+    const known = this.held.get(key);
+    if (known !== undefined) return known as T;
+    if (this.held.size >= this.maxEntries) this.held.clear();
+    this.held.set(key, deepFreeze(value));
+    return value;
   }
 }
