@@ -44,7 +44,10 @@ export async function startHubmesh(options: {
   readyTimeoutMs?: number;
   /** 'ready' (default): /readyz answers 200; 'healthy': the server merely answers /healthz */
   waitFor?: 'ready' | 'healthy';
+  /** the checkout whose built server runs (default: this one), e.g. an older commit's for a before/after profile */
+  root?: string;
 }): Promise<HubmeshProcess> {
+  const root = options.root ?? repoRoot;
   const port = options.port ?? (await freePort());
   const token = options.token ?? randomBytes(24).toString('hex');
   const url = `http://127.0.0.1:${port}`;
@@ -61,8 +64,8 @@ export async function startHubmesh(options: {
     ...options.env,
   });
   // the same process `npm start` runs: Node with the server's memory settings, then the server entry
-  const args = [...server.nodeArgs, serverEntryIn(repoRoot), '--port', String(port), '--hostname', '127.0.0.1'];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, env: server.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [...server.nodeArgs, serverEntryIn(root), '--port', String(port), '--hostname', '127.0.0.1'];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, env: server.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -12,7 +12,7 @@ const TARGET_RSS_OVER_IDLE = 1.3;
 export type Series = { page: PageKind; who: 'hubmesh' | 'anchor'; runs: RunResult[]; cold: RunResult | undefined };
 export type ApiSeries = { endpoint: string; who: 'hubmesh' | 'anchor'; latencies: number[]; bytes: number };
 type Target = { goal: string; measured: string; pass: boolean };
-export type Heaps = Record<'setup' | 'end', Partial<Record<'hubmesh' | 'anchor', Awaited<ReturnType<typeof heapMb>>>>>;
+export type Heaps = Record<'held' | 'setup' | 'end', Partial<Record<'hubmesh' | 'anchor', Awaited<ReturnType<typeof heapMb>>>>>;
 
 const fmtHeap = (h: { used: number; total: number } | undefined) => (h ? `${h.used.toFixed(0)}/${h.total.toFixed(0)}` : '');
 const minMax = (x: number[]) => (Math.min(...x) === Math.max(...x) ? String(x[0]) : `${Math.min(...x)}-${Math.max(...x)}`);
@@ -134,6 +134,9 @@ export function dashboardTables({ nRoutes, nPods, series, apiSeries, afterChange
       samples: s.samples.length,
       'start MB': s.samples[0]?.mb ?? Number.NaN,
       'max setup MB': s.max('setup'),
+      'held MB (median)': s.median('held'),
+      'held heap used/total MB': fmtHeap(heaps.held[who]),
+      'after the overview MB': s.last('catch-up'),
       'max measure MB': s.max('measure'),
       'final MB': s.last(),
       'max MB': max,
@@ -145,13 +148,15 @@ export function dashboardTables({ nRoutes, nPods, series, apiSeries, afterChange
     });
     if (who === 'hubmesh') {
       targets.push({ goal: `server RSS < ${TARGET_RSS_MB} MB (${nRoutes} routes, ${nPods} pods), max of 250 ms samples`, measured: `max ${max.toFixed(0)} MB, final ${s.last().toFixed(0)} MB, VmHWM ${s.lastHwm.toFixed(0)} MB (anchor max ${samplers.anchor?.max().toFixed(0) ?? '?'} MB)`, pass: max < TARGET_RSS_MB });
-      // idle: the first sample, the server ready and nothing in its caches yet; held: the last sample of the
-      // setup, every pod Running and cached and every route POSTed, before any page is rendered
+      // idle: the first sample, the server ready and nothing in its caches yet; held: the median of the samples
+      // taken while its watch caches hold every route and pod and nothing has built the console's joined view
+      // (the first overview request does; the RSS after it is shown beside)
       const idle = s.samples[0]?.mb ?? Number.NaN;
-      const held = s.last('setup');
+      const held = s.median('held');
+      const viewed = s.last('catch-up');
       targets.push({
         goal: `server RSS holding ${nRoutes} routes and ${nPods} pods ≤ ${TARGET_RSS_OVER_IDLE}× the same server idle`,
-        measured: `${held.toFixed(0)} MB held / ${idle.toFixed(0)} MB idle = ${(held / idle).toFixed(2)}×`,
+        measured: `${held.toFixed(0)} MB held / ${idle.toFixed(0)} MB idle = ${(held / idle).toFixed(2)}× (with the console's joined view built: ${viewed.toFixed(0)} MB = ${(viewed / idle).toFixed(2)}×)`,
         pass: held / idle <= TARGET_RSS_OVER_IDLE,
       });
     }
@@ -181,7 +186,7 @@ export function printDashboardTables(
     console.log('');
   }
   if (rssRows.length) {
-    console.log('server RSS (VmRSS every 250 ms; setup = pods created and Running, routes POSTed; measure = pages and API)\n');
+    console.log('server RSS (VmRSS every 250 ms; setup = pods created and Running, routes POSTed; held = the watch caches hold them all, nothing asked for 3 s; the overview = the first request that builds the joined view; measure = pages and API)\n');
     console.log(formatTable(rssRows));
     console.log('');
   }

@@ -28,7 +28,9 @@
  *            cookie, sequential; and GET /api/v1/routes and /pods right after a pod changed (the joined
  *            view is rebuilt once per change)
  *   RSS      VmRSS of each server process (found by its listening port) every 250 ms from its start
- *            to its stop, VmHWM at the end, and V8's heap from its /metrics
+ *            to its stop, VmHWM at the end, and V8's heap from its /metrics; "held" is the median over
+ *            3 s once its watch caches (hubmesh_cache_objects) hold every route and pod and before
+ *            anything builds the console's joined view, against the first sample ("idle")
  *
  * Environment: BENCH_DASH_ROUTES (5000), BENCH_DASH_PODS (5000), BENCH_DASH_RUNS (browser runs per
  * page and server, 10), BENCH_DASH_GETS (API requests per endpoint, 30), BENCH_DASH_RUNNING_S (how long
@@ -53,9 +55,11 @@ import { kubeError, notebookPod, notebookService, podsPath, removeScene, routeBo
 import { signIn, visit, type PageKind } from './dashboard-visit';
 import { ApiClient, ensureBuiltForBench, runPool } from './load';
 import { intOf, percentile } from './stats';
-import { heapMb, pidOnPort, RssSampler } from './process-memory';
+import { cacheObjects, heapMb, pidOnPort, RssSampler } from './process-memory';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** how long RSS is sampled (every 250 ms) with the scene held and the servers left alone */
+const HELD_SAMPLE_S = 3;
 
 export async function runDashboardBench(): Promise<void> {
   const nRoutes = intOf('BENCH_DASH_ROUTES', 5000);
@@ -130,7 +134,7 @@ export async function runDashboardBench(): Promise<void> {
   const apiSeries: ApiSeries[] = [];
   const afterChange: ApiSeries[] = [];
   let overview: Record<string, unknown> | undefined;
-  const heaps: Heaps = { setup: {}, end: {} };
+  const heaps: Heaps = { held: {}, setup: {}, end: {} };
   let failure: unknown;
 
   try {
@@ -205,6 +209,22 @@ export async function runDashboardBench(): Promise<void> {
     const [post] = await Promise.all([posting, running]);
     phases.find((p) => p.phase.startsWith('kwok'))!.detail = kwokDetail;
     phases.find((p) => p.phase.startsWith('POST'))!.detail = `${((post.latencies.length / post.wallMs) * 1000).toFixed(0)} routes/s, p50 ${percentile(post.latencies, 50).toFixed(1)} ms, p99 ${percentile(post.latencies, 99).toFixed(1)} ms`;
+
+    // held: both servers' watch caches hold the scene, and nothing has built the console's joined view yet
+    // (the overview below does); RSS is then sampled for HELD_SAMPLE_S while nothing asks anything of them
+    await phase('watch caches hold the scene', async () => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const [h, a] = await Promise.all([cacheObjects(hub.url), cacheObjects(anchor!.url)]);
+        if ((h.virtualservices ?? 0) >= nRoutes && (h.pods ?? 0) >= nPods && (a.pods ?? 0) >= nPods) break;
+        if (Date.now() > deadline) throw new Error(`bench: the watch caches did not hold the scene within 60 s: hubmesh ${JSON.stringify(h)}, anchor ${JSON.stringify(a)}`);
+        await sleep(500);
+      }
+    });
+    mark('held');
+    await sleep(HELD_SAMPLE_S * 1000);
+    heaps.held = { hubmesh: await heapMb(hub.url), anchor: await heapMb(anchor.url) };
+    mark('catch-up');
 
     // both servers' views have caught up: N routes and N Running notebook pods on hubmesh, none on the anchor
     const hm = await signIn(hub.url, adminToken);

@@ -1,6 +1,7 @@
 // Memory of a server process, from /proc and its own /metrics: shared by the dashboard and memory benches.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { percentile } from './stats';
 
 /** The pid listening on 127.0.0.1:<port> (the `next-server` process), from `ss -ltnp`, else by walking /proc. */
 export function pidOnPort(port: number): number | undefined {
@@ -95,6 +96,12 @@ export async function heapMb(url: string): Promise<{ used: number; total: number
   }
 }
 
+/** How many objects each of a server's watch caches holds (`hubmesh_cache_objects`), by cache: virtualservices, pods, ... */
+export async function cacheObjects(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Object.fromEntries([...text.matchAll(/^hubmesh_cache_objects\{kind="([^"]+)"\} ([0-9]+)$/gm)].map(([, kind, n]) => [kind!, Number(n)]));
+}
+
 /** Samples a server's RSS every 250 ms; `phase` labels the samples taken from now on. */
 export class RssSampler {
   readonly samples: RssSample[] = [];
@@ -129,6 +136,12 @@ export class RssSampler {
   max(phase?: string): number {
     const s = this.samples.filter((x) => phase === undefined || x.phase === phase);
     return s.length ? Math.max(...s.map((x) => x.mb)) : Number.NaN;
+  }
+
+  /** The median of a phase's samples. */
+  median(phase: string): number {
+    const mbs = this.samples.filter((x) => x.phase === phase).map((x) => x.mb);
+    return mbs.length ? percentile(mbs, 50) : Number.NaN;
   }
 
   /** The last sample, or the last one of `phase`. */

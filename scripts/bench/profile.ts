@@ -8,6 +8,8 @@
  *
  *   npx tsx scripts/bench/profile.ts            (the .cpuprofile is kept under bench-results/profile/)
  *   PROFILE_CONCURRENCY=1 npx tsx scripts/bench/profile.ts    (one hub, one request at a time)
+ *   PROFILE_ROOT=<checkout> npx tsx scripts/bench/profile.ts  (that checkout's built server, for a before/after;
+ *                                                             `npm run bench` with BENCH_BASELINE builds one)
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -59,7 +61,8 @@ async function main() {
   const routes = intOf('PROFILE_ROUTES', 1000);
   const concurrency = intOf('PROFILE_CONCURRENCY', 10);
   const paths = ensureCluster('bench');
-  await ensureBuiltForBench(repoRoot);
+  const root = process.env.PROFILE_ROOT ? path.resolve(process.env.PROFILE_ROOT) : repoRoot;
+  await ensureBuiltForBench(root);
   const out = path.join(repoRoot, 'bench-results', 'profile');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -70,6 +73,7 @@ async function main() {
     prefix: `prof${Date.now().toString(36).slice(-6)}`,
     env: { HUBMESH_LOG_LEVEL: 'warn', NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${out}` },
     readyTimeoutMs: 60_000,
+    root,
   });
   const client = new ApiClient(hm.url, hm.token);
   const body = (i: number) => JSON.stringify({ target: `http://jupyter-p${i}:8888`, jupyterhub: true, user: `p${i}`, server_name: '' });
