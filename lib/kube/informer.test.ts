@@ -104,6 +104,20 @@ describe('Informer', () => {
     informer.stop();
   });
 
+  it('shapes only what it keeps: not the echo of a revision it holds, nor a deletion', () => {
+    const shaped: string[] = [];
+    const informer = new Informer(storeBackend(), ns, undefined, log, (o) => {
+      shaped.push(`${o.metadata.name}@${o.metadata.resourceVersion}`);
+      return o;
+    });
+    informer.observe('ADDED', object('a', '5'));
+    informer.observe('MODIFIED', object('a', '5'));
+    informer.observe('MODIFIED', object('a', '4'));
+    informer.observe('DELETED', object('a', '6'));
+    expect(informer.get('a')).toBeUndefined();
+    expect(shaped).toEqual(['a@5']);
+  });
+
   it('shows a write at once through observe, and ignores the late watch event of an older version', () => {
     const informer = new Informer(storeBackend(), ns, undefined, log);
     informer.observe('ADDED', object('a', '5'));

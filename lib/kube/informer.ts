@@ -216,12 +216,16 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(type: ChangeType, received: T): void {
-    this.store(type, this.shape(received));
+    this.store(type, received, this.shape);
   }
 
-  private store(type: ChangeType, object: T): void {
-    const name = object.metadata.name;
-    const rv = object.metadata.resourceVersion;
+  /**
+   * `shape` runs only on what is kept: a deletion keeps nothing of what it received, and the watch's echo of a
+   * write already observed (every write of hubmesh's own) is dropped unshaped. Shaping keeps name and revision.
+   */
+  private store(type: ChangeType, received: T, shape: CacheTransform<T> = (object) => object): void {
+    const name = received.metadata.name;
+    const rv = received.metadata.resourceVersion;
     const current = this.objects.get(name);
     if (type === 'DELETED') {
       if (current && isNewer(current.metadata.resourceVersion, rv)) return; // re-created since
@@ -238,6 +242,7 @@ export class Informer<T extends KubeObject> {
     if (tomb && !isNewer(rv, tomb.resourceVersion)) return; // a late event for an object already deleted
     if (current && current.metadata.resourceVersion === rv) return;
     if (current && !isNewer(rv, current.metadata.resourceVersion)) return; // older than what we hold
+    const object = shape(received);
     this.objects.set(name, object);
     this.emit(current ? 'MODIFIED' : 'ADDED', object);
   }
