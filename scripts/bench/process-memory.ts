@@ -85,10 +85,13 @@ export function procCpuTicks(statFile: string): { name: string; user: number; sy
 
 export type RssSample = { t: number; phase: string; mb: number };
 
+/** A server's Prometheus exposition (its /metrics). */
+const metricsText = async (url: string) => (await fetch(`${url}/metrics`)).text();
+
 /** V8's heap (used/total) and external memory in MB, from the server's own /metrics (prom-client's defaults). */
 export async function heapMb(url: string): Promise<{ used: number; total: number; external: number } | undefined> {
   try {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await metricsText(url);
     const value = (name: string) => Number(new RegExp(`^hubmesh_${name} ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
     return { used: value('nodejs_heap_size_used_bytes'), total: value('nodejs_heap_size_total_bytes'), external: value('nodejs_external_memory_bytes') };
   } catch {
@@ -98,7 +101,7 @@ export async function heapMb(url: string): Promise<{ used: number; total: number
 
 /** How many objects each of a server's watch caches holds (`hubmesh_cache_objects`), by cache: virtualservices, pods, ... */
 export async function cacheObjects(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await metricsText(url);
   return Object.fromEntries([...text.matchAll(/^hubmesh_cache_objects\{kind="([^"]+)"\} ([0-9]+)$/gm)].map(([, kind, n]) => [kind!, Number(n)]));
 }
 
