@@ -17,6 +17,8 @@ export type ApiErrorCode =
   | 'conflict'
   /** 409: a mesh action on an object another field manager owns, without a confirmed takeover */
   | 'takeover-required'
+  /** 409: a change that hits real users (a fault without scope), without the admin's explicit confirmation */
+  | 'confirmation-required'
   /** 409: it needs a cluster (with Istio); hubmesh runs in local mode */
   | 'local-mode'
   /** 409 or 503: it needs a setting that is not set */

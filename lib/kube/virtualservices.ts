@@ -36,7 +36,19 @@ export type HTTPRoute = {
   rewrite?: { uri?: string };
   directResponse?: { status: number; body?: { string?: string } };
   timeout?: string;
+  retries?: HTTPRetry;
+  fault?: HTTPFaultInjection;
   headers?: HeaderOperations;
+};
+
+/** Durations are protobuf Durations as Istio reads them: decimal seconds with an "s", e.g. "2s" or "0.250s". */
+export type HTTPRetry = { attempts: number; perTryTimeout?: string; retryOn?: string };
+
+export type Percent = { value: number };
+
+export type HTTPFaultInjection = {
+  delay?: { percentage: Percent; fixedDelay: string };
+  abort?: { percentage: Percent; httpStatus: number };
 };
 
 export type VirtualService = KubeObject & {

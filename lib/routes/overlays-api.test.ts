@@ -21,7 +21,7 @@ function fakes(options: { audit: boolean }) {
     routes: {
       setOverlays: async (path, overlays, opts) => {
         writes.push({ path, overlays, dryRun: opts?.dryRun });
-        return { before: hubRoute, after };
+        return { before: hubRoute, after, warnings: [] };
       },
     },
     changes: pipeline.changes,
@@ -42,7 +42,7 @@ describe('overlaysAnswer', () => {
 describe('changeOverlays', () => {
   it('applies the overlays to the route and records the change, with the admin as actor', async () => {
     const { deps, audits, writes } = fakes({ audit: true });
-    const result = await changeOverlays(deps, name, { overlays: canary, dryRun: false }, 'admin');
+    const result = await changeOverlays(deps, name, { overlays: canary, dryRun: false, confirmUnscopedFault: false }, 'admin');
     expect(writes).toEqual([{ path: '/', overlays: canary, dryRun: false }]);
     expect(result).toMatchObject({ dryRun: false, path: '/', overlays: canary, audit: { recorded: true, event: 'event-1' } });
     expect(result.diff.flatMap((hunk) => hunk.lines).filter((line) => line.op !== 'context')).toEqual([{ op: 'add', text: '    changed: yes' }]);
@@ -61,25 +61,51 @@ describe('changeOverlays', () => {
 
   it('records nothing for a dry run, nor where there are no Events (local mode)', async () => {
     const dry = fakes({ audit: true });
-    expect(await changeOverlays(dry.deps, name, { overlays: { rules: [] }, dryRun: true }, 'admin')).not.toHaveProperty('audit');
+    expect(await changeOverlays(dry.deps, name, { overlays: { rules: [] }, dryRun: true, confirmUnscopedFault: false }, 'admin')).not.toHaveProperty('audit');
     expect(dry.writes[0]?.dryRun).toBe(true);
     expect(dry.audits).toEqual([]);
 
     const local = fakes({ audit: false });
-    expect(await changeOverlays(local.deps, name, { overlays: { rules: [] }, dryRun: false }, 'admin')).not.toHaveProperty('audit');
+    expect(await changeOverlays(local.deps, name, { overlays: { rules: [] }, dryRun: false, confirmUnscopedFault: false }, 'admin')).not.toHaveProperty('audit');
+  });
+
+  it('refuses a fault without scope until the admin confirms it, recording nothing; a scoped one needs no confirmation', async () => {
+    const { deps, audits, writes } = fakes({ audit: true });
+    const fault = { abort: { percent: 50, httpStatus: 503 }, expiresAt: '2099-01-01T00:00:00.000Z' };
+    const unscoped: Overlays = { rules: [], fault: { ...fault, scope: 'everyone' } };
+    await expect(changeOverlays(deps, name, { overlays: unscoped, dryRun: false, confirmUnscopedFault: false }, 'admin')).rejects.toMatchObject({
+      status: 409,
+      code: 'confirmation-required',
+      fields: [{ field: 'confirmUnscopedFault', message: expect.stringContaining('hits every user of the route') }],
+    });
+    expect([writes, audits]).toEqual([[], []]);
+    await changeOverlays(deps, name, { overlays: unscoped, dryRun: false, confirmUnscopedFault: true }, 'admin');
+    await changeOverlays(deps, name, { overlays: { rules: [], fault: { ...fault, scope: { header: 'x-hubmesh-fault', exact: 'demo' } } }, dryRun: false, confirmUnscopedFault: false }, 'admin');
+    expect(writes.map((w) => w.overlays.fault?.scope)).toEqual(['everyone', { header: 'x-hubmesh-fault', exact: 'demo' }]);
   });
 
   it('is a 404 for an unknown route, and writes nothing', async () => {
     const { deps, writes } = fakes({ audit: true });
-    await expect(changeOverlays(deps, 'nope', { overlays: canary, dryRun: false }, 'admin')).rejects.toMatchObject({ status: 404 });
+    await expect(changeOverlays(deps, 'nope', { overlays: canary, dryRun: false, confirmUnscopedFault: false }, 'admin')).rejects.toMatchObject({ status: 404 });
     expect(writes).toEqual([]);
   });
 });
 
 describe('parseOverlayChange', () => {
   it('names the field that is wrong', () => {
-    expect(parseOverlayChange({ overlays: canary, dryRun: true })).toEqual({ overlays: canary, dryRun: true });
+    expect(parseOverlayChange({ overlays: canary, dryRun: true, confirmUnscopedFault: false })).toEqual({ overlays: canary, dryRun: true, confirmUnscopedFault: false });
     expect(() => parseOverlayChange({ dryRun: 'yes' })).toThrow('dryRun: must be true or false');
     expect(() => parseOverlayChange({ overlays: { rules: 'all' } })).toThrow(/^overlays\.rules: /);
+    expect(() => parseOverlayChange({ confirmUnscopedFault: 1 })).toThrow('confirmUnscopedFault: must be true or false');
+  });
+
+  it("turns a new fault's ttl into its expiry from now, and keeps a stored fault's expiry", () => {
+    const now = new Date('2026-12-03T10:00:00.000Z');
+    const fault = { abort: { percent: 50, httpStatus: 503 }, scope: { header: 'x-hubmesh-fault', exact: 'demo' } };
+    expect(parseOverlayChange({ overlays: { fault: { ...fault, ttl: '30m' } } }, now).overlays.fault?.expiresAt).toBe('2026-12-03T10:30:00.000Z');
+    expect(parseOverlayChange({ overlays: { fault: { ...fault, expiresAt: '2026-12-03T10:05:00.000Z' } } }, now).overlays.fault?.expiresAt).toBe('2026-12-03T10:05:00.000Z');
+    expect(() => parseOverlayChange({ overlays: { fault: { ...fault, ttl: '2d' } } }, now)).toThrow('overlays.fault.ttl: must be from 1m to 1d');
+    expect(() => parseOverlayChange({ overlays: { fault: { ...fault, ttl: '30m', expiresAt: '2026-12-03T10:05:00.000Z' } } }, now)).toThrow(/^overlays\.fault\.ttl: give either ttl/);
+    expect(() => parseOverlayChange({ overlays: { fault } }, now)).toThrow(/^overlays\.fault\.expiresAt: /);
   });
 });

@@ -5,8 +5,9 @@ import type { VirtualService } from '../kube/virtualservices';
 import type { ChangeKind, ChangePipeline } from '../changes/pipeline';
 import { routeChangeRecord } from './route-audit';
 import { toYaml } from '../kube/object-diff';
-import { describeOverlays, NO_OVERLAYS, overlays as overlaysSchema, type Overlays } from './overlays';
-import type { RouteService } from './service';
+import { describeOverlays, faultTtl, isUnscoped, NO_OVERLAYS, overlays as overlaysSchema, type FieldError, type Overlays } from './overlays';
+import { canonicalJson } from './virtualservice';
+import type { OverlaysWritten, RouteService } from './service';
 import { routeFromVirtualService } from './virtualservice';
 
 export type OverlaysApiDeps = {
@@ -18,18 +19,34 @@ export type OverlaysApiDeps = {
   changes: ChangePipeline;
 };
 
-export type OverlayChange = { overlays: Overlays; dryRun: boolean };
+export type OverlayChange = { overlays: Overlays; dryRun: boolean; confirmUnscopedFault: boolean };
 
-/** The body of PUT /api/v1/routes/<name>/overlays, with errors that name the field. */
-export function parseOverlayChange(body: unknown): OverlayChange {
-  const input = (typeof body === 'object' && body !== null ? body : {}) as { overlays?: unknown; dryRun?: unknown };
-  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') throw invalidField('dryRun', 'must be true or false');
-  const parsed = overlaysSchema.safeParse(input.overlays ?? {});
+/**
+ * The body of PUT /api/v1/routes/<name>/overlays, with errors that name the field. A new fault gives its
+ * time to live (`fault.ttl`, e.g. "30m"), which becomes its `expiresAt` from `now`; a fault sent back as
+ * it was shown keeps its `expiresAt`.
+ */
+export function parseOverlayChange(body: unknown, now = new Date()): OverlayChange {
+  const input = (typeof body === 'object' && body !== null ? body : {}) as { overlays?: unknown; dryRun?: unknown; confirmUnscopedFault?: unknown };
+  for (const flag of ['dryRun', 'confirmUnscopedFault'] as const) {
+    if (input[flag] !== undefined && typeof input[flag] !== 'boolean') throw invalidField(flag, 'must be true or false');
+  }
+  const parsed = overlaysSchema.safeParse(withFaultExpiry(input.overlays ?? {}, now));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw invalidField(`overlays.${issue.path.join('.') || '(body)'}`, issue.message);
   }
-  return { overlays: parsed.data, dryRun: input.dryRun === true };
+  return { overlays: parsed.data, dryRun: input.dryRun === true, confirmUnscopedFault: input.confirmUnscopedFault === true };
+}
+
+function withFaultExpiry(overlays: unknown, now: Date): unknown {
+  const fault = (overlays as { fault?: unknown } | null)?.fault;
+  if (typeof fault !== 'object' || fault === null || !('ttl' in fault)) return overlays;
+  const { ttl, ...rest } = fault as { ttl: unknown; expiresAt?: unknown };
+  if (rest.expiresAt !== undefined) throw invalidField('overlays.fault.ttl', 'give either ttl (a new fault) or expiresAt (a fault as stored), not both');
+  const ttlMs = faultTtl.safeParse(ttl);
+  if (!ttlMs.success) throw invalidField('overlays.fault.ttl', ttlMs.error.issues[0]!.message);
+  return { ...(overlays as object), fault: { ...rest, expiresAt: new Date(now.getTime() + ttlMs.data).toISOString() } };
 }
 
 /** A route's overlays and the Services they may route to (for the editor's choices). */
@@ -49,23 +66,35 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
  * run, or applied and recorded as an Event with the admin as actor. Answers with the diff and the YAML.
  */
 export async function changeOverlays(deps: OverlaysApiDeps, name: string, change: OverlayChange, actor: string) {
-  const { dryRun, plan, after, diff, audit } = await deps.changes.run(setOverlays(deps), { name, overlays: change.overlays }, { actor, dryRun: change.dryRun });
-  return { dryRun, path: plan.path, overlays: plan.overlays, diff, preview: toYaml(after), ...(audit ? { audit } : {}) };
+  const { dryRun, plan, after, diff, audit, warnings } = await deps.changes.run(setOverlays(deps), { ...change, name }, { actor, dryRun: change.dryRun });
+  return { dryRun, path: plan.path, overlays: plan.overlays, diff, preview: toYaml(after), warnings, ...(audit ? { audit } : {}) };
 }
 
-type OverlaysPlan = { path: string; overlays: Overlays };
+type OverlaysPlan = { path: string; overlays: Overlays; stored: Overlays; confirmUnscopedFault: boolean };
+
+/** The field a refusal names when a fault would hit every request of the route and the admin has not said so. */
+export const UNSCOPED_FAULT_REFUSAL: FieldError = {
+  field: 'confirmUnscopedFault',
+  message: 'this fault has no scope, so it hits every user of the route: confirm it (confirmUnscopedFault: true), or scope it by a header or cookie',
+};
 
 /**
  * A route's overlays as a change. RouteService validates them against each fresh read of its
  * read-modify-write (409s are retried with the change applied again) and runs a dry run through the apiserver.
  */
-function setOverlays(deps: Pick<OverlaysApiDeps, 'routes' | 'virtualServices'>): ChangeKind<{ name: string; overlays: Overlays }, OverlaysPlan> {
+function setOverlays(deps: Pick<OverlaysApiDeps, 'routes' | 'virtualServices'>): ChangeKind<OverlayChange & { name: string }, OverlaysPlan, OverlaysWritten> {
   return {
-    plan({ name, overlays }) {
+    plan({ name, overlays, confirmUnscopedFault }) {
       const vs = deps.virtualServices.get(name);
       const route = vs && routeFromVirtualService(vs);
       if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
-      return { path: route.path, overlays };
+      return { path: route.path, overlays, stored: route.overlays, confirmUnscopedFault };
+    },
+    validate({ overlays, stored, confirmUnscopedFault }) {
+      const unchanged = canonicalJson(overlays.fault) === canonicalJson(stored.fault);
+      if (isUnscoped(overlays.fault) && !unchanged && !confirmUnscopedFault) {
+        throw new ApiError(409, 'confirmation-required', `${UNSCOPED_FAULT_REFUSAL.field}: ${UNSCOPED_FAULT_REFUSAL.message}`, { fields: [UNSCOPED_FAULT_REFUSAL] });
+      }
     },
     write: ({ path, overlays }, { dryRun }) => deps.routes.setOverlays(path, overlays, { dryRun }),
     applied: ({ path, overlays }, { after }) => routeChangeRecord('SetRouteOverlays', after, `route ${path}: ${describeOverlays(overlays, 'overlays')}`),

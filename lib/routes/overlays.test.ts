@@ -112,6 +112,8 @@ describe('checkOverlays', () => {
     clusterDomain: 'cluster.local',
     services: [service('hub', [{ port: 8081, name: 'hub' }]), service('hub-canary', [{ port: 8081, name: 'http' }]), service('preview', [{ port: 80, name: 'http' }, { port: 9090, name: 'metrics' }]), service('dns', [{ port: 53, protocol: 'UDP' }])],
     current: { host: 'hub.jupyterhub.svc.cluster.local', port: 8081 },
+    data: { target: 'http://hub:8081', hub: true },
+    now: new Date('2026-11-24T10:00:00.000Z'),
   };
   const rule = (name: string, destination: Overlays['rules'][number]['destination'], match: Overlays['rules'][number]['match'] = { header: 'x-preview', exact: 'yes' }) => ({ name, match, destination });
   const errorsOf = (o: Overlays, c = ctx) => checkOverlays(o, c).map((e) => `${e.field}: ${e.message}`);
@@ -339,7 +341,14 @@ describe('previewInput', () => {
 
 describe('checkOverlays on previews', () => {
   const services: Service[] = [{ metadata: { name: 'demo', namespace: 'jupyterhub' }, spec: { ports: [{ port: 80, name: 'http' }, { port: 9090, name: 'metrics' }] } }];
-  const ctx: OverlayCheckContext = { namespace: 'jupyterhub', clusterDomain: 'cluster.local', services, current: { host: 'hub.jupyterhub.svc.cluster.local', port: 8081 } };
+  const ctx: OverlayCheckContext = {
+    namespace: 'jupyterhub',
+    clusterDomain: 'cluster.local',
+    services,
+    current: { host: 'hub.jupyterhub.svc.cluster.local', port: 8081 },
+    data: { target: 'http://hub:8081', hub: true },
+    now: new Date('2026-11-24T10:00:00.000Z'),
+  };
   const preview = (name: string, destination: Preview['destination']): Preview => ({
     name,
     pathPrefix: '/',

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { HTTPRoute, HTTPRouteDestination } from '../kube/virtualservices';
 import { OVERLAY_SECTIONS } from './overlay-sections/registry';
-import { fieldName, type FieldError, type OverlayCheckContext, type OverlayRenderInput, type OverlaySection } from './overlay-sections/section';
+import { fieldName, type FieldError, type OverlayCheckContext, type OverlayRenderInput, type OverlaySection, type RuleSettings } from './overlay-sections/section';
 
 // what the rest of hubmesh uses of the sections, so that it imports overlays from this one module
 export { HUB_API_GUARD_RULE, parsePreviewInput, PREVIEW_COOKIE, PREVIEW_TTL_MAX_MS, PREVIEW_TTL_MIN_MS, previewInput, previewTtl, type Preview, type PreviewInput } from './overlay-sections/previews';
 export type { SelectiveMatch, SelectiveRule } from './overlay-sections/rules';
+export { FAULT_HEADER, FAULT_RULE, faultExpired, faultTtl, isUnscoped, type Fault } from './overlay-sections/fault';
+export { STARTUP_RETRIES, STARTUP_RETRY_ON, type Retries } from './overlay-sections/retries';
 export { cookieRegex, escapeRe2, fieldName, type FieldError, type OverlayCheckContext, type ServiceDestination } from './overlay-sections/section';
 
 /**
@@ -54,6 +56,11 @@ export function checkOverlays(o: Overlays, ctx: OverlayCheckContext): FieldError
   return sections.flatMap(([key, section]) => section.check(valueOf(o, key), key, ctx));
 }
 
+/** Advice on valid values that may not do what their author wants, section by section (see each section's warn). */
+export function warnOverlays(o: Overlays, ctx: OverlayCheckContext): FieldError[] {
+  return sections.flatMap(([key, section]) => section.warn?.(valueOf(o, key), key, ctx) ?? []);
+}
+
 /**
  * The overlays after a change by `editor`: its sections as `input` has them, every other section as `stored`
  * has it (the overlays editor sends back the previews it was shown; the previews API owns them).
@@ -75,6 +82,11 @@ export function describeOverlays(o: Overlays, editor: Section['editedBy']): stri
 /** Where the route's own rule sends its traffic: `routeTo` as each section's destinations change it, in registry order. */
 export function renderDestinations(o: Overlays, routeTo: HTTPRouteDestination[], input: Omit<OverlayRenderInput, 'routeTo'>): HTTPRouteDestination[] {
   return sections.reduce((to, [key, section]) => section.destinations?.(valueOf(o, key), to, { ...input, routeTo: to }) ?? to, routeTo);
+}
+
+/** What the sections set on each of the route's rules that sends traffic on, merged in registry order. */
+export function renderRuleSettings(o: Overlays): RuleSettings {
+  return sections.reduce<RuleSettings>((settings, [key, section]) => ({ ...settings, ...section.settings?.(valueOf(o, key)) }), {});
 }
 
 /** The sections' rules, tried before the route's own: by precedence, lowest first. */

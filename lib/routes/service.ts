@@ -5,7 +5,7 @@ import type { ResourceStore } from '../kube/resource-store';
 import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
-import { checkOverlays, editedOverlays, formatFieldErrors, parseOverlays, type Overlays } from './overlays';
+import { checkOverlays, editedOverlays, formatFieldErrors, parseOverlays, warnOverlays, type FieldError, type Overlays } from './overlays';
 import { RouteTree } from './route-tree';
 import { dependents, hubApiPath, placementFor, type PlanInput, type TreeValue } from './routing-plan';
 import { virtualServiceName } from './routespec';
@@ -54,6 +54,9 @@ const REPLY_CHUNK_CHARS = 64 * 1024;
 export type WriteOutcome = { written: boolean; name: string; dependentsWritten: number };
 
 const MAX_CONFLICT_RETRIES = 5;
+
+/** A change of a route's overlays: `after` is the apiserver's answer (with dryRun, what it would store); warnings are advice (see warnOverlays). */
+export type OverlaysWritten = { before: VirtualService; after: VirtualService; warnings: FieldError[] };
 
 /**
  * The hub's routing table, kept as one VirtualService per route. Reads come from the watch cache
@@ -245,7 +248,7 @@ export class RouteService {
    * Previews are PreviewService's: the stored ones are kept whatever `input` says. `after` is the apiserver's answer: with dryRun, what it would store.
    * Unchanged overlays write nothing (after is before).
    */
-  async setOverlays(route: string, input: Overlays, options: { dryRun?: boolean } = {}): Promise<{ before: VirtualService; after: VirtualService }> {
+  async setOverlays(route: string, input: Overlays, options: { dryRun?: boolean } = {}): Promise<OverlaysWritten> {
     const parsed = parseOverlays(input);
     if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
     return this.updateOverlays(route, (stored) => editedOverlays(parsed.overlays, stored, 'overlays'), options);
@@ -261,7 +264,7 @@ export class RouteService {
     route: string,
     change: (stored: Overlays, route: StoredRoute) => Overlays,
     options: { dryRun?: boolean } = {},
-  ): Promise<{ before: VirtualService; after: VirtualService }> {
+  ): Promise<OverlaysWritten> {
     const byPath = route.startsWith('/');
     const name = byPath ? virtualServiceName(this.deps.ctx.prefix, route) : route;
     let current = (await this.current(name)) ?? (await this.fetch(name));
@@ -276,21 +279,20 @@ export class RouteService {
       const parsed = parseOverlays(change(stored.overlays, stored));
       if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
       const overlays = parsed.overlays;
-      const services = this.deps.services?.();
-      const errors = checkOverlays(overlays, { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services, current: destination }).filter(
-        (error) => !storedAlready(error.field, overlays, stored.overlays),
-      );
+      const checkContext = { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services: this.deps.services?.(), current: destination, data: stored.data, now: this.now() };
+      const errors = checkOverlays(overlays, checkContext).filter((error) => !storedAlready(error.field, overlays, stored.overlays));
       if (errors.length) throw new ApiError(400, 'invalid-input', formatFieldErrors(errors), { fields: errors });
+      const warnings = warnOverlays(overlays, checkContext);
       const { path, data, lastActivity } = stored;
       const desired = renderRouteVirtualService({ path, data, lastActivity }, destination, this.ctx, overlays, placementFor(path, this.plan));
-      if (sameRoute(current, desired)) return { before: current, after: current };
+      if (sameRoute(current, desired)) return { before: current, after: current, warnings };
       const next = this.onto(desired, current);
       try {
-        if (options.dryRun) return { before: current, after: await this.deps.store.patch(name, dryRunPatch(current, next), { type: 'merge', dryRun: true }) };
+        if (options.dryRun) return { before: current, after: await this.deps.store.patch(name, dryRunPatch(current, next), { type: 'merge', dryRun: true }), warnings };
         const after = await this.own(name, () => this.deps.store.replace(next));
         // the routes above carry this route's overlays too
         await this.settle(path);
-        return { before: current, after };
+        return { before: current, after, warnings };
       } catch (error) {
         if (!isConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw this.explain(error);
         current = await this.fetch(name);
@@ -486,11 +488,12 @@ function storedRouteOf(vs: VirtualService): { route: StoredRoute; destination: D
 }
 
 /**
- * Whether a checkOverlays error is about the destination of a section's value (or of an item of a section's
- * list, such as "rules[1]") that is stored exactly so already.
+ * Whether a checkOverlays error is about a section's value (or an item of a section's list, such as
+ * "rules[1]") that is stored exactly so already: what was accepted once (a destination whose Service has
+ * gone since, a fault that has expired) must not block changing another section.
  */
 function storedAlready(field: string, next: Overlays, stored: Overlays): boolean {
-  const about = /^(\w+)(?:\[(\d+)\])?\.destination/.exec(field);
+  const about = /^(\w+)(?:\[(\d+)\])?(?:\.|$)/.exec(field);
   if (!about) return false;
   const [, key, index] = about;
   const value: unknown = (next as Record<string, unknown>)[key!];

@@ -316,3 +316,47 @@ describe('every overlay section together', () => {
     );
   });
 });
+
+describe('resilience sections in the route VirtualService', () => {
+  const expiresAt = '2026-12-01T13:00:00.000Z';
+  const ownRuleKeys = (vs: VirtualService) => vs.spec.http!.map((r) => ({ name: r.name, retries: r.retries, timeout: r.timeout, fault: r.fault }));
+
+  it('puts retries and the timeout on every rule of the route, the scoped fault rule first; "off" overrides the configured timeout', () => {
+    const vs = renderRouteVirtualService(userRoute, dest, { ...ctx, routeTimeout: '30s' }, {
+      rules: [{ name: 'beta', match: { header: 'x-beta', exact: 'on' }, destination: { service: 'beta' } }],
+      retries: { attempts: 3, retryOn: 'connect-failure,refused-stream,unavailable,reset', perTryTimeout: '2s' },
+      timeout: 'off',
+      fault: { abort: { percent: 50, httpStatus: 503 }, scope: { header: 'x-hubmesh-fault', exact: 'demo' }, expiresAt },
+    });
+    const retries = { attempts: 3, retryOn: 'connect-failure,refused-stream,unavailable,reset', perTryTimeout: '2s' };
+    expect(ownRuleKeys(vs)).toEqual([
+      { name: 'fault', retries, timeout: undefined, fault: { abort: { percentage: { value: 50 }, httpStatus: 503 } } },
+      { name: 'rule-beta', retries, timeout: undefined, fault: undefined },
+      { name: 'route', retries, timeout: undefined, fault: undefined },
+    ]);
+    expect(vs.spec.http![0]!.match).toEqual([
+      { uri: { prefix: '/user/alice/' }, headers: { 'x-hubmesh-fault': { exact: 'demo' } } },
+      { uri: { exact: '/user/alice' }, headers: { 'x-hubmesh-fault': { exact: 'demo' } } },
+    ]);
+    expect(vs.spec.http![0]!.route).toEqual(vs.spec.http![2]!.route);
+  });
+
+  it('sets an unscoped fault on every rule, but never on the 404 of a root route', () => {
+    const fault = { delay: { percent: 10, fixedDelay: '2s' }, scope: 'everyone' as const, expiresAt };
+    const vs = renderRouteVirtualService(userRoute, dest, ctx, { rules: [], fault, timeout: '45s' });
+    expect(ownRuleKeys(vs)).toEqual([{ name: 'route', retries: undefined, timeout: '45s', fault: { delay: { percentage: { value: 10 }, fixedDelay: '2s' } } }]);
+    const root = renderRouteVirtualService({ path: '/jupyter', data: { target: 'http://hub:8081', hub: true }, lastActivity: userRoute.lastActivity }, dest, ctx, { rules: [], fault, retries: 'off' }, { mode: 'root', carried: [] });
+    expect(ownRuleKeys(root)).toEqual([
+      { name: 'not-found', retries: undefined, timeout: undefined, fault: undefined },
+      { name: 'route', retries: { attempts: 0 }, timeout: undefined, fault: { delay: { percentage: { value: 10 }, fixedDelay: '2s' } } },
+    ]);
+  });
+
+  it('without resilience sections renders exactly the plain route, and turning them off gives it back', () => {
+    const plain = renderRouteVirtualService(userRoute, dest, ctx);
+    expect(renderRouteVirtualService(userRoute, dest, ctx, NO_OVERLAYS)).toEqual(plain);
+    const withAll = renderRouteVirtualService(userRoute, dest, ctx, { rules: [], retries: { attempts: 2, retryOn: '5xx' }, timeout: '10s' });
+    expect(sameRoute(withAll, plain)).toBe(false);
+    expect(routeFromVirtualService(withAll)?.overlays).toEqual({ rules: [], retries: { attempts: 2, retryOn: '5xx' }, timeout: '10s' });
+  });
+});

@@ -1,7 +1,7 @@
 import { parseJson } from '../json';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService } from '../kube/virtualservices';
 import { serviceHost, type HeaderConditions, type OverlayRenderInput, type ServiceDestination } from './overlay-sections/section';
-import { formatFieldErrors, hasOverlays, NO_OVERLAYS, parseOverlays, renderDestinations, renderOverlayRules, type Overlays } from './overlays';
+import { formatFieldErrors, hasOverlays, NO_OVERLAYS, parseOverlays, renderDestinations, renderOverlayRules, renderRuleSettings, type Overlays } from './overlays';
 import { ISTIO_MAX_REGEX_LENGTH, pathRegexExcludingSegments, pathRegexOutside } from './path-regex';
 import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 import { ANNOTATIONS, LABELS } from '../kube/labels';
@@ -168,12 +168,22 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
           const quoted = m.uri!.exact ?? m.uri!.prefix!;
           return rule(m.uri!.exact !== undefined ? ROUTE_EXACT_RULE : ROUTE_RULE, [m], routeTo, `${targetPath}${quoted}`);
         });
+  const settings = Object.entries(renderRuleSettings(overlays));
+  const settled = (r: HTTPRoute): HTTPRoute => {
+    if (!settings.length) return r;
+    const out: Record<string, unknown> = { ...r };
+    for (const [key, value] of settings) {
+      if (value === undefined) delete out[key];
+      else if (!(key === 'fault' && r.fault)) out[key] = value;
+    }
+    return out as HTTPRoute;
+  };
   return [
-    ...renderOverlayRules(overlays, { ...input, routeTo }),
+    ...renderOverlayRules(overlays, { ...input, routeTo }).map(settled),
     ...(placement.mode === 'root'
       ? [{ name: NOT_FOUND_RULE, match: [{ uri: { regex: pathRegexOutside(quoteRoutePath(path)) } }], directResponse: { status: 404 }, headers: { response: { set: { [ROUTE_HEADER]: name } } } }]
       : []),
-    ...ownRule,
+    ...ownRule.map(settled),
   ];
 }
 

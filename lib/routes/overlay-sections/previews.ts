@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { coversPath, splitHostRoute } from '../routespec';
+import { DAY_MS, MINUTE_MS, timeToLive } from './durations';
 import { checkDestination, cookieRegex, defineSection, dnsName, fieldName, serviceDestination, uniqueNames, type FieldError, type HeaderConditions } from './section';
 
 /** The header and the cookie that select a preview: either carries the preview's name. */
@@ -9,17 +10,11 @@ export const PREVIEW_COOKIE = 'hubmesh-preview';
 /** The rule that keeps the hub's API on the route's own target for requests that carry a preview above it. */
 export const HUB_API_GUARD_RULE = 'preview-guard-hub-api';
 
-const MINUTE_MS = 60_000;
-const TTL_UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS } as const;
 export const PREVIEW_TTL_MIN_MS = 5 * MINUTE_MS;
-export const PREVIEW_TTL_MAX_MS = 7 * TTL_UNIT_MS.d;
+export const PREVIEW_TTL_MAX_MS = 7 * DAY_MS;
 
 /** A preview's time to live, e.g. "30m", "2h" or "3d", as milliseconds: from 5 minutes to 7 days. */
-export const previewTtl = z
-  .string()
-  .regex(/^[1-9][0-9]{0,4}[mhd]$/, 'must be a duration such as "30m", "2h" or "3d"')
-  .transform((ttl) => Number(ttl.slice(0, -1)) * TTL_UNIT_MS[ttl.slice(-1) as keyof typeof TTL_UNIT_MS])
-  .refine((ms) => ms >= PREVIEW_TTL_MIN_MS && ms <= PREVIEW_TTL_MAX_MS, 'must be from 5m to 7d');
+export const previewTtl = timeToLive(PREVIEW_TTL_MIN_MS, PREVIEW_TTL_MAX_MS);
 
 /**
  * A route path prefix as the hub's route keys are written (decoded): "/" or "/a/b" without a trailing

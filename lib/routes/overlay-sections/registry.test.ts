@@ -21,15 +21,15 @@ describe('the overlays registry', () => {
   });
 
   it('refuses a key that is no section, naming it and the sections', () => {
-    expect(parseOverlays({ rules: [], retries: { attempts: 3 } })).toEqual({ ok: false, errors: [{ field: '', message: 'not an overlay section: "retries" (the sections are canary, rules, previews)' }] });
+    expect(parseOverlays({ rules: [], mirror: { percent: 3 } })).toEqual({ ok: false, errors: [{ field: '', message: 'not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault)' }] });
   });
 
   it('refuses such a key in a PUT with a 400, and reads a stored annotation holding one as no overlays, saying why', () => {
-    expect(() => parseOverlayChange({ overlays: { rules: [], retries: {} } })).toThrow(expect.objectContaining({ status: 400, message: 'overlays.(body): not an overlay section: "retries" (the sections are canary, rules, previews)' }));
+    expect(() => parseOverlayChange({ overlays: { rules: [], mirror: {} } })).toThrow(expect.objectContaining({ status: 400, message: 'overlays.(body): not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault)' }));
     const ctx = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/gw', hosts: ['*'], hostRouting: false, routeTimeout: undefined };
     const vs = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-12-01T00:00:00.000Z' }, { host: 'hub', port: 8081 }, ctx);
-    vs.metadata.annotations![ANNOTATIONS.overlays] = '{"retries":{},"rules":[]}';
-    expect(overlaysFromVirtualService(vs)).toEqual({ overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays}: (overlays): not an overlay section: "retries" (the sections are canary, rules, previews)` });
+    vs.metadata.annotations![ANNOTATIONS.overlays] = '{"mirror":{},"rules":[]}';
+    expect(overlaysFromVirtualService(vs)).toEqual({ overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays}: (overlays): not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault)` });
   });
 
   it('has overlays when any section is set', () => {

@@ -1,6 +1,9 @@
 import { canarySection } from './canary';
+import { faultSection } from './fault';
 import { previewsSection } from './previews';
+import { retriesSection } from './retries';
 import { rulesSection } from './rules';
+import { timeoutSection } from './timeout';
 
 /**
  * Every overlay section, by its key in the overlays object (and the annotation), in the order they are
@@ -10,4 +13,7 @@ export const OVERLAY_SECTIONS = {
   canary: canarySection,
   rules: rulesSection,
   previews: previewsSection,
+  retries: retriesSection,
+  timeout: timeoutSection,
+  fault: faultSection,
 };

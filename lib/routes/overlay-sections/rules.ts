@@ -45,12 +45,14 @@ export const rulesSection = defineSection({
   },
 });
 
-function headerCondition(match: SelectiveMatch): HeaderConditions {
+/** The header condition of a match, as Istio's HTTPMatchRequest.headers takes it. */
+export function headerCondition(match: SelectiveMatch): HeaderConditions {
   if ('cookie' in match) return { cookie: { regex: cookieRegex(match.cookie, match.value) } };
   return 'exact' in match ? { [match.header]: { exact: match.exact } } : { [match.header]: { regex: match.regex } };
 }
 
-function checkMatch(match: SelectiveMatch, field: string): FieldError[] {
+/** What the schema cannot see in a match: values that can never match, and regexes RE2 does not compile. */
+export function checkMatch(match: SelectiveMatch, field: string): FieldError[] {
   if ('cookie' in match) {
     if (controlCharacter.test(match.value) || /[;\s]/.test(match.value)) {
       return [{ field: `${field}.value`, message: 'a cookie value cannot hold ";", whitespace or control characters' }];

@@ -36,7 +36,13 @@ export type OverlayCheckContext = {
   services: readonly Service[] | undefined;
   /** The route's own target: an overlay that only sends traffic there would change nothing. */
   current: { host: string; port: number };
+  /** what the hub stored for the route (whether it is a notebook's, the hub's, a service's) */
+  data: Readonly<Record<string, unknown>>;
+  now: Date;
 };
+
+/** What a section sets on every rule of the route that sends traffic on (not a direct response). */
+export type RuleSettings = Pick<HTTPRoute, 'retries' | 'timeout' | 'fault'>;
 
 export type HeaderConditions = NonNullable<HTTPMatchRequest['headers']>;
 
@@ -60,9 +66,9 @@ export type OverlayRenderInput = {
 
 /**
  * One key of the overlays object. `check` is what the schema cannot see (other fields, the cluster's
- * Services); its fields are named from `field`, the section's key. Render has two parts: `destinations`
- * changes where the route's own rule sends traffic, then `rules` adds rules tried before the route's own,
- * the sections' rules ordered by `precedence` (lowest first).
+ * Services); its fields are named from `field`, the section's key. Render has three parts: `destinations`
+ * changes where the route's own rule sends traffic, `rules` adds rules tried before the route's own, the
+ * sections' rules ordered by `precedence` (lowest first), and `settings` is put on each of the route's rules.
  */
 export interface OverlaySection<S extends z.ZodType> {
   readonly schema: S;
@@ -72,7 +78,10 @@ export interface OverlaySection<S extends z.ZodType> {
   /** The console's and the audit's words for it; undefined when it is not set. */
   describe(value: z.output<S>): string | undefined;
   check(value: z.output<S>, field: string, ctx: OverlayCheckContext): FieldError[];
+  /** Advice on a value that is valid but may not do what its author wants (e.g. a timeout on a websocket route). */
+  warn?(value: z.output<S>, field: string, ctx: OverlayCheckContext): FieldError[];
   destinations?(value: z.output<S>, routeTo: HTTPRouteDestination[], input: OverlayRenderInput): HTTPRouteDestination[];
+  settings?(value: z.output<S>): RuleSettings;
   readonly rules?: { precedence: number; render(value: z.output<S>, input: OverlayRenderInput): HTTPRoute[] };
 }
 

@@ -28,6 +28,8 @@ export const checkContext: OverlayCheckContext = {
   clusterDomain: 'cluster.local',
   services: [service('demo', [80]), service('hub', [8081])],
   current: { host: 'hub.hub.svc.cluster.local', port: 8081 },
+  data: { target: 'http://hub:8081', user: 'alice' },
+  now: new Date('2026-12-01T12:00:00.000Z'),
 };
 
 /** A preview of the Service `demo` on /user/alice/lab, selected by its header. */
