@@ -20,7 +20,7 @@ import { candidateIdentity, leaderElected, soleLeadership, type Leadership, type
 import { leaseKind, type Lease } from './kube/leases';
 import { PrometheusClient } from './telemetry/prometheus';
 import { eventKind, type KubeEvent } from './kube/events';
-import { PreviewJanitor, recordExpiry } from './routes/preview-janitor';
+import { faultExpiry, Janitor, previewExpiry, recordAsJanitor } from './routes/janitor';
 import { RouteReconciler } from './routes/route-reconciler';
 import type { OverlaysApiDeps } from './routes/overlays-api';
 import { PreviewService } from './routes/previews';
@@ -262,15 +262,17 @@ function leaderWork(deps: {
   const leaderships = [lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log))];
   if (connection.mode !== 'cluster') return leaderships;
   leaderships.push(
+    // the lease keeps the name it had when the janitor removed only previews: replicas of that version and of
+    // this one then elect one janitor between them during a rolling upgrade
     lead(
       'preview-janitor',
-      'preview-janitor',
+      'janitor',
       (log) =>
-        new PreviewJanitor({
-          previews: deps.previews,
+        new Janitor({
+          sources: [previewExpiry(deps.previews, namespace), faultExpiry({ routes: deps.routes, virtualServices: deps.virtualServices.cache, namespace, now: () => new Date(), log })],
           intervalMs: config.previews.janitorIntervalSeconds * 1000,
           log,
-          recordRemoval: recordExpiry(deps.changes, namespace),
+          record: recordAsJanitor(deps.changes),
         }),
     ),
   );

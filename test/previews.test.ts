@@ -8,7 +8,7 @@ import { leaseKind, type Lease } from '@/lib/kube/leases';
 import type { VirtualService } from '@/lib/kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from '@/lib/routes/overlays';
 import { changePipeline, eventRecorder } from '@/lib/changes/pipeline';
-import { JANITOR_ACTOR, PreviewJanitor, recordExpiry } from '@/lib/routes/preview-janitor';
+import { Janitor, JANITOR_ACTOR, previewExpiry, recordAsJanitor } from '@/lib/routes/janitor';
 import { PreviewService } from '@/lib/routes/previews';
 import { HUB_API_GUARD_RULE, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
 import { ANNOTATIONS } from '@/lib/kube/labels';
@@ -179,11 +179,11 @@ describe('preview routes on the real apiserver', () => {
     const janitors = [hubmesh, other].map(({ previews }, i) => {
       // as lib/runtime.ts wires it
       const identity = `janitor-${i}-${suffix}`;
-      const janitor = new PreviewJanitor({
-        previews,
+      const janitor = new Janitor({
+        sources: [previewExpiry(previews, HUB_NAMESPACE)],
         intervalMs: 200,
         log: testLog,
-        recordRemoval: recordExpiry(changePipeline({ events: eventRecorder({ events: app.backend<KubeEvent>(eventKind), namespace: HUB_NAMESPACE, instance: identity }), log: testLog }), HUB_NAMESPACE),
+        record: recordAsJanitor(changePipeline({ events: eventRecorder({ events: app.backend<KubeEvent>(eventKind), namespace: HUB_NAMESPACE, instance: identity }), log: testLog })),
       });
       const elector = leaderElected(janitor, { ...timings, backend: app.backend<Lease>(leaseKind), namespace: HUB_NAMESPACE, name: `${ctx.prefix}-preview-janitor`, identity, log: testLog });
       electors.push(elector);

@@ -11,7 +11,6 @@ import { virtualServiceKind, type VirtualService } from '../kube/virtualservices
 import { parsePreviewInput, type PreviewInput } from './overlays';
 import { recordingPipeline } from '../changes/test-fixtures';
 import { changePipeline } from '../changes/pipeline';
-import { JANITOR_ACTOR, PreviewJanitor, recordExpiry } from './preview-janitor';
 import { attachPoint, PreviewService, shadowReason, shareLinkLocation, shareUrl, type PreviewView } from './previews';
 import { RouteService } from './service';
 import { managedSelector, routeFromVirtualService, type RenderContext } from './virtualservice';
@@ -240,70 +239,5 @@ describe('PreviewService', () => {
     expect((await previews.removeExpired()).map((p) => p.name)).toEqual(['short']);
     expect(await previews.removeExpired()).toEqual([]);
     expect(previews.list().map((p) => p.name)).toEqual(['long']);
-  });
-});
-
-describe('PreviewJanitor', () => {
-  const expired = { name: 'old', route: '/', virtualService: 'vs', expiresAt: '2026-11-24T10:00:00.000Z' } as PreviewView;
-
-  it('passes at once and every interval while leading, records each removal, and stops at once when leadership ends', async () => {
-    const calls: Array<AbortSignal | undefined> = [];
-    const recorded: string[] = [];
-    const janitor = new PreviewJanitor({
-      previews: { removeExpired: async (signal) => (calls.push(signal), calls.length === 1 ? [expired] : []) },
-      recordRemoval: async (p) => void recorded.push(p.name),
-      intervalMs: 20,
-      log,
-    });
-    const leadership = new AbortController();
-    janitor.lead(leadership.signal);
-    await expect.poll(() => calls.length).toBeGreaterThanOrEqual(3);
-    expect(recorded).toEqual(['old']);
-    leadership.abort();
-    await janitor.idle();
-    const after = calls.length;
-    await new Promise((r) => setTimeout(r, 60));
-    expect(calls.length).toBe(after);
-    expect(calls.every((s) => s === leadership.signal)).toBe(true);
-  });
-
-  it('keeps going when a pass or a record fails', async () => {
-    let pass = 0;
-    const janitor = new PreviewJanitor({
-      previews: {
-        removeExpired: async () => {
-          pass++;
-          if (pass === 1) throw new Error('apiserver down');
-          return [expired];
-        },
-      },
-      recordRemoval: async () => {
-        throw new Error('events forbidden');
-      },
-      intervalMs: 10,
-      log,
-    });
-    const signal = new AbortController();
-    await expect(janitor.pass(signal.signal)).resolves.toEqual([]);
-    await expect(janitor.pass(signal.signal)).resolves.toEqual([expired]);
-  });
-
-  it("audits each removal through the change pipeline, on the route's VirtualService, as the janitor", async () => {
-    const { changes, events, lines } = recordingPipeline({ events: true });
-    await recordExpiry(changes, 'hub')({ ...expired, owner: 'alice' });
-    expect(events).toEqual([
-      {
-        actor: JANITOR_ACTOR,
-        action: 'ExpirePreview',
-        regarding: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'hub', name: 'vs' },
-        reason: 'PreviewExpired',
-        type: 'Normal',
-        note: 'preview old on route / (owner alice) expired at 2026-11-24T10:00:00.000Z and was removed',
-      },
-    ]);
-    expect(lines.map((l) => l.fields)).toMatchObject([{ actor: JANITOR_ACTOR, action: 'ExpirePreview', outcome: 'PreviewExpired' }]);
-    // an Event that cannot be recorded is the janitor's "cannot record the removal"
-    const failing = changePipeline({ events: async () => Promise.reject(new Error('events forbidden')), log: { info: () => undefined } as never });
-    await expect(recordExpiry(failing, 'hub')(expired)).rejects.toThrow('events forbidden');
   });
 });
