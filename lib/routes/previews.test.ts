@@ -9,9 +9,7 @@ import { ResourceStore } from '../kube/resource-store';
 import type { Service } from '../kube/services';
 import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from './overlays';
-import { recordingPipeline } from '../changes/test-fixtures';
-import { changePipeline } from '../changes/pipeline';
-import { attachPoint, PreviewService, shadowReason, shareLinkLocation, shareUrl, type PreviewView } from './previews';
+import { attachPoint, PreviewService, shadowReason, shareLinkLocation, shareUrl } from './previews';
 import { RouteService } from './service';
 import { managedSelector, routeFromVirtualService, type RenderContext } from './virtualservice';
 
