@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,6 +76,12 @@ type Case struct {
 	Objects  string       `json:"objects"`
 	Gateway  *GatewaySpec `json:"gateway,omitempty"`
 	Requests []Request    `json:"requests"`
+	// Clusters names generated clusters to return as Envoy config (Output.Clusters).
+	Clusters []string `json:"clusters,omitempty"`
+	// ListenerPorts asks for the HTTP filter chain of the gateway listeners on these ports (Output.HTTPFilters).
+	ListenerPorts []int `json:"listenerPorts,omitempty"`
+	// RouteTable asks for every generated Envoy route of the gateway (Output.RouteTable).
+	RouteTable bool `json:"routeTable,omitempty"`
 }
 
 type Message struct {
@@ -106,13 +113,33 @@ type Result struct {
 	Path             string            `json:"path"`
 	Detail           string            `json:"detail,omitempty"`
 	Simulation       SimulationCheck   `json:"simulation"`
+	// Route is the matched Envoy route (protojson, proto field names); omitted when no route matched.
+	Route json.RawMessage `json:"route,omitempty"`
+}
+
+// RouteTableEntry is one Envoy route of a generated route configuration.
+type RouteTableEntry struct {
+	RouteConfig string `json:"routeConfig"`
+	VirtualHost string `json:"virtualHost"`
+	Name        string `json:"name"`
+	// PerFilterConfig lists the typed_per_filter_config keys of the route, sorted.
+	PerFilterConfig []string `json:"perFilterConfig"`
 }
 
 type Output struct {
 	ID       string    `json:"id"`
 	Messages []Message `json:"messages"`
 	Results  []Result  `json:"results"`
-	Error    string    `json:"error"`
+	// Clusters maps each cluster the case asked for to its generated Envoy config (protojson,
+	// proto field names), or null when no such cluster was generated. Omitted unless asked.
+	Clusters map[string]json.RawMessage `json:"clusters,omitempty"`
+	// HTTPFilters maps each asked listener port ("80") to the HTTP filter names of its plaintext
+	// HTTP connection manager, in order ([] when there is none). Omitted unless asked.
+	HTTPFilters map[string][]string `json:"httpFilters,omitempty"`
+	// RouteTable lists every route of every generated route configuration, in config order.
+	// Omitted unless asked.
+	RouteTable *[]RouteTableEntry `json:"routeTable,omitempty"`
+	Error      string             `json:"error"`
 	// TimingMs is the wall time spent on the case (informational).
 	TimingMs int64 `json:"timingMs"`
 }
@@ -376,8 +403,9 @@ func buildGateway(t *caseFailer, p *parsedObjects, gw GatewaySpec) *gatewayView 
 	return view
 }
 
-// routeConfigFor finds the gateway listener on port and its HCM + route configuration.
-func (g *gatewayView) routeConfigFor(port int) (*route.RouteConfiguration, ConnManagerOptions, string) {
+// plaintextHCM finds the gateway listener on port (0.0.0.0 or ::) and the HTTP
+// connection manager of its first plaintext filter chain. problem says why there is none.
+func (g *gatewayView) plaintextHCM(port int) (*hcm.HttpConnectionManager, string) {
 	var l *listener.Listener
 	for _, cand := range g.listeners {
 		sa := cand.GetAddress().GetSocketAddress()
@@ -387,7 +415,7 @@ func (g *gatewayView) routeConfigFor(port int) (*route.RouteConfiguration, ConnM
 		}
 	}
 	if l == nil {
-		return nil, ConnManagerOptions{}, fmt.Sprintf("the gateway has no listener on port %d", port)
+		return nil, fmt.Sprintf("the gateway has no listener on port %d", port)
 	}
 	for _, fc := range l.GetFilterChains() {
 		if fc.GetTransportSocket() != nil {
@@ -399,21 +427,30 @@ func (g *gatewayView) routeConfigFor(port int) (*route.RouteConfiguration, ConnM
 			}
 			h := &hcm.HttpConnectionManager{}
 			if err := f.GetTypedConfig().UnmarshalTo(h); err != nil {
-				return nil, ConnManagerOptions{}, fmt.Sprintf("cannot decode HCM: %v", err)
+				return nil, fmt.Sprintf("cannot decode HCM: %v", err)
 			}
-			opts := ConnManagerOptionsFrom(h, port)
-			if rc := h.GetRouteConfig(); rc != nil {
-				return rc, opts, ""
-			}
-			name := h.GetRds().GetRouteConfigName()
-			rc, ok := g.routes[name]
-			if !ok {
-				return nil, opts, fmt.Sprintf("route configuration %q not generated", name)
-			}
-			return rc, opts, ""
+			return h, ""
 		}
 	}
-	return nil, ConnManagerOptions{}, fmt.Sprintf("listener %s has no plaintext HTTP filter chain", l.GetName())
+	return nil, fmt.Sprintf("listener %s has no plaintext HTTP filter chain", l.GetName())
+}
+
+// routeConfigFor finds the gateway listener on port and its HCM + route configuration.
+func (g *gatewayView) routeConfigFor(port int) (*route.RouteConfiguration, ConnManagerOptions, string) {
+	h, problem := g.plaintextHCM(port)
+	if h == nil {
+		return nil, ConnManagerOptions{}, problem
+	}
+	opts := ConnManagerOptionsFrom(h, port)
+	if rc := h.GetRouteConfig(); rc != nil {
+		return rc, opts, ""
+	}
+	name := h.GetRds().GetRouteConfigName()
+	rc, ok := g.routes[name]
+	if !ok {
+		return nil, opts, fmt.Sprintf("route configuration %q not generated", name)
+	}
+	return rc, opts, ""
 }
 
 func evaluateRequest(g *gatewayView, req Request) Result {
@@ -467,6 +504,13 @@ func evaluateRequest(g *gatewayView, req Request) Result {
 			DirectStatus:     ev.DirectStatus,
 			Path:             ev.Path,
 			Detail:           ev.Detail,
+		}
+		if ev.Route != nil {
+			js, problem := protoJSON(ev.Route)
+			res.Route = js
+			if problem != "" {
+				res.Detail = strings.TrimPrefix(res.Detail+"; ", "; ") + "route: " + problem
+			}
 		}
 	}
 	if res.WeightedClusters == nil {
@@ -583,6 +627,7 @@ func evaluateCase(t *caseFailer, c *Case, out *Output) {
 		}
 		out.Results = append(out.Results, res)
 	}
+	inspectGateway(view, c, out)
 }
 
 func sortMessages(ms []Message) {

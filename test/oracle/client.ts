@@ -20,15 +20,37 @@ export type OracleResult = {
   detail?: string;
   /** `explained`: a disagreement that goes away with the simulator's own shortcuts (path-only, partial regexes) */
   simulation: { checked: boolean; agrees: boolean; detail: string; explained?: boolean };
+  /** the matched Envoy route as in a config dump (snake_case: retry_policy, timeout, typed_per_filter_config); absent when no route matched */
+  route?: Record<string, unknown>;
 };
 
-export type OracleVerdict = { id: string; messages: OracleMessage[]; results: OracleResult[]; error: string };
+/** one Envoy route of a generated route configuration, with the filters that have typed_per_filter_config on it */
+export type OracleRouteTableEntry = { routeConfig: string; virtualHost: string; name: string; perFilterConfig: string[] };
+
+export type OracleVerdict = {
+  id: string;
+  messages: OracleMessage[];
+  results: OracleResult[];
+  error: string;
+  /** each asked cluster name → its generated Envoy cluster (snake_case), or null when none was generated */
+  clusters?: Record<string, Record<string, unknown> | null>;
+  /** each asked listener port ("80") → the HTTP filter names of its plaintext connection manager, in order ([] when none) */
+  httpFilters?: Record<string, string[]>;
+  /** every route of every route configuration of the gateway, in config order, when asked */
+  routeTable?: OracleRouteTableEntry[];
+};
 
 export type OracleCase = {
   /** multi-document YAML: the Gateway, Services, VirtualServices (with the creationTimestamps Istio orders by) */
   objects: string;
   requests: OracleRequest[];
   gateway?: { namespace: string; labels: Record<string, string> };
+  /** cluster names to return as generated Envoy config (verdict `clusters`), e.g. `outbound|8081||hub.jupyterhub.svc.cluster.local` */
+  clusters?: string[];
+  /** gateway listener ports whose HTTP filter chain to return (verdict `httpFilters`) */
+  listenerPorts?: number[];
+  /** return every generated route with its per-filter configs (verdict `routeTable`) */
+  routeTable?: boolean;
 };
 
 /**
