@@ -89,9 +89,12 @@ describe('parseConfig', () => {
       autoMtls: true,
       istioRevision: undefined,
       gatewaySelector: { istio: 'ingressgateway' },
+      gatewayNamespace: 'istio-system',
       gatewayTlsSecret: undefined,
       activityIntervalSeconds: 60,
     });
+    expect(parseConfig({ HUBMESH_ISTIO_ROOT_NAMESPACE: 'mesh-root' }).mesh.gatewayNamespace).toBe('mesh-root');
+    expect(parseConfig({ HUBMESH_GATEWAY_NAMESPACE: 'istio-ingress' }).mesh.gatewayNamespace).toBe('istio-ingress');
   });
 
   it('reads the mesh settings and names a wrong one', () => {

@@ -73,6 +73,7 @@ export const configSchema = z.object({
     .regex(/^[^,=!\s]+=[^,=!\s]+(,[^,=!\s]+=[^,=!\s]+)*$/, 'must be labels such as istio=ingressgateway')
     .transform((v) => Object.fromEntries(v.split(',').map((pair) => pair.split('=') as [string, string])))
     .default({ istio: 'ingressgateway' }),
+  HUBMESH_GATEWAY_NAMESPACE: z.string().max(63, 'must be at most 63 characters').regex(dns1123Label, dnsLabelMessage).optional(),
   HUBMESH_GATEWAY_TLS_SECRET: z.string().max(253, 'must be at most 253 characters').regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be the name of a TLS Secret').optional(),
   HUBMESH_ACTIVITY_INTERVAL_S: integer(0, 3600).default(60),
 
@@ -148,6 +149,8 @@ export type Config = {
     istioRevision: string | undefined;
     /** labels of the ingress gateway pods the Gateway selects */
     gatewaySelector: Record<string, string>;
+    /** the namespace of those pods, where their EnvoyFilter (rate limits) must be; the root namespace unless set */
+    gatewayNamespace: string;
     /** TLS Secret for an HTTPS listener on the Gateway; unset: HTTP only */
     gatewayTlsSecret: string | undefined;
     /** how often the leader moves last_activity forward from traffic; 0 turns it off */
@@ -230,6 +233,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       autoMtls: c.HUBMESH_AUTO_MTLS,
       istioRevision: c.HUBMESH_ISTIO_REVISION,
       gatewaySelector: c.HUBMESH_GATEWAY_SELECTOR,
+      gatewayNamespace: c.HUBMESH_GATEWAY_NAMESPACE ?? c.HUBMESH_ISTIO_ROOT_NAMESPACE,
       gatewayTlsSecret: c.HUBMESH_GATEWAY_TLS_SECRET,
       activityIntervalSeconds: c.HUBMESH_ACTIVITY_INTERVAL_S,
     },

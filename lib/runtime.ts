@@ -21,6 +21,8 @@ import { leaseKind, type Lease } from './kube/leases';
 import { PrometheusClient } from './telemetry/prometheus';
 import { eventKind, type KubeEvent } from './kube/events';
 import { faultExpiry, Janitor, previewExpiry, recordAsJanitor } from './routes/janitor';
+import { RateLimitKeeper, type RateLimitSyncDeps } from './routes/rate-limit-sync';
+import { envoyFilterKind, type EnvoyFilter } from './kube/envoyfilters';
 import { RouteReconciler } from './routes/route-reconciler';
 import type { OverlaysApiDeps } from './routes/overlays-api';
 import { PreviewService } from './routes/previews';
@@ -168,12 +170,17 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
 
   const prometheus = config.mesh.prometheusUrl ? new PrometheusClient({ url: config.mesh.prometheusUrl, timeoutMs: config.mesh.prometheusTimeoutMs }) : undefined;
   const previews = new PreviewService({ routes, store: virtualServices, hostRouting: config.proxy.hostRouting, log });
+  const rateLimits = {
+    virtualServices: virtualServices.cache,
+    filters: connection.backend<EnvoyFilter>(envoyFilterKind),
+    ctx: { name: `${config.proxy.prefix}-rate-limits`, namespace: config.mesh.gatewayNamespace, prefix: config.proxy.prefix, gatewaySelector: config.mesh.gatewaySelector },
+  };
   // every change is an audit log line; Events exist in cluster mode only
   const changes = changePipeline({
     events: connection.mode === 'cluster' ? eventRecorder({ events: connection.backend<KubeEvent>(eventKind), namespace, instance: os.hostname() }) : undefined,
     log,
   });
-  const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, prometheus, log });
+  const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, rateLimits, prometheus, log });
   for (const leadership of leaderships) leadership.start();
 
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
@@ -226,7 +233,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
         now: Date.now,
       },
       previews: { previews, namespace, publicUrl: config.previews.publicUrl, prometheus, changes, log, now: Date.now },
-      overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, changes },
+      overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, changes, rateLimits },
       hubSignIn: { hubOAuth: config.dashboard.hubOAuth, auth: dashboardAuth, log },
     },
     async stop() {
@@ -248,6 +255,7 @@ function leaderWork(deps: {
   previews: PreviewService;
   changes: ChangePipeline;
   virtualServices: ResourceStore<VirtualService>;
+  rateLimits: Omit<RateLimitSyncDeps, 'changes'>;
   prometheus: PrometheusClient | undefined;
   log: Logger;
 }): Leadership[] {
@@ -259,7 +267,10 @@ function leaderWork(deps: {
     const identity = candidateIdentity();
     return leaderElected(work(log), { backend: connection.backend<Lease>(leaseKind), namespace, name: `${config.proxy.prefix}-${lease}`, identity, log });
   };
-  const leaderships = [lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log))];
+  const leaderships = [
+    lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log)),
+    lead('rate-limits', 'rate-limits', (log) => new RateLimitKeeper({ ...deps.rateLimits, virtualServices: deps.virtualServices.cache, changes: deps.changes, log })),
+  ];
   if (connection.mode !== 'cluster') return leaderships;
   leaderships.push(
     // the lease keeps the name it had when the janitor removed only previews: replicas of that version and of

@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { envoyFilterKind, type EnvoyFilter } from '../kube/envoyfilters';
+import { LocalStore } from '../kube/local-backend';
 import type { VirtualService } from '../kube/virtualservices';
 import { changeOverlays, overlaysAnswer, parseOverlayChange, type OverlaysApiDeps } from './overlays-api';
 import type { Overlays } from './overlays';
@@ -25,8 +30,13 @@ function fakes(options: { audit: boolean }) {
       },
     },
     changes: pipeline.changes,
+    rateLimits: {
+      virtualServices: { list: () => [hubRoute] },
+      filters: LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-overlays-api-'))).backend<EnvoyFilter>(envoyFilterKind),
+      ctx: { name: 'hubmesh-rate-limits', namespace: 'istio-system', prefix: 'hubmesh', gatewaySelector: { istio: 'ingressgateway' } },
+    },
   };
-  return { deps, audits: pipeline.events, writes };
+  return { deps, audits: pipeline.events, writes, after };
 }
 
 describe('overlaysAnswer', () => {
@@ -82,6 +92,29 @@ describe('changeOverlays', () => {
     await changeOverlays(deps, name, { overlays: unscoped, dryRun: false, confirmUnscopedFault: true }, 'admin');
     await changeOverlays(deps, name, { overlays: { rules: [], fault: { ...fault, scope: { header: 'x-hubmesh-fault', exact: 'demo' } } }, dryRun: false, confirmUnscopedFault: false }, 'admin');
     expect(writes.map((w) => w.overlays.fault?.scope)).toEqual(['everyone', { header: 'x-hubmesh-fault', exact: 'demo' }]);
+  });
+
+  it("brings the gateway's EnvoyFilter in line when the rate limit changes, answering its diff and YAML too", async () => {
+    const { deps, audits } = fakes({ audit: true });
+    // the route as the write would answer it: its own matches named after it, as the limit renders them
+    const limited = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-11-24T10:00:00.000Z' }, { host: 'hub.hub.svc.cluster.local', port: 8081 }, ctx, {
+      rules: [],
+      rateLimit: { requests: 100, per: 'minute' },
+    });
+    deps.routes.setOverlays = async () => ({ before: hubRoute, after: limited, warnings: [] });
+    const result = await changeOverlays(deps, name, { overlays: { rules: [], rateLimit: { requests: 100, per: 'minute' } }, dryRun: false, confirmUnscopedFault: false }, 'admin');
+    expect(result.related).toHaveLength(1);
+    expect(result.related[0]).toMatchObject({ kind: 'EnvoyFilter', namespace: 'istio-system', name: 'hubmesh-rate-limits' });
+    expect(result.related[0]!.preview).toContain(`name: route.${name}\n`);
+    expect(result.related[0]!.preview).toContain('max_tokens: 100\n');
+    expect(audits.map((a) => [a.action, a.note])).toEqual([
+      ['SetRouteOverlays', 'route /: rate limit 100 per minute'],
+      ['SyncRateLimits', 'rate limits at the gateway on 1 route(s): /'],
+    ]);
+    // the same limit again: the filter already says it
+    deps.virtualServices = { get: () => limited };
+    const again = await changeOverlays(deps, name, { overlays: { rules: [], rateLimit: { requests: 100, per: 'minute' } }, dryRun: false, confirmUnscopedFault: false }, 'admin');
+    expect(again.related).toEqual([]);
   });
 
   it('is a 404 for an unknown route, and writes nothing', async () => {

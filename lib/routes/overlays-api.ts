@@ -5,9 +5,10 @@ import type { VirtualService } from '../kube/virtualservices';
 import type { ChangeKind, ChangePipeline } from '../changes/pipeline';
 import { routeChangeRecord } from './route-audit';
 import { toYaml } from '../kube/object-diff';
-import { describeOverlays, faultTtl, isUnscoped, NO_OVERLAYS, overlays as overlaysSchema, type FieldError, type Overlays } from './overlays';
+import { describeOverlays, faultTtl, issueErrors, isUnscoped, NO_OVERLAYS, overlays as overlaysSchema, type FieldError, type Overlays } from './overlays';
 import { canonicalJson } from './virtualservice';
 import type { OverlaysWritten, RouteService } from './service';
+import { syncRateLimits, type RateLimitSyncDeps } from './rate-limit-sync';
 import { routeFromVirtualService } from './virtualservice';
 
 export type OverlaysApiDeps = {
@@ -17,6 +18,8 @@ export type OverlaysApiDeps = {
   services: Pick<Informer<Service>, 'list'>;
   /** applies and audits the changes (as Events too, in cluster mode) */
   changes: ChangePipeline;
+  /** the gateway's EnvoyFilter that enforces the routes' rate limits */
+  rateLimits: Omit<RateLimitSyncDeps, 'changes'>;
 };
 
 export type OverlayChange = { overlays: Overlays; dryRun: boolean; confirmUnscopedFault: boolean };
@@ -33,8 +36,8 @@ export function parseOverlayChange(body: unknown, now = new Date()): OverlayChan
   }
   const parsed = overlaysSchema.safeParse(withFaultExpiry(input.overlays ?? {}, now));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw invalidField(`overlays.${issue.path.join('.') || '(body)'}`, issue.message);
+    const error = issueErrors(parsed.error.issues as never)[0]!;
+    throw invalidField(`overlays.${error.field || '(body)'}`, error.message);
   }
   return { overlays: parsed.data, dryRun: input.dryRun === true, confirmUnscopedFault: input.confirmUnscopedFault === true };
 }
@@ -67,7 +70,13 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
  */
 export async function changeOverlays(deps: OverlaysApiDeps, name: string, change: OverlayChange, actor: string) {
   const { dryRun, plan, after, diff, audit, warnings } = await deps.changes.run(setOverlays(deps), { ...change, name }, { actor, dryRun: change.dryRun });
-  return { dryRun, path: plan.path, overlays: plan.overlays, diff, preview: toYaml(after), warnings, ...(audit ? { audit } : {}) };
+  // a rate limit is enforced by the gateway's EnvoyFilter, which follows the route's new object
+  const filter =
+    canonicalJson(plan.overlays.rateLimit) === canonicalJson(plan.stored.rateLimit)
+      ? undefined
+      : await syncRateLimits({ ...deps.rateLimits, changes: deps.changes }, { actor, dryRun: change.dryRun, pending: after as VirtualService });
+  const related = filter ? [{ kind: filter.after.kind, namespace: filter.after.metadata.namespace, name: filter.after.metadata.name, diff: filter.diff, preview: toYaml(filter.after), ...(filter.audit ? { audit: filter.audit } : {}) }] : [];
+  return { dryRun, path: plan.path, overlays: plan.overlays, diff, preview: toYaml(after), warnings, related, ...(audit ? { audit } : {}) };
 }
 
 type OverlaysPlan = { path: string; overlays: Overlays; stored: Overlays; confirmUnscopedFault: boolean };

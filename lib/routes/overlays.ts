@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import type { HTTPRoute, HTTPRouteDestination } from '../kube/virtualservices';
 import { OVERLAY_SECTIONS } from './overlay-sections/registry';
-import { fieldName, type FieldError, type OverlayCheckContext, type OverlayRenderInput, type OverlaySection, type RuleSettings } from './overlay-sections/section';
+import { issueErrors, type FieldError, type OverlayCheckContext, type OverlayRenderInput, type OverlaySection, type RuleSettings } from './overlay-sections/section';
 
 // what the rest of hubmesh uses of the sections, so that it imports overlays from this one module
 export { HUB_API_GUARD_RULE, parsePreviewInput, PREVIEW_COOKIE, PREVIEW_TTL_MAX_MS, PREVIEW_TTL_MIN_MS, previewInput, previewTtl, type Preview, type PreviewInput } from './overlay-sections/previews';
 export type { SelectiveMatch, SelectiveRule } from './overlay-sections/rules';
 export { FAULT_HEADER, FAULT_RULE, faultExpired, faultTtl, isUnscoped, type Fault } from './overlay-sections/fault';
 export { STARTUP_RETRIES, STARTUP_RETRY_ON, type Retries } from './overlay-sections/retries';
-export { cookieRegex, escapeRe2, fieldName, type FieldError, type OverlayCheckContext, type ServiceDestination } from './overlay-sections/section';
+export { describeRateLimit, tokenBucket, type RateLimit, type RateLimitPolicy } from './overlay-sections/rate-limit';
+export { cookieRegex, escapeRe2, fieldName, issueErrors, type FieldError, type OverlayCheckContext, type ServiceDestination } from './overlay-sections/section';
 
 /**
  * Per-route settings such as canary, selective rules and previews, kept apart from the hub's route data (in the
@@ -48,7 +49,7 @@ export const formatFieldErrors = (errors: readonly FieldError[]): string => erro
 export function parseOverlays(input: unknown): { ok: true; overlays: Overlays } | { ok: false; errors: FieldError[] } {
   const parsed = overlays.safeParse(input);
   if (parsed.success) return { ok: true, overlays: parsed.data };
-  return { ok: false, errors: parsed.error.issues.map((issue) => ({ field: fieldName(issue.path), message: issue.message })) };
+  return { ok: false, errors: issueErrors(parsed.error.issues as never) };
 }
 
 /** What the schema cannot see, section by section (see each section's check). */
@@ -87,6 +88,15 @@ export function renderDestinations(o: Overlays, routeTo: HTTPRouteDestination[],
 /** What the sections set on each of the route's rules that sends traffic on, merged in registry order. */
 export function renderRuleSettings(o: Overlays): RuleSettings {
   return sections.reduce<RuleSettings>((settings, [key, section]) => ({ ...settings, ...section.settings?.(valueOf(o, key)) }), {});
+}
+
+/** The name of the route's own matches, from the first section that names them. */
+export function renderOwnMatchName(o: Overlays, input: Pick<OverlayRenderInput, 'virtualService'>): string | undefined {
+  for (const [key, section] of sections) {
+    const name = section.ownMatchName?.(valueOf(o, key), input);
+    if (name !== undefined) return name;
+  }
+  return undefined;
 }
 
 /** The sections' rules, tried before the route's own: by precedence, lowest first. */

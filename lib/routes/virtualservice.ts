@@ -1,7 +1,7 @@
 import { parseJson } from '../json';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService } from '../kube/virtualservices';
 import { serviceHost, type HeaderConditions, type OverlayRenderInput, type ServiceDestination } from './overlay-sections/section';
-import { formatFieldErrors, hasOverlays, NO_OVERLAYS, parseOverlays, renderDestinations, renderOverlayRules, renderRuleSettings, type Overlays } from './overlays';
+import { formatFieldErrors, hasOverlays, NO_OVERLAYS, parseOverlays, renderDestinations, renderOverlayRules, renderOwnMatchName, renderRuleSettings, type Overlays } from './overlays';
 import { ISTIO_MAX_REGEX_LENGTH, pathRegexExcludingSegments, pathRegexOutside } from './path-regex';
 import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 import { ANNOTATIONS, LABELS } from '../kube/labels';
@@ -156,10 +156,11 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
     if (uris.some((u) => u.regex !== undefined && u.regex.length > ISTIO_MAX_REGEX_LENGTH)) return [];
     return uris.flatMap((uri) => conditions.map((headers) => ({ uri, headers })));
   };
-  const input: Omit<OverlayRenderInput, 'routeTo'> = { routePath: route.path, hostRouting: ctx.hostRouting, hubApiPath: placement.hubApiPath ?? HUB_API_PATH, rule, toService, overlayMatches, pathMatches };
+  const input: Omit<OverlayRenderInput, 'routeTo'> = { virtualService: name, routePath: route.path, hostRouting: ctx.hostRouting, hubApiPath: placement.hubApiPath ?? HUB_API_PATH, rule, toService, overlayMatches, pathMatches };
   const routeTo = renderDestinations(overlays, [{ destination: { host: destination.host, port: { number: destination.port } } }], input);
   const targetPath = targetPathPrefix(route.data.target);
-  const matches = wide ? pathMatches('/') : pathMatches(path);
+  const matchName = renderOwnMatchName(overlays, input);
+  const matches = (wide ? pathMatches('/') : pathMatches(path)).map((m) => (matchName === undefined ? m : { name: matchName, ...m }));
   const ownRule =
     targetPath === undefined
       ? [rule(ROUTE_RULE, matches, routeTo)]

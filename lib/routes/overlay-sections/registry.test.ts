@@ -21,15 +21,15 @@ describe('the overlays registry', () => {
   });
 
   it('refuses a key that is no section, naming it and the sections', () => {
-    expect(parseOverlays({ rules: [], mirror: { percent: 3 } })).toEqual({ ok: false, errors: [{ field: '', message: 'not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault)' }] });
+    expect(parseOverlays({ rules: [], mirror: { percent: 3 } })).toEqual({ ok: false, errors: [{ field: '', message: 'not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault, rateLimit)' }] });
   });
 
   it('refuses such a key in a PUT with a 400, and reads a stored annotation holding one as no overlays, saying why', () => {
-    expect(() => parseOverlayChange({ overlays: { rules: [], mirror: {} } })).toThrow(expect.objectContaining({ status: 400, message: 'overlays.(body): not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault)' }));
+    expect(() => parseOverlayChange({ overlays: { rules: [], mirror: {} } })).toThrow(expect.objectContaining({ status: 400, message: 'overlays.(body): not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault, rateLimit)' }));
     const ctx = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/gw', hosts: ['*'], hostRouting: false, routeTimeout: undefined };
     const vs = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-12-01T00:00:00.000Z' }, { host: 'hub', port: 8081 }, ctx);
     vs.metadata.annotations![ANNOTATIONS.overlays] = '{"mirror":{},"rules":[]}';
-    expect(overlaysFromVirtualService(vs)).toEqual({ overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays}: (overlays): not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault)` });
+    expect(overlaysFromVirtualService(vs)).toEqual({ overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays}: (overlays): not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault, rateLimit)` });
   });
 
   it('has overlays when any section is set', () => {
@@ -66,5 +66,22 @@ describe('the overlays registry', () => {
     const rules = renderOverlayRules(all, { ...input, routeTo });
     expect(rules.map((r) => r.name)).toEqual(['preview-demo', 'rule-r']);
     expect(renderOverlayRules(NO_OVERLAYS, input)).toEqual([]);
+  });
+});
+
+describe('the rate limit section', () => {
+  it('takes requests per second, minute or hour with an optional burst no smaller than a refill, or "off"', async () => {
+    const { rateLimitSection } = await import('./rate-limit');
+    const issue = (value: unknown) => {
+      const parsed = parseOverlays({ rateLimit: value });
+      return parsed.ok ? undefined : parsed.errors[0];
+    };
+    expect(rateLimitSection.schema.parse({ requests: 5, per: 'second' })).toEqual({ requests: 5, per: 'second' });
+    expect(issue({ requests: 5, per: 'day' })?.message).toBe('must be second, minute or hour');
+    expect(issue({ requests: 0, per: 'second' })?.message).toBe('must be 1 to 100000');
+    expect(issue({ requests: 10, per: 'second', burst: 5 })).toEqual({ field: 'rateLimit.burst', message: 'must be at least requests: the bucket must hold one refill' });
+    expect(issue('sometimes')).toEqual({ field: 'rateLimit', message: 'Invalid input: expected object, received string' });
+    expect(rateLimitSection.describe({ requests: 5, per: 'second', burst: 20 })).toBe('rate limit 5 per second (bursts of 20)');
+    expect(rateLimitSection.describe('off')).toBe('rate limit off');
   });
 });

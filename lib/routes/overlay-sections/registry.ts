@@ -1,6 +1,7 @@
 import { canarySection } from './canary';
 import { faultSection } from './fault';
 import { previewsSection } from './previews';
+import { rateLimitSection } from './rate-limit';
 import { retriesSection } from './retries';
 import { rulesSection } from './rules';
 import { timeoutSection } from './timeout';
@@ -16,4 +17,5 @@ export const OVERLAY_SECTIONS = {
   retries: retriesSection,
   timeout: timeoutSection,
   fault: faultSection,
+  rateLimit: rateLimitSection,
 };

@@ -29,6 +29,22 @@ export function fieldName(path: readonly PropertyKey[]): string {
   return path.reduce<string>((name, key) => (typeof key === 'number' ? `${name}[${key}]` : name ? `${name}.${String(key)}` : String(key)), '');
 }
 
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+
+/**
+ * Schema issues as field errors. A union that failed as a whole ("off" or a policy) is explained by the branch
+ * the value went furthest into: the one whose issues are not all about the value itself.
+ */
+export function issueErrors(issues: readonly Issue[]): FieldError[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === 'invalid_union' && issue.errors?.length) {
+      const branch = issue.errors.find((branchIssues) => branchIssues.some((i) => i.path.length > 0)) ?? issue.errors.at(-1)!;
+      return issueErrors(branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })));
+    }
+    return [{ field: fieldName(issue.path), message: issue.message }];
+  });
+}
+
 export type OverlayCheckContext = {
   namespace: string;
   clusterDomain: string;
@@ -48,6 +64,8 @@ export type HeaderConditions = NonNullable<HTTPMatchRequest['headers']>;
 
 /** What a section's render is given by the route it renders into (virtualservice.ts's ownRules). */
 export type OverlayRenderInput = {
+  /** the name of the route's VirtualService */
+  virtualService: string;
   /** the route's path as the hub keys it (with its host under host routing) */
   routePath: string;
   hostRouting: boolean;
@@ -82,6 +100,8 @@ export interface OverlaySection<S extends z.ZodType> {
   warn?(value: z.output<S>, field: string, ctx: OverlayCheckContext): FieldError[];
   destinations?(value: z.output<S>, routeTo: HTTPRouteDestination[], input: OverlayRenderInput): HTTPRouteDestination[];
   settings?(value: z.output<S>): RuleSettings;
+  /** A name for the matches of the route's own rule, so that an EnvoyFilter finds its Envoy routes (Istio names them `<rule>.<match name>`). */
+  ownMatchName?(value: z.output<S>, input: Pick<OverlayRenderInput, 'virtualService'>): string | undefined;
   readonly rules?: { precedence: number; render(value: z.output<S>, input: OverlayRenderInput): HTTPRoute[] };
 }
 

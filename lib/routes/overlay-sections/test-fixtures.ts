@@ -8,6 +8,7 @@ import type { OverlayCheckContext, OverlayRenderInput } from './section';
  */
 export function renderInput(over: Partial<OverlayRenderInput> = {}): OverlayRenderInput {
   return {
+    virtualService: 'hubmesh-user-alice',
     routePath: '/user/alice',
     hostRouting: false,
     hubApiPath: '/hub/api',

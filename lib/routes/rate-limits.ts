@@ -1,0 +1,89 @@
+import type { EnvoyConfigPatch, EnvoyFilter } from '../kube/envoyfilters';
+import { LABELS } from '../kube/labels';
+import type { VirtualService } from '../kube/virtualservices';
+import { describeRateLimit, tokenBucket, type RateLimitPolicy } from './overlays';
+import { isOwnRule, routeFromVirtualService } from './virtualservice';
+
+/**
+ * The rate limits of the routes, as one EnvoyFilter on the ingress gateway, rendered from the routes' own
+ * VirtualServices: Envoy's local rate limit filter, inserted before the router with no limit of its own,
+ * and for each limited route a patch of exactly its Envoy routes (found by name, see rate-limit.ts) with
+ * the route's token bucket. Each Envoy route's bucket is its own, counted per gateway replica.
+ */
+
+export const LOCAL_RATE_LIMIT_FILTER = 'envoy.filters.http.local_ratelimit';
+const LOCAL_RATE_LIMIT_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
+export const STAT_PREFIX = 'hubmesh_rate_limit';
+/** The response header a limited request's 429 carries: which route's limit it met. */
+export const RATE_LIMIT_HEADER = 'x-hubmesh-rate-limit';
+
+export type RateLimitedRoute = { path: string; virtualService: string; envoyRoutes: string[]; limit: RateLimitPolicy };
+
+/** The routes with a rate limit, and the names Istio gives their own Envoy routes (`<rule>.<match name>`). */
+export function rateLimitedRoutes(virtualServices: Iterable<VirtualService>): RateLimitedRoute[] {
+  const limited: RateLimitedRoute[] = [];
+  for (const vs of virtualServices) {
+    const route = routeFromVirtualService(vs);
+    const limit = route?.overlays.rateLimit;
+    if (!route || limit === undefined || limit === 'off') continue;
+    const envoyRoutes = new Set<string>();
+    for (const rule of vs.spec.http ?? []) {
+      if (!isOwnRule(vs, rule) || !rule.route) continue;
+      for (const m of rule.match ?? []) if (m.name === vs.metadata.name) envoyRoutes.add(`${rule.name}.${m.name}`);
+    }
+    limited.push({ path: route.path, virtualService: vs.metadata.name, envoyRoutes: [...envoyRoutes].sort(), limit });
+  }
+  return limited.sort((a, b) => (a.virtualService < b.virtualService ? -1 : a.virtualService > b.virtualService ? 1 : 0));
+}
+
+export type RateLimitFilterContext = { name: string; namespace: string; prefix: string; gatewaySelector: Record<string, string> };
+
+const always = (runtimeKey: string) => ({ runtime_key: runtimeKey, default_value: { numerator: 100, denominator: 'HUNDRED' } });
+
+function routePatch(envoyRoute: string, route: RateLimitedRoute): EnvoyConfigPatch {
+  return {
+    applyTo: 'HTTP_ROUTE',
+    match: { context: 'GATEWAY', routeConfiguration: { vhost: { route: { name: envoyRoute } } } },
+    patch: {
+      operation: 'MERGE',
+      value: {
+        typed_per_filter_config: {
+          [LOCAL_RATE_LIMIT_FILTER]: {
+            '@type': LOCAL_RATE_LIMIT_TYPE,
+            stat_prefix: STAT_PREFIX,
+            token_bucket: tokenBucket(route.limit),
+            filter_enabled: always(`${STAT_PREFIX}_enabled`),
+            filter_enforced: always(`${STAT_PREFIX}_enforced`),
+            response_headers_to_add: [{ append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', header: { key: RATE_LIMIT_HEADER, value: `${describeRateLimit(route.limit)} on route ${route.path}` } }],
+          },
+        },
+      },
+    },
+  };
+}
+
+/** The gateway's EnvoyFilter for these routes; with none, it holds only the filter, which then limits nothing. */
+export function renderRateLimitFilter(routes: readonly RateLimitedRoute[], ctx: RateLimitFilterContext): EnvoyFilter {
+  const patches = routes.flatMap((route) => route.envoyRoutes.map((envoyRoute) => routePatch(envoyRoute, route)));
+  return {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: ctx.name, namespace: ctx.namespace, labels: { [LABELS.managedBy]: 'hubmesh', [LABELS.prefix]: ctx.prefix, [LABELS.kind]: 'rate-limits' } },
+    spec: {
+      workloadSelector: { labels: ctx.gatewaySelector },
+      configPatches: [
+        {
+          applyTo: 'HTTP_FILTER',
+          match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+          patch: { operation: 'INSERT_BEFORE', value: { name: LOCAL_RATE_LIMIT_FILTER, typed_config: { '@type': LOCAL_RATE_LIMIT_TYPE, stat_prefix: STAT_PREFIX } } },
+        },
+        ...patches,
+      ],
+    },
+  };
+}
+
+/** The Envoy route names an EnvoyFilter's HTTP_ROUTE patches look for (HM5004 checks each still names a route). */
+export function patchedRouteNames(filter: EnvoyFilter): string[] {
+  return filter.spec.configPatches.flatMap((p) => (p.applyTo === 'HTTP_ROUTE' && p.match?.routeConfiguration?.vhost?.route?.name ? [p.match.routeConfiguration.vhost.route.name] : []));
+}
