@@ -71,6 +71,8 @@ export function renderRateLimitFilter(routes: readonly RateLimitedRoute[], ctx: 
     metadata: { name: ctx.name, namespace: ctx.namespace, labels: { [LABELS.managedBy]: 'hubmesh', [LABELS.prefix]: ctx.prefix, [LABELS.kind]: 'rate-limits' } },
     spec: {
       workloadSelector: { labels: ctx.gatewaySelector },
+      // after the filters with no priority: Istio's analyzer warns of a relative insert (before the router) without one (IST0151)
+      priority: 10,
       configPatches: [
         {
           applyTo: 'HTTP_FILTER',
