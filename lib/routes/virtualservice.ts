@@ -133,9 +133,8 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
   const name = virtualServiceName(ctx.prefix, route.path);
   const { path } = splitHostRoute(route.path, ctx.hostRouting);
   const wide = placement.mode !== 'path';
-  const rule = (ruleName: string, match: HTTPMatchRequest[], to: HTTPRouteDestination[], rewrite?: string): HTTPRoute => {
+  const rule = (ruleName: string, match: HTTPMatchRequest[], to: HTTPRouteDestination[]): HTTPRoute => {
     const r: HTTPRoute = { name: ruleName, match, route: to, headers: { response: { set: { [ROUTE_HEADER]: name } } } };
-    if (rewrite !== undefined) r.rewrite = { uri: rewrite };
     if (ctx.routeTimeout) r.timeout = ctx.routeTimeout;
     return r;
   };
@@ -156,19 +155,22 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
     if (uris.some((u) => u.regex !== undefined && u.regex.length > ISTIO_MAX_REGEX_LENGTH)) return [];
     return uris.flatMap((uri) => conditions.map((headers) => ({ uri, headers })));
   };
-  const input: Omit<OverlayRenderInput, 'routeTo'> = { virtualService: name, routePath: route.path, hostRouting: ctx.hostRouting, hubApiPath: placement.hubApiPath ?? HUB_API_PATH, rule, toService, overlayMatches, pathMatches };
-  const routeTo = renderDestinations(overlays, [{ destination: { host: destination.host, port: { number: destination.port } } }], input);
   const targetPath = targetPathPrefix(route.data.target);
+  // CHP puts the target's path before the request's: what Istio's rewrite of each kind of match must give
+  const withTargetPath = (r: HTTPRoute, m: HTTPMatchRequest): HTTPRoute => {
+    if (targetPath === undefined) return r;
+    const literal = m.uri?.exact ?? m.uri?.prefix;
+    return { ...r, rewrite: literal !== undefined ? { uri: `${targetPath}${literal}` } : { uriRegexRewrite: { match: '^', rewrite: targetPath.replace(/\\/g, '\\\\') } } };
+  };
+  let routeTo: HTTPRouteDestination[] = [];
+  const toOwnTarget = (ruleName: string, match: HTTPMatchRequest[]): HTTPRoute[] =>
+    targetPath === undefined ? [rule(ruleName, match, routeTo)] : match.map((m) => withTargetPath(rule(ruleName, [m], routeTo), m));
+  const input: Omit<OverlayRenderInput, 'routeTo'> = { virtualService: name, routePath: route.path, hostRouting: ctx.hostRouting, hubApiPath: placement.hubApiPath ?? HUB_API_PATH, rule, toService, toOwnTarget, overlayMatches, pathMatches };
+  routeTo = renderDestinations(overlays, [{ destination: { host: destination.host, port: { number: destination.port } } }], input);
   const matchName = renderOwnMatchName(overlays, input);
   const matches = (wide ? pathMatches('/') : pathMatches(path)).map((m) => (matchName === undefined ? m : { name: matchName, ...m }));
-  const ownRule =
-    targetPath === undefined
-      ? [rule(ROUTE_RULE, matches, routeTo)]
-      : // a rewrite replaces the matched prefix of a prefix match but the whole path of an exact one
-        matches.map((m) => {
-          const quoted = m.uri!.exact ?? m.uri!.prefix!;
-          return rule(m.uri!.exact !== undefined ? ROUTE_EXACT_RULE : ROUTE_RULE, [m], routeTo, `${targetPath}${quoted}`);
-        });
+  // a rewrite replaces the matched prefix of a prefix match but the whole path of an exact one: one rule each
+  const ownRule = targetPath === undefined ? [rule(ROUTE_RULE, matches, routeTo)] : matches.map((m) => withTargetPath(rule(m.uri!.exact !== undefined ? ROUTE_EXACT_RULE : ROUTE_RULE, [m], routeTo), m));
   const settings = Object.entries(renderRuleSettings(overlays));
   const settled = (r: HTTPRoute): HTTPRoute => {
     if (!settings.length) return r;

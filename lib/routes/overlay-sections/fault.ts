@@ -77,10 +77,10 @@ export const faultSection = defineSection({
   settings: (value) => (value?.scope === 'everyone' ? { fault: faultInjection(value) } : {}),
   rules: {
     precedence: 5,
-    render: (value, { routePath, routeTo, rule, overlayMatches }) => {
+    render: (value, { routePath, toOwnTarget, overlayMatches }) => {
       if (!value || value.scope === 'everyone') return [];
       const match = overlayMatches(routePath, [headerCondition(value.scope)]);
-      return match.length ? [{ ...rule(FAULT_RULE, match, routeTo), fault: faultInjection(value) }] : [];
+      return match.length ? toOwnTarget(FAULT_RULE, match).map((r) => ({ ...r, fault: faultInjection(value) })) : [];
     },
   },
 });

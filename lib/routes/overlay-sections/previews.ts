@@ -98,7 +98,7 @@ export const previewsSection = defineSection({
   },
   rules: {
     precedence: 10,
-    render: (value, { hostRouting, hubApiPath, routeTo, rule, toService, overlayMatches, pathMatches }) => {
+    render: (value, { hostRouting, hubApiPath, rule, toService, toOwnTarget, overlayMatches, pathMatches }) => {
       const previews = [...(value ?? [])].sort(byName);
       // previews strictly above the hub's API
       const guarded = previews.filter((p) => {
@@ -109,7 +109,7 @@ export const previewsSection = defineSection({
         const match = overlayMatches(p.pathPrefix, previewConditions(p));
         return match.length ? [rule(`preview-${p.name}`, match, [{ destination: toService(p.destination) }])] : [];
       });
-      const guard = guarded.length ? [rule(HUB_API_GUARD_RULE, pathMatches(hubApiPath).flatMap((m) => guarded.flatMap((p) => previewConditions(p).map((headers) => ({ ...m, headers })))), routeTo)] : [];
+      const guard = guarded.length ? toOwnTarget(HUB_API_GUARD_RULE, pathMatches(hubApiPath).flatMap((m) => guarded.flatMap((p) => previewConditions(p).map((headers) => ({ ...m, headers }))))) : [];
       return [...guard, ...previewRules];
     },
   },

@@ -75,6 +75,8 @@ export type OverlayRenderInput = {
   routeTo: HTTPRouteDestination[];
   /** a rule of this route: it names the route in a response header and keeps the route's timeout */
   rule(name: string, match: HTTPMatchRequest[], to: HTTPRouteDestination[]): HTTPRoute;
+  /** rules that send `match` where the route's own rule sends (`routeTo`), with the path its target's path makes (CHP's rewrite) */
+  toOwnTarget(name: string, match: HTTPMatchRequest[]): HTTPRoute[];
   toService(destination: ServiceDestination): HTTPRouteDestination['destination'];
   /** the matches of `routePath` narrowed by each of `conditions`, kept off what more specific routes hold; none when nothing is left */
   overlayMatches(routePath: string, conditions: HeaderConditions[]): HTTPMatchRequest[];

@@ -14,6 +14,7 @@ export function renderInput(over: Partial<OverlayRenderInput> = {}): OverlayRend
     hubApiPath: '/hub/api',
     routeTo: [{ destination: { host: 'target', port: { number: 8888 } } }],
     rule: (name, match, to) => ({ name, match, route: to }),
+    toOwnTarget: (name, match) => [{ name, match, route: over.routeTo ?? [{ destination: { host: 'target', port: { number: 8888 } } }] }],
     toService: (d) => ({ host: d.service }),
     overlayMatches: (routePath, conditions) => (routePath === '/blocked' ? [] : conditions.map((headers) => ({ uri: { prefix: routePath }, headers }))),
     pathMatches: (path) => [{ uri: { prefix: path } }],
