@@ -17,8 +17,9 @@ const ROOT_NAMESPACE = 'istio-system';
 type PolicyRule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs: string[] };
 type Container = { name: string; env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; [field: string]: unknown };
 
-function find(objects: KubeObject[], kind: string, namespace?: string): KubeObject {
-  const matches = objects.filter((o) => o.kind === kind && o.metadata.namespace === namespace);
+/** The one object of a kind in a namespace; `filters` picks it among several by whether its name ends "-gateway-filters". */
+function find(objects: KubeObject[], kind: string, namespace?: string, filters?: boolean): KubeObject {
+  const matches = objects.filter((o) => o.kind === kind && o.metadata.namespace === namespace && (filters === undefined || o.metadata.name.endsWith('-gateway-filters') === filters));
   expect(matches, `exactly one ${kind} in ${namespace ?? 'the cluster scope'}`).toHaveLength(1);
   return matches[0]!;
 }
@@ -88,18 +89,20 @@ describe('deployment manifests', () => {
     }
   });
 
-  it('grants exactly the RBAC of app-rbac.yaml: hub namespace Role, root namespace Role, namespaces ClusterRole', () => {
+  it("grants exactly the RBAC of app-rbac.yaml: hub namespace Role, root namespace Role, the gateway namespace's EnvoyFilters, namespaces ClusterRole", () => {
     const reference = parseObjects(readFileSync(path.join(repoRoot, 'scripts/cluster/manifests/app-rbac.yaml'), 'utf8'));
     const rendered = parseObjects(template('hubmesh'));
     expect(rulesOf(find(rendered, 'Role', HUB_NAMESPACE))).toEqual(rulesOf(find(reference, 'Role', HUB_NAMESPACE)));
-    expect(rulesOf(find(rendered, 'Role', ROOT_NAMESPACE))).toEqual(rulesOf(find(reference, 'Role', ROOT_NAMESPACE)));
+    expect(rulesOf(find(rendered, 'Role', ROOT_NAMESPACE, false))).toEqual(rulesOf(find(reference, 'Role', ROOT_NAMESPACE, false)));
+    expect(rulesOf(find(rendered, 'Role', ROOT_NAMESPACE, true))).toEqual(rulesOf(find(reference, 'Role', ROOT_NAMESPACE, true)));
     expect(rulesOf(find(rendered, 'ClusterRole'))).toEqual(rulesOf(find(reference, 'ClusterRole')));
 
     const serviceAccount = find(rendered, 'ServiceAccount', HUB_NAMESPACE).metadata.name;
-    for (const [kind, namespace] of [['RoleBinding', HUB_NAMESPACE], ['RoleBinding', ROOT_NAMESPACE], ['ClusterRoleBinding', undefined]] as const) {
-      const binding = find(rendered, kind, namespace) as KubeObject & { subjects: unknown[]; roleRef: { kind: string; name: string } };
+    const bindings = [['RoleBinding', HUB_NAMESPACE, undefined], ['RoleBinding', ROOT_NAMESPACE, false], ['RoleBinding', ROOT_NAMESPACE, true], ['ClusterRoleBinding', undefined, undefined]] as const;
+    for (const [kind, namespace, filters] of bindings) {
+      const binding = find(rendered, kind, namespace, filters) as KubeObject & { subjects: unknown[]; roleRef: { kind: string; name: string } };
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: serviceAccount, namespace: HUB_NAMESPACE }]);
-      const role = find(rendered, binding.roleRef.kind, binding.roleRef.kind === 'ClusterRole' ? undefined : namespace);
+      const role = find(rendered, binding.roleRef.kind, binding.roleRef.kind === 'ClusterRole' ? undefined : namespace, filters);
       expect(binding.roleRef.name).toBe(role.metadata.name);
     }
   });
@@ -125,6 +128,9 @@ describe('deployment manifests', () => {
     expect(can('create', 'events.events.k8s.io', HUB_NAMESPACE)).toBe('yes');
     expect(can('watch', 'pods', HUB_NAMESPACE)).toBe('yes');
     expect(can('list', 'peerauthentications.security.istio.io', ROOT_NAMESPACE)).toBe('yes');
+    expect(can('patch', 'envoyfilters.networking.istio.io', ROOT_NAMESPACE)).toBe('yes');
+    expect(can('delete', 'envoyfilters.networking.istio.io', ROOT_NAMESPACE)).toBe('no');
+    expect(can('create', 'envoyfilters.networking.istio.io', HUB_NAMESPACE)).toBe('no');
     expect(can('list', 'namespaces')).toBe('yes');
     expect(can('patch', `namespaces/${HUB_NAMESPACE}`)).toBe('yes');
     for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch']) expect(can(verb, 'configmaps', HUB_NAMESPACE), `${verb} configmaps`).toBe('yes');
