@@ -22,6 +22,8 @@ import { PrometheusClient } from './telemetry/prometheus';
 import { eventKind, type KubeEvent } from './kube/events';
 import { faultExpiry, Janitor, previewExpiry, recordAsJanitor } from './routes/janitor';
 import { RateLimitKeeper, type RateLimitSyncDeps } from './routes/rate-limit-sync';
+import { NotebookDefaultsStore } from './routes/notebook-defaults-store';
+import type { NotebookDefaultsApiDeps } from './routes/notebook-defaults-api';
 import { envoyFilterKind, type EnvoyFilter } from './kube/envoyfilters';
 import { RouteReconciler } from './routes/route-reconciler';
 import type { OverlaysApiDeps } from './routes/overlays-api';
@@ -39,7 +41,7 @@ import { processSlot, RUNTIME_SLOT } from './process-slot';
 import { destinationForIp } from './routes/destination';
 import { readinessWaiter } from './routes/readiness';
 import { RouteService } from './routes/service';
-import { managedSelector, type Destination, type RenderContext } from './routes/virtualservice';
+import { managedSelector, notebookMatchName, type Destination, type RenderContext } from './routes/virtualservice';
 
 /**
  * The composition root: the long-lived state of one server process (config, the Kubernetes connection,
@@ -70,6 +72,7 @@ export type Features = {
   mesh: MeshApiDeps;
   previews: PreviewsApiDeps;
   overlays: OverlaysApiDeps;
+  notebookDefaults: NotebookDefaultsApiDeps;
   hubSignIn: HubSignInDeps;
 };
 
@@ -116,8 +119,10 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
         log: log.child({ component: 'sessions' }),
       }),
   });
+  const notebookDefaults = new NotebookDefaultsStore(connection.backend<ConfigMap>(configMapKind), namespace, config.proxy.prefix, log.child({ cache: 'notebook-defaults' }));
   const caches: Record<string, CacheView> = {
     virtualservices: virtualServices.cache,
+    'notebook-defaults': notebookDefaults.store.cache,
     pods: pods.cache,
     services: services.cache,
     'session-revocations': revocations.cache,
@@ -170,8 +175,10 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
 
   const prometheus = config.mesh.prometheusUrl ? new PrometheusClient({ url: config.mesh.prometheusUrl, timeoutMs: config.mesh.prometheusTimeoutMs }) : undefined;
   const previews = new PreviewService({ routes, store: virtualServices, hostRouting: config.proxy.hostRouting, log });
+  notebookDefaults.onChange((defaults) => routes.setNotebookDefaults(defaults));
   const rateLimits = {
     virtualServices: virtualServices.cache,
+    defaults: () => ({ limit: notebookDefaults.current().defaults.rateLimit, matchName: notebookMatchName(config.proxy.prefix) }),
     filters: connection.backend<EnvoyFilter>(envoyFilterKind),
     ctx: { name: `${config.proxy.prefix}-rate-limits`, namespace: config.mesh.gatewayNamespace, prefix: config.proxy.prefix, gatewaySelector: config.mesh.gatewaySelector },
   };
@@ -180,7 +187,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     events: connection.mode === 'cluster' ? eventRecorder({ events: connection.backend<KubeEvent>(eventKind), namespace, instance: os.hostname() }) : undefined,
     log,
   });
-  const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, rateLimits, prometheus, log });
+  const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, rateLimits, notebookDefaults, prometheus, log });
   for (const leadership of leaderships) leadership.start();
 
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
@@ -233,7 +240,8 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
         now: Date.now,
       },
       previews: { previews, namespace, publicUrl: config.previews.publicUrl, prometheus, changes, log, now: Date.now },
-      overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, changes, rateLimits },
+      overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, changes, rateLimits, notebookDefaults: () => notebookDefaults.current().defaults },
+      notebookDefaults: { store: notebookDefaults, configMaps: connection.backend<ConfigMap>(configMapKind), virtualServices: virtualServices.cache, changes },
       hubSignIn: { hubOAuth: config.dashboard.hubOAuth, auth: dashboardAuth, log },
     },
     async stop() {
@@ -256,6 +264,7 @@ function leaderWork(deps: {
   changes: ChangePipeline;
   virtualServices: ResourceStore<VirtualService>;
   rateLimits: Omit<RateLimitSyncDeps, 'changes'>;
+  notebookDefaults: NotebookDefaultsStore;
   prometheus: PrometheusClient | undefined;
   log: Logger;
 }): Leadership[] {
@@ -269,7 +278,11 @@ function leaderWork(deps: {
   };
   const leaderships = [
     lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log)),
-    lead('rate-limits', 'rate-limits', (log) => new RateLimitKeeper({ ...deps.rateLimits, virtualServices: deps.virtualServices.cache, changes: deps.changes, log })),
+    lead('rate-limits', 'rate-limits', (log) => {
+      const keeper = new RateLimitKeeper({ ...deps.rateLimits, virtualServices: deps.virtualServices.cache, changes: deps.changes, log });
+      deps.notebookDefaults.onChange(() => keeper.defaultsChanged());
+      return keeper;
+    }),
   ];
   if (connection.mode !== 'cluster') return leaderships;
   leaderships.push(

@@ -34,14 +34,17 @@ function fakes(options: { audit: boolean }) {
       virtualServices: { list: () => [hubRoute] },
       filters: LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-overlays-api-'))).backend<EnvoyFilter>(envoyFilterKind),
       ctx: { name: 'hubmesh-rate-limits', namespace: 'istio-system', prefix: 'hubmesh', gatewaySelector: { istio: 'ingressgateway' } },
+      defaults: () => ({ limit: undefined, matchName: 'hubmesh-notebooks' }),
     },
+    notebookDefaults: () => ({ retries: { attempts: 3, retryOn: 'connect-failure' } }),
   };
   return { deps, audits: pipeline.events, writes, after };
 }
 
 describe('overlaysAnswer', () => {
   it("answers with the route's path, its overlays (none yet) and the Services to choose from", () => {
-    expect(overlaysAnswer(fakes({ audit: true }).deps, name)).toEqual({ path: '/', overlays: { rules: [] }, services: [{ name: 'hub-canary', ports: [{ name: 'http', port: 8081 }] }] });
+    // the hub's own route takes nothing from the notebook defaults
+    expect(overlaysAnswer(fakes({ audit: true }).deps, name)).toEqual({ path: '/', overlays: { rules: [] }, inherited: {}, notebook: false, services: [{ name: 'hub-canary', ports: [{ name: 'http', port: 8081 }] }] });
   });
 
   it('is a 404 for a VirtualService that is not a route', () => {
@@ -109,7 +112,7 @@ describe('changeOverlays', () => {
     expect(result.related[0]!.preview).toContain('max_tokens: 100\n');
     expect(audits.map((a) => [a.action, a.note])).toEqual([
       ['SetRouteOverlays', 'route /: rate limit 100 per minute'],
-      ['SyncRateLimits', 'rate limits at the gateway on 1 route(s): /'],
+      ['SyncRateLimits', 'rate limits at the gateway on /'],
     ]);
     // the same limit again: the filter already says it
     deps.virtualServices = { get: () => limited };

@@ -9,6 +9,7 @@ import { describeOverlays, faultTtl, issueErrors, isUnscoped, NO_OVERLAYS, overl
 import { canonicalJson } from './virtualservice';
 import type { OverlaysWritten, RouteService } from './service';
 import { syncRateLimits, type RateLimitSyncDeps } from './rate-limit-sync';
+import { inheritedSections, isNotebookRoute, type NotebookDefaults } from './notebook-defaults';
 import { routeFromVirtualService } from './virtualservice';
 
 export type OverlaysApiDeps = {
@@ -20,6 +21,8 @@ export type OverlaysApiDeps = {
   changes: ChangePipeline;
   /** the gateway's EnvoyFilter that enforces the routes' rate limits */
   rateLimits: Omit<RateLimitSyncDeps, 'changes'>;
+  /** the notebook defaults now: a notebook route shows what it takes from them */
+  notebookDefaults: () => NotebookDefaults;
 };
 
 export type OverlayChange = { overlays: Overlays; dryRun: boolean; confirmUnscopedFault: boolean };
@@ -57,9 +60,14 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
   const vs = deps.virtualServices.get(name);
   const route = vs && routeFromVirtualService(vs);
   if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
+  const defaults = deps.notebookDefaults();
+  const inherited = Object.fromEntries(inheritedSections(route.overlays, route.data, defaults).map((key) => [key, defaults[key]]));
   return {
     path: route.path,
     overlays: route.overlays ?? NO_OVERLAYS,
+    /** the sections this route takes from the notebook defaults (it leaves them unset) */
+    inherited,
+    notebook: isNotebookRoute(route.data),
     services: serviceChoices(deps.services),
   };
 }

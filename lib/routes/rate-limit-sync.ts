@@ -4,10 +4,10 @@ import { referenceTo, type ChangeKind, type ChangePipeline, type ChangeResult, t
 import { envoyFilterKind, type EnvoyFilter } from '../kube/envoyfilters';
 import { isKubeError, isNotFound } from '../kube/errors';
 import type { Informer } from '../kube/informer';
-import { ANNOTATIONS, LABELS } from '../kube/labels';
+import { LABELS } from '../kube/labels';
 import type { ResourceBackend } from '../kube/types';
 import type { VirtualService } from '../kube/virtualservices';
-import { rateLimitedRoutes, renderRateLimitFilter, type RateLimitFilterContext } from './rate-limits';
+import { rateLimitedRoutes, renderRateLimitFilter, type DefaultLimit, type RateLimitFilterContext } from './rate-limits';
 import { canonicalJson } from './virtualservice';
 
 export type RateLimitSyncDeps = {
@@ -16,6 +16,8 @@ export type RateLimitSyncDeps = {
   /** EnvoyFilters in the gateway's namespace */
   filters: ResourceBackend<EnvoyFilter>;
   ctx: RateLimitFilterContext;
+  /** the notebook defaults' limit now, and the name their routes' matches carry */
+  defaults: () => DefaultLimit;
   changes: ChangePipeline;
 };
 
@@ -46,7 +48,7 @@ function rateLimitChange(deps: RateLimitSyncDeps): ChangeKind<{ pending?: Virtua
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
-      const routes = rateLimitedRoutes(routesWith(deps, pending));
+      const routes = rateLimitedRoutes(routesWith(deps, pending), deps.defaults());
       const desired = renderRateLimitFilter(routes, deps.ctx);
       return { current, desired, limited: routes.map((r) => r.path) };
     },
@@ -69,7 +71,7 @@ function rateLimitChange(deps: RateLimitSyncDeps): ChangeKind<{ pending?: Virtua
       regarding: referenceTo(envoyFilterKind, { namespace: deps.ctx.namespace, name: deps.ctx.name, uid: after.metadata.uid }),
       reason: 'AppliedByHubmesh',
       type: 'Normal',
-      note: limited.length ? `rate limits at the gateway on ${limited.length} route(s): ${limited.slice(0, 20).join(', ')}${limited.length > 20 ? ', …' : ''}` : 'no rate limits at the gateway',
+      note: limited.length ? `rate limits at the gateway on ${limited.map((p) => (p === '*' ? 'every notebook (defaults)' : p)).slice(0, 20).join(', ')}${limited.length > 20 ? ', …' : ''}` : 'no rate limits at the gateway',
     }),
   };
 }
@@ -107,6 +109,12 @@ export class RateLimitKeeper {
     });
   }
 
+  /** The notebook defaults' limit changed: their patches change with it. */
+  defaultsChanged(): void {
+    if (!this.signal || this.signal.aborted) return;
+    this.timer ??= setTimeout(() => this.schedule(), SYNC_DELAY_MS);
+  }
+
   lead(signal: AbortSignal): void {
     this.signal = signal;
     this.loop = this.loop.then(async () => {
@@ -136,5 +144,5 @@ export class RateLimitKeeper {
   }
 }
 
-/** Whether a route's object may hold a rate limit: a cheap look at its overlays annotation, before any parse. */
-const mayBeLimited = (vs: VirtualService) => vs.metadata.annotations?.[ANNOTATIONS.overlays]?.includes('"rateLimit"') === true;
+/** Whether a route's object may hold a rate limit (its own or the defaults'): a limited route's own matches are named. */
+const mayBeLimited = (vs: VirtualService) => vs.spec.http?.some((rule) => rule.match?.some((m) => m.name !== undefined)) === true;

@@ -17,23 +17,39 @@ export const STAT_PREFIX = 'hubmesh_rate_limit';
 /** The response header a limited request's 429 carries: which route's limit it met. */
 export const RATE_LIMIT_HEADER = 'x-hubmesh-rate-limit';
 
+/** `path` is the route's, or "*" for the notebook routes that take the defaults' limit. */
 export type RateLimitedRoute = { path: string; virtualService: string; envoyRoutes: string[]; limit: RateLimitPolicy };
 
-/** The routes with a rate limit, and the names Istio gives their own Envoy routes (`<rule>.<match name>`). */
-export function rateLimitedRoutes(virtualServices: Iterable<VirtualService>): RateLimitedRoute[] {
+/** The notebook defaults' limit, and the name its routes give their own matches (notebookMatchName). */
+export type DefaultLimit = { limit: RateLimitPolicy | undefined; matchName: string };
+
+/** The Envoy routes of a route's own rules whose matches carry `matchName` (Istio names them `<rule>.<match name>`). */
+function envoyRoutesNamed(vs: VirtualService, matchName: string): string[] {
+  const names = new Set<string>();
+  for (const rule of vs.spec.http ?? []) {
+    if (!isOwnRule(vs, rule) || !rule.route) continue;
+    for (const m of rule.match ?? []) if (m.name === matchName) names.add(`${rule.name}.${m.name}`);
+  }
+  return [...names];
+}
+
+/**
+ * The limits the routes hold: one entry for each route with its own limit, and one for every notebook route
+ * that takes the defaults' limit (their Envoy routes share names, so one patch each gives all of them buckets).
+ */
+export function rateLimitedRoutes(virtualServices: Iterable<VirtualService>, defaults?: DefaultLimit): RateLimitedRoute[] {
   const limited: RateLimitedRoute[] = [];
+  const shared = new Set<string>();
   for (const vs of virtualServices) {
     const route = routeFromVirtualService(vs);
-    const limit = route?.overlays.rateLimit;
-    if (!route || limit === undefined || limit === 'off') continue;
-    const envoyRoutes = new Set<string>();
-    for (const rule of vs.spec.http ?? []) {
-      if (!isOwnRule(vs, rule) || !rule.route) continue;
-      for (const m of rule.match ?? []) if (m.name === vs.metadata.name) envoyRoutes.add(`${rule.name}.${m.name}`);
-    }
-    limited.push({ path: route.path, virtualService: vs.metadata.name, envoyRoutes: [...envoyRoutes].sort(), limit });
+    if (!route) continue;
+    const own = route.overlays.rateLimit;
+    if (own !== undefined && own !== 'off') limited.push({ path: route.path, virtualService: vs.metadata.name, envoyRoutes: envoyRoutesNamed(vs, vs.metadata.name).sort(), limit: own });
+    else if (defaults?.limit) for (const name of envoyRoutesNamed(vs, defaults.matchName)) shared.add(name);
   }
-  return limited.sort((a, b) => (a.virtualService < b.virtualService ? -1 : a.virtualService > b.virtualService ? 1 : 0));
+  limited.sort((a, b) => (a.virtualService < b.virtualService ? -1 : a.virtualService > b.virtualService ? 1 : 0));
+  if (defaults?.limit && shared.size) limited.push({ path: '*', virtualService: defaults.matchName, envoyRoutes: [...shared].sort(), limit: defaults.limit });
+  return limited;
 }
 
 export type RateLimitFilterContext = { name: string; namespace: string; prefix: string; gatewaySelector: Record<string, string> };
@@ -54,7 +70,7 @@ function routePatch(envoyRoute: string, route: RateLimitedRoute): EnvoyConfigPat
             token_bucket: tokenBucket(route.limit),
             filter_enabled: always(`${STAT_PREFIX}_enabled`),
             filter_enforced: always(`${STAT_PREFIX}_enforced`),
-            response_headers_to_add: [{ append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', header: { key: RATE_LIMIT_HEADER, value: `${describeRateLimit(route.limit)} on route ${route.path}` } }],
+            response_headers_to_add: [{ append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', header: { key: RATE_LIMIT_HEADER, value: `${describeRateLimit(route.limit)} ${route.path === '*' ? 'on every notebook (notebook defaults)' : `on route ${route.path}`}` } }],
           },
         },
       },

@@ -6,7 +6,7 @@ const SETTLE_DELAY_MS = 200;
 /**
  * Keeps every route's VirtualService equal to its rendering from the whole table, on the one replica
  * that leads: once when it starts leading (objects from an earlier rendering are rendered again, in place),
- * then for every route change another replica makes. A replica renders the routes above a route it writes
+ * then for every route change another replica makes, and whenever the notebook defaults change. A replica renders the routes above a route it writes
  * itself, from its own cache; this mends what a replica whose cache was behind, or that died between
  * two writes, left behind.
  */
@@ -17,9 +17,19 @@ export class RouteReconciler {
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly routes: Pick<RouteService, 'reconcileAll' | 'settle' | 'onRouteChange' | 'waitUntilSynced'>,
+    private readonly routes: Pick<RouteService, 'reconcileAll' | 'settle' | 'onRouteChange' | 'onRenderingChange' | 'waitUntilSynced'>,
     private readonly log: Logger,
   ) {
+    routes.onRenderingChange(() => {
+      const signal = this.signal;
+      if (!signal || signal.aborted) return;
+      this.loop = this.loop.then(async () => {
+        if (signal.aborted) return;
+        const started = Date.now();
+        const result = await this.routes.reconcileAll(signal);
+        this.log.info({ ...result, ms: Date.now() - started }, 'routes: rendered every route again with the new notebook defaults');
+      });
+    });
     routes.onRouteChange((path, ours) => {
       // this replica settled what its own writes touch already
       if (ours || !this.signal || this.signal.aborted) return;

@@ -6,6 +6,7 @@ import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
 import { checkOverlays, editedOverlays, formatFieldErrors, parseOverlays, warnOverlays, type FieldError, type Overlays } from './overlays';
+import type { NotebookDefaults } from './notebook-defaults';
 import { RouteTree } from './route-tree';
 import { dependents, hubApiPath, placementFor, type PlanInput, type TreeValue } from './routing-plan';
 import { virtualServiceName } from './routespec';
@@ -72,6 +73,7 @@ export class RouteService {
   private readonly ctx: RenderContext;
   private readonly plan: PlanInput;
   private readonly changeListeners: Array<(path: string, ours: boolean) => void> = [];
+  private readonly renderingListeners: Array<() => void> = [];
   /**
    * Names this replica is writing now, so its own changes are known as such. That is enough: a write's answer
    * is put in the cache before the call returns, and the watch's later event of the same revision changes nothing.
@@ -89,6 +91,19 @@ export class RouteService {
       const ours = this.writing.has(vs.metadata.name);
       if (path !== undefined) for (const listener of this.changeListeners) listener(path, ours);
     });
+  }
+
+  /**
+   * Every route renders differently from now on (the notebook defaults changed): the listeners (the leader's
+   * reconciler) render every route again. Writes from here on render with them already.
+   */
+  setNotebookDefaults(defaults: NotebookDefaults): void {
+    this.ctx.notebookDefaults = defaults;
+    for (const listener of this.renderingListeners) listener();
+  }
+
+  onRenderingChange(listener: () => void): void {
+    this.renderingListeners.push(listener);
   }
 
   /** Calls `listener` with the route path of every change the cache sees, and whether this replica made it (its dependents are then settled already). */

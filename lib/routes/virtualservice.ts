@@ -2,6 +2,7 @@ import { parseJson } from '../json';
 import type { HTTPMatchRequest, HTTPRoute, HTTPRouteDestination, VirtualService } from '../kube/virtualservices';
 import { serviceHost, type HeaderConditions, type OverlayRenderInput, type ServiceDestination } from './overlay-sections/section';
 import { formatFieldErrors, hasOverlays, NO_OVERLAYS, parseOverlays, renderDestinations, renderOverlayRules, renderOwnMatchName, renderRuleSettings, type Overlays } from './overlays';
+import { inheritedSections, NO_DEFAULTS, withNotebookDefaults, type NotebookDefaults } from './notebook-defaults';
 import { ISTIO_MAX_REGEX_LENGTH, pathRegexExcludingSegments, pathRegexOutside } from './path-regex';
 import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 import { ANNOTATIONS, LABELS } from '../kube/labels';
@@ -40,7 +41,15 @@ export type RenderContext = {
   routeTimeout: string | undefined;
   /** The cluster's DNS domain, for the FQDNs of overlay destinations; Kubernetes' default when not given. */
   clusterDomain?: string;
+  /** what every notebook route renders with where its own overlays leave a section unset */
+  notebookDefaults?: NotebookDefaults;
 };
+
+/**
+ * The name of the own matches of every notebook route that takes its rate limit from the notebook defaults:
+ * one EnvoyFilter patch per Envoy route name then gives each of them its own bucket, whatever their number.
+ */
+export const notebookMatchName = (prefix: string) => `${prefix}-notebooks`;
 
 export type RouteRecord = { path: string; data: RouteData; lastActivity: string };
 
@@ -166,12 +175,14 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
   const toOwnTarget = (ruleName: string, match: HTTPMatchRequest[]): HTTPRoute[] =>
     targetPath === undefined ? [rule(ruleName, match, routeTo)] : match.map((m) => withTargetPath(rule(ruleName, [m], routeTo), m));
   const input: Omit<OverlayRenderInput, 'routeTo'> = { virtualService: name, routePath: route.path, hostRouting: ctx.hostRouting, hubApiPath: placement.hubApiPath ?? HUB_API_PATH, rule, toService, toOwnTarget, overlayMatches, pathMatches };
-  routeTo = renderDestinations(overlays, [{ destination: { host: destination.host, port: { number: destination.port } } }], input);
-  const matchName = renderOwnMatchName(overlays, input);
+  const defaults = ctx.notebookDefaults ?? NO_DEFAULTS;
+  const effective = withNotebookDefaults(overlays, route.data, defaults);
+  routeTo = renderDestinations(effective, [{ destination: { host: destination.host, port: { number: destination.port } } }], input);
+  const matchName = inheritedSections(overlays, route.data, defaults).includes('rateLimit') ? notebookMatchName(ctx.prefix) : renderOwnMatchName(effective, input);
   const matches = (wide ? pathMatches('/') : pathMatches(path)).map((m) => (matchName === undefined ? m : { name: matchName, ...m }));
   // a rewrite replaces the matched prefix of a prefix match but the whole path of an exact one: one rule each
   const ownRule = targetPath === undefined ? [rule(ROUTE_RULE, matches, routeTo)] : matches.map((m) => withTargetPath(rule(m.uri!.exact !== undefined ? ROUTE_EXACT_RULE : ROUTE_RULE, [m], routeTo), m));
-  const settings = Object.entries(renderRuleSettings(overlays));
+  const settings = Object.entries(renderRuleSettings(effective));
   const settled = (r: HTTPRoute): HTTPRoute => {
     if (!settings.length) return r;
     const out: Record<string, unknown> = { ...r };
@@ -182,7 +193,7 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
     return out as HTTPRoute;
   };
   return [
-    ...renderOverlayRules(overlays, { ...input, routeTo }).map(settled),
+    ...renderOverlayRules(effective, { ...input, routeTo }).map(settled),
     ...(placement.mode === 'root'
       ? [{ name: NOT_FOUND_RULE, match: [{ uri: { regex: pathRegexOutside(quoteRoutePath(path)) } }], directResponse: { status: 404 }, headers: { response: { set: { [ROUTE_HEADER]: name } } } }]
       : []),
