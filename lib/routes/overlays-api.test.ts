@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { envoyFilterKind, type EnvoyFilter } from '../kube/envoyfilters';
 import { LocalStore } from '../kube/local-backend';
 import type { VirtualService } from '../kube/virtualservices';
-import { changeOverlays, overlaysAnswer, parseOverlayChange, type OverlaysApiDeps } from './overlays-api';
+import { changeOverlays, overlaysAnswer, parseOverlayChange, parseOverlayPatch, patchOverlays, type OverlaysApiDeps } from './overlays-api';
 import type { Overlays } from './overlays';
 import { recordingPipeline } from '../changes/test-fixtures';
-import { renderRouteVirtualService, type RenderContext } from './virtualservice';
+import { renderRouteVirtualService, routeFromVirtualService, type RenderContext } from './virtualservice';
 
 const ctx: RenderContext = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/jupyterhub-gateway', hosts: ['*'], hostRouting: false, routeTimeout: undefined };
 const hubRoute = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-11-24T10:00:00.000Z' }, { host: 'hub.hub.svc.cluster.local', port: 8081 }, ctx);
@@ -24,9 +24,12 @@ function fakes(options: { audit: boolean }) {
     virtualServices: { get: (n) => (n === name ? hubRoute : undefined) },
     services: { list: () => [{ metadata: { name: 'hub-canary', namespace: 'hub' }, spec: { ports: [{ name: 'http', port: 8081 }] } }] },
     routes: {
-      setOverlays: async (path, overlays, opts) => {
+      // as RouteService does: the change applied to what is stored
+      updateOverlays: async (path, change, opts) => {
+        const overlays = change({ rules: [] }, routeFromVirtualService(hubRoute)!);
         writes.push({ path, overlays, dryRun: opts?.dryRun });
-        return { before: hubRoute, after, warnings: [] };
+        const rendered = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-11-24T10:00:00.000Z' }, { host: 'hub.hub.svc.cluster.local', port: 8081 }, ctx, overlays);
+        return { before: hubRoute, after: { ...rendered, metadata: { ...rendered.metadata, uid: after.metadata.uid, annotations: { ...rendered.metadata.annotations, changed: 'yes' } } }, warnings: [] };
       },
     },
     changes: pipeline.changes,
@@ -58,7 +61,8 @@ describe('changeOverlays', () => {
     const result = await changeOverlays(deps, name, { overlays: canary, dryRun: false, confirmUnscopedFault: false }, 'admin');
     expect(writes).toEqual([{ path: '/', overlays: canary, dryRun: false }]);
     expect(result).toMatchObject({ dryRun: false, path: '/', overlays: canary, audit: { recorded: true, event: 'event-1' } });
-    expect(result.diff.flatMap((hunk) => hunk.lines).filter((line) => line.op !== 'context')).toEqual([{ op: 'add', text: '    changed: yes' }]);
+    const added = result.diff.flatMap((hunk) => hunk.lines).filter((line) => line.op === 'add').map((line) => line.text.trim());
+    expect(added).toEqual(expect.arrayContaining(['changed: yes', 'weight: 10']));
     expect(result.preview).toContain('    changed: yes\n');
     expect(audits).toEqual([
       {
@@ -104,7 +108,7 @@ describe('changeOverlays', () => {
       rules: [],
       rateLimit: { requests: 100, per: 'minute' },
     });
-    deps.routes.setOverlays = async () => ({ before: hubRoute, after: limited, warnings: [] });
+    deps.routes.updateOverlays = async () => ({ before: hubRoute, after: limited, warnings: [] });
     const result = await changeOverlays(deps, name, { overlays: { rules: [], rateLimit: { requests: 100, per: 'minute' } }, dryRun: false, confirmUnscopedFault: false }, 'admin');
     expect(result.related).toHaveLength(1);
     expect(result.related[0]).toMatchObject({ kind: 'EnvoyFilter', namespace: 'istio-system', name: 'hubmesh-rate-limits' });
@@ -124,6 +128,27 @@ describe('changeOverlays', () => {
     const { deps, writes } = fakes({ audit: true });
     await expect(changeOverlays(deps, 'nope', { overlays: canary, dryRun: false, confirmUnscopedFault: false }, 'admin')).rejects.toMatchObject({ status: 404 });
     expect(writes).toEqual([]);
+  });
+});
+
+describe('patchOverlays', () => {
+  it('sets the sections named and removes those given null, keeping every other section as stored', async () => {
+    const { deps, writes } = fakes({ audit: true });
+    const stored = { rules: [], timeout: '30s', retries: 'off' as const };
+    deps.routes.updateOverlays = async (path, change) => {
+      writes.push({ path, overlays: change(stored, routeFromVirtualService(hubRoute)!), dryRun: false });
+      return { before: hubRoute, after: hubRoute, warnings: [] };
+    };
+    await patchOverlays(deps, name, parseOverlayPatch({ overlays: { retries: { attempts: 2, retryOn: '5xx' }, timeout: null } }), 'admin');
+    expect(writes.map((w) => w.overlays)).toEqual([{ rules: [], retries: { attempts: 2, retryOn: '5xx' } }]);
+  });
+
+  it('names only the sections the editor sets, and a body that is no object of sections', () => {
+    expect(() => parseOverlayPatch({ overlays: { previews: [] } })).toThrow('overlays.previews: not a section this editor sets (they are canary, rules, retries, timeout, fault, rateLimit)');
+    expect(() => parseOverlayPatch({ overlays: [] })).toThrow('overlays: must be an object of the sections to set (null removes one)');
+    expect(parseOverlayPatch({ overlays: { fault: { abort: { percent: 5, httpStatus: 500 }, scope: 'everyone', ttl: '1h' } } }, new Date('2026-12-03T10:00:00.000Z')).sections).toEqual({
+      fault: { abort: { percent: 5, httpStatus: 500 }, scope: 'everyone', expiresAt: '2026-12-03T11:00:00.000Z' },
+    });
   });
 });
 

@@ -5,7 +5,7 @@ import type { VirtualService } from '../kube/virtualservices';
 import type { ChangeKind, ChangePipeline } from '../changes/pipeline';
 import { routeChangeRecord } from './route-audit';
 import { toYaml } from '../kube/object-diff';
-import { describeOverlays, faultTtl, issueErrors, isUnscoped, NO_OVERLAYS, overlays as overlaysSchema, type FieldError, type Overlays } from './overlays';
+import { describeOverlays, editableSections, editedOverlays, faultTtl, formatFieldErrors, issueErrors, isUnscoped, NO_OVERLAYS, overlays as overlaysSchema, parseOverlays, type FieldError, type Overlays } from './overlays';
 import { canonicalJson } from './virtualservice';
 import type { OverlaysWritten, RouteService } from './service';
 import { syncRateLimits, type RateLimitSyncDeps } from './rate-limit-sync';
@@ -13,7 +13,7 @@ import { inheritedSections, isNotebookRoute, type NotebookDefaults } from './not
 import { routeFromVirtualService } from './virtualservice';
 
 export type OverlaysApiDeps = {
-  routes: Pick<RouteService, 'setOverlays'>;
+  routes: Pick<RouteService, 'updateOverlays'>;
   virtualServices: Pick<Informer<VirtualService>, 'get'>;
   /** the Services overlays may route to, offered as the editor's choices */
   services: Pick<Informer<Service>, 'list'>;
@@ -45,6 +45,33 @@ export function parseOverlayChange(body: unknown, now = new Date()): OverlayChan
   return { overlays: parsed.data, dryRun: input.dryRun === true, confirmUnscopedFault: input.confirmUnscopedFault === true };
 }
 
+/** A PATCH of some sections: each key present is set, or removed with null; the other sections stay as stored. */
+export type OverlayPatch = { sections: Record<string, unknown>; dryRun: boolean; confirmUnscopedFault: boolean };
+
+/** The body of PATCH /api/v1/routes/<name>/overlays. Only the sections the overlays editor sets may be named. */
+export function parseOverlayPatch(body: unknown, now = new Date()): OverlayPatch {
+  const input = (typeof body === 'object' && body !== null ? body : {}) as { overlays?: unknown; dryRun?: unknown; confirmUnscopedFault?: unknown };
+  for (const flag of ['dryRun', 'confirmUnscopedFault'] as const) {
+    if (input[flag] !== undefined && typeof input[flag] !== 'boolean') throw invalidField(flag, 'must be true or false');
+  }
+  if (typeof input.overlays !== 'object' || input.overlays === null || Array.isArray(input.overlays)) throw invalidField('overlays', 'must be an object of the sections to set (null removes one)');
+  const editable = editableSections();
+  for (const key of Object.keys(input.overlays)) {
+    if (!editable.includes(key)) throw invalidField(`overlays.${key}`, `not a section this editor sets (they are ${editable.join(', ')})`);
+  }
+  return { sections: withFaultExpiry(input.overlays, now) as Record<string, unknown>, dryRun: input.dryRun === true, confirmUnscopedFault: input.confirmUnscopedFault === true };
+}
+
+/** The stored overlays with a patch's sections set or removed. */
+function patched(stored: Overlays, sections: Record<string, unknown>): unknown {
+  const next: Record<string, unknown> = { ...stored };
+  for (const [key, value] of Object.entries(sections)) {
+    if (value === null) delete next[key];
+    else next[key] = value;
+  }
+  return next;
+}
+
 function withFaultExpiry(overlays: unknown, now: Date): unknown {
   const fault = (overlays as { fault?: unknown } | null)?.fault;
   if (typeof fault !== 'object' || fault === null || !('ttl' in fault)) return overlays;
@@ -61,7 +88,11 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
   const route = vs && routeFromVirtualService(vs);
   if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
   const defaults = deps.notebookDefaults();
-  const inherited = Object.fromEntries(inheritedSections(route.overlays, route.data, defaults).map((key) => [key, defaults[key]]));
+  const keys = inheritedSections(route.overlays, route.data, defaults);
+  const inherited: NotebookDefaults = {
+    ...(keys.includes('retries') ? { retries: defaults.retries } : {}),
+    ...(keys.includes('rateLimit') ? { rateLimit: defaults.rateLimit } : {}),
+  };
   return {
     path: route.path,
     overlays: route.overlays ?? NO_OVERLAYS,
@@ -76,15 +107,26 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
  * Sets a route's overlays: validated, rendered into its VirtualService and run through the apiserver's dry
  * run, or applied and recorded as an Event with the admin as actor. Answers with the diff and the YAML.
  */
-export async function changeOverlays(deps: OverlaysApiDeps, name: string, change: OverlayChange, actor: string) {
-  const { dryRun, plan, after, diff, audit, warnings } = await deps.changes.run(setOverlays(deps), { ...change, name }, { actor, dryRun: change.dryRun });
+export function changeOverlays(deps: OverlaysApiDeps, name: string, change: OverlayChange, actor: string) {
+  return runOverlayEdit(deps, name, { edit: (stored) => editedOverlays(change.overlays, stored, 'overlays'), dryRun: change.dryRun, confirmUnscopedFault: change.confirmUnscopedFault }, actor);
+}
+
+/** Sets or removes some sections, each read-modify-write keeping what others changed meanwhile in the rest. */
+export function patchOverlays(deps: OverlaysApiDeps, name: string, change: OverlayPatch, actor: string) {
+  return runOverlayEdit(deps, name, { edit: (stored) => patched(stored, change.sections), dryRun: change.dryRun, confirmUnscopedFault: change.confirmUnscopedFault }, actor);
+}
+
+type OverlayEdit = { edit: (stored: Overlays) => unknown; dryRun: boolean; confirmUnscopedFault: boolean };
+
+async function runOverlayEdit(deps: OverlaysApiDeps, name: string, change: OverlayEdit, actor: string) {
+  const { dryRun, plan, after, diff, audit, warnings } = await deps.changes.run(editOverlays(deps), { ...change, name }, { actor, dryRun: change.dryRun });
   // a rate limit is enforced by the gateway's EnvoyFilter, which follows the route's new object
   const filter =
     canonicalJson(plan.overlays.rateLimit) === canonicalJson(plan.stored.rateLimit)
       ? undefined
-      : await syncRateLimits({ ...deps.rateLimits, changes: deps.changes }, { actor, dryRun: change.dryRun, pending: after as VirtualService });
+      : await syncRateLimits({ ...deps.rateLimits, changes: deps.changes }, { actor, dryRun: change.dryRun, pending: after });
   const related = filter ? [{ kind: filter.after.kind, namespace: filter.after.metadata.namespace, name: filter.after.metadata.name, diff: filter.diff, preview: toYaml(filter.after), ...(filter.audit ? { audit: filter.audit } : {}) }] : [];
-  return { dryRun, path: plan.path, overlays: plan.overlays, diff, preview: toYaml(after), warnings, related, ...(audit ? { audit } : {}) };
+  return { dryRun, path: plan.path, overlays: routeFromVirtualService(after)?.overlays ?? plan.overlays, diff, preview: toYaml(after), warnings, related, ...(audit ? { audit } : {}) };
 }
 
 type OverlaysPlan = { path: string; overlays: Overlays; stored: Overlays; confirmUnscopedFault: boolean };
@@ -99,13 +141,15 @@ export const UNSCOPED_FAULT_REFUSAL: FieldError = {
  * A route's overlays as a change. RouteService validates them against each fresh read of its
  * read-modify-write (409s are retried with the change applied again) and runs a dry run through the apiserver.
  */
-function setOverlays(deps: Pick<OverlaysApiDeps, 'routes' | 'virtualServices'>): ChangeKind<OverlayChange & { name: string }, OverlaysPlan, OverlaysWritten> {
+function editOverlays(deps: Pick<OverlaysApiDeps, 'routes' | 'virtualServices'>): ChangeKind<OverlayEdit & { name: string }, OverlaysPlan & { edit: OverlayEdit['edit'] }, OverlaysWritten> {
   return {
-    plan({ name, overlays, confirmUnscopedFault }) {
+    plan({ name, edit, confirmUnscopedFault }) {
       const vs = deps.virtualServices.get(name);
       const route = vs && routeFromVirtualService(vs);
       if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
-      return { path: route.path, overlays, stored: route.overlays, confirmUnscopedFault };
+      const parsed = parseOverlays(edit(route.overlays));
+      if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
+      return { path: route.path, overlays: parsed.overlays, stored: route.overlays, confirmUnscopedFault, edit };
     },
     validate({ overlays, stored, confirmUnscopedFault }) {
       const unchanged = canonicalJson(overlays.fault) === canonicalJson(stored.fault);
@@ -113,7 +157,7 @@ function setOverlays(deps: Pick<OverlaysApiDeps, 'routes' | 'virtualServices'>):
         throw new ApiError(409, 'confirmation-required', `${UNSCOPED_FAULT_REFUSAL.field}: ${UNSCOPED_FAULT_REFUSAL.message}`, { fields: [UNSCOPED_FAULT_REFUSAL] });
       }
     },
-    write: ({ path, overlays }, { dryRun }) => deps.routes.setOverlays(path, overlays, { dryRun }),
+    write: ({ path, edit }, { dryRun }) => deps.routes.updateOverlays(path, (stored) => edit(stored) as Overlays, { dryRun }),
     applied: ({ path, overlays }, { after }) => routeChangeRecord('SetRouteOverlays', after, `route ${path}: ${describeOverlays(overlays, 'overlays')}`),
   };
 }

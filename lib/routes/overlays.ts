@@ -74,6 +74,9 @@ export function editedOverlays(input: Overlays, stored: Overlays, editor: Sectio
   return Object.fromEntries(entries) as Overlays;
 }
 
+/** The keys of the sections the overlays editor sets (PUT and PATCH .../overlays). */
+export const editableSections = (): string[] => sections.flatMap(([key, section]) => (section.editedBy === 'overlays' ? [key] : []));
+
 /** The sections `editor` sets, in words, for the audit: "canary 10% to hub-canary; rules a, b". */
 export function describeOverlays(o: Overlays, editor: Section['editedBy']): string {
   const parts = sections.flatMap(([key, section]) => (section.editedBy === editor ? (section.describe(valueOf(o, key)) ?? []) : []));

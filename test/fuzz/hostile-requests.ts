@@ -186,6 +186,7 @@ function jsonCases(s: Secrets): fc.Arbitrary<HostileCase> {
     { path: '/api/v1/previews', auth: `authorization: Bearer ${s.adminToken}` },
     { path: '/api/v1/session', auth: '' },
     { path: '/api/v1/routes/fuzz/overlays', auth: `authorization: Bearer ${s.adminToken}` },
+    { path: '/api/v1/notebook-defaults', auth: `authorization: Bearer ${s.adminToken}` },
     { path: '/api/v1/mesh/actions/strict-mtls', auth: `authorization: Bearer ${s.adminToken}` },
   ];
   return fc.tuple(fc.constantFrom(...targets), jsonBodies(), fc.constantFrom('POST', 'PUT', 'PATCH')).map(([t, body, method]) => ({
