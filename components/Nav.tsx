@@ -12,6 +12,7 @@ const links = [
   { href: '/pods', label: 'Notebook pods' },
   { href: '/users', label: 'Users' },
   { href: '/previews', label: 'Previews' },
+  { href: '/notebook-defaults', label: 'Notebook defaults' },
   { href: '/mesh', label: 'Mesh security' },
   { href: '/doctor', label: 'Doctor' },
   { href: '/audit', label: 'Audit' },

@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { CanaryPanel } from './CanaryPanel';
+import { RoutePanel } from './RoutePanel';
 import { useApi, type Initial } from './live';
 import { TablePage, type Column } from './TablePage';
 import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass } from './ui';
@@ -45,7 +45,7 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
             <h3 className="font-medium">Route data (as the hub sent it)</h3>
             <pre className="mt-1 overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">{JSON.stringify(data.data, null, 2)}</pre>
           </section>
-          <CanaryPanel name={data.row.virtualService} />
+          <RoutePanel name={data.row.virtualService} />
           <section>
             <h3 className="font-medium">VirtualService</h3>
             <pre aria-label="VirtualService YAML" className="mt-1 overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">

@@ -27,7 +27,7 @@ test('turns a 10% canary on for the hub route, previews the change, and the Virt
   await signIn(page, '/routes?q=hub');
   await page.getByRole('button', { name: '/', exact: true }).click();
   const drawer = page.getByRole('dialog', { name: '/' });
-  const panel = drawer.getByRole('region', { name: 'Canary and selective routing' });
+  const panel = drawer.getByRole('region', { name: 'Traffic and resilience' });
   await panel.getByLabel('Canary on').check();
   await panel.getByLabel('Canary Service').selectOption(canaryService);
   await panel.getByRole('slider').fill('10');

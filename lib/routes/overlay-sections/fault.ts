@@ -3,8 +3,7 @@ import { HOUR_MS, MINUTE_MS, duration, istioDuration, timeToLive } from './durat
 import { checkMatch, headerCondition, selectiveMatch, type SelectiveMatch } from './rules';
 import { defineSection, type FieldError } from './section';
 
-/** The header a fault is scoped by unless its author names another, as previews are by theirs. */
-export const FAULT_HEADER = 'x-hubmesh-fault';
+export { FAULT_HEADER } from './presets';
 /** The rule that carries a scoped fault: the route's own traffic, for requests that carry the scope. */
 export const FAULT_RULE = 'fault';
 

@@ -1,13 +1,9 @@
 import { z } from 'zod';
 import { defineSection, type FieldError } from './section';
 import { duration, istioDuration } from './durations';
+import { STARTUP_RETRY_ON } from './presets';
 
-/**
- * Retries at the gateway for a notebook's start-up: a new pod's sidecar or server that is not ready yet
- * answers 503 with Envoy's flags UF or URX (connection refused or reset), and the gateway tries again.
- */
-export const STARTUP_RETRY_ON = 'connect-failure,refused-stream,unavailable,reset';
-export const STARTUP_RETRIES = { attempts: 3, retryOn: STARTUP_RETRY_ON } as const;
+export { STARTUP_RETRIES, STARTUP_RETRY_ON } from './presets';
 
 /**
  * Envoy's retry conditions that Istio accepts (pkg/config/validation's supportedRetryOnPolicies), by when

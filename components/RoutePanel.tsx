@@ -6,12 +6,15 @@ import type { Overlays, SelectiveRule } from '@/lib/routes/overlays';
 import type { changeOverlays, overlaysAnswer } from '@/lib/routes/overlays-api';
 import { Diff } from './Diff';
 import { mutateApi, useApi } from './live';
+import { FaultField, RateLimitField, RetriesField, TimeoutField, type FaultDraft } from './ResilienceFields';
 import { Badge, ErrorState, inputClass } from './ui';
 
 type ServiceChoice = ReturnType<typeof serviceChoices>[number];
 type OverlaysAnswer = ReturnType<typeof overlaysAnswer>;
 type ChangeAnswer = Awaited<ReturnType<typeof changeOverlays>>;
 type MatchKind = 'header-exact' | 'header-regex' | 'cookie';
+/** The overlays as the editor holds them: a new fault has a ttl, which the API turns into its expiry. */
+type Draft = Omit<Overlays, 'fault'> & { fault?: FaultDraft };
 
 const kindOf = (m: SelectiveRule['match']): MatchKind => ('cookie' in m ? 'cookie' : 'regex' in m ? 'header-regex' : 'header-exact');
 const keyOf = (m: SelectiveRule['match']) => ('cookie' in m ? m.cookie : m.header);
@@ -38,24 +41,35 @@ function ServiceSelect({ label, services, value, onChange }: { label: string; se
 }
 
 /**
- * The canary and selective rules of one route: edit, preview (diff, YAML, the apiserver's dry run), apply.
- * Weights always add up to 100: the slider sets the canary's share and the route keeps the rest.
+ * A route's traffic and resilience settings: canary, selective rules, retries, timeout, fault injection and
+ * rate limit. Edit, preview (diff, YAML, the apiserver's dry run, and the gateway's EnvoyFilter when a rate
+ * limit changes), apply. Weights always add up to 100: the slider sets the canary's share and the route keeps the rest.
  */
-export function CanaryPanel({ name }: { name: string }) {
+export function RoutePanel({ name }: { name: string }) {
   const url = `/api/v1/routes/${encodeURIComponent(name)}/overlays`;
   const { data, error, mutate } = useApi<OverlaysAnswer>(url);
   if (error) return <ErrorState error={error} />;
   if (!data) return <p>Loading…</p>;
   // the draft starts from what is stored when the route is opened; after an apply the two agree again
-  return <OverlayEditor key={name} url={url} stored={data.overlays} services={data.services} reload={() => void mutate()} />;
+  return <OverlayEditor key={name} url={url} stored={data.overlays} answer={data} services={data.services} reload={() => void mutate()} />;
 }
 
-function OverlayEditor({ url, stored, services, reload }: { url: string; stored: Overlays; services: ServiceChoice[]; reload: () => void }) {
-  const [draft, setDraft] = useState<Overlays>(stored);
+const EDITED = ['canary', 'rules', 'retries', 'timeout', 'fault', 'rateLimit'] as const;
+
+/** The sections the draft changes from what is stored: each set to its new value, or null when turned off. */
+function changedSections(stored: Overlays, draft: Draft): Record<string, unknown> {
+  const changed: Record<string, unknown> = {};
+  for (const key of EDITED) if (JSON.stringify(stored[key]) !== JSON.stringify(draft[key])) changed[key] = draft[key] ?? null;
+  return changed;
+}
+
+function OverlayEditor({ url, stored, answer, services, reload }: { url: string; stored: Overlays; answer: OverlaysAnswer; services: ServiceChoice[]; reload: () => void }) {
+  const [draft, setDraft] = useState<Draft>(stored);
+  const [confirmUnscopedFault, setConfirmUnscopedFault] = useState(false);
   const [result, setResult] = useState<ChangeAnswer>();
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const edit = (next: Overlays) => {
+  const edit = (next: Draft) => {
     setDraft(next);
     setResult(undefined);
     setProblem(undefined);
@@ -64,11 +78,16 @@ function OverlayEditor({ url, stored, services, reload }: { url: string; stored:
     setBusy(true);
     setProblem(undefined);
     try {
-      const r = await mutateApi(url, { method: 'PUT', body: JSON.stringify({ overlays: draft, dryRun }) });
+      // only what this editor changed: another admin's change of another section meanwhile stays
+      const r = await mutateApi(url, { method: 'PATCH', body: JSON.stringify({ overlays: changedSections(stored, draft), dryRun, confirmUnscopedFault }) });
       const body = await r.json();
       if (!r.ok) throw new Error(body.error ?? `HTTP ${r.status}`);
       setResult(body);
-      if (!dryRun) reload();
+      // an applied fault's ttl is an expiry now: what is stored is what the next change sends back
+      if (!dryRun) {
+        setDraft(body.overlays);
+        reload();
+      }
     } catch (e) {
       setResult(undefined);
       setProblem((e as Error).message);
@@ -81,8 +100,8 @@ function OverlayEditor({ url, stored, services, reload }: { url: string; stored:
   const audit = result && 'audit' in result ? result.audit : undefined;
   const setRule = (i: number, rule: SelectiveRule) => edit({ ...draft, rules: draft.rules.map((r, j) => (j === i ? rule : r)) });
   return (
-    <section aria-label="Canary and selective routing" className="space-y-4">
-      <h3 className="font-medium">Canary and selective routing</h3>
+    <section aria-label="Traffic and resilience" className="space-y-4">
+      <h3 className="font-medium">Traffic and resilience</h3>
       <fieldset className="space-y-2 rounded border border-slate-200 p-3 dark:border-slate-800">
         <legend className="px-1 text-sm font-medium">Weighted canary</legend>
         <label className="flex items-center gap-2 text-sm">
@@ -147,6 +166,10 @@ function OverlayEditor({ url, stored, services, reload }: { url: string; stored:
           Add rule
         </button>
       </fieldset>
+      <RetriesField value={draft.retries} inherited={answer.inherited.retries} onChange={(retries) => edit({ ...draft, retries })} />
+      <TimeoutField value={draft.timeout} websockets={answer.notebook || answer.path !== '/'} onChange={(timeout) => edit({ ...draft, timeout })} />
+      <FaultField value={draft.fault} confirmed={confirmUnscopedFault} onConfirm={setConfirmUnscopedFault} onChange={(fault) => edit({ ...draft, fault })} />
+      <RateLimitField value={draft.rateLimit} inherited={answer.inherited.rateLimit} onChange={(rateLimit) => edit({ ...draft, rateLimit })} />
       <div className="flex gap-2">
         <button type="button" className="rounded border px-3 py-1 text-sm dark:border-slate-700" disabled={busy} onClick={() => send(true)}>
           Preview
@@ -176,6 +199,11 @@ function OverlayEditor({ url, stored, services, reload }: { url: string; stored:
               <Badge tone="ok">applied</Badge> {audit?.recorded ? `Recorded as Event ${audit.event}.` : audit ? `The audit Event could not be recorded: ${audit.error}` : ''}
             </p>
           )}
+          {result.warnings.map((w) => (
+            <p key={w.field} className="text-sm text-amber-800 dark:text-amber-300">
+              <Badge tone="warn">warning</Badge> {w.field}: {w.message}
+            </p>
+          ))}
           <Diff hunks={result.diff} />
           <details>
             <summary className="cursor-pointer text-sm font-medium">VirtualService after</summary>
@@ -183,6 +211,20 @@ function OverlayEditor({ url, stored, services, reload }: { url: string; stored:
               {result.preview}
             </pre>
           </details>
+          {result.related.map((r) => (
+            <div key={`${r.kind}/${r.namespace}/${r.name}`} className="space-y-2" aria-label={`${r.kind} ${r.namespace}/${r.name}`} role="group">
+              <p className="text-sm font-medium">
+                {r.kind} {r.namespace}/{r.name} (the gateway enforces the rate limits with it)
+              </p>
+              <Diff hunks={r.diff} />
+              <details>
+                <summary className="cursor-pointer text-sm font-medium">{r.kind} after</summary>
+                <pre aria-label={`${r.kind} YAML preview`} className="overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
+                  {r.preview}
+                </pre>
+              </details>
+            </div>
+          ))}
         </div>
       )}
     </section>

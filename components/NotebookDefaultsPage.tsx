@@ -1,0 +1,100 @@
+'use client';
+
+import { useState } from 'react';
+import type { NotebookDefaults } from '@/lib/routes/notebook-defaults';
+import type { changeDefaults, defaultsAnswer } from '@/lib/routes/notebook-defaults-api';
+import { Diff } from './Diff';
+import { mutateApi, useApi } from './live';
+import { RateLimitField, RetriesField } from './ResilienceFields';
+import { Badge, ErrorState } from './ui';
+
+type DefaultsAnswer = ReturnType<typeof defaultsAnswer>;
+type ChangeAnswer = Awaited<ReturnType<typeof changeDefaults>>;
+
+const URL = '/api/v1/notebook-defaults';
+
+/** The policy for every notebook route, now and later: start-up retries and a per-user rate limit. */
+export function NotebookDefaultsPage() {
+  const { data, error, mutate } = useApi<DefaultsAnswer>(URL);
+  if (error) return <ErrorState error={error} />;
+  if (!data) return <p>Loading…</p>;
+  return <DefaultsEditor stored={data.defaults} answer={data} reload={() => void mutate()} />;
+}
+
+function DefaultsEditor({ stored, answer, reload }: { stored: NotebookDefaults; answer: DefaultsAnswer; reload: () => void }) {
+  const [draft, setDraft] = useState<NotebookDefaults>(stored);
+  const [result, setResult] = useState<ChangeAnswer>();
+  const [problem, setProblem] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const edit = (next: NotebookDefaults) => {
+    setDraft(next);
+    setResult(undefined);
+    setProblem(undefined);
+  };
+  const send = async (dryRun: boolean) => {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const r = await mutateApi(URL, { method: 'PUT', body: JSON.stringify({ defaults: draft, dryRun }) });
+      const body = await r.json();
+      if (!r.ok) throw new Error(body.error ?? `HTTP ${r.status}`);
+      setResult(body);
+      if (!dryRun) reload();
+    } catch (e) {
+      setResult(undefined);
+      setProblem((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const { notebooks, ownRetries, ownRateLimit } = answer.routes;
+  return (
+    <section aria-label="Notebook defaults" className="max-w-3xl space-y-4">
+      <p className="text-sm">
+        Set once for every notebook route the hub adds, now and later ({notebooks} today). A route&apos;s own setting wins: {ownRetries} set their own retries, {ownRateLimit} their own
+        rate limit. Now: {answer.description}.
+      </p>
+      {answer.error && (
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          The stored defaults are malformed and read as none: {answer.error}
+        </p>
+      )}
+      <RetriesField value={draft.retries} allowOff={false} onChange={(retries) => edit({ ...draft, retries: retries === 'off' ? undefined : retries })} />
+      <RateLimitField value={draft.rateLimit} allowOff={false} onChange={(rateLimit) => edit({ ...draft, rateLimit: rateLimit === 'off' ? undefined : rateLimit })} />
+      <div className="flex gap-2">
+        <button type="button" className="rounded border px-3 py-1 text-sm dark:border-slate-700" disabled={busy} onClick={() => send(true)}>
+          Preview
+        </button>
+        <button
+          type="button"
+          className="rounded bg-slate-900 px-3 py-1 text-sm text-white disabled:opacity-40 dark:bg-slate-100 dark:text-slate-900"
+          disabled={busy || !result?.dryRun}
+          onClick={() => send(false)}
+        >
+          Apply
+        </button>
+      </div>
+      {problem && (
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          {problem}
+        </p>
+      )}
+      {result && (
+        <div className="space-y-2" role="status">
+          <p className="text-sm">
+            <Badge tone="ok">{result.dryRun ? 'dry run accepted' : 'applied'}</Badge> {result.description}.{' '}
+            {result.dryRun ? 'Nothing is stored until you apply.' : `Every notebook route renders with them now (${result.routes.notebooks} routes).`}
+            {!result.dryRun && result.audit && (result.audit.recorded ? ` Recorded as Event ${result.audit.event}.` : ` The audit Event could not be recorded: ${result.audit.error}`)}
+          </p>
+          <Diff hunks={result.diff} />
+          <details>
+            <summary className="cursor-pointer text-sm font-medium">ConfigMap after</summary>
+            <pre aria-label="Notebook defaults YAML preview" className="overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
+              {result.preview}
+            </pre>
+          </details>
+        </div>
+      )}
+    </section>
+  );
+}
