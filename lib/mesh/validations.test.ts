@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hubRoute, namespace, notebookPod, NS, prefixRule, service, snapshot, virtualService } from './checkers/test-fixtures';
 import { CATALOGUE, compareFindings, runValidations, type Finding } from './validations';
 
-const AREA_DIGIT = { routing: '1', destinations: '2', workloads: '3', security: '4' } as const;
+const AREA_DIGIT = { routing: '1', destinations: '2', workloads: '3', security: '4', resilience: '5' } as const;
 
 describe('the catalogue', () => {
   it('has one checker per unique HM code, numbered within its area', () => {
@@ -32,6 +32,9 @@ describe('the catalogue', () => {
         "HM3002": "Notebook namespace without sidecar injection",
         "HM3003": "Pod without a sidecar",
         "HM4001": "DestinationRule disables TLS towards STRICT mTLS servers",
+        "HM5001": "Retries take longer than the route's timeout",
+        "HM5002": "A timeout on a route that carries websockets",
+        "HM5003": "A fault without a scope or an expiry",
       }
     `);
   });

@@ -6,6 +6,7 @@ import type { PeerAuthentication } from '../../kube/peerauthentications';
 import type { Pod } from '../../kube/pods';
 import type { Service, ServicePort } from '../../kube/services';
 import type { HTTPRoute, VirtualService } from '../../kube/virtualservices';
+import type { Overlays } from '../../routes/overlays';
 import { renderRouteVirtualService } from '../../routes/virtualservice';
 import type { ValidationSnapshot } from './types';
 
@@ -40,12 +41,14 @@ export function snapshot(parts: Partial<ValidationSnapshot> = {}): ValidationSna
 /** A route as hubmesh renders it, to the Service `service` on `port`. */
 export function hubRoute(
   path: string,
-  options: { service?: string; port?: number; user?: string; created?: number; hosts?: string[]; prefix?: string } = {},
+  options: { service?: string; port?: number; user?: string; hub?: boolean; created?: number; hosts?: string[]; prefix?: string; overlays?: Overlays; routeTimeout?: string } = {},
 ): VirtualService {
+  const data = { target: `http://${options.service ?? 'svc'}.${NS}.svc.cluster.local:${options.port ?? 8888}`, ...(options.user ? { user: options.user, server_name: '' } : {}), ...(options.hub ? { hub: true } : {}) };
   const vs = renderRouteVirtualService(
-    { path, data: { target: `http://${options.service ?? 'svc'}.${NS}.svc.cluster.local:${options.port ?? 8888}`, ...(options.user ? { user: options.user, server_name: '' } : {}) }, lastActivity: at(0) },
+    { path, data, lastActivity: at(0) },
     { host: `${options.service ?? 'svc'}.${NS}.svc.cluster.local`, port: options.port ?? 8888 },
-    { namespace: NS, prefix: options.prefix ?? PREFIX, gateway: GATEWAY, hosts: options.hosts ?? [HUB_HOST], hostRouting: false, routeTimeout: undefined },
+    { namespace: NS, prefix: options.prefix ?? PREFIX, gateway: GATEWAY, hosts: options.hosts ?? [HUB_HOST], hostRouting: false, routeTimeout: options.routeTimeout },
+    options.overlays,
   );
   vs.metadata.creationTimestamp = at(options.created ?? 0);
   return vs;

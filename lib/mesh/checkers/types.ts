@@ -52,7 +52,7 @@ export type Finding = {
   related?: ObjectRef[];
 };
 
-export type Area = 'routing' | 'destinations' | 'workloads' | 'security';
+export type Area = 'routing' | 'destinations' | 'workloads' | 'security' | 'resilience';
 
 export type CheckerInfo = {
   /** HM<area digit><three digits>; stable forever, never reused for another rule */

@@ -1,0 +1,82 @@
+import type { HTTPRoute, VirtualService } from '../../kube/virtualservices';
+import { durationMs } from '../../routes/overlay-sections/durations';
+import { carriesWebsockets } from '../../routes/overlay-sections/timeout';
+import { isOwnRule, routeFromVirtualService } from '../../routes/virtualservice';
+import { isHubRoute, vsRef } from './routing';
+import { defineChecker, type ValidationSnapshot } from './types';
+
+/** Istio's durations as hubmesh writes them ("90s", "0.250s") in milliseconds; undefined for any other form. */
+const secondsMs = (text: string | undefined) => (text !== undefined && /^\d+(\.\d+)?s$/.test(text) ? durationMs(text) : undefined);
+
+/** Each hub route with its own rules that send traffic on. */
+function hubRoutes(snapshot: ValidationSnapshot): Array<{ vs: VirtualService; rules: HTTPRoute[] }> {
+  return snapshot.virtualServices.filter((vs) => isHubRoute(vs, snapshot.prefix)).map((vs) => ({ vs, rules: (vs.spec.http ?? []).filter((r) => r.route && isOwnRule(vs, r)) }));
+}
+
+export const retryBudgetOverTimeout = defineChecker(
+  {
+    code: 'HM5001',
+    severity: 'warning',
+    area: 'resilience',
+    title: "Retries take longer than the route's timeout",
+    description:
+      "The route's timeout covers every try of a request. When the tries together (the first and every retry, each up to its per-try timeout) can last longer, the gateway gives up with 504 before the last retries run. Lower the attempts or the per-try timeout, or raise the timeout.",
+  },
+  (snapshot) =>
+    hubRoutes(snapshot).flatMap(({ vs, rules }) => {
+      const rule = rules.find((r) => {
+        const timeout = secondsMs(r.timeout);
+        const perTry = secondsMs(r.retries?.perTryTimeout);
+        return timeout !== undefined && perTry !== undefined && (r.retries!.attempts + 1) * perTry > timeout;
+      });
+      if (!rule) return [];
+      const path = routeFromVirtualService(vs)!.path;
+      return [
+        {
+          object: vsRef(vs),
+          message: `Route ${path}: ${rule.retries!.attempts + 1} tries of up to ${rule.retries!.perTryTimeout} each can take longer than its timeout of ${rule.timeout}; the last retries never run.`,
+        },
+      ];
+    }),
+);
+
+export const timeoutOnWebsocketRoute = defineChecker(
+  {
+    code: 'HM5002',
+    severity: 'warning',
+    area: 'resilience',
+    title: 'A timeout on a route that carries websockets',
+    description:
+      "Notebook servers carry websockets (kernels, terminals) and long requests (uploads, large downloads), and services may. A route timeout cuts each of them when it lasts longer. Leave the timeout off on such routes (the default), or set it well above the longest session.",
+  },
+  (snapshot) =>
+    hubRoutes(snapshot).flatMap(({ vs, rules }) => {
+      const route = routeFromVirtualService(vs)!;
+      const timeout = rules.find((r) => r.timeout !== undefined)?.timeout;
+      if (timeout === undefined || !carriesWebsockets(route.data)) return [];
+      return [{ object: vsRef(vs), message: `Route ${route.path} has a ${timeout} timeout: kernels, terminals and long requests on it end after ${timeout}.` }];
+    }),
+);
+
+export const faultWithoutScopeOrExpiry = defineChecker(
+  {
+    code: 'HM5003',
+    severity: 'warning',
+    area: 'resilience',
+    title: 'A fault without a scope or an expiry',
+    description:
+      "Fault injection is for demos and tests. A fault that every request meets hits real users; a fault set outside hubmesh's fault overlay (a VirtualService edited by hand, or someone else's) has no expiry, so nothing removes it. Scope faults by a header or cookie and give them a time to live (the route drawer does both).",
+  },
+  (snapshot) =>
+    snapshot.virtualServices.flatMap((vs) => {
+      const faulty = (vs.spec.http ?? []).filter((r) => r.fault);
+      if (!faulty.length) return [];
+      const route = isHubRoute(vs, snapshot.prefix) ? routeFromVirtualService(vs) : undefined;
+      const fault = route?.overlays.fault;
+      if (!route || !fault) {
+        return [{ object: vsRef(vs), message: `VirtualService ${vs.metadata.namespace}/${vs.metadata.name} injects faults (rule ${faulty.map((r) => r.name ?? '(unnamed)').join(', ')}) that no expiry removes.` }];
+      }
+      if (fault.scope !== 'everyone') return [];
+      return [{ object: vsRef(vs), message: `Route ${route.path} injects a fault into every request, real users' too, until ${fault.expiresAt}.` }];
+    }),
+);
