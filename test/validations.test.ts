@@ -140,6 +140,7 @@ describe('validations on real objects', () => {
       namespaces,
       // the mesh-wide policy belongs to other tests; this one states the mode it judges against
       effectiveMtls: { [HUB_NAMESPACE]: 'STRICT' },
+      envoyFilters: [],
     };
   }
 

@@ -24,6 +24,7 @@ const meshObjects: MeshObjects = {
   gateways: none,
   foreignVirtualServices: none,
   namespaces: { get: (name) => (name === 'hub' ? hubNamespace : undefined) },
+  envoyFilters: none,
 };
 
 function deps(over: Partial<MeshApiDeps> = {}): MeshApiDeps {

@@ -17,6 +17,7 @@ import { isPrometheusError } from '../telemetry/prometheus';
 import type { MeshAction, MeshActions } from './actions';
 import { alertRulesYaml } from './alerts';
 import { complianceVerdict, type RequiredPod, type TelemetryState } from './compliance';
+import type { EnvoyFilter } from '../kube/envoyfilters';
 import { gatewayInputFromConfig } from './desired';
 import { describeServerSide, meshMtlsStatus, namespaceMtlsStatus } from './mtls';
 import { summarizePod } from './pod-status';
@@ -32,6 +33,7 @@ export type MeshObjects = {
   gateways: Lister<Gateway>;
   foreignVirtualServices: Lister<VirtualService>;
   namespaces: { get(name: string): Namespace | undefined };
+  envoyFilters: Lister<EnvoyFilter>;
 };
 
 /** What the mesh security pages and actions read. */
@@ -225,6 +227,7 @@ export function validationsAnswer(deps: MeshApiDeps) {
     peerAuthentications: uniqueObjects([...mesh.peerAuthentications.hub.list(), ...mesh.peerAuthentications.root.list()]),
     namespaces: namespaceObject ? [namespaceObject] : [],
     effectiveMtls: { [namespace]: mtls.namespace.server.runtimeMode },
+    envoyFilters: mesh.envoyFilters.list(),
   });
   return { namespace, ...report };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { destinationRuleKind, type DestinationRule } from '../kube/destinationrules';
+import { envoyFilterKind, type EnvoyFilter } from '../kube/envoyfilters';
 import { gatewayKind, type Gateway } from '../kube/gateways';
 import type { CacheView } from '../kube/cache-view';
 import type { Informer } from '../kube/informer';
@@ -13,7 +14,7 @@ import { LABELS } from '../kube/labels';
 /**
  * The watch caches behind mesh security (cluster mode only): mTLS settings in the hub namespace and in
  * Istio's root namespace, the hub's Gateways, VirtualServices hubmesh does not manage (they can shadow
- * routes), and namespaces (their injection labels).
+ * routes), namespaces (their injection labels), and hubmesh's EnvoyFilters on the gateway (rate limits).
  */
 export type MeshCaches = {
   peerAuthentications: { hub: Informer<PeerAuthentication>; root: Informer<PeerAuthentication> };
@@ -21,6 +22,8 @@ export type MeshCaches = {
   gateways: Informer<Gateway>;
   foreignVirtualServices: Informer<VirtualService>;
   namespaces: Informer<Namespace>;
+  /** hubmesh's EnvoyFilters in the gateway pods' namespace (the rate limits) */
+  envoyFilters: Informer<EnvoyFilter>;
   /** every cache by a name for status, metrics and readiness */
   all: Record<string, CacheView>;
 };
@@ -30,6 +33,9 @@ export function createMeshCaches(options: {
   namespace: string;
   rootNamespace: string;
   gatewayNamespace: string;
+  /** where the ingress gateway's pods (and so hubmesh's EnvoyFilters) are */
+  gatewayPodNamespace: string;
+  prefix: string;
   log: Logger;
 }): MeshCaches {
   const cache = <T extends KubeObject>(kind: KindDescriptor, namespace: string, labelSelector?: string) =>
@@ -43,6 +49,7 @@ export function createMeshCaches(options: {
     gateways: cache<Gateway>(gatewayKind, options.gatewayNamespace),
     foreignVirtualServices: cache<VirtualService>(virtualServiceKind, options.namespace, `${LABELS.managedBy}!=hubmesh`),
     namespaces: cache<Namespace>(namespaceKind, ''),
+    envoyFilters: cache<EnvoyFilter>(envoyFilterKind, options.gatewayPodNamespace, `${LABELS.managedBy}=hubmesh,${LABELS.prefix}=${options.prefix}`),
   };
   const all: Record<string, CacheView> = {
     'peerauthentications@hub': caches.peerAuthentications.hub,
@@ -50,6 +57,7 @@ export function createMeshCaches(options: {
     gateways: caches.gateways,
     'virtualservices@foreign': caches.foreignVirtualServices,
     namespaces: caches.namespaces,
+    envoyfilters: caches.envoyFilters,
   };
   if (!sameRoot) {
     all['peerauthentications@root'] = caches.peerAuthentications.root;

@@ -35,6 +35,7 @@ describe('the catalogue', () => {
         "HM5001": "Retries take longer than the route's timeout",
         "HM5002": "A timeout on a route that carries websockets",
         "HM5003": "A fault without a scope or an expiry",
+        "HM5004": "A rate limit patch that matches no route",
       }
     `);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { faultWithoutScopeOrExpiry, retryBudgetOverTimeout, timeoutOnWebsocketRoute } from './resilience';
+import { rateLimitedRoutes, renderRateLimitFilter } from '../../routes/rate-limits';
+import { faultWithoutScopeOrExpiry, rateLimitMatchesNoRoute, retryBudgetOverTimeout, timeoutOnWebsocketRoute } from './resilience';
 import { hubRoute, prefixRule, snapshot, virtualService } from './test-fixtures';
 
 const expiresAt = '2026-12-03T12:00:00.000Z';
@@ -35,6 +36,17 @@ describe('resilience validations', () => {
       `HM5003 Route /user/alice injects a fault into every request, real users' too, until ${expiresAt}.`,
       `HM5003 VirtualService jupyterhub/${handEdited.metadata.name} injects faults (rule route) that no expiry removes.`,
       'HM5003 VirtualService jupyterhub/chaos injects faults (rule slow) that no expiry removes.',
+    ]);
+  });
+
+  it('HM5004: flags the patches of the rate-limit EnvoyFilter whose Envoy route no route carries any more', () => {
+    const alice = hubRoute('/user/alice', { user: 'alice', overlays: { rules: [], rateLimit: { requests: 5, per: 'second' } } });
+    const bob = hubRoute('/user/bob', { user: 'bob', overlays: { rules: [], rateLimit: { requests: 5, per: 'second' } } });
+    const filter = renderRateLimitFilter(rateLimitedRoutes([alice, bob]), { name: 'hubmesh-rate-limits', namespace: 'istio-system', prefix: 'hubmesh', gatewaySelector: { istio: 'ingressgateway' } });
+    expect(rateLimitMatchesNoRoute.check(snapshot({ virtualServices: [alice, bob], envoyFilters: [filter] }))).toEqual([]);
+    // bob's route is gone, and the filter has not followed yet
+    expect(messages(rateLimitMatchesNoRoute.check(snapshot({ virtualServices: [alice], envoyFilters: [filter] })))).toEqual([
+      `HM5004 EnvoyFilter istio-system/hubmesh-rate-limits limits Envoy route route.${bob.metadata.name}, which no route carries any more.`,
     ]);
   });
 });

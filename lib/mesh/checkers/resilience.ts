@@ -1,6 +1,7 @@
 import type { HTTPRoute, VirtualService } from '../../kube/virtualservices';
 import { durationMs } from '../../routes/overlay-sections/durations';
 import { carriesWebsockets } from '../../routes/overlay-sections/timeout';
+import { patchedRouteNames } from '../../routes/rate-limits';
 import { isOwnRule, routeFromVirtualService } from '../../routes/virtualservice';
 import { isHubRoute, vsRef } from './routing';
 import { defineChecker, type ValidationSnapshot } from './types';
@@ -79,4 +80,30 @@ export const faultWithoutScopeOrExpiry = defineChecker(
       if (fault.scope !== 'everyone') return [];
       return [{ object: vsRef(vs), message: `Route ${route.path} injects a fault into every request, real users' too, until ${fault.expiresAt}.` }];
     }),
+);
+
+export const rateLimitMatchesNoRoute = defineChecker(
+  {
+    code: 'HM5004',
+    severity: 'warning',
+    area: 'resilience',
+    title: 'A rate limit patch that matches no route',
+    description:
+      "The gateway's rate-limit EnvoyFilter finds each limited route's Envoy routes by name (`<rule>.<match name>`). A patch whose name no route carries any more (the route was removed or renamed, or the object was edited by hand) limits nothing, and the route it was meant for, if it still exists, is not limited. hubmesh's leader brings the object in line with the routes after every change; a finding that stays means it cannot (see its log), or the object was edited.",
+  },
+  (snapshot) => {
+    const names = new Set<string>();
+    for (const vs of snapshot.virtualServices)
+      for (const rule of vs.spec.http ?? []) for (const m of rule.match ?? []) if (m.name !== undefined) names.add(`${rule.name ?? ''}.${m.name}`);
+    return snapshot.envoyFilters.flatMap((filter) => {
+      const orphans = patchedRouteNames(filter).filter((name) => !names.has(name));
+      if (!orphans.length) return [];
+      return [
+        {
+          object: { kind: 'EnvoyFilter', namespace: filter.metadata.namespace, name: filter.metadata.name },
+          message: `EnvoyFilter ${filter.metadata.namespace}/${filter.metadata.name} limits Envoy route${orphans.length > 1 ? 's' : ''} ${orphans.join(', ')}, which no route carries any more.`,
+        },
+      ];
+    });
+  },
 );

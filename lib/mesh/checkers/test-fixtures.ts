@@ -34,6 +34,7 @@ export function snapshot(parts: Partial<ValidationSnapshot> = {}): ValidationSna
     peerAuthentications: [],
     namespaces: [],
     effectiveMtls: {},
+    envoyFilters: [],
     ...parts,
   };
 }

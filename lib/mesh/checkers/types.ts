@@ -1,4 +1,5 @@
 import type { DestinationRule } from '../../kube/destinationrules';
+import type { EnvoyFilter } from '../../kube/envoyfilters';
 import type { Gateway } from '../../kube/gateways';
 import type { Namespace } from '../../kube/namespaces';
 import type { MtlsMode, PeerAuthentication } from '../../kube/peerauthentications';
@@ -34,6 +35,8 @@ export type ValidationSnapshot = {
   namespaces: Namespace[];
   /** the namespace-wide mTLS mode servers enforce, per namespace (mesh-wide inheritance already applied) */
   effectiveMtls: Record<string, MtlsMode>;
+  /** hubmesh's EnvoyFilters on the ingress gateway (the rate limits) */
+  envoyFilters: EnvoyFilter[];
 };
 
 export type Severity = 'error' | 'warning' | 'info';
