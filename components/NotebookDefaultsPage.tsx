@@ -5,7 +5,7 @@ import type { NotebookDefaults } from '@/lib/routes/notebook-defaults';
 import type { changeDefaults, defaultsAnswer } from '@/lib/routes/notebook-defaults-api';
 import { Diff } from './Diff';
 import { mutateApi, useApi } from './live';
-import { RateLimitField, RetriesField } from './ResilienceFields';
+import { CircuitBreakingField, RateLimitField, RetriesField } from './ResilienceFields';
 import { Badge, ErrorState } from './ui';
 
 type DefaultsAnswer = ReturnType<typeof defaultsAnswer>;
@@ -13,7 +13,7 @@ type ChangeAnswer = Awaited<ReturnType<typeof changeDefaults>>;
 
 const URL = '/api/v1/notebook-defaults';
 
-/** The policy for every notebook route, now and later: start-up retries and a per-user rate limit. */
+/** The policy for every notebook route, now and later: start-up retries, a per-user rate limit, circuit breaking. */
 export function NotebookDefaultsPage() {
   const { data, error, mutate } = useApi<DefaultsAnswer>(URL);
   if (error) return <ErrorState error={error} />;
@@ -61,6 +61,7 @@ function DefaultsEditor({ stored, answer, reload }: { stored: NotebookDefaults; 
       )}
       <RetriesField value={draft.retries} allowOff={false} onChange={(retries) => edit({ ...draft, retries: retries === 'off' ? undefined : retries })} />
       <RateLimitField value={draft.rateLimit} allowOff={false} onChange={(rateLimit) => edit({ ...draft, rateLimit: rateLimit === 'off' ? undefined : rateLimit })} />
+      <CircuitBreakingField value={draft.circuitBreaking} onChange={(circuitBreaking) => edit({ ...draft, circuitBreaking })} />
       <div className="flex gap-2">
         <button type="button" className="rounded border px-3 py-1 text-sm dark:border-slate-700" disabled={busy} onClick={() => send(true)}>
           Preview

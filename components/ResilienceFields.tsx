@@ -1,5 +1,6 @@
 'use client';
 
+import type { CircuitBreaking } from '@/lib/routes/circuit-breaking';
 import type { Fault, RateLimit, Retries } from '@/lib/routes/overlays';
 import { FAULT_HEADER, STARTUP_RETRIES, STARTUP_RETRY_ON } from '@/lib/routes/overlay-sections/presets';
 import { inputClass } from './ui';
@@ -222,6 +223,59 @@ export function RateLimitField({ value, onChange, inherited, allowOff = true }: 
             : inherited && inherited !== 'off'
               ? `From the notebook defaults: ${inherited.requests} per ${inherited.per}.`
               : 'No limit.'}
+      </p>
+    </fieldset>
+  );
+}
+
+/** Circuit breaking as the notebook defaults set it: limits per notebook Service, and outlier detection. */
+export function CircuitBreakingField({ value, onChange }: { value: CircuitBreaking | undefined; onChange: (v: CircuitBreaking | undefined) => void }) {
+  const pool = value?.connectionPool ?? {};
+  const outlier = value?.outlierDetection;
+  const number = (text: string) => (text ? Number(text) : undefined);
+  return (
+    <fieldset className={fieldset} aria-label="Circuit breaking">
+      <legend className="px-1 text-sm font-medium">Circuit breaking (a DestinationRule per notebook Service)</legend>
+      <label className="flex items-center gap-2 text-sm">
+        <input
+          type="checkbox"
+          checked={value !== undefined}
+          onChange={(e) =>
+            onChange(e.target.checked ? { connectionPool: { http1MaxPendingRequests: 100, http2MaxRequests: 1000 }, outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 100 } } : undefined)
+          }
+        />
+        Circuit breaking for every notebook
+      </label>
+      {value && (
+        <div className="grid gap-2 sm:grid-cols-2">
+          <label className="flex flex-col text-sm">
+            Queued requests at most
+            <input className={inputClass} type="number" min={1} value={pool.http1MaxPendingRequests ?? ''} onChange={(e) => onChange({ ...value, connectionPool: { ...pool, http1MaxPendingRequests: number(e.target.value) } })} />
+          </label>
+          <label className="flex flex-col text-sm">
+            Requests at once at most
+            <input className={inputClass} type="number" min={1} value={pool.http2MaxRequests ?? ''} onChange={(e) => onChange({ ...value, connectionPool: { ...pool, http2MaxRequests: number(e.target.value) } })} />
+          </label>
+          <label className="flex flex-col text-sm">
+            Out after this many 5xx in a row
+            <input
+              className={inputClass}
+              type="number"
+              min={1}
+              value={outlier?.consecutive5xxErrors ?? ''}
+              onChange={(e) => onChange({ ...value, outlierDetection: { interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 100, ...outlier, consecutive5xxErrors: number(e.target.value) } })}
+            />
+          </label>
+          <label className="flex flex-col text-sm">
+            Out for
+            <input className={inputClass} value={outlier?.baseEjectionTime ?? '30s'} onChange={(e) => outlier && onChange({ ...value, outlierDetection: { ...outlier, baseEjectionTime: e.target.value } })} />
+          </label>
+        </div>
+      )}
+      <p className={hint}>
+        {value
+          ? `Beyond the limits the gateway answers 503 at once instead of piling requests on a busy notebook; a notebook that keeps answering 5xx is left out for ${outlier?.baseEjectionTime ?? '30s'}.`
+          : 'Istio’s defaults: no limits that trip, no outlier detection.'}
       </p>
     </fieldset>
   );

@@ -4,6 +4,8 @@ import { WATCHED_KINDS, type ChangedKind, type LiveEvent, type WatchedKind } fro
 export const PROMETHEUS_REFRESH_MS = 30_000;
 /** hubmesh's audit trail is read from Kubernetes Events, which no cache watches. */
 export const EVENTS_REFRESH_MS = 10_000;
+/** The notebook defaults' ConfigMap is watched, but not by the live stream: answers that show them refetch on this interval. */
+export const DEFAULTS_REFRESH_MS = 10_000;
 
 export type KeyDependency = {
   /** the API path the key asks for (its query aside); a `[name]` segment stands for any one object's name */
@@ -23,7 +25,8 @@ export const KEY_DEPENDENCIES: readonly KeyDependency[] = [
   { path: '/api/v1/overview', kinds: WATCHED_KINDS },
   { path: '/api/v1/routes', kinds: TABLES },
   { path: '/api/v1/routes/[name]', kinds: TABLES, named: 'virtualservices' },
-  { path: '/api/v1/routes/[name]/overlays', kinds: ['virtualservices', 'services'], named: 'virtualservices' },
+  { path: '/api/v1/routes/[name]/overlays', kinds: ['virtualservices', 'services'], named: 'virtualservices', refreshMs: DEFAULTS_REFRESH_MS },
+  { path: '/api/v1/notebook-defaults', kinds: ['virtualservices'], refreshMs: DEFAULTS_REFRESH_MS },
   { path: '/api/v1/pods', kinds: TABLES },
   { path: '/api/v1/users', kinds: TABLES },
   { path: '/api/v1/services', kinds: ['services'] },

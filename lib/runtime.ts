@@ -33,7 +33,9 @@ import { changePipeline, eventRecorder, type ChangePipeline } from './changes/pi
 import { createMeshActions } from './mesh/actions';
 import type { MeshApiDeps } from './mesh/api';
 import type { CacheView } from './kube/cache-view';
-import { createMeshCaches } from './mesh/caches';
+import { createMeshCaches, type MeshCaches } from './mesh/caches';
+import { CircuitBreakerKeeper } from './routes/circuit-breaker-sync';
+import { destinationRuleKind, type DestinationRule } from './kube/destinationrules';
 import { createLogger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { proxyApiHandler, type ProxyApiHandler } from './http/proxy-api';
@@ -187,7 +189,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     events: connection.mode === 'cluster' ? eventRecorder({ events: connection.backend<KubeEvent>(eventKind), namespace, instance: os.hostname() }) : undefined,
     log,
   });
-  const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, rateLimits, notebookDefaults, prometheus, log });
+  const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, rateLimits, notebookDefaults, mesh, prometheus, log });
   for (const leadership of leaderships) leadership.start();
 
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
@@ -265,6 +267,7 @@ function leaderWork(deps: {
   virtualServices: ResourceStore<VirtualService>;
   rateLimits: Omit<RateLimitSyncDeps, 'changes'>;
   notebookDefaults: NotebookDefaultsStore;
+  mesh: MeshCaches | undefined;
   prometheus: PrometheusClient | undefined;
   log: Logger;
 }): Leadership[] {
@@ -285,6 +288,25 @@ function leaderWork(deps: {
     }),
   ];
   if (connection.mode !== 'cluster') return leaderships;
+  if (deps.mesh) {
+    const mesh = deps.mesh;
+    leaderships.push(
+      lead('circuit-breakers', 'circuit-breakers', (log) => {
+        const keeper = new CircuitBreakerKeeper({
+          virtualServices: deps.virtualServices.cache,
+          destinationRules: mesh.destinationRules.hub,
+          backend: connection.backend<DestinationRule>(destinationRuleKind),
+          circuitBreaking: () => deps.notebookDefaults.current().defaults.circuitBreaking,
+          ctx: { namespace, clusterDomain: config.proxy.clusterDomain, prefix: config.proxy.prefix, autoMtls: config.mesh.autoMtls },
+          defaultsConfigMap: deps.notebookDefaults.name,
+          changes: deps.changes,
+          log,
+        });
+        deps.notebookDefaults.onChange(() => keeper.later());
+        return keeper;
+      }),
+    );
+  }
   leaderships.push(
     // the lease keeps the name it had when the janitor removed only previews: replicas of that version and of
     // this one then elect one janitor between them during a rolling upgrade

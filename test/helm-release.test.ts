@@ -34,7 +34,7 @@ const ROOT_NAMESPACE = 'istio-system';
 /** What hubmesh creates at runtime, labelled app.kubernetes.io/managed-by=hubmesh, and helm leaves (values.yaml, NOTES.txt, docs/z2jh.md). */
 const KEPT_LABELLED_KINDS = ['ConfigMap', 'Event', 'Gateway', 'PeerAuthentication', 'VirtualService'];
 /** hubmesh's leader-election Leases, which carry no labels (lib/runtime.ts's leaderWork). */
-const leaseNames = (prefix: string) => [`${prefix}-last-activity`, `${prefix}-rate-limits`, `${prefix}-routes`, `${prefix}-preview-janitor`];
+const leaseNames = (prefix: string) => [`${prefix}-last-activity`, `${prefix}-rate-limits`, `${prefix}-circuit-breakers`, `${prefix}-routes`, `${prefix}-preview-janitor`];
 
 const identity = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? '(cluster)'}/${o.metadata.name}`;
 const decoded = (data: Record<string, string>) => Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VirtualService } from '@/lib/kube/virtualservices';
 import type { Overlays } from '@/lib/routes/overlays';
+import { circuitBreaking } from '@/lib/routes/circuit-breaking';
+import { planCircuitBreakers } from '@/lib/routes/circuit-breakers';
 import { rateLimitedRoutes, renderRateLimitFilter } from '@/lib/routes/rate-limits';
 import { renderRouteVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
 import { Oracle, oracleBinary, type OracleVerdict } from './oracle/client';
@@ -32,6 +34,15 @@ const carol = route('/user/carol', 'jupyter-carol', 8888);
 const routes = [hub, alice, bob, carol];
 const filter = renderRateLimitFilter(rateLimitedRoutes(routes), { name: 'hubmesh-rate-limits', namespace: 'istio-system', prefix: 'hubmesh', gatewaySelector: { istio: 'ingressgateway' } });
 
+const breakers = planCircuitBreakers(
+  routes,
+  [],
+  circuitBreaking.parse({ connectionPool: { maxConnections: 100, http1MaxPendingRequests: 50, http2MaxRequests: 200 }, outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 } }),
+  { namespace: NS, clusterDomain: 'cluster.local', prefix: 'hubmesh', autoMtls: true },
+).desired;
+const aliceCluster = `outbound|8888||jupyter-alice.${NS}.svc.cluster.local`;
+const hubCluster = `outbound|8081||hub.${NS}.svc.cluster.local`;
+
 const LOCAL_RATE_LIMIT = 'envoy.filters.http.local_ratelimit';
 const FAULT = 'envoy.filters.http.fault';
 
@@ -42,7 +53,7 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
   beforeAll(async () => {
     oracle = new Oracle(oracleBinary());
     const services = serviceObjects(NS, ['http://hub:8081', 'http://jupyter-alice:8888', 'http://jupyter-bob:8888', 'http://jupyter-carol:8888']);
-    const objects = [gatewayObject(NS), ...services, ...routes.map((vs: VirtualService) => ({ ...vs, metadata: { ...vs.metadata, creationTimestamp: '2026-06-01T00:00:00Z' } })), filter];
+    const objects = [gatewayObject(NS), ...services, ...routes.map((vs: VirtualService) => ({ ...vs, metadata: { ...vs.metadata, creationTimestamp: '2026-06-01T00:00:00Z' } })), filter, ...breakers];
     verdict = await oracle.judge({
       objects: objectsYaml(objects),
       requests: [
@@ -54,6 +65,7 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
       ],
       listenerPorts: [80],
       routeTable: true,
+      clusters: [aliceCluster, hubCluster],
     });
     expect(verdict.error).toBe('');
   });
@@ -98,5 +110,18 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
     expect(verdict.routeTable!.length).toBeGreaterThan(limited.length + 3);
     const bucket = (verdict.results[1]!.route!.typed_per_filter_config as Record<string, Record<string, unknown>>)[LOCAL_RATE_LIMIT];
     expect(bucket).toMatchObject({ token_bucket: { max_tokens: 150, tokens_per_fill: 100, fill_interval: '60s' } });
+  });
+
+  it("gives each notebook Service's cluster the circuit breakers and outlier detection of its DestinationRule, and the hub's none", () => {
+    expect(breakers.map((dr) => dr.spec!.host)).toEqual([`jupyter-alice.${NS}.svc.cluster.local`, `jupyter-bob.${NS}.svc.cluster.local`, `jupyter-carol.${NS}.svc.cluster.local`]);
+    const alice = verdict.clusters![aliceCluster] as Record<string, unknown>;
+    expect(alice).toMatchObject({
+      circuit_breakers: { thresholds: [{ max_connections: 100, max_pending_requests: 50, max_requests: 200 }] },
+      outlier_detection: { consecutive_5xx: 5, enforcing_consecutive_5xx: 100, interval: '10s', base_ejection_time: '30s', max_ejection_percent: 50 },
+    });
+    // Istio's own defaults elsewhere: no outlier detection, limits so high they never trip
+    const hub = verdict.clusters![hubCluster] as Record<string, unknown>;
+    expect(hub).not.toHaveProperty('outlier_detection');
+    expect(hub).toMatchObject({ circuit_breakers: { thresholds: [{ max_connections: 4294967295 }] } });
   });
 });

@@ -3,6 +3,8 @@ import { retries } from './overlay-sections/retries';
 import { rateLimitPolicy } from './overlay-sections/rate-limit';
 import { describeRateLimit, type Overlays } from './overlays';
 import { describeRetries } from './overlay-sections/retries';
+import { isNotebookRoute } from './notebook-route';
+import { circuitBreaking, describeCircuitBreaking } from './circuit-breaking';
 
 /**
  * The policy an admin sets once for every notebook route, the ones the hub adds now and later: the start-up
@@ -11,19 +13,23 @@ import { describeRetries } from './overlay-sections/retries';
 export const notebookDefaults = z.strictObject({
   retries: retries.optional(),
   rateLimit: rateLimitPolicy.optional(),
+  circuitBreaking: circuitBreaking.optional(),
 });
 
 export type NotebookDefaults = z.infer<typeof notebookDefaults>;
 
 export const NO_DEFAULTS: NotebookDefaults = {};
 
-/** A notebook server's route: the hub registered it for a user (`user` in its data), and it is not the hub's own. */
-export const isNotebookRoute = (data: Readonly<Record<string, unknown>>): boolean => typeof data.user === 'string' && data.hub !== true;
+export { isNotebookRoute } from './notebook-route';
+
+/** The defaults that are overlay sections a route may set itself (circuit breaking is its Service's, not its route's). */
+const ROUTE_SECTIONS = ['retries', 'rateLimit'] as const;
+type RouteSection = (typeof ROUTE_SECTIONS)[number];
 
 /** The sections the defaults gave a route (those its own overlays leave unset). */
-export function inheritedSections(overlays: Overlays, data: Readonly<Record<string, unknown>>, defaults: NotebookDefaults): Array<keyof NotebookDefaults> {
+export function inheritedSections(overlays: Overlays, data: Readonly<Record<string, unknown>>, defaults: NotebookDefaults): RouteSection[] {
   if (!isNotebookRoute(data)) return [];
-  return (Object.keys(defaults) as Array<keyof NotebookDefaults>).filter((key) => defaults[key] !== undefined && overlays[key] === undefined);
+  return ROUTE_SECTIONS.filter((key) => defaults[key] !== undefined && overlays[key] === undefined);
 }
 
 /** The overlays a route renders with: its own, and for a notebook's route the defaults of each section it leaves unset. */
@@ -34,6 +40,10 @@ export function withNotebookDefaults(overlays: Overlays, data: Readonly<Record<s
 }
 
 export function describeDefaults(defaults: NotebookDefaults): string {
-  const parts = [...(defaults.retries ? [describeRetries(defaults.retries)] : []), ...(defaults.rateLimit ? [describeRateLimit(defaults.rateLimit)] : [])];
+  const parts = [
+    ...(defaults.retries ? [describeRetries(defaults.retries)] : []),
+    ...(defaults.rateLimit ? [describeRateLimit(defaults.rateLimit)] : []),
+    ...(defaults.circuitBreaking ? [describeCircuitBreaking(defaults.circuitBreaking)] : []),
+  ];
   return parts.length ? `every notebook: ${parts.join('; ')}` : 'no notebook defaults';
 }
