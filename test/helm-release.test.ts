@@ -122,8 +122,11 @@ describe('helm install, upgrade and uninstall of the chart', () => {
         `Deployment ${HUB_NAMESPACE}/${fullname}`,
         `Role ${HUB_NAMESPACE}/${fullname}`,
         `Role ${ROOT_NAMESPACE}/${fullname}-${HUB_NAMESPACE}`,
+        // the gateway's pods run in the root namespace here: the rate limits' EnvoyFilter goes there
+        `Role ${ROOT_NAMESPACE}/${fullname}-${HUB_NAMESPACE}-gateway-filters`,
         `RoleBinding ${HUB_NAMESPACE}/${fullname}`,
         `RoleBinding ${ROOT_NAMESPACE}/${fullname}-${HUB_NAMESPACE}`,
+        `RoleBinding ${ROOT_NAMESPACE}/${fullname}-${HUB_NAMESPACE}-gateway-filters`,
         `Secret ${HUB_NAMESPACE}/${fullname}`,
         `Service ${HUB_NAMESPACE}/${fullname}`,
         `ServiceAccount ${HUB_NAMESPACE}/${fullname}`,
@@ -235,7 +238,7 @@ describe('helm install, upgrade and uninstall of the chart', () => {
       if (left.length > 0) throw new Error(`left: ${left.map(identity).join(', ')}`);
       return left;
     }, `no object labelled ${releaseSelector} in any namespace or cluster-wide`);
-    expect(everRendered.size).toBe(11);
+    expect(everRendered.size).toBe(13);
     expect(kubectl(['get', '-f', '-', '--ignore-not-found', '-o', 'name'], rendered.map((o) => JSON.stringify(o)).join('\n')).trim()).toBe('');
     expect(kubectl(['get', '-n', HUB_NAMESPACE, 'secrets', '-l', `owner=helm,name=${release.name}`, '-o', 'name']).trim()).toBe('');
     const listed = JSON.parse(release.helm(['list', '-a', '-o', 'json'])) as { name: string }[];
@@ -255,10 +258,10 @@ describe('helm install, upgrade and uninstall of the chart', () => {
     // the printed commands name exactly the kept kinds; those of this prefix remove what it left (the one
     // without a prefix would take other suites' objects from the shared namespace too: not run here)
     expect(removals.flatMap((args) => args[args.indexOf('delete') + 1]!.split(',')).sort()).toEqual(
-      ['configmaps', 'events.events.k8s.io', 'gateways.networking.istio.io', 'leases', 'peerauthentications.security.istio.io', 'virtualservices'],
+      ['configmaps', 'destinationrules', 'envoyfilters', 'events.events.k8s.io', 'gateways.networking.istio.io', 'leases', 'peerauthentications.security.istio.io', 'virtualservices'],
     );
     const ofPrefix = removals.filter((args) => args.join(' ').includes(prefix));
-    expect(ofPrefix).toHaveLength(2);
+    expect(ofPrefix).toHaveLength(3);
     for (const args of ofPrefix) kubectl(args);
     expect(everything(`app.kubernetes.io/managed-by=hubmesh,hubmesh.io/prefix=${prefix}`, HUB_NAMESPACE)).toEqual([]);
     expect(kubectl(['get', '-n', HUB_NAMESPACE, 'leases', ...leaseNames(prefix), '--ignore-not-found', '-o', 'name']).trim()).toBe('');

@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { connect } from '@/lib/kube/connection';
 import { destinationRuleKind, type DestinationRule } from '@/lib/kube/destinationrules';
+import { envoyFilterKind, type EnvoyFilter } from '@/lib/kube/envoyfilters';
 import { gatewayKind, type Gateway } from '@/lib/kube/gateways';
 import { namespaceKind, type Namespace } from '@/lib/kube/namespaces';
 import { peerAuthenticationKind, type PeerAuthentication } from '@/lib/kube/peerauthentications';
@@ -12,6 +13,8 @@ import { serviceKind, type Service } from '@/lib/kube/services';
 import type { KindDescriptor, KubeObject } from '@/lib/kube/types';
 import { virtualServiceKind, type HTTPRoute, type VirtualService } from '@/lib/kube/virtualservices';
 import { CATALOGUE, runValidations, type Finding, type ValidationSnapshot } from '@/lib/mesh/validations';
+import type { Overlays } from '@/lib/routes/overlays';
+import { renderRateLimitFilter } from '@/lib/routes/rate-limits';
 import { renderRouteVirtualService } from '@/lib/routes/virtualservice';
 import { clients, eventually, HUB_NAMESPACE, notebookPod, uniqueName } from './helpers';
 
@@ -37,12 +40,13 @@ const drGroup = crd('networking.istio.io', 'destinationrules');
 const serviceHost = (name: string) => `${name}.${HUB_NAMESPACE}.svc.${CLUSTER_DOMAIN}`;
 
 /** A route exactly as hubmesh renders it, bound to this run's gateway and host. */
-function hubRoute(user: string, service: string, port: number): VirtualService {
+function hubRoute(user: string, service: string, port: number, overlays?: Overlays): VirtualService {
   const path = `/user/${user}`;
   return renderRouteVirtualService(
     { path, data: { target: `http://${serviceHost(service)}:${port}`, user, server_name: '' }, lastActivity: new Date().toISOString() },
     { host: serviceHost(service), port },
     { namespace: HUB_NAMESPACE, prefix: PREFIX, gateway: `${HUB_NAMESPACE}/${GATEWAY}`, hosts: [HOST], hostRouting: false, routeTimeout: undefined },
+    overlays,
   );
 }
 
@@ -82,6 +86,7 @@ describe('validations on real objects', () => {
     carol: `${run}-carol`,
     dave: `${run}-dave`,
     ok: `${run}-ok`,
+    filter: `${run}-rate-limits`,
   };
   const routes = {
     alice: hubRoute(`${run}-alice`, `${run}-alice`, 8888),
@@ -91,6 +96,9 @@ describe('validations on real objects', () => {
     ok: hubRoute(names.ok, names.ok, 8888),
     // rendered alone, as an older hubmesh did: it does not carry the named server created after it
     eve: hubRoute(`${run}-eve`, `${run}-alice`, 8888),
+    // 4 tries of 10s cannot fit in 20s, and a timeout on a notebook's route cuts its kernels
+    slow: hubRoute(`${run}-slow`, `${run}-alice`, 8888, { rules: [], retries: { attempts: 3, retryOn: 'reset', perTryTimeout: '10s' }, timeout: '20s' }),
+    chaos: hubRoute(`${run}-chaos`, `${run}-alice`, 8888, { rules: [], fault: { abort: { percent: 5, httpStatus: 503 }, scope: 'everyone', expiresAt: new Date(Date.now() + 3_600_000).toISOString() } }),
   };
   const eveLab = hubRoute(`${run}-eve/lab2`, `${run}-alice`, 8888);
 
@@ -140,7 +148,7 @@ describe('validations on real objects', () => {
       namespaces,
       // the mesh-wide policy belongs to other tests; this one states the mode it judges against
       effectiveMtls: { [HUB_NAMESPACE]: 'STRICT' },
-      envoyFilters: [],
+      envoyFilters: (await list<EnvoyFilter>(envoyFilterKind, ROOT)).filter((f) => f.metadata.labels?.['hubmesh.io/prefix'] === PREFIX),
     };
   }
 
@@ -177,6 +185,17 @@ describe('validations on real objects', () => {
     };
     cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...drGroup, name: names.rule }));
     await adminCustom.createNamespacedCustomObject({ ...drGroup, body: rule });
+
+    // a rate limit left for a route that is gone
+    const filter = renderRateLimitFilter([{ path: `/user/${run}-gone`, virtualService: `${run}-gone`, envoyRoutes: [`route.${run}-gone`], limit: { requests: 5, per: 'second' } }], {
+      name: names.filter,
+      namespace: ROOT,
+      prefix: PREFIX,
+      gatewaySelector: { istio: 'ingressgateway' },
+    });
+    const efGroup = { group: 'networking.istio.io', version: 'v1alpha3', namespace: ROOT, plural: 'envoyfilters' };
+    cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...efGroup, name: names.filter }));
+    await adminCustom.createNamespacedCustomObject({ ...efGroup, body: filter });
 
     // older than the routes: it shadows alice's route (a prefix without its trailing slash catches /user/<run>-alice/)
     await createVirtualService(foreignVirtualService(names.shadow, `/user/${run}-al`));
@@ -225,6 +244,10 @@ describe('validations on real objects', () => {
       ['HM3002', { kind: 'Namespace', name: names.namespace }],
       ['HM3003', { kind: 'Pod', namespace: HUB_NAMESPACE, name: names.dave }],
       ['HM4001', { kind: 'DestinationRule', namespace: HUB_NAMESPACE, name: names.rule }],
+      ['HM5001', vs(routes.slow.metadata.name)],
+      ['HM5002', vs(routes.slow.metadata.name)],
+      ['HM5003', vs(routes.chaos.metadata.name)],
+      ['HM5004', { kind: 'EnvoyFilter', namespace: ROOT, name: names.filter }],
     ];
     for (const [code, object] of expected) {
       expect(findingsOf(code).map((f) => f.object), code).toContainEqual(object);
