@@ -93,10 +93,12 @@ test('injects a 50% abort scoped to a header on a user\'s route, then removes it
 
 test("sets a rate limit on a user's route, and shows the gateway EnvoyFilter's YAML and diff", async ({ page }, testInfo) => {
   const { panel } = await openRoute(page);
-  await panel.getByLabel('Rate limit on this route').selectOption('on');
-  await panel.getByLabel('Requests', { exact: true }).fill('30');
-  await panel.getByLabel('Per', { exact: true }).selectOption('second');
-  await expect(panel.getByRole('group', { name: 'Rate limit' })).toContainText('Each gateway replica lets 30 requests per second through');
+  const rate = panel.getByRole('group', { name: 'Rate limit' });
+  await rate.getByLabel('Rate limit on this route').selectOption('on');
+  await rate.getByLabel('Requests', { exact: true }).fill('30');
+  // a label around a select takes the selected option's text into its name
+  await rate.getByLabel(/^Per/).selectOption('second');
+  await expect(rate).toContainText('Each gateway replica lets 30 requests per second through');
   await panel.getByRole('button', { name: 'Preview' }).click();
   await expect(panel.getByRole('status')).toContainText('dry run accepted');
   const filterGroup = panel.getByRole('group', { name: `EnvoyFilter istio-system/${E2E.prefix}-rate-limits` });
