@@ -9,7 +9,7 @@ import type { DashboardAuth } from './lib/auth/dashboard-auth';
 import { safeNextPath } from './lib/auth/next-path';
 import { errorResponse } from './lib/http/api';
 import { HSTS_HEADER, SECURITY_HEADERS } from './lib/http/security-headers';
-import { getRuntime } from './lib/runtime';
+import { getRuntime } from './lib/current-runtime';
 
 /**
  * The console's gate: every page and /api/v1 call needs a session; /api/v1 mutations also need the

@@ -343,7 +343,7 @@ function leaderWork(deps: {
 
 const runtimeSlot = processSlot<Runtime>(RUNTIME_SLOT);
 
-/** The process's runtime, created from the environment on first use. Throws ConfigError on bad config. */
-export function getRuntime(): Runtime {
+/** Makes the process's runtime from the environment, once (lib/startup.ts, at server start). Throws ConfigError on bad config. */
+export function startRuntime(): Runtime {
   return runtimeSlot.get() ?? runtimeSlot.set(createRuntime(parseConfig(process.env)));
 }

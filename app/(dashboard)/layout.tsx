@@ -3,7 +3,7 @@ import { LiveProvider } from '@/components/live';
 import { ModeBanner, type ModeSummary } from '@/components/ModeBanner';
 import { Nav } from '@/components/Nav';
 import { UnreachableBanner } from '@/components/ui';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { LoginForm } from '@/components/LoginForm';
 import { safeNextPath } from '@/lib/auth/next-path';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const dynamic = 'force-dynamic';
 

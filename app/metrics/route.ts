@@ -1,4 +1,4 @@
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 // Prometheus scrape endpoint.
 export const runtime = 'nodejs';

@@ -1,6 +1,6 @@
 import { ApiError } from '@/lib/api-error';
 import { errorResponse } from '@/lib/http/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 // Readiness: the apiserver answers and the route cache is synced. While not ready, the Service
 // sends the hub to another replica instead of one that would answer from a stale cache.

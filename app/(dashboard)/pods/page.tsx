@@ -2,7 +2,7 @@ import { PodsTable } from '@/components/PodsTable';
 import { PageFrame } from '@/components/ui';
 import { unlessRefused } from '@/lib/api-error';
 import { podsAnswer, searchParamsOf } from '@/lib/dashboard/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const dynamic = 'force-dynamic';
 

@@ -2,7 +2,7 @@ import { RoutesTable } from '@/components/RoutesTable';
 import { PageFrame } from '@/components/ui';
 import { unlessRefused } from '@/lib/api-error';
 import { routesAnswer, searchParamsOf } from '@/lib/dashboard/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const dynamic = 'force-dynamic';
 

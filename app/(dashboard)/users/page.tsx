@@ -2,7 +2,7 @@ import { UsersTable } from '@/components/UsersTable';
 import { PageFrame } from '@/components/ui';
 import { unlessRefused } from '@/lib/api-error';
 import { usersAnswer, searchParamsOf } from '@/lib/dashboard/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const dynamic = 'force-dynamic';
 

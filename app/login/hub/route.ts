@@ -2,7 +2,7 @@ import type { NextRequest } from 'next/server';
 import { startHubSignIn } from '@/lib/auth/hub-signin';
 import { overTls } from '@/lib/auth/session';
 import { observed } from '@/lib/http/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,7 +1,7 @@
 import { ApiError } from '@/lib/api-error';
 import { observed, requestOrigin } from '@/lib/http/api';
 import { shareLinkAnswer } from '@/lib/routes/previews-api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

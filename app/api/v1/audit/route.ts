@@ -1,6 +1,6 @@
 import { observed } from '@/lib/http/api';
 import { auditAnswer } from '@/lib/mesh/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,6 +1,6 @@
 import { overviewAnswer } from '@/lib/dashboard/api';
 import { observed } from '@/lib/http/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

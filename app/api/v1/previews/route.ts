@@ -2,7 +2,7 @@ import type { NextRequest } from 'next/server';
 import { observed, readJsonBody, requestOrigin } from '@/lib/http/api';
 import { createPreview, previewsAnswer } from '@/lib/routes/previews-api';
 import { shareUrl } from '@/lib/routes/previews';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

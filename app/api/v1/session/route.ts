@@ -4,7 +4,7 @@ import { secretsEqual } from '@/lib/auth/secrets';
 import { clearedSessionCookies, newSession, overTls, SESSION_COOKIE, sessionCookies } from '@/lib/auth/session';
 import { sessionRefusal } from '@/lib/auth/session-guard';
 import { observed, readJsonBody } from '@/lib/http/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

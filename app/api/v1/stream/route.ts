@@ -1,6 +1,6 @@
 import { freshness } from '@/lib/dashboard/api';
 import { openLiveFeed } from '@/lib/dashboard/live';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,7 +1,7 @@
 import type { NextRequest } from 'next/server';
 import { usersAnswer } from '@/lib/dashboard/api';
 import { observed } from '@/lib/http/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -3,7 +3,7 @@ import { OAUTH_NONCE_COOKIE } from '@/lib/auth/hub-oauth';
 import { finishHubSignIn } from '@/lib/auth/hub-signin';
 import { overTls } from '@/lib/auth/session';
 import { observed } from '@/lib/http/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -2,7 +2,7 @@ import type { NextRequest } from 'next/server';
 import { ApiError } from '@/lib/api-error';
 import { observed } from '@/lib/http/api';
 import { alertsAnswer } from '@/lib/mesh/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

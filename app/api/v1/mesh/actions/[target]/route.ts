@@ -1,7 +1,7 @@
 import { ApiError, invalidField, isApiError, localModeError } from '@/lib/api-error';
 import { observed, readJsonBody } from '@/lib/http/api';
 import { actionTarget, applyBody, meshAction, type MeshApiDeps } from '@/lib/mesh/api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -1,6 +1,6 @@
 import { observed, readJsonBody } from '@/lib/http/api';
 import { changeOverlays, overlaysAnswer, parseOverlayChange, parseOverlayPatch, patchOverlays } from '@/lib/routes/overlays-api';
-import { getRuntime } from '@/lib/runtime';
+import { getRuntime } from '@/lib/current-runtime';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
