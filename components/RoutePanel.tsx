@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { serviceChoices } from '@/lib/kube/services';
 import type { Overlays, SelectiveRule } from '@/lib/routes/overlays';
 import type { changeOverlays, overlaysAnswer } from '@/lib/routes/overlays-api';
+import type { routeResilienceMetrics } from '@/lib/routes/route-metrics-api';
 import { Diff } from './Diff';
 import { mutateApi, useApi } from './live';
 import { FaultField, RateLimitField, RetriesField, TimeoutField, type FaultDraft } from './ResilienceFields';
@@ -11,6 +12,7 @@ import { Badge, ErrorState, inputClass } from './ui';
 
 type ServiceChoice = ReturnType<typeof serviceChoices>[number];
 type OverlaysAnswer = ReturnType<typeof overlaysAnswer>;
+type MetricsAnswer = Awaited<ReturnType<typeof routeResilienceMetrics>>;
 type ChangeAnswer = Awaited<ReturnType<typeof changeOverlays>>;
 type MatchKind = 'header-exact' | 'header-regex' | 'cookie';
 /** The overlays as the editor holds them: a new fault has a ttl, which the API turns into its expiry. */
@@ -51,7 +53,43 @@ export function RoutePanel({ name }: { name: string }) {
   if (error) return <ErrorState error={error} />;
   if (!data) return <p>Loading…</p>;
   // the draft starts from what is stored when the route is opened; after an apply the two agree again
-  return <OverlayEditor key={name} url={url} stored={data.overlays} answer={data} services={data.services} reload={() => void mutate()} />;
+  return (
+    <>
+      <ResilienceFigures name={name} />
+      <OverlayEditor key={name} url={url} stored={data.overlays} answer={data} services={data.services} reload={() => void mutate()} />
+    </>
+  );
+}
+
+const count = (n: number) => (n < 10 ? n.toFixed(1).replace(/\.0$/, '') : Math.round(n).toLocaleString('en'));
+
+/** What the route's settings did in the last hour, from Prometheus (Istio's telemetry). */
+function ResilienceFigures({ name }: { name: string }) {
+  const { data, error } = useApi<MetricsAnswer>(`/api/v1/routes/${encodeURIComponent(name)}/metrics`);
+  if (error) return <ErrorState error={error} />;
+  if (!data) return null;
+  if (!data.configured) return <p className="text-sm text-slate-600 dark:text-slate-400">Set HUBMESH_PROMETHEUS_URL to see retries, 429s and injected faults here.</p>;
+  const rows: Array<[string, string]> = [
+    ['Requests', count(data.requests)],
+    ['Retries', data.retries === null ? 'not exported (add upstream_rq_retry to proxyStatsMatcher)' : count(data.retries)],
+    ['Failed after every retry (URX)', count(data.retriesExhausted)],
+    ['Rate limited (429, RL)', count(data.rateLimited)],
+    ['Aborted by a fault (FI)', count(data.faultAborts)],
+    ['Delayed by a fault (DI)', count(data.faultDelays)],
+  ];
+  return (
+    <section aria-label="Resilience in the last hour" className="space-y-1">
+      <h3 className="font-medium">In the last hour ({data.service})</h3>
+      <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+        {rows.map(([label, value]) => (
+          <div key={label} className="contents">
+            <dt className="text-slate-600 dark:text-slate-400">{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
 }
 
 const EDITED = ['canary', 'rules', 'retries', 'timeout', 'fault', 'rateLimit'] as const;

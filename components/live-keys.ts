@@ -27,6 +27,7 @@ export const KEY_DEPENDENCIES: readonly KeyDependency[] = [
   { path: '/api/v1/routes/[name]', kinds: TABLES, named: 'virtualservices' },
   { path: '/api/v1/routes/[name]/overlays', kinds: ['virtualservices', 'services'], named: 'virtualservices', refreshMs: DEFAULTS_REFRESH_MS },
   { path: '/api/v1/notebook-defaults', kinds: ['virtualservices'], refreshMs: DEFAULTS_REFRESH_MS },
+  { path: '/api/v1/routes/[name]/metrics', kinds: ['virtualservices'], named: 'virtualservices', refreshMs: PROMETHEUS_REFRESH_MS },
   { path: '/api/v1/pods', kinds: TABLES },
   { path: '/api/v1/users', kinds: TABLES },
   { path: '/api/v1/services', kinds: ['services'] },

@@ -24,6 +24,7 @@ import { faultExpiry, Janitor, previewExpiry, recordAsJanitor } from './routes/j
 import { RateLimitKeeper, type RateLimitSyncDeps } from './routes/rate-limit-sync';
 import { NotebookDefaultsStore } from './routes/notebook-defaults-store';
 import type { NotebookDefaultsApiDeps } from './routes/notebook-defaults-api';
+import type { RouteMetricsDeps } from './routes/route-metrics-api';
 import { envoyFilterKind, type EnvoyFilter } from './kube/envoyfilters';
 import { RouteReconciler } from './routes/route-reconciler';
 import type { OverlaysApiDeps } from './routes/overlays-api';
@@ -75,6 +76,7 @@ export type Features = {
   previews: PreviewsApiDeps;
   overlays: OverlaysApiDeps;
   notebookDefaults: NotebookDefaultsApiDeps;
+  routeMetrics: RouteMetricsDeps;
   hubSignIn: HubSignInDeps;
 };
 
@@ -240,9 +242,11 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
         actions: connection.mode === 'cluster' ? createMeshActions({ backend: connection.backend, eventsNamespace: namespace, changes }) : undefined,
         log,
         now: Date.now,
+        circuitBreaking: () => notebookDefaults.current().defaults.circuitBreaking,
       },
       previews: { previews, namespace, publicUrl: config.previews.publicUrl, prometheus, changes, log, now: Date.now },
       overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, changes, rateLimits, notebookDefaults: () => notebookDefaults.current().defaults },
+      routeMetrics: { virtualServices: virtualServices.cache, prometheus },
       notebookDefaults: { store: notebookDefaults, configMaps: connection.backend<ConfigMap>(configMapKind), virtualServices: virtualServices.cache, changes },
       hubSignIn: { hubOAuth: config.dashboard.hubOAuth, auth: dashboardAuth, log },
     },

@@ -149,6 +149,8 @@ describe('validations on real objects', () => {
       // the mesh-wide policy belongs to other tests; this one states the mode it judges against
       effectiveMtls: { [HUB_NAMESPACE]: 'STRICT' },
       envoyFilters: (await list<EnvoyFilter>(envoyFilterKind, ROOT)).filter((f) => f.metadata.labels?.['hubmesh.io/prefix'] === PREFIX),
+      // the notebook defaults ask for circuit breaking; names.rule (someone else's) configures ok's Service
+      circuitBreaking: { outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 100 } },
     };
   }
 
@@ -248,6 +250,7 @@ describe('validations on real objects', () => {
       ['HM5002', vs(routes.slow.metadata.name)],
       ['HM5003', vs(routes.chaos.metadata.name)],
       ['HM5004', { kind: 'EnvoyFilter', namespace: ROOT, name: names.filter }],
+      ['HM5005', { kind: 'DestinationRule', namespace: HUB_NAMESPACE, name: names.rule }],
     ];
     for (const [code, object] of expected) {
       expect(findingsOf(code).map((f) => f.object), code).toContainEqual(object);

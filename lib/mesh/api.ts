@@ -18,6 +18,7 @@ import type { MeshAction, MeshActions } from './actions';
 import { alertRulesYaml } from './alerts';
 import { complianceVerdict, type RequiredPod, type TelemetryState } from './compliance';
 import type { EnvoyFilter } from '../kube/envoyfilters';
+import type { CircuitBreaking } from '../routes/circuit-breaking';
 import { gatewayInputFromConfig } from './desired';
 import { describeServerSide, meshMtlsStatus, namespaceMtlsStatus } from './mtls';
 import { summarizePod } from './pod-status';
@@ -58,6 +59,8 @@ export type MeshApiDeps = {
   actions: MeshActions | undefined;
   log: Logger;
   now: () => number;
+  /** the notebook defaults' circuit breaking now (HM5005) */
+  circuitBreaking?: () => CircuitBreaking | undefined;
 };
 
 export const MESH_ACTION_TARGETS = ['gateway', 'injection', 'peer-authentication'] as const;
@@ -228,6 +231,8 @@ export function validationsAnswer(deps: MeshApiDeps) {
     namespaces: namespaceObject ? [namespaceObject] : [],
     effectiveMtls: { [namespace]: mtls.namespace.server.runtimeMode },
     envoyFilters: mesh.envoyFilters.list(),
+    circuitBreaking: deps.circuitBreaking?.(),
+    autoMtls: config.mesh.autoMtls,
   });
   return { namespace, ...report };
 }

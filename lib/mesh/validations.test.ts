@@ -36,6 +36,7 @@ describe('the catalogue', () => {
         "HM5002": "A timeout on a route that carries websockets",
         "HM5003": "A fault without a scope or an expiry",
         "HM5004": "A rate limit patch that matches no route",
+        "HM5005": "Another owner's DestinationRule keeps a notebook from the defaults' circuit breaking",
       }
     `);
   });

@@ -11,7 +11,7 @@ import { podWithoutRoute } from './checkers/pod-without-route';
 import { podWithoutSidecar } from './checkers/pod-without-sidecar';
 import { routeWithoutPod } from './checkers/route-without-pod';
 import { tlsDisabledUnderStrict } from './checkers/tls-disabled-under-strict';
-import { faultWithoutScopeOrExpiry, rateLimitMatchesNoRoute, retryBudgetOverTimeout, timeoutOnWebsocketRoute } from './checkers/resilience';
+import { circuitBreakingBlocked, faultWithoutScopeOrExpiry, rateLimitMatchesNoRoute, retryBudgetOverTimeout, timeoutOnWebsocketRoute } from './checkers/resilience';
 import type { Checker, CheckerInfo, Finding, ObjectRef, Severity, ValidationSnapshot } from './checkers/types';
 
 export type { Area, Checker, CheckerInfo, Finding, ObjectRef, Severity, ValidationSnapshot } from './checkers/types';
@@ -42,6 +42,7 @@ export const CATALOGUE: readonly Checker[] = [
   timeoutOnWebsocketRoute,
   faultWithoutScopeOrExpiry,
   rateLimitMatchesNoRoute,
+  circuitBreakingBlocked,
 ];
 
 export type CatalogueEntry = CheckerInfo & { count: number };

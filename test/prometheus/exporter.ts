@@ -13,6 +13,8 @@ export type Flow = {
   policy: SecurityPolicy;
   /** HTTP flows only, default 200 */
   responseCode?: number;
+  /** HTTP flows only: Envoy's response flags (e.g. "RL", "FI", "DI,FI"), default "-" */
+  responseFlags?: string;
 };
 
 const COMMON_LABELS = [
@@ -28,7 +30,7 @@ const COMMON_LABELS = [
   'connection_security_policy',
   'request_protocol',
 ] as const;
-const HTTP_LABELS = [...COMMON_LABELS, 'response_code'] as const;
+const HTTP_LABELS = [...COMMON_LABELS, 'response_code', 'response_flags'] as const;
 
 function flowLabels(flow: Flow, protocol: 'http' | 'tcp') {
   const { source, destination } = flow;
@@ -80,6 +82,8 @@ export type IstioExporter = {
   target: string;
   /** Sets how many requests per second the flow adds to istio_requests_total from now on (0 keeps an idle series). */
   requests: (flow: Flow, perSecond: number) => void;
+  /** Sets how many retries per second Envoy's envoy_cluster_upstream_rq_retry counts for a cluster from now on. */
+  retries: (cluster: string, perSecond: number) => void;
   /** Sets the growth of the flow's istio_tcp_sent_bytes_total and istio_tcp_received_bytes_total from now on; an omitted direction publishes no series. */
   tcp: (flow: Flow, bytesPerSecond: { sent?: number; received?: number }) => void;
   /** Unix seconds of the first scrape, once there has been one. */
@@ -121,6 +125,7 @@ export async function startIstioExporter(): Promise<IstioExporter> {
   publish('istio_requests_total', 'Requests handled by an Istio proxy', HTTP_LABELS);
   publish('istio_tcp_sent_bytes_total', 'Bytes sent during TCP connections, by an Istio proxy', COMMON_LABELS);
   publish('istio_tcp_received_bytes_total', 'Bytes received during TCP connections, by an Istio proxy', COMMON_LABELS);
+  publish('envoy_cluster_upstream_rq_retry', "Retries of an Envoy cluster's requests (exported when proxyStatsMatcher includes it)", ['cluster_name']);
 
   let resolveFirstScrape: (time: number) => void = () => {};
   const firstScrape = new Promise<number>((resolve) => (resolveFirstScrape = resolve));
@@ -145,9 +150,10 @@ export async function startIstioExporter(): Promise<IstioExporter> {
   return {
     target: `127.0.0.1:${port}`,
     requests: (flow, perSecond) => {
-      const labels = { ...flowLabels(flow, 'http'), response_code: String(flow.responseCode ?? 200) };
+      const labels = { ...flowLabels(flow, 'http'), response_code: String(flow.responseCode ?? 200), response_flags: flow.responseFlags ?? '-' };
       counterFor('istio_requests_total', labels).setRate(perSecond, nowSeconds());
     },
+    retries: (cluster, perSecond) => counterFor('envoy_cluster_upstream_rq_retry', { cluster_name: cluster }).setRate(perSecond, nowSeconds()),
     tcp: (flow, { sent, received }) => {
       const now = nowSeconds();
       if (sent !== undefined) counterFor('istio_tcp_sent_bytes_total', flowLabels(flow, 'tcp')).setRate(sent, now);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rateLimitedRoutes, renderRateLimitFilter } from '../../routes/rate-limits';
-import { faultWithoutScopeOrExpiry, rateLimitMatchesNoRoute, retryBudgetOverTimeout, timeoutOnWebsocketRoute } from './resilience';
+import { circuitBreaking } from '../../routes/circuit-breaking';
+import { circuitBreakingBlocked, faultWithoutScopeOrExpiry, rateLimitMatchesNoRoute, retryBudgetOverTimeout, timeoutOnWebsocketRoute } from './resilience';
 import { hubRoute, prefixRule, snapshot, virtualService } from './test-fixtures';
 
 const expiresAt = '2026-12-03T12:00:00.000Z';
@@ -48,5 +49,15 @@ describe('resilience validations', () => {
     expect(messages(rateLimitMatchesNoRoute.check(snapshot({ virtualServices: [alice], envoyFilters: [filter] })))).toEqual([
       `HM5004 EnvoyFilter istio-system/hubmesh-rate-limits limits Envoy route route.${bob.metadata.name}, which no route carries any more.`,
     ]);
+  });
+
+  it("HM5005: flags another owner's DestinationRule on a notebook's host while the defaults ask for circuit breaking", () => {
+    const alice = hubRoute('/user/alice', { user: 'alice', service: 'jupyter-alice' });
+    const foreign = { metadata: { name: 'alice-subsets', namespace: 'jupyterhub' }, spec: { host: 'jupyter-alice', subsets: [{ name: 'v2', labels: { v: '2' } }] } };
+    const cb = circuitBreaking.parse({ outlierDetection: { consecutive5xxErrors: 5 } });
+    expect(messages(circuitBreakingBlocked.check(snapshot({ virtualServices: [alice], destinationRules: [foreign], circuitBreaking: cb })))).toEqual([
+      "HM5005 DestinationRule jupyterhub/alice-subsets configures notebook Service jupyter-alice.jupyterhub.svc.cluster.local: the notebook defaults' circuit breaking does not reach it.",
+    ]);
+    expect(circuitBreakingBlocked.check(snapshot({ virtualServices: [alice], destinationRules: [foreign] }))).toEqual([]);
   });
 });

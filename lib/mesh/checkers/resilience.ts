@@ -1,6 +1,7 @@
 import type { HTTPRoute, VirtualService } from '../../kube/virtualservices';
 import { durationMs } from '../../routes/overlay-sections/durations';
 import { carriesWebsockets } from '../../routes/overlay-sections/timeout';
+import { planCircuitBreakers } from '../../routes/circuit-breakers';
 import { patchedRouteNames } from '../../routes/rate-limits';
 import { isOwnRule, routeFromVirtualService } from '../../routes/virtualservice';
 import { isHubRoute, vsRef } from './routing';
@@ -104,6 +105,33 @@ export const rateLimitMatchesNoRoute = defineChecker(
           message: `EnvoyFilter ${filter.metadata.namespace}/${filter.metadata.name} limits Envoy route${orphans.length > 1 ? 's' : ''} ${orphans.join(', ')}, which no route carries any more.`,
         },
       ];
+    });
+  },
+);
+
+export const circuitBreakingBlocked = defineChecker(
+  {
+    code: 'HM5005',
+    severity: 'warning',
+    area: 'resilience',
+    title: "Another owner's DestinationRule keeps a notebook from the defaults' circuit breaking",
+    description:
+      "The notebook defaults ask for circuit breaking, which hubmesh gives each notebook Service as a DestinationRule of its own. For a host that another owner's DestinationRule already configures, Istio would use only the older rule's traffic policy, so hubmesh leaves that host alone and the notebook has no circuit breaking. Put the connection pool and outlier detection into that rule, or remove it.",
+  },
+  (snapshot) => {
+    const routes = snapshot.virtualServices.filter((vs) => isHubRoute(vs, snapshot.prefix));
+    const plan = planCircuitBreakers(routes, snapshot.destinationRules, snapshot.circuitBreaking, {
+      namespace: snapshot.namespace,
+      clusterDomain: snapshot.clusterDomain,
+      prefix: snapshot.prefix,
+      autoMtls: snapshot.autoMtls ?? true,
+    });
+    return plan.blocked.map(({ host, by }) => {
+      const [namespace, name] = by.split('/') as [string, string];
+      return {
+        object: { kind: 'DestinationRule', namespace, name },
+        message: `DestinationRule ${by} configures notebook Service ${host}: the notebook defaults' circuit breaking does not reach it.`,
+      };
     });
   },
 );

@@ -1,5 +1,6 @@
 import type { DestinationRule } from '../../kube/destinationrules';
 import type { EnvoyFilter } from '../../kube/envoyfilters';
+import type { CircuitBreaking } from '../../routes/circuit-breaking';
 import type { Gateway } from '../../kube/gateways';
 import type { Namespace } from '../../kube/namespaces';
 import type { MtlsMode, PeerAuthentication } from '../../kube/peerauthentications';
@@ -37,6 +38,10 @@ export type ValidationSnapshot = {
   effectiveMtls: Record<string, MtlsMode>;
   /** hubmesh's EnvoyFilters on the ingress gateway (the rate limits) */
   envoyFilters: EnvoyFilter[];
+  /** the notebook defaults' circuit breaking, when set: each notebook Service should get it */
+  circuitBreaking?: CircuitBreaking;
+  /** meshConfig.enableAutoMtls */
+  autoMtls?: boolean;
 };
 
 export type Severity = 'error' | 'warning' | 'info';
