@@ -7,13 +7,14 @@ const root = path.resolve(import.meta.dirname, '..');
 /** Modules that import no other module of lib/: anything may use them without making a loop. */
 const LEAVES = ['lib/api-error.ts', 'lib/config-error.ts', 'lib/json.ts', 'lib/kube/labels.ts', 'lib/auth/secrets.ts'];
 
-const EDGE = ['lib/http/', 'lib/runtime.ts', 'lib/startup.ts'];
+const EDGE = ['lib/http/', 'lib/runtime.ts', 'lib/current-runtime.ts', 'lib/startup.ts'];
 const DOMAIN = ['lib/activity/', 'lib/auth/', 'lib/dashboard/', 'lib/mesh/', 'lib/routes/', 'lib/telemetry/'];
 
 /**
  * lib/'s layers, bottom up: the leaves, and search-params.ts on them; kube/ (Kubernetes I/O) and telemetry/
  * (Prometheus I/O); changes/ (the change pipeline, on kube/); auth/ and routes/; mesh/, activity/ and
- * dashboard/ above them; http/, runtime.ts and startup.ts at the edge, which only app/ and server/ import.
+ * dashboard/ above them; http/, runtime.ts, current-runtime.ts and startup.ts at the edge, which only app/,
+ * proxy.ts and server/ import.
  */
 const RULES: LayerRule[] = [
   ...LEAVES.map((leaf) => ({ from: leaf, mayNotImport: ['lib/'] })),
@@ -42,6 +43,17 @@ describe('lib/ import graph', () => {
 
   it('has no module importing a layer above its own', () => {
     expect(upwardImports(graph, RULES)).toEqual([]);
+  });
+});
+
+describe("Next's routes, pages and proxy", () => {
+  // Next bundles each route on its own: an import of the composition root (lib/runtime.ts, which only
+  // lib/startup.ts needs) puts all of lib/ into every route's chunk. They read lib/current-runtime.ts.
+  const graph = importGraph(root, ['app', 'proxy.ts']);
+
+  it('import the runtime from lib/current-runtime.ts, never the composition root', () => {
+    expect(graph.get('app/api/v1/routes/route.ts')).toContain('lib/current-runtime.ts');
+    expect(upwardImports(graph, [{ from: 'app/', mayNotImport: ['lib/runtime.ts'] }, { from: 'proxy.ts', mayNotImport: ['lib/runtime.ts'] }])).toEqual([]);
   });
 });
 

@@ -23,10 +23,11 @@ function resolveSpecifier(root: string, from: string, specifier: string): string
   return [base, `${base}.ts`, `${base}.tsx`, path.join(base, 'index.ts')].find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());
 }
 
-/** Every import (type-only ones included) among the non-test modules under `dirs`, read with TypeScript's own pre-processor. */
-export function importGraph(root: string, dirs: readonly string[]): ImportGraph {
+/** Every import (type-only ones included) among the non-test modules under `paths` (directories or files), read with TypeScript's own pre-processor. */
+export function importGraph(root: string, paths: readonly string[]): ImportGraph {
   const graph: ImportGraph = new Map();
-  for (const file of dirs.flatMap((d) => sourceFiles(path.join(root, d)))) {
+  const files = paths.map((p) => path.join(root, p)).flatMap((p) => (fs.statSync(p).isDirectory() ? sourceFiles(p) : [p]));
+  for (const file of files) {
     const { importedFiles } = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
     const targets = importedFiles.map((i) => resolveSpecifier(root, file, i.fileName)).filter((t): t is string => t !== undefined);
     graph.set(path.relative(root, file), [...new Set(targets.map((t) => path.relative(root, t)))]);
