@@ -3,8 +3,8 @@
 import { useState } from 'react';
 import type { NotebookDefaults } from '@/lib/routes/notebook-defaults';
 import type { changeDefaults, defaultsAnswer } from '@/lib/routes/notebook-defaults-api';
-import { Diff } from './Diff';
-import { mutateApi, useApi } from './live';
+import { ObjectChange, PreviewApplyButtons, ProblemAlert, useChange } from './ChangeFlow';
+import { useApi } from './live';
 import { CircuitBreakingField, RateLimitField, RetriesField } from './ResilienceFields';
 import { Badge, ErrorState } from './ui';
 
@@ -23,29 +23,10 @@ export function NotebookDefaultsPage() {
 
 function DefaultsEditor({ stored, answer, reload }: { stored: NotebookDefaults; answer: DefaultsAnswer; reload: () => void }) {
   const [draft, setDraft] = useState<NotebookDefaults>(stored);
-  const [result, setResult] = useState<ChangeAnswer>();
-  const [problem, setProblem] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const { result, problem, busy, send, forget } = useChange<ChangeAnswer>(URL, 'PUT', reload);
   const edit = (next: NotebookDefaults) => {
     setDraft(next);
-    setResult(undefined);
-    setProblem(undefined);
-  };
-  const send = async (dryRun: boolean) => {
-    setBusy(true);
-    setProblem(undefined);
-    try {
-      const r = await mutateApi(URL, { method: 'PUT', body: JSON.stringify({ defaults: draft, dryRun }) });
-      const body = await r.json();
-      if (!r.ok) throw new Error(body.error ?? `HTTP ${r.status}`);
-      setResult(body);
-      if (!dryRun) reload();
-    } catch (e) {
-      setResult(undefined);
-      setProblem((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    forget();
   };
   const { notebooks, ownRetries, ownRateLimit } = answer.routes;
   return (
@@ -62,24 +43,8 @@ function DefaultsEditor({ stored, answer, reload }: { stored: NotebookDefaults; 
       <RetriesField value={draft.retries} allowOff={false} onChange={(retries) => edit({ ...draft, retries: retries === 'off' ? undefined : retries })} />
       <RateLimitField value={draft.rateLimit} allowOff={false} onChange={(rateLimit) => edit({ ...draft, rateLimit: rateLimit === 'off' ? undefined : rateLimit })} />
       <CircuitBreakingField value={draft.circuitBreaking} onChange={(circuitBreaking) => edit({ ...draft, circuitBreaking })} />
-      <div className="flex gap-2">
-        <button type="button" className="rounded border px-3 py-1 text-sm dark:border-slate-700" disabled={busy} onClick={() => send(true)}>
-          Preview
-        </button>
-        <button
-          type="button"
-          className="rounded bg-slate-900 px-3 py-1 text-sm text-white disabled:opacity-40 dark:bg-slate-100 dark:text-slate-900"
-          disabled={busy || !result?.dryRun}
-          onClick={() => send(false)}
-        >
-          Apply
-        </button>
-      </div>
-      {problem && (
-        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
-          {problem}
-        </p>
-      )}
+      <PreviewApplyButtons busy={busy} previewed={result?.dryRun === true} onSend={(dryRun) => void send({ defaults: draft }, dryRun)} />
+      <ProblemAlert problem={problem} />
       {result && (
         <div className="space-y-2" role="status">
           <p className="text-sm">
@@ -87,13 +52,7 @@ function DefaultsEditor({ stored, answer, reload }: { stored: NotebookDefaults; 
             {result.dryRun ? 'Nothing is stored until you apply.' : `Every notebook route renders with them now (${result.routes.notebooks} routes).`}
             {!result.dryRun && result.audit && (result.audit.recorded ? ` Recorded as Event ${result.audit.event}.` : ` The audit Event could not be recorded: ${result.audit.error}`)}
           </p>
-          <Diff hunks={result.diff} />
-          <details>
-            <summary className="cursor-pointer text-sm font-medium">ConfigMap after</summary>
-            <pre aria-label="Notebook defaults YAML preview" className="overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
-              {result.preview}
-            </pre>
-          </details>
+          <ObjectChange diff={result.diff} preview={result.preview} summary="ConfigMap after" previewLabel="Notebook defaults YAML preview" />
         </div>
       )}
     </section>

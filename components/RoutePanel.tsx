@@ -5,8 +5,8 @@ import type { serviceChoices } from '@/lib/kube/services';
 import type { Overlays, SelectiveRule } from '@/lib/routes/overlays';
 import type { changeOverlays, overlaysAnswer } from '@/lib/routes/overlays-api';
 import type { routeResilienceMetrics } from '@/lib/routes/route-metrics-api';
-import { Diff } from './Diff';
-import { mutateApi, useApi } from './live';
+import { ObjectChange, PreviewApplyButtons, ProblemAlert, useChange } from './ChangeFlow';
+import { useApi } from './live';
 import { FaultField, RateLimitField, RetriesField, TimeoutField, type FaultDraft } from './ResilienceFields';
 import { Badge, ErrorState, inputClass } from './ui';
 
@@ -104,34 +104,14 @@ function changedSections(stored: Overlays, draft: Draft): Record<string, unknown
 function OverlayEditor({ url, stored, answer, services, reload }: { url: string; stored: Overlays; answer: OverlaysAnswer; services: ServiceChoice[]; reload: () => void }) {
   const [draft, setDraft] = useState<Draft>(stored);
   const [confirmUnscopedFault, setConfirmUnscopedFault] = useState(false);
-  const [result, setResult] = useState<ChangeAnswer>();
-  const [problem, setProblem] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  // an applied fault's ttl is an expiry now: what is stored is what the next change sends back
+  const { result, problem, busy, send, forget } = useChange<ChangeAnswer>(url, 'PATCH', (applied) => {
+    setDraft(applied.overlays);
+    reload();
+  });
   const edit = (next: Draft) => {
     setDraft(next);
-    setResult(undefined);
-    setProblem(undefined);
-  };
-  const send = async (dryRun: boolean) => {
-    setBusy(true);
-    setProblem(undefined);
-    try {
-      // only what this editor changed: another admin's change of another section meanwhile stays
-      const r = await mutateApi(url, { method: 'PATCH', body: JSON.stringify({ overlays: changedSections(stored, draft), dryRun, confirmUnscopedFault }) });
-      const body = await r.json();
-      if (!r.ok) throw new Error(body.error ?? `HTTP ${r.status}`);
-      setResult(body);
-      // an applied fault's ttl is an expiry now: what is stored is what the next change sends back
-      if (!dryRun) {
-        setDraft(body.overlays);
-        reload();
-      }
-    } catch (e) {
-      setResult(undefined);
-      setProblem((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    forget();
   };
   const canary = draft.canary;
   // a dry run, or a change in local mode, is not audited
@@ -208,24 +188,9 @@ function OverlayEditor({ url, stored, answer, services, reload }: { url: string;
       <TimeoutField value={draft.timeout} websockets={answer.notebook || answer.path !== '/'} onChange={(timeout) => edit({ ...draft, timeout })} />
       <FaultField value={draft.fault} confirmed={confirmUnscopedFault} onConfirm={setConfirmUnscopedFault} onChange={(fault) => edit({ ...draft, fault })} />
       <RateLimitField value={draft.rateLimit} inherited={answer.inherited.rateLimit} onChange={(rateLimit) => edit({ ...draft, rateLimit })} />
-      <div className="flex gap-2">
-        <button type="button" className="rounded border px-3 py-1 text-sm dark:border-slate-700" disabled={busy} onClick={() => send(true)}>
-          Preview
-        </button>
-        <button
-          type="button"
-          className="rounded bg-slate-900 px-3 py-1 text-sm text-white disabled:opacity-40 dark:bg-slate-100 dark:text-slate-900"
-          disabled={busy || !result?.dryRun}
-          onClick={() => send(false)}
-        >
-          Apply
-        </button>
-      </div>
-      {problem && (
-        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
-          {problem}
-        </p>
-      )}
+      {/* only what this editor changed: another admin's change of another section meanwhile stays */}
+      <PreviewApplyButtons busy={busy} previewed={result?.dryRun === true} onSend={(dryRun) => void send({ overlays: changedSections(stored, draft), confirmUnscopedFault }, dryRun)} />
+      <ProblemAlert problem={problem} />
       {result && (
         <div className="space-y-2" role="status">
           {result.dryRun ? (
@@ -242,25 +207,13 @@ function OverlayEditor({ url, stored, answer, services, reload }: { url: string;
               <Badge tone="warn">warning</Badge> {w.field}: {w.message}
             </p>
           ))}
-          <Diff hunks={result.diff} />
-          <details>
-            <summary className="cursor-pointer text-sm font-medium">VirtualService after</summary>
-            <pre aria-label="Overlay YAML preview" className="overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
-              {result.preview}
-            </pre>
-          </details>
+          <ObjectChange diff={result.diff} preview={result.preview} summary="VirtualService after" previewLabel="Overlay YAML preview" />
           {result.related.map((r) => (
             <div key={`${r.kind}/${r.namespace}/${r.name}`} className="space-y-2" aria-label={`${r.kind} ${r.namespace}/${r.name}`} role="group">
               <p className="text-sm font-medium">
                 {r.kind} {r.namespace}/{r.name} (the gateway enforces the rate limits with it)
               </p>
-              <Diff hunks={r.diff} />
-              <details>
-                <summary className="cursor-pointer text-sm font-medium">{r.kind} after</summary>
-                <pre aria-label={`${r.kind} YAML preview`} className="overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
-                  {r.preview}
-                </pre>
-              </details>
+              <ObjectChange diff={r.diff} preview={r.preview} summary={`${r.kind} after`} previewLabel={`${r.kind} YAML preview`} />
             </div>
           ))}
         </div>
