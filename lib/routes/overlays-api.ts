@@ -25,7 +25,9 @@ export type OverlaysApiDeps = {
   notebookDefaults: () => NotebookDefaults;
 };
 
-export type OverlayChange = { overlays: Overlays; dryRun: boolean; confirmUnscopedFault: boolean };
+type EditFlags = { dryRun: boolean; confirmUnscopedFault: boolean };
+
+export type OverlayChange = EditFlags & { overlays: Overlays };
 
 /**
  * The body of PUT /api/v1/routes/<name>/overlays, with errors that name the field. A new fault gives its
@@ -33,33 +35,36 @@ export type OverlayChange = { overlays: Overlays; dryRun: boolean; confirmUnscop
  * it was shown keeps its `expiresAt`.
  */
 export function parseOverlayChange(body: unknown, now = new Date()): OverlayChange {
-  const input = (typeof body === 'object' && body !== null ? body : {}) as { overlays?: unknown; dryRun?: unknown; confirmUnscopedFault?: unknown };
-  for (const flag of ['dryRun', 'confirmUnscopedFault'] as const) {
-    if (input[flag] !== undefined && typeof input[flag] !== 'boolean') throw invalidField(flag, 'must be true or false');
-  }
-  const parsed = overlaysSchema.safeParse(withFaultExpiry(input.overlays ?? {}, now));
+  const { overlays, ...flags } = readEditBody(body, now);
+  const parsed = overlaysSchema.safeParse(overlays ?? {});
   if (!parsed.success) {
     const error = issueErrors(parsed.error.issues as never)[0]!;
     throw invalidField(`overlays.${error.field || '(body)'}`, error.message);
   }
-  return { overlays: parsed.data, dryRun: input.dryRun === true, confirmUnscopedFault: input.confirmUnscopedFault === true };
+  return { overlays: parsed.data, ...flags };
 }
 
 /** A PATCH of some sections: each key present is set, or removed with null; the other sections stay as stored. */
-export type OverlayPatch = { sections: Record<string, unknown>; dryRun: boolean; confirmUnscopedFault: boolean };
+export type OverlayPatch = EditFlags & { sections: Record<string, unknown> };
 
 /** The body of PATCH /api/v1/routes/<name>/overlays. Only the sections the overlays editor sets may be named. */
 export function parseOverlayPatch(body: unknown, now = new Date()): OverlayPatch {
+  const { overlays, ...flags } = readEditBody(body, now);
+  if (typeof overlays !== 'object' || overlays === null || Array.isArray(overlays)) throw invalidField('overlays', 'must be an object of the sections to set (null removes one)');
+  const editable = editableSections();
+  for (const key of Object.keys(overlays)) {
+    if (!editable.includes(key)) throw invalidField(`overlays.${key}`, `not a section this editor sets (they are ${editable.join(', ')})`);
+  }
+  return { sections: overlays as Record<string, unknown>, ...flags };
+}
+
+/** What every overlays edit sends: its flags, and its `overlays` with a new fault's ttl made its expiry. */
+function readEditBody(body: unknown, now: Date): EditFlags & { overlays: unknown } {
   const input = (typeof body === 'object' && body !== null ? body : {}) as { overlays?: unknown; dryRun?: unknown; confirmUnscopedFault?: unknown };
   for (const flag of ['dryRun', 'confirmUnscopedFault'] as const) {
     if (input[flag] !== undefined && typeof input[flag] !== 'boolean') throw invalidField(flag, 'must be true or false');
   }
-  if (typeof input.overlays !== 'object' || input.overlays === null || Array.isArray(input.overlays)) throw invalidField('overlays', 'must be an object of the sections to set (null removes one)');
-  const editable = editableSections();
-  for (const key of Object.keys(input.overlays)) {
-    if (!editable.includes(key)) throw invalidField(`overlays.${key}`, `not a section this editor sets (they are ${editable.join(', ')})`);
-  }
-  return { sections: withFaultExpiry(input.overlays, now) as Record<string, unknown>, dryRun: input.dryRun === true, confirmUnscopedFault: input.confirmUnscopedFault === true };
+  return { overlays: withFaultExpiry(input.overlays, now), dryRun: input.dryRun === true, confirmUnscopedFault: input.confirmUnscopedFault === true };
 }
 
 /** The stored overlays with a patch's sections set or removed. */
@@ -116,7 +121,7 @@ export function patchOverlays(deps: OverlaysApiDeps, name: string, change: Overl
   return runOverlayEdit(deps, name, { edit: (stored) => patched(stored, change.sections), dryRun: change.dryRun, confirmUnscopedFault: change.confirmUnscopedFault }, actor);
 }
 
-type OverlayEdit = { edit: (stored: Overlays) => unknown; dryRun: boolean; confirmUnscopedFault: boolean };
+type OverlayEdit = EditFlags & { edit: (stored: Overlays) => unknown };
 
 async function runOverlayEdit(deps: OverlaysApiDeps, name: string, change: OverlayEdit, actor: string) {
   const { dryRun, plan, after, diff, audit, warnings } = await deps.changes.run(editOverlays(deps), { ...change, name }, { actor, dryRun: change.dryRun });
