@@ -112,6 +112,34 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
     expect(bucket).toMatchObject({ token_bucket: { max_tokens: 150, tokens_per_fill: 100, fill_interval: '60s' } });
   });
 
+  it("answers the local rate limit's own 429s, and no other reply, with a JSON body naming the limit", () => {
+    const config = verdict.localReplyConfig!['80']!;
+    expect(config).toMatchObject({
+      mappers: [
+        {
+          filter: {
+            and_filter: {
+              filters: [
+                // op EQ is the enum's zero value, which protojson leaves out
+                { status_code_filter: { comparison: { value: { default_value: 429 } } } },
+                {
+                  extension_filter: {
+                    name: 'envoy.access_loggers.extension_filters.cel',
+                    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', expression: "response.code_details == 'local_rate_limited'" },
+                  },
+                },
+              ],
+            },
+          },
+          body_format_override: { json_format: { status: 429, code: 'rate-limited', limit: '%RESP(x-hubmesh-rate-limit)%' } },
+        },
+      ],
+    });
+    // one mapper, and no body_format of its own: every other local reply keeps Envoy's body
+    expect((config as { mappers: unknown[] }).mappers).toHaveLength(1);
+    expect(config).not.toHaveProperty('body_format');
+  });
+
   it("gives each notebook Service's cluster the circuit breakers and outlier detection of its DestinationRule, and the hub's none", () => {
     expect(breakers.map((dr) => dr.spec!.host)).toEqual([`jupyter-alice.${NS}.svc.cluster.local`, `jupyter-bob.${NS}.svc.cluster.local`, `jupyter-carol.${NS}.svc.cluster.local`]);
     const alice = verdict.clusters![aliceCluster] as Record<string, unknown>;

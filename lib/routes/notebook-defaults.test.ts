@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultsFromConfigMap } from './notebook-defaults-store';
 import { describeDefaults, inheritedSections, isNotebookRoute, withNotebookDefaults, type NotebookDefaults } from './notebook-defaults';
-import { rateLimitedRoutes, renderRateLimitFilter } from './rate-limits';
+import { patchedRouteNames, rateLimitedRoutes, renderRateLimitFilter } from './rate-limits';
 import { notebookMatchName, renderRouteVirtualService, routeFromVirtualService, type RenderContext } from './virtualservice';
 
 const defaults: NotebookDefaults = { retries: { attempts: 3, retryOn: 'connect-failure,refused-stream,unavailable,reset' }, rateLimit: { requests: 20, per: 'second' } };
@@ -35,7 +35,7 @@ describe('notebook defaults', () => {
       ['*', ['route.hubmesh-notebooks'], 20],
     ]);
     const filter = renderRateLimitFilter(limited, { name: 'hubmesh-rate-limits', namespace: 'istio-system', prefix: 'hubmesh', gatewaySelector: { istio: 'ingressgateway' } });
-    expect(filter.spec.configPatches).toHaveLength(3);
+    expect(patchedRouteNames(filter)).toEqual([`route.${own5.metadata.name}`, 'route.hubmesh-notebooks']);
     // defaults without a limit: the notebook routes' patch goes
     expect(rateLimitedRoutes([vs, bob], { limit: undefined, matchName: 'hubmesh-notebooks' })).toEqual([]);
   });

@@ -28,16 +28,17 @@ describe('rate limits at the gateway', () => {
     ]);
   });
 
-  it('renders one EnvoyFilter: the filter before the router, then one patch per Envoy route with its token bucket', () => {
+  it("renders one EnvoyFilter: the filter before the router, the 429's JSON body, then one patch per Envoy route with its token bucket", () => {
     const limited = route('/user/alice', 'http://jupyter-alice:8888', { rateLimit: { requests: 100, per: 'minute', burst: 200 } });
     const filter = renderRateLimitFilter(rateLimitedRoutes([limited]), filterCtx);
     expect(filter.metadata).toEqual({ name: 'hubmesh-rate-limits', namespace: 'istio-system', labels: { 'app.kubernetes.io/managed-by': 'hubmesh', 'hubmesh.io/prefix': 'hubmesh', 'hubmesh.io/kind': 'rate-limits' } });
     expect(filter.spec.workloadSelector).toEqual({ labels: { istio: 'ingressgateway' } });
     expect(filter.spec.configPatches.map((p) => [p.applyTo, p.patch.operation])).toEqual([
       ['HTTP_FILTER', 'INSERT_BEFORE'],
+      ['NETWORK_FILTER', 'MERGE'],
       ['HTTP_ROUTE', 'MERGE'],
     ]);
-    expect(filter.spec.configPatches[1]).toEqual({
+    expect(filter.spec.configPatches[2]).toEqual({
       applyTo: 'HTTP_ROUTE',
       match: { context: 'GATEWAY', routeConfiguration: { vhost: { route: { name: `route.${limited.metadata.name}` } } } },
       patch: {
@@ -59,7 +60,17 @@ describe('rate limits at the gateway', () => {
     expect(patchedRouteNames(filter)).toEqual([`route.${limited.metadata.name}`]);
   });
 
-  it('with no limit left holds only the filter, which limits nothing', () => {
-    expect(renderRateLimitFilter([], filterCtx).spec.configPatches.map((p) => p.applyTo)).toEqual(['HTTP_FILTER']);
+  it("answers only the local rate limit's own 429s with a JSON body naming the limit", () => {
+    const hcm = renderRateLimitFilter([], filterCtx).spec.configPatches[1]!;
+    expect(hcm.match).toEqual({ context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } });
+    const [mapper] = (hcm.patch.value as { typed_config: { local_reply_config: { mappers: Array<Record<string, unknown>> } } }).typed_config.local_reply_config.mappers;
+    expect(mapper).toMatchObject({
+      filter: { and_filter: { filters: [{ status_code_filter: { comparison: { op: 'EQ', value: { default_value: 429 } } } }, { extension_filter: { typed_config: { expression: "response.code_details == 'local_rate_limited'" } } }] } },
+      body_format_override: { json_format: { status: 429, code: 'rate-limited', limit: '%RESP(x-hubmesh-rate-limit)%' } },
+    });
+  });
+
+  it('with no limit left holds only the filter, which limits nothing, and the body of its 429s', () => {
+    expect(renderRateLimitFilter([], filterCtx).spec.configPatches.map((p) => p.applyTo)).toEqual(['HTTP_FILTER', 'NETWORK_FILTER']);
   });
 });

@@ -8,7 +8,8 @@ import { isOwnRule, routeFromVirtualService } from './virtualservice';
  * The rate limits of the routes, as one EnvoyFilter on the ingress gateway, rendered from the routes' own
  * VirtualServices: Envoy's local rate limit filter, inserted before the router with no limit of its own,
  * and for each limited route a patch of exactly its Envoy routes (found by name, see rate-limit.ts) with
- * the route's token bucket. Each Envoy route's bucket is its own, counted per gateway replica.
+ * the route's token bucket. Each Envoy route's bucket is its own, counted per gateway replica. A limited
+ * request is answered 429 with a JSON body that names the limit.
  */
 
 export const LOCAL_RATE_LIMIT_FILTER = 'envoy.filters.http.local_ratelimit';
@@ -78,6 +79,37 @@ function routePatch(envoyRoute: string, route: RateLimitedRoute): EnvoyConfigPat
   };
 }
 
+const HCM = 'envoy.filters.network.http_connection_manager';
+const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+/** The response code details Envoy's local rate limit gives its 429s (and no other reply). */
+const LOCAL_RATE_LIMITED = 'local_rate_limited';
+
+/**
+ * The body of the gateway's own 429s, JSON as hubmesh's API errors are, naming the limit. A mapper of the
+ * connection manager's local replies (never an upstream's 429: those are not local replies), chosen by
+ * the reply's details, as the rate limit flag (RL) is set only after the reply is made.
+ */
+function rateLimitedReply() {
+  return {
+    filter: {
+      and_filter: {
+        filters: [
+          { status_code_filter: { comparison: { op: 'EQ', value: { default_value: 429, runtime_key: `${STAT_PREFIX}_reply_status` } } } },
+          {
+            extension_filter: {
+              name: 'envoy.access_loggers.extension_filters.cel',
+              typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', expression: `response.code_details == '${LOCAL_RATE_LIMITED}'` },
+            },
+          },
+        ],
+      },
+    },
+    body_format_override: {
+      json_format: { status: 429, code: 'rate-limited', error: `too many requests: the limit is %RESP(${RATE_LIMIT_HEADER})%; try again shortly`, limit: `%RESP(${RATE_LIMIT_HEADER})%` },
+    },
+  };
+}
+
 /** The gateway's EnvoyFilter for these routes; with none, it holds only the filter, which then limits nothing. */
 export function renderRateLimitFilter(routes: readonly RateLimitedRoute[], ctx: RateLimitFilterContext): EnvoyFilter {
   const patches = routes.flatMap((route) => route.envoyRoutes.map((envoyRoute) => routePatch(envoyRoute, route)));
@@ -92,8 +124,13 @@ export function renderRateLimitFilter(routes: readonly RateLimitedRoute[], ctx: 
       configPatches: [
         {
           applyTo: 'HTTP_FILTER',
-          match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+          match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: HCM, subFilter: { name: 'envoy.filters.http.router' } } } } },
           patch: { operation: 'INSERT_BEFORE', value: { name: LOCAL_RATE_LIMIT_FILTER, typed_config: { '@type': LOCAL_RATE_LIMIT_TYPE, stat_prefix: STAT_PREFIX } } },
+        },
+        {
+          applyTo: 'NETWORK_FILTER',
+          match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: HCM } } } },
+          patch: { operation: 'MERGE', value: { typed_config: { '@type': HCM_TYPE, local_reply_config: { mappers: [rateLimitedReply()] } } } },
         },
         ...patches,
       ],

@@ -92,15 +92,17 @@ func dedupe(ss []string) []string {
 }
 
 // inspectGateway fills the parts of the output a case asked for: clusters,
-// httpFilters and routeTable.
+// httpFilters and localReplyConfig, and routeTable.
 func inspectGateway(g *gatewayView, c *Case, out *Output) {
 	if len(c.Clusters) > 0 {
 		out.Clusters = clustersByName(g, c.Clusters)
 	}
 	if len(c.ListenerPorts) > 0 {
 		out.HTTPFilters = map[string][]string{}
+		out.LocalReplyConfig = map[string]json.RawMessage{}
 		for _, port := range c.ListenerPorts {
 			out.HTTPFilters[strconv.Itoa(port)] = g.httpFilterNames(port)
+			out.LocalReplyConfig[strconv.Itoa(port)] = g.localReplyConfig(port)
 		}
 	}
 	if c.RouteTable {
@@ -138,6 +140,20 @@ func (g *gatewayView) httpFilterNames(port int) []string {
 		names = append(names, f.GetName())
 	}
 	return names
+}
+
+// localReplyConfig is the local_reply_config of the plaintext HCM on the gateway
+// listener on port, as protojson, or null when it has none.
+func (g *gatewayView) localReplyConfig(port int) json.RawMessage {
+	h, _ := g.plaintextHCM(port)
+	if h.GetLocalReplyConfig() == nil {
+		return json.RawMessage("null")
+	}
+	js, problem := protoJSON(h.GetLocalReplyConfig())
+	if problem != "" {
+		debugf("local_reply_config on port %d: %s", port, problem)
+	}
+	return js
 }
 
 // routeTable lists every route of every route configuration generated for the

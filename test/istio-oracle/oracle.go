@@ -78,7 +78,7 @@ type Case struct {
 	Requests []Request    `json:"requests"`
 	// Clusters names generated clusters to return as Envoy config (Output.Clusters).
 	Clusters []string `json:"clusters,omitempty"`
-	// ListenerPorts asks for the HTTP filter chain of the gateway listeners on these ports (Output.HTTPFilters).
+	// ListenerPorts asks for the HTTP filter chain and local reply config of the gateway listeners on these ports (Output.HTTPFilters, Output.LocalReplyConfig).
 	ListenerPorts []int `json:"listenerPorts,omitempty"`
 	// RouteTable asks for every generated Envoy route of the gateway (Output.RouteTable).
 	RouteTable bool `json:"routeTable,omitempty"`
@@ -136,6 +136,9 @@ type Output struct {
 	// HTTPFilters maps each asked listener port ("80") to the HTTP filter names of its plaintext
 	// HTTP connection manager, in order ([] when there is none). Omitted unless asked.
 	HTTPFilters map[string][]string `json:"httpFilters,omitempty"`
+	// LocalReplyConfig maps each asked listener port to its plaintext HTTP connection manager's
+	// local_reply_config (protojson, proto field names), or null. Omitted unless asked.
+	LocalReplyConfig map[string]json.RawMessage `json:"localReplyConfig,omitempty"`
 	// RouteTable lists every route of every generated route configuration, in config order.
 	// Omitted unless asked.
 	RouteTable *[]RouteTableEntry `json:"routeTable,omitempty"`

@@ -36,6 +36,8 @@ export type OracleVerdict = {
   clusters?: Record<string, Record<string, unknown> | null>;
   /** each asked listener port ("80") → the HTTP filter names of its plaintext connection manager, in order ([] when none) */
   httpFilters?: Record<string, string[]>;
+  /** each asked listener port → its plaintext connection manager's local_reply_config (snake_case), or null */
+  localReplyConfig?: Record<string, Record<string, unknown> | null>;
   /** every route of every route configuration of the gateway, in config order, when asked */
   routeTable?: OracleRouteTableEntry[];
 };
@@ -47,7 +49,7 @@ export type OracleCase = {
   gateway?: { namespace: string; labels: Record<string, string> };
   /** cluster names to return as generated Envoy config (verdict `clusters`), e.g. `outbound|8081||hub.jupyterhub.svc.cluster.local` */
   clusters?: string[];
-  /** gateway listener ports whose HTTP filter chain to return (verdict `httpFilters`) */
+  /** gateway listener ports whose HTTP filter chain and local reply config to return (verdict `httpFilters`, `localReplyConfig`) */
   listenerPorts?: number[];
   /** return every generated route with its per-filter configs (verdict `routeTable`) */
   routeTable?: boolean;
