@@ -132,7 +132,7 @@ describe('resilience settings on the real apiserver', () => {
     expect(routeNames(await filters.get('istio-system', filterName))).toEqual([`route.${name}`]);
     // a dry run of another limit changes nothing
     await patchOverlays(a.deps, name, parseOverlayPatch({ overlays: { rateLimit: { requests: 6, per: 'minute' } }, dryRun: true }), 'admin');
-    expect((await filters.get('istio-system', filterName)).spec.configPatches[1]!.patch.value).toMatchObject({ typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': { token_bucket: { max_tokens: 10 } } } });
+    expect((await filters.get('istio-system', filterName)).spec.configPatches.find((p) => p.applyTo === 'HTTP_ROUTE')!.patch.value).toMatchObject({ typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': { token_bucket: { max_tokens: 10 } } } });
 
     expect(await a.routes.remove(userPath)).toBe(true);
     expect(await syncRateLimits({ ...a.deps.rateLimits, changes: a.changes }, { actor: 'hubmesh' })).toBeDefined();
