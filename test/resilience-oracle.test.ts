@@ -31,7 +31,14 @@ const bob = route('/user/bob', 'jupyter-bob', 8888, {
   retries: 'off',
 });
 const carol = route('/user/carol', 'jupyter-carol', 8888);
-const routes = [hub, alice, bob, carol];
+// every setting on at once
+const dave = route('/user/dave', 'jupyter-dave', 8888, {
+  retries: { attempts: 3, retryOn: 'connect-failure,refused-stream,unavailable,reset' },
+  timeout: '120s',
+  fault: { delay: { percent: 5, fixedDelay: '2s' }, abort: { percent: 1, httpStatus: 503 }, scope: 'everyone', expiresAt },
+  rateLimit: { requests: 20, per: 'second', burst: 40 },
+});
+const routes = [hub, alice, bob, carol, dave];
 const filter = renderRateLimitFilter(rateLimitedRoutes(routes), { name: 'hubmesh-rate-limits', namespace: 'istio-system', prefix: 'hubmesh', gatewaySelector: { istio: 'ingressgateway' } });
 
 const breakers = planCircuitBreakers(
@@ -52,7 +59,7 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
 
   beforeAll(async () => {
     oracle = new Oracle(oracleBinary());
-    const services = serviceObjects(NS, ['http://hub:8081', 'http://jupyter-alice:8888', 'http://jupyter-bob:8888', 'http://jupyter-carol:8888']);
+    const services = serviceObjects(NS, ['http://hub:8081', 'http://jupyter-alice:8888', 'http://jupyter-bob:8888', 'http://jupyter-carol:8888', 'http://jupyter-dave:8888']);
     const objects = [gatewayObject(NS), ...services, ...routes.map((vs: VirtualService) => ({ ...vs, metadata: { ...vs.metadata, creationTimestamp: '2026-06-01T00:00:00Z' } })), filter, ...breakers];
     verdict = await oracle.judge({
       objects: objectsYaml(objects),
@@ -62,6 +69,7 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
         { host: 'hub.example.org', path: '/user/bob/lab', headers: { 'x-hubmesh-fault': 'demo' } },
         { host: 'hub.example.org', path: '/user/carol/lab' },
         { host: 'hub.example.org', path: '/hub/home' },
+        { host: 'hub.example.org', path: '/user/dave/api/kernels' },
       ],
       listenerPorts: [80],
       routeTable: true,
@@ -92,6 +100,20 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
     expect(carolLab.route!.typed_per_filter_config).toBeUndefined();
   });
 
+  it('gives a route with every setting on all of them on its one Envoy route: retries, timeout, fault and its own token bucket', () => {
+    const daveKernels = verdict.results[5]!;
+    expect(daveKernels).toMatchObject({ routeName: `route.${dave.metadata.name}`, cluster: `outbound|8888||jupyter-dave.${NS}.svc.cluster.local` });
+    expect(daveKernels.route).toMatchObject({
+      route: { timeout: '120s', retry_policy: { retry_on: 'connect-failure,refused-stream,unavailable,reset', num_retries: 3 } },
+      typed_per_filter_config: {
+        [FAULT]: { delay: { fixed_delay: '2s', percentage: { numerator: 50000 } }, abort: { http_status: 503, percentage: { numerator: 10000 } } },
+        [LOCAL_RATE_LIMIT]: { token_bucket: { max_tokens: 40, tokens_per_fill: 20, fill_interval: '1s' } },
+      },
+    });
+    const { route: forward, typed_per_filter_config: perFilter } = daveKernels.route as { route: Record<string, unknown>; typed_per_filter_config: unknown };
+    console.info(`the Envoy route Istio generated for /user/dave/api/kernels, every setting on: ${JSON.stringify({ name: daveKernels.routeName, route: { cluster: forward.cluster, timeout: forward.timeout, retry_policy: forward.retry_policy }, typed_per_filter_config: perFilter })}`);
+  });
+
   it('sends a scoped fault only to requests that carry its header, to the same server; "off" leaves a route no retry policy at all', () => {
     const [, plain, scoped] = verdict.results;
     expect([plain!.routeName, scoped!.routeName]).toEqual([`route.${bob.metadata.name}`, 'fault']);
@@ -106,7 +128,7 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
     expect(filters.indexOf(LOCAL_RATE_LIMIT)).toBeGreaterThan(-1);
     expect(filters.indexOf(LOCAL_RATE_LIMIT)).toBe(filters.indexOf('envoy.filters.http.router') - 1);
     const limited = verdict.routeTable!.filter((r) => r.perFilterConfig.includes(LOCAL_RATE_LIMIT)).map((r) => r.name);
-    expect(limited).toEqual([`route.${bob.metadata.name}`, `route.${bob.metadata.name}`]);
+    expect(limited.sort()).toEqual([`route.${bob.metadata.name}`, `route.${bob.metadata.name}`, `route.${dave.metadata.name}`, `route.${dave.metadata.name}`]);
     expect(verdict.routeTable!.length).toBeGreaterThan(limited.length + 3);
     const bucket = (verdict.results[1]!.route!.typed_per_filter_config as Record<string, Record<string, unknown>>)[LOCAL_RATE_LIMIT];
     expect(bucket).toMatchObject({ token_bucket: { max_tokens: 150, tokens_per_fill: 100, fill_interval: '60s' } });
@@ -141,7 +163,7 @@ describe('resilience settings, as Istio generates them for the gateway (istio-or
   });
 
   it("gives each notebook Service's cluster the circuit breakers and outlier detection of its DestinationRule, and the hub's none", () => {
-    expect(breakers.map((dr) => dr.spec!.host)).toEqual([`jupyter-alice.${NS}.svc.cluster.local`, `jupyter-bob.${NS}.svc.cluster.local`, `jupyter-carol.${NS}.svc.cluster.local`]);
+    expect(breakers.map((dr) => dr.spec!.host)).toEqual(['alice', 'bob', 'carol', 'dave'].map((user) => `jupyter-${user}.${NS}.svc.cluster.local`));
     const alice = verdict.clusters![aliceCluster] as Record<string, unknown>;
     expect(alice).toMatchObject({
       circuit_breakers: { thresholds: [{ max_connections: 100, max_pending_requests: 50, max_requests: 200 }] },
