@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { referenceTo, type ChangePipeline } from '../changes/pipeline';
 import { configMapKind } from '../kube/configmaps';
+import { DebouncedLeaderWork } from '../kube/debounced-leader-work';
 import type { DestinationRule } from '../kube/destinationrules';
 import { isNotFound } from '../kube/errors';
 import type { Informer } from '../kube/informer';
@@ -78,11 +79,18 @@ const SYNC_DELAY_MS = 500;
  * defaults do.
  */
 export class CircuitBreakerKeeper {
-  private signal: AbortSignal | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private loop: Promise<void> = Promise.resolve();
+  private readonly work: DebouncedLeaderWork;
 
   constructor(private readonly deps: CircuitBreakerSyncDeps) {
+    this.work = new DebouncedLeaderWork({
+      delayMs: SYNC_DELAY_MS,
+      waitForSync: (timeoutMs) => deps.virtualServices.waitForSync(timeoutMs),
+      name: 'circuit breakers',
+      waitingMessage: 'circuit breakers: waiting for the route cache to sync',
+      log: deps.log,
+      firstPass: (signal) => this.pass(signal),
+      pass: (signal) => this.pass(signal),
+    });
     const later = () => this.later();
     deps.virtualServices.subscribe(later);
     deps.destinationRules.subscribe(later);
@@ -90,30 +98,18 @@ export class CircuitBreakerKeeper {
 
   /** Something the circuit breakers depend on changed (the notebook defaults). */
   later(): void {
-    if (!this.signal || this.signal.aborted) return;
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.loop = this.loop.then(() => this.pass());
-    }, SYNC_DELAY_MS);
+    this.work.changed();
   }
 
   lead(signal: AbortSignal): void {
-    this.signal = signal;
-    this.loop = this.loop.then(async () => {
-      while (!signal.aborted && !(await this.deps.virtualServices.waitForSync(5_000))) this.deps.log.warn('circuit breakers: waiting for the route cache to sync');
-      await this.pass();
-    });
+    this.work.lead(signal);
   }
 
   idle(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    return this.loop;
+    return this.work.idle();
   }
 
-  private async pass(): Promise<void> {
-    const signal = this.signal;
-    if (!signal || signal.aborted) return;
+  private async pass(signal: AbortSignal): Promise<void> {
     const result = await syncCircuitBreakers(this.deps, signal);
     if (result.created + result.updated + result.removed + result.failed > 0) this.deps.log.info(result, 'circuit breakers: a pass over the notebook Services');
   }

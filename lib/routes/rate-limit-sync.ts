@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ApiError } from '../api-error';
 import { referenceTo, type ChangeKind, type ChangePipeline, type ChangeResult, type Written } from '../changes/pipeline';
+import { DebouncedLeaderWork } from '../kube/debounced-leader-work';
 import { envoyFilterKind, type EnvoyFilter } from '../kube/envoyfilters';
 import { isKubeError, isNotFound } from '../kube/errors';
 import type { Informer } from '../kube/informer';
@@ -96,42 +97,36 @@ const SYNC_DELAY_MS = 500;
  * a re-POST that changes its rules, another replica's overlays change). Writes only what differs.
  */
 export class RateLimitKeeper {
-  private signal: AbortSignal | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private loop: Promise<void> = Promise.resolve();
+  private readonly work: DebouncedLeaderWork;
 
   constructor(
     private readonly deps: RateLimitSyncDeps & { virtualServices: Pick<Informer<VirtualService>, 'list' | 'subscribe' | 'waitForSync'>; log: Logger },
   ) {
+    this.work = new DebouncedLeaderWork({
+      delayMs: SYNC_DELAY_MS,
+      waitForSync: (timeoutMs) => deps.virtualServices.waitForSync(timeoutMs),
+      name: 'rate limits',
+      waitingMessage: 'rate limits: waiting for the route cache to sync',
+      log: deps.log,
+      firstPass: () => this.sync(),
+      pass: () => this.sync(),
+    });
     deps.virtualServices.subscribe((_type, vs) => {
-      if (!this.signal || this.signal.aborted || !mayBeLimited(vs)) return;
-      this.timer ??= setTimeout(() => this.schedule(), SYNC_DELAY_MS);
+      if (mayBeLimited(vs)) this.work.changed();
     });
   }
 
   /** The notebook defaults' limit changed: their patches change with it. */
   defaultsChanged(): void {
-    if (!this.signal || this.signal.aborted) return;
-    this.timer ??= setTimeout(() => this.schedule(), SYNC_DELAY_MS);
+    this.work.changed();
   }
 
   lead(signal: AbortSignal): void {
-    this.signal = signal;
-    this.loop = this.loop.then(async () => {
-      while (!signal.aborted && !(await this.deps.virtualServices.waitForSync(5_000))) this.deps.log.warn('rate limits: waiting for the route cache to sync');
-      if (!signal.aborted) await this.sync();
-    });
+    this.work.lead(signal);
   }
 
   idle(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    return this.loop;
-  }
-
-  private schedule(): void {
-    this.timer = undefined;
-    this.loop = this.loop.then(() => (this.signal?.aborted ? undefined : this.sync()));
+    return this.work.idle();
   }
 
   private async sync(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DebouncedLeaderWork } from '../kube/debounced-leader-work';
 import type { RouteService } from './service';
 
 const SETTLE_DELAY_MS = 200;
@@ -11,68 +12,54 @@ const SETTLE_DELAY_MS = 200;
  * two writes, left behind.
  */
 export class RouteReconciler {
-  private readonly pending = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private signal: AbortSignal | undefined;
-  private loop: Promise<void> = Promise.resolve();
+  private readonly work: DebouncedLeaderWork<string>;
 
   constructor(
     private readonly routes: Pick<RouteService, 'reconcileAll' | 'settle' | 'onRouteChange' | 'onRenderingChange' | 'waitUntilSynced'>,
     private readonly log: Logger,
   ) {
-    routes.onRenderingChange(() => {
-      const signal = this.signal;
-      if (!signal || signal.aborted) return;
-      this.loop = this.loop.then(async () => {
-        if (signal.aborted) return;
-        const started = Date.now();
-        const result = await this.routes.reconcileAll(signal);
-        this.log.info({ ...result, ms: Date.now() - started }, 'routes: rendered every route again with the new notebook defaults');
-      });
+    this.work = new DebouncedLeaderWork({
+      delayMs: SETTLE_DELAY_MS,
+      waitForSync: (timeoutMs) => routes.waitUntilSynced(timeoutMs),
+      name: 'routes',
+      waitingMessage: 'routes: waiting for the route cache to sync before rendering every route again',
+      log,
+      firstPass: (signal) => this.renderAll(signal, 'routes: rendered every route again'),
+      pass: (signal, paths) => this.mend(signal, paths),
+      // changes from the first pass on are mended after it; the ones before it are part of it
+      changesBeforeFirstPass: 'ignore',
     });
+    routes.onRenderingChange(() => this.work.passNow((signal) => this.renderAll(signal, 'routes: rendered every route again with the new notebook defaults')));
     routes.onRouteChange((path, ours) => {
       // this replica settled what its own writes touch already
-      if (ours || !this.signal || this.signal.aborted) return;
-      this.pending.add(path);
-      this.timer ??= setTimeout(() => this.flush(), SETTLE_DELAY_MS);
+      if (!ours) this.work.changed(path);
     });
   }
 
   lead(signal: AbortSignal): void {
-    this.loop = this.loop.then(async () => {
-      while (!signal.aborted && !(await this.routes.waitUntilSynced(5_000))) this.log.warn('routes: waiting for the route cache to sync before rendering every route again');
-      if (signal.aborted) return;
-      // changes from here on are mended after this pass; the ones before it are part of it
-      this.signal = signal;
-      const started = Date.now();
-      const result = await this.routes.reconcileAll(signal);
-      this.log.info({ ...result, ms: Date.now() - started }, 'routes: rendered every route again');
-    });
+    this.work.lead(signal);
   }
 
   /** Settles once no pass is running. */
   idle(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending.clear();
-    return this.loop;
+    return this.work.idle();
   }
 
-  private flush(): void {
-    this.timer = undefined;
-    const paths = [...this.pending];
-    this.pending.clear();
-    const signal = this.signal;
-    this.loop = this.loop.then(async () => {
-      for (const path of paths) {
-        if (!signal || signal.aborted) return;
-        try {
-          const written = await this.routes.settle(path);
-          if (written) this.log.info({ route: path, written }, 'routes: mended the routes that depend on a changed route');
-        } catch (error) {
-          this.log.warn({ route: path, err: error instanceof Error ? error.message : String(error) }, 'routes: cannot mend the routes that depend on a changed route');
-        }
+  private async renderAll(signal: AbortSignal, message: string): Promise<void> {
+    const started = Date.now();
+    const result = await this.routes.reconcileAll(signal);
+    this.log.info({ ...result, ms: Date.now() - started }, message);
+  }
+
+  private async mend(signal: AbortSignal, paths: string[]): Promise<void> {
+    for (const path of paths) {
+      if (signal.aborted) return;
+      try {
+        const written = await this.routes.settle(path);
+        if (written) this.log.info({ route: path, written }, 'routes: mended the routes that depend on a changed route');
+      } catch (error) {
+        this.log.warn({ route: path, err: error instanceof Error ? error.message : String(error) }, 'routes: cannot mend the routes that depend on a changed route');
       }
-    });
+    }
   }
 }
