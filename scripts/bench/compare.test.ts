@@ -121,6 +121,16 @@ describe('sectionResults', () => {
     ]);
     const json = { rows: [{ measure: 'hub body: JSON.parse (anchor)', 'p50 µs': 0.5, 'ratio p50': 1 }, { measure: 'hub body: parseJson', 'p50 µs': 1, 'ratio p50': 2 }] };
     expect(sectionResults.json.figures(json).map((f) => f.name)).toEqual(['hub body: parseJson: p50 µs', 'hub body: parseJson: ratio p50']);
+    const circuit = {
+      rows: [
+        { routes: 10000, measure: 'rate-limit EnvoyFilter render (anchor)', 'p50 ms': 20, 'ratio p50': 1 },
+        { routes: 10000, measure: 'circuit-breaker plan', 'p50 ms': 25, 'ratio p50': 1.25 },
+      ],
+    };
+    expect(sectionResults.circuit.figures(circuit)).toEqual([
+      { name: '10000 routes, circuit-breaker plan: p50 ms', value: 25 },
+      { name: '10000 routes, circuit-breaker plan: ratio p50', value: 1.25 },
+    ]);
     const image = { image: [{ readyMs: 3000, rssMb: 160, stopMs: 40 }, { readyMs: 2000, rssMb: 150, stopMs: 60 }], checkout: [{ readyMs: 3500, rssMb: 170, stopMs: 50 }] };
     expect(sectionResults.image.figures(image)).toEqual([
       { name: 'image: readyMs (median of its runs)', value: 2500 },

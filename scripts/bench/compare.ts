@@ -65,6 +65,10 @@ export const sectionResults = {
     file: 'json-parse.json',
     figures: (r: JsonObject) => rowFigures(list(r.rows).filter(notAnchor), (row) => String(row.measure), ['p50 µs', 'ratio p50']),
   },
+  circuit: {
+    file: 'circuit-breakers.json',
+    figures: (r: JsonObject) => rowFigures(list(r.rows).filter(notAnchor), (row) => `${row.routes} routes, ${row.measure}`, ['p50 ms', 'ratio p50']),
+  },
   image: {
     file: 'image.json',
     figures: (r: JsonObject) =>
