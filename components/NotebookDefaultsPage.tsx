@@ -49,7 +49,7 @@ function DefaultsEditor({ stored, answer, reload }: { stored: NotebookDefaults; 
         <div className="space-y-2" role="status">
           <p className="text-sm">
             <Badge tone="ok">{result.dryRun ? 'dry run accepted' : 'applied'}</Badge> {result.description}.{' '}
-            {result.dryRun ? 'Nothing is stored until you apply.' : `Every notebook route renders with them now (${result.routes.notebooks} routes).`}
+            {result.dryRun ? 'Nothing is stored until you apply.' : `Every notebook route renders with them now (${result.routes.notebooks} ${result.routes.notebooks === 1 ? 'route' : 'routes'}).`}
             {!result.dryRun && result.audit && (result.audit.recorded ? ` Recorded as Event ${result.audit.event}.` : ` The audit Event could not be recorded: ${result.audit.error}`)}
           </p>
           <ObjectChange diff={result.diff} preview={result.preview} summary="ConfigMap after" previewLabel="Notebook defaults YAML preview" />

@@ -66,7 +66,7 @@ export function RetriesField({ value, onChange, inherited, allowOff = true }: { 
       )}
       <p className={hint}>
         {policy
-          ? `The gateway tries a request up to ${policy.attempts} more time(s) when ${policy.retryOn === STARTUP_RETRY_ON ? 'a new notebook is not ready yet (the connection fails, is refused or reset: the 503 UF,URX of a start-up)' : `one of ${policy.retryOn} happens`}.`
+          ? `The gateway tries a request up to ${policy.attempts} more ${policy.attempts === 1 ? 'time' : 'times'} when ${policy.retryOn === STARTUP_RETRY_ON ? 'a new notebook is not ready yet (the connection fails, is refused or reset: the 503 UF,URX of a start-up)' : `one of ${policy.retryOn} happens`}.`
           : mode === 'off'
             ? 'No retries at all on this route, not even Istio’s default.'
             : inherited
@@ -217,7 +217,7 @@ export function RateLimitField({ value, onChange, inherited, allowOff = true }: 
       )}
       <p className={hint}>
         {policy
-          ? `Each gateway replica lets ${policy.requests} requests per ${policy.per} through (up to ${policy.burst ?? policy.requests} at once after a quiet spell); the rest get 429.`
+          ? `Each gateway replica lets ${policy.requests} requests per ${policy.per} through (up to ${policy.burst ?? policy.requests} at once after a quiet spell); the rest get 429 with a JSON body that names this limit.`
           : mode === 'off'
             ? 'No limit on this route, whatever the notebook defaults say.'
             : inherited && inherited !== 'off'
