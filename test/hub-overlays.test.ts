@@ -10,7 +10,7 @@ const sessionSecret = 'overlay-session-secret-0123456789abcdef';
 
 /**
  * A real JupyterHub 3.0 re-POSTs its own route `/` when it starts (and from check_routes when a route's
- * target differs): a canary and a selective rule set on that route through the console must survive it,
+ * target differs): a canary, a selective rule and the resilience settings set on that route through the console must survive it,
  * even when the hub comes back on another port and the route's target changes.
  */
 describe('overlays survive the hub re-adding its route', () => {
@@ -43,10 +43,13 @@ describe('overlays survive the hub re-adding its route', () => {
     await hub?.stop().catch(() => undefined);
     await hubmesh?.stop().catch(() => undefined);
     await adminCustom.deleteCollectionNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${prefix}` }).catch(() => undefined);
+    await adminCustom
+      .deleteNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1alpha3', namespace: 'istio-system', plural: 'envoyfilters', name: `${prefix}-rate-limits` })
+      .catch(() => undefined);
     await adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name: canaryService }).catch(() => undefined);
   }, 60_000);
 
-  it('keeps a 10% canary and a header rule on / when a new hub on another port re-adds the route', async () => {
+  it('keeps a 10% canary, a header rule, retries, a timeout, a scoped fault and a rate limit on / when a new hub on another port re-adds the route', async () => {
     const session = await fetch(`${hubmesh.url}/api/v1/session`, { method: 'POST', body: JSON.stringify({ token: adminToken }) });
     const cookies = session.headers.getSetCookie();
     const headers = { cookie: cookies.map((c) => c.split(';')[0]).join('; '), 'x-csrf-token': cookies.find((c) => c.startsWith('hubmesh_csrf='))!.split(';')[0]!.slice('hubmesh_csrf='.length) };
@@ -54,9 +57,16 @@ describe('overlays survive the hub re-adding its route', () => {
     const overlays = {
       canary: { weights: { current: 90, canary: 10 }, destination: { service: canaryService } },
       rules: [{ name: 'testers', match: { header: 'x-tester', exact: 'yes' }, destination: { service: canaryService } }],
+      retries: { attempts: 3, retryOn: 'connect-failure,refused-stream,unavailable,reset' },
+      timeout: '60s',
+      fault: { abort: { percent: 50, httpStatus: 503 }, scope: { header: 'x-hubmesh-fault', exact: 'demo' }, ttl: '1h' },
+      rateLimit: { requests: 50, per: 'second' },
     };
     const put = await fetch(`${hubmesh.url}/api/v1/routes/${name}/overlays`, { method: 'PUT', headers, body: JSON.stringify({ overlays, dryRun: false }) });
     expect(put.status, await put.clone().text()).toBe(200);
+    // as stored: the fault's ttl is its expiry now
+    const stored = ((await put.json()) as { overlays: Record<string, unknown> }).overlays;
+    expect(stored.fault).toMatchObject({ abort: { percent: 50, httpStatus: 503 }, expiresAt: expect.any(String) });
     const canaryHost = `${canaryService}.${HUB_NAMESPACE}.svc.cluster.local`;
     const hostsOf = (vs: VirtualService) => vs.spec.http?.map((r) => [r.name, r.route?.map((d) => [d.destination.host, d.weight ?? 100])]);
     const before = (await hubRouteVs())!;
@@ -74,7 +84,10 @@ describe('overlays survive the hub re-adding its route', () => {
     expect(routeRule.route!.map((d) => d.weight)).toEqual([90, 10]);
     expect(routeRule.route![0]!.destination.port!.number).toBe(hub!.hubPort);
     expect(routeRule.route![1]!.destination.host).toBe(canaryHost);
-    expect(after.spec.http!.map((r) => r.name)).toEqual(['rule-testers', 'route']);
-    expect(JSON.parse(after.metadata.annotations!['hubmesh.io/overlays']!)).toEqual(overlays);
+    expect(after.spec.http!.map((r) => r.name)).toEqual(['fault', 'rule-testers', 'route']);
+    expect(routeRule).toMatchObject({ retries: { attempts: 3, retryOn: 'connect-failure,refused-stream,unavailable,reset' }, timeout: '60s' });
+    expect(after.spec.http![0]!.fault).toMatchObject({ abort: { httpStatus: 503, percentage: { value: 50 } } });
+    expect(routeRule.match!.every((m) => m.name === name)).toBe(true);
+    expect(JSON.parse(after.metadata.annotations!['hubmesh.io/overlays']!)).toEqual(stored);
   });
 });
