@@ -23,6 +23,7 @@ const fromApiserver = {
   },
   spec: {
     nodeName: 'node-1',
+    serviceAccountName: 'default',
     volumes: [{ name: 'home', persistentVolumeClaim: { claimName: 'claim-alice' } }],
     initContainers: [{ name: 'istio-proxy', image: 'istio/proxyv2:1.28.1', restartPolicy: 'Always', env: [{ name: 'A', value: 'b' }] }],
     containers: [
@@ -71,6 +72,8 @@ describe('slimPod', () => {
       annotations: { 'hub.jupyter.org/username': 'Alice', 'sidecar.istio.io/status': '{"containers":["istio-proxy"]}' },
     });
     expect(slim.spec?.nodeName).toBe('node-1');
+    // the pod's identity in the mesh (spiffe://<trust domain>/ns/<namespace>/sa/<serviceAccountName>)
+    expect(slim.spec?.serviceAccountName).toBe('default');
     expect(slim.spec?.initContainers).toEqual([{ name: 'istio-proxy', image: 'istio/proxyv2:1.28.1', restartPolicy: 'Always', ports: undefined }]);
     expect(slim.spec?.containers[0]?.ports).toEqual([{ name: 'notebook-port', containerPort: 8888 }]);
     expect(slim.status?.podIP).toBe('10.0.0.5');

@@ -17,7 +17,7 @@ export type ContainerStatus = {
 
 /** core/v1 Pod, as plain JSON: the fields hubmesh reads. */
 export type Pod = KubeObject & {
-  spec?: { nodeName?: string; containers: Container[]; initContainers?: Container[] };
+  spec?: { nodeName?: string; serviceAccountName?: string; containers: Container[]; initContainers?: Container[] };
   status?: {
     phase?: string;
     podIP?: string;
@@ -72,7 +72,12 @@ export function slimPod(pod: Pod, shared?: SharedValues): Pod {
       labels,
       annotations: kept?.length ? Object.fromEntries(kept) : undefined,
     },
-    spec: spec && { nodeName: spec.nodeName, containers: share((spec.containers ?? []).map(slimContainer)), initContainers: share(spec.initContainers?.map(slimContainer)) },
+    spec: spec && {
+      nodeName: spec.nodeName,
+      serviceAccountName: spec.serviceAccountName,
+      containers: share((spec.containers ?? []).map(slimContainer)),
+      initContainers: share(spec.initContainers?.map(slimContainer)),
+    },
     status: status && {
       phase: status.phase,
       podIP: status.podIP,
