@@ -82,6 +82,8 @@ type Case struct {
 	ListenerPorts []int `json:"listenerPorts,omitempty"`
 	// RouteTable asks for every generated Envoy route of the gateway (Output.RouteTable).
 	RouteTable bool `json:"routeTable,omitempty"`
+	// Sidecar asks for the inbound side of a workload's sidecar proxy (Output.Sidecar, Output.InboundRBAC).
+	Sidecar *SidecarSpec `json:"sidecar,omitempty"`
 }
 
 type Message struct {
@@ -142,7 +144,12 @@ type Output struct {
 	// RouteTable lists every route of every generated route configuration, in config order.
 	// Omitted unless asked.
 	RouteTable *[]RouteTableEntry `json:"routeTable,omitempty"`
-	Error      string             `json:"error"`
+	// Sidecar describes the sidecar proxy set up for the case's "sidecar". Omitted unless asked.
+	Sidecar *SidecarInfo `json:"sidecar,omitempty"`
+	// InboundRBAC lists, for each asked sidecar port, the virtualInbound filter chains serving it
+	// with their RBAC filters. Omitted unless the case has a "sidecar".
+	InboundRBAC *[]InboundRBAC `json:"inboundRbac,omitempty"`
+	Error       string         `json:"error"`
 	// TimingMs is the wall time spent on the case (informational).
 	TimingMs int64 `json:"timingMs"`
 }
@@ -376,15 +383,20 @@ type gatewayView struct {
 	rejected map[string]string
 }
 
-// buildGateway runs istiod's config generation for a router proxy with the gateway's labels.
-func buildGateway(t *caseFailer, p *parsedObjects, gw GatewaySpec) *gatewayView {
+// newFakeDiscovery starts istiod's fake discovery server with the case's configs and objects.
+func newFakeDiscovery(t *caseFailer, p *parsedObjects) *xds.FakeDiscoveryServer {
 	t0 := time.Now()
 	fds := xds.NewFakeDiscoveryServer(t, xds.FakeOptions{
 		Configs:           p.istio,
 		KubernetesObjects: p.kube,
 	})
 	debugf("fake discovery server %v", time.Since(t0))
-	t0 = time.Now()
+	return fds
+}
+
+// buildGateway runs istiod's config generation for a router proxy with the gateway's labels.
+func buildGateway(fds *xds.FakeDiscoveryServer, gw GatewaySpec) *gatewayView {
+	t0 := time.Now()
 	defer func() { debugf("proxy + simulation %v", time.Since(t0)) }()
 	proxy := fds.SetupProxy(&model.Proxy{
 		Type:            model.Router,
@@ -607,6 +619,13 @@ func evaluateCase(t *caseFailer, c *Case, out *Output) {
 		out.Error = err.Error()
 		return
 	}
+	var workload *sidecarWorkload
+	if c.Sidecar != nil {
+		if workload, err = prepareSidecar(p, *c.Sidecar); err != nil {
+			out.Error = err.Error()
+			return
+		}
+	}
 	out.Messages = append(out.Messages, validateConfigs(p.istio)...)
 	t0 := time.Now()
 	am, err := analyze(c.Objects, gw)
@@ -618,8 +637,24 @@ func evaluateCase(t *caseFailer, c *Case, out *Output) {
 	out.Messages = append(out.Messages, am...)
 	sortMessages(out.Messages)
 
+	fds := newFakeDiscovery(t, p)
+	if workload != nil {
+		t0 = time.Now()
+		listeners, info := buildSidecar(fds, workload)
+		rbac, problem := inboundRBAC(listeners, workload.spec.Ports)
+		if problem != "" {
+			info.Notes = append(info.Notes, problem)
+		}
+		out.Sidecar = &info
+		out.InboundRBAC = &rbac
+		debugf("case %q: sidecar config generation %v", c.ID, time.Since(t0))
+		if len(c.Requests) == 0 && len(c.Clusters) == 0 && len(c.ListenerPorts) == 0 && !c.RouteTable {
+			return // a sidecar-only case: no gateway needed
+		}
+	}
+
 	t0 = time.Now()
-	view := buildGateway(t, p, gw)
+	view := buildGateway(fds, gw)
 	debugf("case %q: istiod config generation %v", c.ID, time.Since(t0))
 	t0 = time.Now()
 	defer func() { debugf("case %q: %d requests %v", c.ID, len(c.Requests), time.Since(t0)) }()

@@ -40,6 +40,84 @@ export type OracleVerdict = {
   localReplyConfig?: Record<string, Record<string, unknown> | null>;
   /** every route of every route configuration of the gateway, in config order, when asked */
   routeTable?: OracleRouteTableEntry[];
+  /** the sidecar proxy the oracle set up for the case's `sidecar` (absent unless asked) */
+  sidecar?: OracleSidecarInfo;
+  /**
+   * for each asked sidecar port, the virtualInbound filter chains Envoy picks from for a connection to it (those
+   * whose match names the port; the passthrough chains when none does), with their RBAC filters in order (absent
+   * unless the case has a `sidecar`); evaluate them with `./envoy-rbac`
+   */
+  inboundRbac?: OracleInboundRbac[];
+};
+
+/** The workload whose inbound sidecar configuration the oracle generates (case field `sidecar`). */
+export type OracleSidecar = {
+  namespace: string;
+  /** select the workload's Pod among the case's objects (all must match); the proxy gets the Pod's labels */
+  labels?: Record<string, string>;
+  /** the Pod's name, instead of or besides `labels` */
+  pod?: string;
+  /** the workload's service account; default the Pod's serviceAccountName, else `default` (a mismatch is an error) */
+  serviceAccount?: string;
+  /** the workload's IP; default the Pod's status.podIP, else 10.10.0.10 (the Pod's status is filled in as running and ready) */
+  ip?: string;
+  /** workload (target) ports whose inbound filter chains to return, e.g. [8888] */
+  ports: number[];
+};
+
+export type OracleSidecarInfo = {
+  proxyId: string;
+  /** `<namespace>/<name>` of the workload's Pod, '' when none matched */
+  pod: string;
+  ip: string;
+  /** spiffe://cluster.local/ns/<ns>/sa/<sa> */
+  identity: string;
+  labels: Record<string, string>;
+  /** the Service ports istiod found for the workload: `<hostname>:<port>/<protocol> -> <targetPort>` */
+  serviceTargets: string[];
+  /** what the oracle filled in or could not find (Pod status set, no Pod matched, no virtualInbound listener) */
+  notes?: string[];
+};
+
+/** One virtualInbound filter chain, identified by its filter_chain_match. */
+export type OracleInboundChain = {
+  /** the asked workload port this chain serves */
+  port: number;
+  name: string;
+  /** filter_chain_match.destination_port; 0 for a passthrough chain */
+  destinationPort: number;
+  /** filter_chain_match.transport_protocol: 'tls', 'raw_buffer' or '' */
+  transport: string;
+  applicationProtocols: string[];
+  /** the chain terminates TLS (Istio mTLS): requests on it carry the peer's certificate */
+  tls: boolean;
+  /** the TLS context requires a client certificate, so every request on the chain has a peer principal */
+  requireClientCertificate: boolean;
+  /** 'http' when the chain ends in an HTTP connection manager, else 'tcp' */
+  protocol: 'http' | 'tcp';
+  /** a catch-all chain without destination port (no chain names the port) */
+  passthrough: boolean;
+  sourcePrefixRanges?: string[];
+  prefixRanges?: string[];
+};
+
+/** An Envoy filter: its name and typed_config as in a config dump (snake_case, with `@type`). */
+export type OracleNamedConfig = { name: string; config: Record<string, unknown> };
+
+export type OracleInboundRbac = {
+  chain: OracleInboundChain;
+  /** every HTTP filter of the chain's connection manager, in order ([] on a TCP chain) */
+  httpFilters: string[];
+  /** the envoy.filters.http.rbac filters, in order (Istio: CUSTOM's shadow filter, then AUDIT, DENY, ALLOW) */
+  filters: OracleNamedConfig[];
+  /** every network filter of the chain, in order */
+  networkFilterNames: string[];
+  /** the envoy.filters.network.rbac filters, in order (TCP chains) */
+  networkFilters: OracleNamedConfig[];
+  /** what the chain's connection manager does to :path before RBAC sees it; absent on a TCP chain */
+  pathHandling?: { normalize_path: boolean; merge_slashes: boolean; path_with_escaped_slashes_action: string };
+  /** a filter config that could not be decoded */
+  detail?: string;
 };
 
 export type OracleCase = {
@@ -53,6 +131,12 @@ export type OracleCase = {
   listenerPorts?: number[];
   /** return every generated route with its per-filter configs (verdict `routeTable`) */
   routeTable?: boolean;
+  /**
+   * generate a workload's sidecar (its Pod, Service, AuthorizationPolicies and PeerAuthentications among the
+   * objects) and return its inbound RBAC filters (verdict `sidecar`, `inboundRbac`); with no requests and none
+   * of the gateway inspections, the gateway is not simulated at all
+   */
+  sidecar?: OracleSidecar;
 };
 
 /**

@@ -49,8 +49,9 @@ describe('which policies apply to a workload', () => {
     policy('mesh-notebooks', { selector: { matchLabels: { component: 'singleuser-server' } } }, 'istio-system'),
     policy('other-namespace', {}, 'elsewhere'),
     policy('waypoint', { targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'waypoint' }] }),
+    { ...policy('dry-run', { rules: [] }), metadata: { name: 'dry-run', namespace: 'jupyterhub', annotations: { 'istio.io/dry-run': 'true' } } },
   ];
-  it('takes its namespace and the root namespace, by selector, and leaves out targetRefs policies', () => {
+  it('takes its namespace and the root namespace, by selector, and leaves out targetRefs and dry-run policies', () => {
     expect(applicablePolicies(all, notebook, 'istio-system').map((p) => p.metadata.name)).toEqual(['namespace-wide', 'empty-selector', 'notebooks', 'mesh-wide', 'mesh-notebooks']);
   });
 });

@@ -57,13 +57,17 @@ export const policyRef = (policy: AuthorizationPolicy): PolicyRef => ({ kind: 'A
 
 export const actionOf = (policy: AuthorizationPolicy): AuthorizationAction => policy.spec?.action ?? 'ALLOW';
 
+/** `istio.io/dry-run: "true"`: Istio builds the policy as shadow rules, which log and never decide. */
+export const isDryRun = (policy: AuthorizationPolicy) => policy.metadata.annotations?.['istio.io/dry-run'] === 'true';
+
 /**
  * The policies a sidecar of this workload enforces: those of its own namespace and of the root namespace, whose
- * selector (none or empty: all) matches its labels. Policies with targetRef(s) attach to gateways and waypoints,
- * not to sidecars by selector.
+ * selector (none or empty: all) matches its labels, and that are not dry runs. Policies with targetRef(s) attach
+ * to gateways and waypoints, not to sidecars by selector.
  */
 export function applicablePolicies(policies: readonly AuthorizationPolicy[], workload: AuthzWorkload, rootNamespace: string): AuthorizationPolicy[] {
   return policies.filter((policy) => {
+    if (isDryRun(policy)) return false;
     const namespace = policy.metadata.namespace ?? '';
     if (namespace !== workload.namespace && namespace !== rootNamespace) return false;
     if (policy.spec?.targetRef || policy.spec?.targetRefs?.length) return false;
