@@ -14,6 +14,7 @@ const links = [
   { href: '/previews', label: 'Previews' },
   { href: '/notebook-defaults', label: 'Notebook defaults' },
   { href: '/mesh', label: 'Mesh security' },
+  { href: '/isolation', label: 'Isolation' },
   { href: '/doctor', label: 'Doctor' },
   { href: '/audit', label: 'Audit' },
 ];

@@ -35,9 +35,11 @@ export const KEY_DEPENDENCIES: readonly KeyDependency[] = [
   // its pods' sidecars follow on the interval: pod churn would re-run the traffic queries
   { path: '/api/v1/mesh', kinds: ['peerauthentications', 'destinationrules', 'namespaces'], refreshMs: PROMETHEUS_REFRESH_MS },
   { path: '/api/v1/mesh/history', kinds: [], refreshMs: PROMETHEUS_REFRESH_MS },
+  // like /api/v1/mesh: pod churn would re-run the traffic queries, so pods follow on the interval
+  { path: '/api/v1/mesh/isolation', kinds: ['authorizationpolicies', 'peerauthentications'], refreshMs: PROMETHEUS_REFRESH_MS },
   { path: '/api/v1/validations', kinds: WATCHED_KINDS },
   // what hubmesh's own actions write, so an action's entry shows without waiting for the interval
-  { path: '/api/v1/audit', kinds: ['virtualservices', 'peerauthentications', 'gateways', 'namespaces'], refreshMs: EVENTS_REFRESH_MS },
+  { path: '/api/v1/audit', kinds: ['virtualservices', 'peerauthentications', 'gateways', 'namespaces', 'authorizationpolicies'], refreshMs: EVENTS_REFRESH_MS },
 ];
 
 /** The declared dependency a key matches, and the name its `[name]` segment holds. */

@@ -87,6 +87,7 @@ describe('parseConfig', () => {
       prometheusTimeoutMs: 5000,
       rootNamespace: 'istio-system',
       autoMtls: true,
+      trustDomain: 'cluster.local',
       istioRevision: undefined,
       gatewaySelector: { istio: 'ingressgateway' },
       gatewayNamespace: 'istio-system',
@@ -94,6 +95,8 @@ describe('parseConfig', () => {
       activityIntervalSeconds: 60,
     });
     expect(parseConfig({ HUBMESH_ISTIO_ROOT_NAMESPACE: 'mesh-root' }).mesh.gatewayNamespace).toBe('mesh-root');
+    expect(parseConfig({ HUBMESH_TRUST_DOMAIN: 'example.org' }).mesh.trustDomain).toBe('example.org');
+    expect(() => parseConfig({ HUBMESH_TRUST_DOMAIN: 'Not A Domain' })).toThrow(/HUBMESH_TRUST_DOMAIN/);
     expect(parseConfig({ HUBMESH_GATEWAY_NAMESPACE: 'istio-ingress' }).mesh.gatewayNamespace).toBe('istio-ingress');
   });
 

@@ -67,6 +67,7 @@ export const configSchema = z.object({
   HUBMESH_PROMETHEUS_TIMEOUT_MS: integer(100, 60000).default(5000),
   HUBMESH_ISTIO_ROOT_NAMESPACE: z.string().max(63, 'must be at most 63 characters').regex(dns1123Label, dnsLabelMessage).default('istio-system'),
   HUBMESH_AUTO_MTLS: booleanFlag.default(true),
+  HUBMESH_TRUST_DOMAIN: z.string().max(253).regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS name such as cluster.local').default('cluster.local'),
   HUBMESH_ISTIO_REVISION: z.string().max(63, 'must be at most 63 characters').regex(dns1123Label, dnsLabelMessage).optional(),
   HUBMESH_GATEWAY_SELECTOR: z
     .string()
@@ -145,6 +146,8 @@ export type Config = {
     rootNamespace: string;
     /** meshConfig.enableAutoMtls (on unless the mesh turned it off) */
     autoMtls: boolean;
+    /** meshConfig.trustDomain: the first part of every SPIFFE identity the AuthorizationPolicies name */
+    trustDomain: string;
     /** inject with `istio.io/rev=<revision>` instead of `istio-injection=enabled` */
     istioRevision: string | undefined;
     /** labels of the ingress gateway pods the Gateway selects */
@@ -231,6 +234,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       prometheusTimeoutMs: c.HUBMESH_PROMETHEUS_TIMEOUT_MS,
       rootNamespace: c.HUBMESH_ISTIO_ROOT_NAMESPACE,
       autoMtls: c.HUBMESH_AUTO_MTLS,
+      trustDomain: c.HUBMESH_TRUST_DOMAIN,
       istioRevision: c.HUBMESH_ISTIO_REVISION,
       gatewaySelector: c.HUBMESH_GATEWAY_SELECTOR,
       gatewayNamespace: c.HUBMESH_GATEWAY_NAMESPACE ?? c.HUBMESH_ISTIO_ROOT_NAMESPACE,

@@ -107,7 +107,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
   // local mode has no Istio and no cluster-scoped objects: mesh security is a cluster-mode feature
   const mesh =
     connection.mode === 'cluster'
-      ? createMeshCaches({ backend: connection.backend, namespace, rootNamespace: config.mesh.rootNamespace, gatewayNamespace: gateway.split('/')[0]!, gatewayPodNamespace: config.mesh.gatewayNamespace, prefix: config.proxy.prefix, log })
+      ? createMeshCaches({ backend: connection.backend, namespace, rootNamespace: config.mesh.rootNamespace, gatewayNamespace: gateway.split('/')[0]!, gatewayPodNamespace: config.mesh.gatewayNamespace, prefix: config.proxy.prefix, gatewaySelector: config.mesh.gatewaySelector, log })
       : undefined;
   const revocations = new SessionRevocationStore(connection.backend<ConfigMap>(configMapKind), namespace, config.proxy.prefix, log.child({ cache: 'session-revocations' }));
   const hubOAuth = config.dashboard.hubOAuth;

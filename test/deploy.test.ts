@@ -89,7 +89,7 @@ describe('deployment manifests', () => {
     }
   });
 
-  it("grants exactly the RBAC of app-rbac.yaml: hub namespace Role, root namespace Role, the gateway namespace's EnvoyFilters, namespaces ClusterRole", () => {
+  it("grants exactly the RBAC of app-rbac.yaml: hub namespace Role, root namespace Role, the gateway namespace's EnvoyFilters and pods, namespaces ClusterRole", () => {
     const reference = parseObjects(readFileSync(path.join(repoRoot, 'scripts/cluster/manifests/app-rbac.yaml'), 'utf8'));
     const rendered = parseObjects(template('hubmesh'));
     expect(rulesOf(find(rendered, 'Role', HUB_NAMESPACE))).toEqual(rulesOf(find(reference, 'Role', HUB_NAMESPACE)));

@@ -258,10 +258,10 @@ describe('helm install, upgrade and uninstall of the chart', () => {
     // the printed commands name exactly the kept kinds; those of this prefix remove what it left (the one
     // without a prefix would take other suites' objects from the shared namespace too: not run here)
     expect(removals.flatMap((args) => args[args.indexOf('delete') + 1]!.split(',')).sort()).toEqual(
-      ['configmaps', 'destinationrules', 'envoyfilters', 'events.events.k8s.io', 'gateways.networking.istio.io', 'leases', 'peerauthentications.security.istio.io', 'virtualservices'],
+      ['authorizationpolicies.security.istio.io', 'configmaps', 'destinationrules', 'envoyfilters', 'events.events.k8s.io', 'gateways.networking.istio.io', 'leases', 'peerauthentications.security.istio.io', 'virtualservices'],
     );
     const ofPrefix = removals.filter((args) => args.join(' ').includes(prefix));
-    expect(ofPrefix).toHaveLength(3);
+    expect(ofPrefix).toHaveLength(4);
     for (const args of ofPrefix) kubectl(args);
     expect(everything(`app.kubernetes.io/managed-by=hubmesh,hubmesh.io/prefix=${prefix}`, HUB_NAMESPACE)).toEqual([]);
     expect(kubectl(['get', '-n', HUB_NAMESPACE, 'leases', ...leaseNames(prefix), '--ignore-not-found', '-o', 'name']).trim()).toBe('');

@@ -13,7 +13,8 @@ describe('watchedKindOfCache', () => {
   });
 
   it('refuses a cache of a kind the stream does not know, rather than leaving it out of the events', () => {
-    expect(() => watchedKindOfCache('authorizationpolicies@hub')).toThrow(/WATCHED_KINDS/);
+    expect(watchedKindOfCache('authorizationpolicies@root')).toBe('authorizationpolicies');
+    expect(() => watchedKindOfCache('serviceentries@hub')).toThrow(/WATCHED_KINDS/);
   });
 });
 

@@ -1,5 +1,5 @@
 /** The kinds the watch caches follow, by their plural, as the live stream names them. */
-export const WATCHED_KINDS = ['virtualservices', 'pods', 'services', 'peerauthentications', 'destinationrules', 'gateways', 'namespaces', 'envoyfilters'] as const;
+export const WATCHED_KINDS = ['virtualservices', 'pods', 'services', 'peerauthentications', 'destinationrules', 'gateways', 'namespaces', 'envoyfilters', 'authorizationpolicies', 'networkpolicies'] as const;
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 const isWatchedKind = (plural: string): plural is WatchedKind => (WATCHED_KINDS as readonly string[]).includes(plural);

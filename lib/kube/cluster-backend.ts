@@ -88,8 +88,13 @@ export function clusterBackend<T extends KubeObject>(rest: KubeRest, kind: KindD
         body,
       });
     },
-    delete(namespace, name) {
-      return rest.request<T>({ method: 'DELETE', path: path(namespace, name) });
+    delete(namespace, name, options = {}) {
+      return rest.request<T>({
+        method: 'DELETE',
+        path: path(namespace, name),
+        query: { dryRun: options.dryRun ? 'All' : undefined },
+        body: options.resourceVersion ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: options.resourceVersion } } : undefined,
+      });
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Equality- and set-free label selectors ("a=b,c!=d,e,!f"), the subset hubmesh uses, evaluated
  * the way the apiserver does. Only the embedded local store needs this; the apiserver filters itself.
+ * Also label selector objects (matchLabels, matchExpressions), which the NetworkPolicy validations evaluate.
  */
 type Requirement = { key: string; op: '=' | '!=' | 'exists' | '!exists'; value?: string };
 
@@ -30,6 +31,38 @@ export function matchesLabelSelector(labels: Record<string, string> | undefined,
         return actual !== undefined;
       case '!exists':
         return actual === undefined;
+    }
+  });
+}
+
+/** A label selector object (metav1.LabelSelector), as NetworkPolicies, Deployments and PodDisruptionBudgets carry it. */
+export type LabelSelector = {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
+};
+
+/**
+ * Whether `labels` satisfy a selector object, as apimachinery's LabelSelectorAsSelector evaluates it: every
+ * matchLabels pair and every expression must hold (the terms are ANDed); an empty selector (`{}`) selects
+ * everything. `In` needs the key with one of the values, `NotIn` holds when the key is absent or has none of
+ * them. An operator the apiserver would have refused selects nothing, so a broken selector never widens a match.
+ */
+export function matchesSelectorObject(labels: Record<string, string> | undefined, selector: LabelSelector): boolean {
+  const actual = labels ?? {};
+  const has = (key: string) => Object.hasOwn(actual, key);
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (!has(key) || actual[key] !== value) return false;
+  return (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    switch (operator) {
+      case 'In':
+        return has(key) && values.includes(actual[key]!);
+      case 'NotIn':
+        return !has(key) || !values.includes(actual[key]!);
+      case 'Exists':
+        return has(key);
+      case 'DoesNotExist':
+        return !has(key);
+      default:
+        return false;
     }
   });
 }

@@ -50,6 +50,10 @@ describe('LocalStore', () => {
     expect(await status(backend.create(ns, vs('a')))).toBe(409);
     expect(await status(backend.delete(ns, 'missing'))).toBe(404);
     expect(await status(backend.replace(ns, vs('missing')))).toBe(404);
+    // a delete of another version is refused; a dry run deletes nothing
+    expect(await status(backend.delete(ns, 'a', { resourceVersion: '999' }))).toBe(409);
+    await backend.delete(ns, 'a', { dryRun: true, resourceVersion: created.metadata.resourceVersion });
+    expect((await backend.get(ns, 'a')).metadata.uid).toBe(created.metadata.uid);
     const updated = await backend.replace(ns, { ...created, spec: { hosts: ['hub.example.com'] } });
     expect(updated.metadata.resourceVersion).toBe('2');
     expect(updated.metadata.generation).toBe(2);

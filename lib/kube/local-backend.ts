@@ -130,9 +130,13 @@ export class LocalStore {
         if (options.dryRun) return deepFreeze(stored) as T;
         return this.commit(kind, kindKey, current ? 'MODIFIED' : 'ADDED', stored) as T;
       },
-      delete: async (namespace, name) => {
+      delete: async (namespace, name, options = {}) => {
         const current = this.bucket(kindKey).get(`${namespace}/${name}`);
         if (!current) throw new KubeError(404, 'NotFound', `${kind.plural}.${kind.group} "${name}" not found`);
+        if (options.resourceVersion !== undefined && options.resourceVersion !== current.metadata.resourceVersion) {
+          throw new KubeError(409, 'Conflict', `Operation cannot be fulfilled on ${kind.plural}.${kind.group} "${name}": the object has been modified`);
+        }
+        if (options.dryRun) return current as T;
         return this.commit(kind, kindKey, 'DELETED', current) as T;
       },
     };

@@ -29,6 +29,8 @@ export type KindDescriptor = {
  * manager; `force` takes over fields another manager owns (never by default, so a conflict is shown).
  * `dryRun`: the apiserver validates and answers with the result, and stores nothing.
  */
+export type DeleteOptions = { dryRun?: boolean; resourceVersion?: string };
+
 export type PatchOptions = { type: 'merge' | 'apply'; dryRun?: boolean; force?: boolean };
 
 /** BOOKMARK carries only a newer resourceVersion. */
@@ -58,8 +60,11 @@ export interface ResourceBackend<T extends KubeObject> {
   /** Optimistic concurrency: object.metadata.resourceVersion must match the stored one. */
   replace(namespace: string, object: T): Promise<T>;
   patch(namespace: string, name: string, body: unknown, options: PatchOptions): Promise<T>;
-  /** The apiserver may answer with the deleted object or with a Status. */
-  delete(namespace: string, name: string): Promise<T | { kind: 'Status'; metadata?: undefined }>;
+  /**
+   * The apiserver may answer with the deleted object or with a Status. `resourceVersion` deletes only that
+   * version (a 409 otherwise); `dryRun` validates and deletes nothing.
+   */
+  delete(namespace: string, name: string, options?: DeleteOptions): Promise<T | { kind: 'Status'; metadata?: undefined }>;
 }
 
 export function apiVersionOf(kind: KindDescriptor): string {

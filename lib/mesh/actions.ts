@@ -3,7 +3,9 @@ import { ApiError, type ApiErrorCode } from '../api-error';
 import { isKubeError, isNotFound, toKubeError, type KubeError } from '../kube/errors';
 import { referenceTo, type ChangeKind, type ChangePipeline } from '../changes/pipeline';
 import { eventKind, listAudit, type AuditEntry, type KubeEvent, type ObjectReference } from '../kube/events';
+import { authorizationPolicyKind, type AuthorizationPolicy } from '../kube/authorizationpolicies';
 import { gatewayKind } from '../kube/gateways';
+import { LABELS } from '../kube/labels';
 import { namespaceKind, type Namespace } from '../kube/namespaces';
 import { objectDiff, toYaml, type DiffHunk } from '../kube/object-diff';
 import { peerAuthenticationKind } from '../kube/peerauthentications';
@@ -23,7 +25,12 @@ export type MeshAction =
   | { target: 'gateway'; gateway: GatewayInput }
   | { target: 'peer-authentication'; namespace: string }
   /** `istio-injection=enabled`, or `istio.io/rev=<revision>` without `istio-injection` */
-  | { target: 'injection'; namespace: string; revision?: string };
+  | { target: 'injection'; namespace: string; revision?: string }
+  /** an AuthorizationPolicy hubmesh renders (notebook isolation and its exceptions); `summary` says what it is for */
+  | { target: 'authorization-policy'; policy: AuthorizationPolicy; summary: string };
+
+/** An object hubmesh made and may remove again (an isolation exception's AuthorizationPolicy). */
+export type MeshRemoval = { target: 'authorization-policy'; namespace: string; name: string; summary: string };
 
 export type MeshActionDeps = {
   backend: <T extends KubeObject>(kind: KindDescriptor) => ResourceBackend<T>;
@@ -94,6 +101,7 @@ export const AUDIT_REASONS = {
   dryRunRejected: 'DryRunRejected',
   conflict: 'ApplyConflict',
   failed: 'ApplyFailed',
+  removed: 'RemovedByHubmesh',
 } as const;
 
 type Resolved = {
@@ -131,6 +139,18 @@ function resolve(action: MeshAction): Resolved {
         desired,
         summary: `ensure STRICT PeerAuthentication ${action.namespace}/${desired.metadata.name}`,
         eventAction: 'EnsurePeerAuthentication',
+        ownership: (current) => objectOwnership(current, FIELD_MANAGER),
+      };
+    }
+    case 'authorization-policy': {
+      const { policy } = action;
+      return {
+        kind: authorizationPolicyKind,
+        namespace: policy.metadata.namespace ?? '',
+        name: policy.metadata.name,
+        desired: policy,
+        summary: action.summary,
+        eventAction: 'EnsureAuthorizationPolicy',
         ownership: (current) => objectOwnership(current, FIELD_MANAGER),
       };
     }
@@ -338,12 +358,73 @@ export function createMeshActions(deps: MeshActionDeps) {
     return { object: result.after, ownership: result.plan.ownership, diff: result.diff, audit: result.audit! };
   }
 
+  /**
+   * Deletes an object hubmesh manages, through the pipeline: read, refused unless it carries hubmesh's
+   * managed-by label, dry-run and deleted at the version read (a 409 if it changed meanwhile), and audited.
+   */
+  const removal: ChangeKind<MeshRemoval, { removal: MeshRemoval; current: KubeObject }> = {
+    async plan(removal) {
+      const backend = deps.backend(authorizationPolicyKind);
+      try {
+        return { removal, current: await backend.get(removal.namespace, removal.name) };
+      } catch (error) {
+        throw kubeActionError(toKubeError(error), 'read');
+      }
+    },
+    validate({ removal, current }) {
+      if (current.metadata.labels?.[LABELS.managedBy] !== 'hubmesh') {
+        throw actionError(409, 'conflict', 'NotManaged', `AuthorizationPolicy ${removal.namespace}/${removal.name} is not managed by hubmesh; hubmesh removes only what it made`, 'ownership');
+      }
+    },
+    async dryRun({ removal, current }) {
+      try {
+        await deps.backend(authorizationPolicyKind).delete(removal.namespace, removal.name, { dryRun: true, resourceVersion: current.metadata.resourceVersion });
+      } catch (error) {
+        throw asActionError(error, 'dry-run');
+      }
+    },
+    async write({ removal, current }, { dryRun }) {
+      try {
+        await deps.backend(authorizationPolicyKind).delete(removal.namespace, removal.name, { dryRun, resourceVersion: current.metadata.resourceVersion });
+      } catch (error) {
+        throw asActionError(error, 'apply');
+      }
+      return { before: current, after: { ...current, metadata: { ...current.metadata, deletionTimestamp: new Date().toISOString() } } };
+    },
+    applied({ removal, current }) {
+      return {
+        action: 'RemoveAuthorizationPolicy',
+        regarding: referenceTo(authorizationPolicyKind, { namespace: removal.namespace, name: removal.name, uid: current.metadata.uid }),
+        reason: AUDIT_REASONS.removed,
+        type: 'Normal',
+        note: `${removal.summary}: deleted`,
+      };
+    },
+    refused({ removal, current }, error) {
+      if (error.code === 'kube-unavailable') return undefined;
+      return {
+        action: 'RemoveAuthorizationPolicy',
+        regarding: referenceTo(authorizationPolicyKind, { namespace: removal.namespace, name: removal.name, uid: current.metadata.uid }),
+        reason: AUDIT_REASONS.failed,
+        type: 'Warning',
+        note: `${removal.summary}: ${error.message}`,
+      };
+    },
+  };
+
+  async function remove(target: MeshRemoval, options: { actor: string }): Promise<{ object: KubeObject; audit: ApplyResult['audit'] }> {
+    const actor = options.actor.trim();
+    if (!actor) throw actionError(400, 'invalid-input', 'BadRequest', 'an action needs the name of the admin who takes it', 'ownership');
+    const result = await deps.changes.run(removal, target, { actor });
+    return { object: result.before!, audit: result.audit! };
+  }
+
   /** hubmesh's audit trail: the Events its actions recorded, newest first. */
   function auditTrail(): Promise<AuditEntry[]> {
     return listAudit(events, deps.eventsNamespace);
   }
 
-  return { plan, apply, auditTrail };
+  return { plan, apply, remove, auditTrail };
 }
 
 export type MeshActions = ReturnType<typeof createMeshActions>;

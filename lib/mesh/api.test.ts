@@ -5,7 +5,7 @@ import type { Namespace } from '../kube/namespaces';
 import type { PeerAuthentication } from '../kube/peerauthentications';
 import type { Pod } from '../kube/pods';
 import { PrometheusError, type QueryRange, type RangeSeries } from '../telemetry/prometheus';
-import { alertsAnswer, auditAnswer, historyAnswer, meshAction, meshStatusAnswer, requiredPods, validationsAnswer, type MeshApiDeps, type MeshObjects } from './api';
+import { alertsAnswer, auditAnswer, historyAnswer, meshAction, meshStatusAnswer, requiredPods, serviceNamespaceOf, validationsAnswer, type MeshApiDeps, type MeshObjects } from './api';
 
 const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 const none = { list: () => [] };
@@ -25,6 +25,9 @@ const meshObjects: MeshObjects = {
   foreignVirtualServices: none,
   namespaces: { get: (name) => (name === 'hub' ? hubNamespace : undefined) },
   envoyFilters: none,
+  authorizationPolicies: { hub: none, root: none },
+  gatewayPods: none,
+  networkPolicies: none,
 };
 
 function deps(over: Partial<MeshApiDeps> = {}): MeshApiDeps {
@@ -33,7 +36,7 @@ function deps(over: Partial<MeshApiDeps> = {}): MeshApiDeps {
     gateway: 'istio-ingress/jupyterhub-gateway',
     config: {
       proxy: { gateway: undefined, hosts: ['hub.example.org'], prefix: 'hubmesh', clusterDomain: 'cluster.local' },
-      mesh: { rootNamespace: 'istio-system', autoMtls: true, istioRevision: undefined, gatewaySelector: { istio: 'ingressgateway' }, gatewayTlsSecret: undefined },
+      mesh: { rootNamespace: 'istio-system', autoMtls: true, istioRevision: undefined, gatewaySelector: { istio: 'ingressgateway' }, gatewayTlsSecret: undefined, gatewayNamespace: 'istio-system', trustDomain: 'cluster.local', prometheusUrl: undefined },
       notebookSelector: 'component=singleuser-server',
     },
     mesh: meshObjects,
@@ -153,6 +156,36 @@ describe('validationsAnswer', () => {
     const answer = validationsAnswer(deps());
     expect(answer).toMatchObject({ namespace: 'hub' });
     expect(answer.catalogue.length).toBeGreaterThan(0);
+  });
+
+  it("judges the hub namespace's NetworkPolicies against the configured gateway, and its Prometheus", () => {
+    const none = validationsAnswer(deps());
+    expect(none.findings.filter((f) => f.code.startsWith('HM61')).map((f) => `${f.code} ${f.object.kind} ${f.object.name}`)).toEqual(['HM6104 Namespace hub']);
+
+    const notebook = pod('jupyter-alice', { component: 'singleuser-server' });
+    notebook.spec!.containers.push({ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.28.1' });
+    const denyAll = { metadata: { name: 'deny-all', namespace: 'hub' }, spec: { podSelector: {}, policyTypes: ['Ingress' as const] } };
+    const gatewayNamespace: Namespace = { metadata: { name: 'istio-ingress', labels: { team: 'mesh' } } };
+    const base = deps();
+    const answer = validationsAnswer({
+      ...base,
+      config: { ...base.config, mesh: { ...base.config.mesh, gatewayNamespace: 'istio-ingress', prometheusUrl: 'http://prometheus.monitoring:9090' } },
+      mesh: { ...meshObjects, networkPolicies: { list: () => [denyAll] }, namespaces: { get: (name) => (name === 'istio-ingress' ? gatewayNamespace : undefined) } },
+      pods: { list: () => [notebook] },
+    });
+    const metrics = answer.findings.find((f) => f.code === 'HM6105');
+    expect(metrics?.object).toEqual({ kind: 'NetworkPolicy', namespace: 'hub', name: 'deny-all' });
+    expect(metrics?.message).toContain('kubernetes.io/metadata.name: monitoring');
+    expect(answer.findings.filter((f) => f.code === 'HM6104')).toEqual([]);
+  });
+
+  it('finds the namespace in an in-cluster Service URL only', () => {
+    expect(serviceNamespaceOf('http://prometheus.istio-system:9090')).toBe('istio-system');
+    expect(serviceNamespaceOf('http://prometheus.monitoring.svc.cluster.local:9090/')).toBe('monitoring');
+    expect(serviceNamespaceOf('http://prometheus.monitoring.svc:9090')).toBe('monitoring');
+    expect(serviceNamespaceOf('https://prometheus.example.org')).toBeUndefined();
+    expect(serviceNamespaceOf('http://prometheus:9090')).toBeUndefined();
+    expect(serviceNamespaceOf('http://10.0.0.5:9090')).toBeUndefined();
   });
 });
 

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { ApiError, localModeError } from '../api-error';
 import { CHANGE_LOG_MESSAGE } from '../changes/pipeline';
 import type { Config } from '../config';
+import type { AuthorizationPolicy } from '../kube/authorizationpolicies';
 import type { DestinationRule } from '../kube/destinationrules';
 import type { Gateway } from '../kube/gateways';
 import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector';
 import { INJECTION_LABEL, REVISION_LABEL, type Namespace } from '../kube/namespaces';
+import type { NetworkPolicy } from '../kube/networkpolicies';
 import type { PeerAuthentication } from '../kube/peerauthentications';
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
@@ -35,6 +37,11 @@ export type MeshObjects = {
   foreignVirtualServices: Lister<VirtualService>;
   namespaces: { get(name: string): Namespace | undefined };
   envoyFilters: Lister<EnvoyFilter>;
+  authorizationPolicies: { hub: Lister<AuthorizationPolicy>; root: Lister<AuthorizationPolicy> };
+  /** the ingress gateway's pods (their service accounts are its identity) */
+  gatewayPods: Lister<Pod>;
+  /** the hub namespace's NetworkPolicies */
+  networkPolicies: Lister<NetworkPolicy>;
 };
 
 /** What the mesh security pages and actions read. */
@@ -45,7 +52,7 @@ export type MeshApiDeps = {
   gateway: string;
   config: {
     proxy: Pick<Config['proxy'], 'gateway' | 'hosts' | 'prefix' | 'clusterDomain'>;
-    mesh: Pick<Config['mesh'], 'rootNamespace' | 'autoMtls' | 'istioRevision' | 'gatewaySelector' | 'gatewayTlsSecret'>;
+    mesh: Pick<Config['mesh'], 'rootNamespace' | 'autoMtls' | 'istioRevision' | 'gatewaySelector' | 'gatewayTlsSecret' | 'gatewayNamespace' | 'trustDomain' | 'prometheusUrl'>;
     notebookSelector: string;
   };
   /** undefined in local mode, which has no Istio */
@@ -209,6 +216,22 @@ export async function historyAnswer(deps: MeshApiDeps, params: URLSearchParams) 
   }
 }
 
+/**
+ * The namespace of an in-cluster Service URL: http://prometheus.istio-system:9090 and
+ * http://prometheus.istio-system.svc.cluster.local:9090 name istio-system; any other host names none.
+ */
+export function serviceNamespaceOf(url: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  const labels = host.split('.');
+  if (labels.length === 2 || (labels.length >= 3 && labels[2] === 'svc')) return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(labels[1]!) ? labels[1] : undefined;
+  return undefined;
+}
+
 /** The validations catalogue run over the caches' snapshot. */
 export function validationsAnswer(deps: MeshApiDeps) {
   const { mesh, namespace, config } = deps;
@@ -233,6 +256,12 @@ export function validationsAnswer(deps: MeshApiDeps) {
     envoyFilters: mesh.envoyFilters.list(),
     circuitBreaking: deps.circuitBreaking?.(),
     autoMtls: config.mesh.autoMtls,
+    networkPolicies: mesh.networkPolicies.list(),
+    ingressGateway: { namespace: config.mesh.gatewayNamespace, labels: config.mesh.gatewaySelector, pods: mesh.gatewayPods.list() },
+    peerNamespaces: [...new Set([config.mesh.gatewayNamespace, config.mesh.rootNamespace])].flatMap((name) => mesh.namespaces.get(name) ?? []),
+    prometheus: config.mesh.prometheusUrl ? { namespace: serviceNamespaceOf(config.mesh.prometheusUrl) } : undefined,
+    authorizationPolicies: uniqueObjects([...mesh.authorizationPolicies.hub.list(), ...mesh.authorizationPolicies.root.list()]),
+    trustDomain: config.mesh.trustDomain,
   });
   return { namespace, ...report };
 }

@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
+import { authorizationPolicyKind, type AuthorizationPolicy } from '../kube/authorizationpolicies';
+import { podCacheShape, podKind, type Pod } from '../kube/pods';
 import { destinationRuleKind, type DestinationRule } from '../kube/destinationrules';
 import { envoyFilterKind, type EnvoyFilter } from '../kube/envoyfilters';
 import { gatewayKind, type Gateway } from '../kube/gateways';
 import type { CacheView } from '../kube/cache-view';
 import type { Informer } from '../kube/informer';
 import { namespaceKind, type Namespace } from '../kube/namespaces';
+import { networkPolicyKind, type NetworkPolicy } from '../kube/networkpolicies';
 import { peerAuthenticationKind, type PeerAuthentication } from '../kube/peerauthentications';
 import { ResourceStore } from '../kube/resource-store';
 import type { KindDescriptor, KubeObject, ResourceBackend } from '../kube/types';
@@ -14,7 +17,9 @@ import { LABELS } from '../kube/labels';
 /**
  * The watch caches behind mesh security (cluster mode only): mTLS settings in the hub namespace and in
  * Istio's root namespace, the hub's Gateways, VirtualServices hubmesh does not manage (they can shadow
- * routes), namespaces (their injection labels), and hubmesh's EnvoyFilters on the gateway (rate limits).
+ * routes), namespaces (their injection labels), hubmesh's EnvoyFilters on the gateway (rate limits), the
+ * AuthorizationPolicies of the hub and root namespaces, the gateway's pods (its identity), and the hub
+ * namespace's NetworkPolicies (the isolation validations).
  */
 export type MeshCaches = {
   peerAuthentications: { hub: Informer<PeerAuthentication>; root: Informer<PeerAuthentication> };
@@ -24,6 +29,12 @@ export type MeshCaches = {
   namespaces: Informer<Namespace>;
   /** hubmesh's EnvoyFilters in the gateway pods' namespace (the rate limits) */
   envoyFilters: Informer<EnvoyFilter>;
+  /** the hub namespace's and the root namespace's (mesh-wide) AuthorizationPolicies */
+  authorizationPolicies: { hub: Informer<AuthorizationPolicy>; root: Informer<AuthorizationPolicy> };
+  /** the ingress gateway's pods, by the gateway selector: their service accounts are the gateway's identity */
+  gatewayPods: Informer<Pod>;
+  /** the hub namespace's NetworkPolicies (networking.k8s.io) */
+  networkPolicies: Informer<NetworkPolicy>;
   /** every cache by a name for status, metrics and readiness */
   all: Record<string, CacheView>;
 };
@@ -36,10 +47,16 @@ export function createMeshCaches(options: {
   /** where the ingress gateway's pods (and so hubmesh's EnvoyFilters) are */
   gatewayPodNamespace: string;
   prefix: string;
+  /** labels of the ingress gateway's pods */
+  gatewaySelector: Record<string, string>;
   log: Logger;
 }): MeshCaches {
   const cache = <T extends KubeObject>(kind: KindDescriptor, namespace: string, labelSelector?: string) =>
     new ResourceStore<T>(options.backend<T>(kind), namespace, labelSelector, options.log.child({ cache: `${kind.plural}@${namespace || 'cluster'}` })).cache;
+  const gatewaySelector = Object.entries(options.gatewaySelector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const hubAuthorizationPolicies = cache<AuthorizationPolicy>(authorizationPolicyKind, options.namespace);
   const hubPeerAuthentications = cache<PeerAuthentication>(peerAuthenticationKind, options.namespace);
   const hubDestinationRules = cache<DestinationRule>(destinationRuleKind, options.namespace);
   const sameRoot = options.rootNamespace === options.namespace;
@@ -50,6 +67,12 @@ export function createMeshCaches(options: {
     foreignVirtualServices: cache<VirtualService>(virtualServiceKind, options.namespace, `${LABELS.managedBy}!=hubmesh`),
     namespaces: cache<Namespace>(namespaceKind, ''),
     envoyFilters: cache<EnvoyFilter>(envoyFilterKind, options.gatewayPodNamespace, `${LABELS.managedBy}=hubmesh,${LABELS.prefix}=${options.prefix}`),
+    authorizationPolicies: {
+      hub: hubAuthorizationPolicies,
+      root: sameRoot ? hubAuthorizationPolicies : cache<AuthorizationPolicy>(authorizationPolicyKind, options.rootNamespace),
+    },
+    gatewayPods: new ResourceStore<Pod>(options.backend<Pod>(podKind), options.gatewayPodNamespace, gatewaySelector, options.log.child({ cache: `pods@${options.gatewayPodNamespace}` }), podCacheShape()).cache,
+    networkPolicies: cache<NetworkPolicy>(networkPolicyKind, options.namespace),
   };
   const all: Record<string, CacheView> = {
     'peerauthentications@hub': caches.peerAuthentications.hub,
@@ -58,10 +81,14 @@ export function createMeshCaches(options: {
     'virtualservices@foreign': caches.foreignVirtualServices,
     namespaces: caches.namespaces,
     envoyfilters: caches.envoyFilters,
+    'authorizationpolicies@hub': caches.authorizationPolicies.hub,
+    'pods@gateway': caches.gatewayPods,
+    networkpolicies: caches.networkPolicies,
   };
   if (!sameRoot) {
     all['peerauthentications@root'] = caches.peerAuthentications.root;
     all['destinationrules@root'] = caches.destinationRules.root;
+    all['authorizationpolicies@root'] = caches.authorizationPolicies.root;
   }
   return { ...caches, all };
 }

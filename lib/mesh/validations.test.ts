@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hubRoute, namespace, notebookPod, NS, prefixRule, service, snapshot, virtualService } from './checkers/test-fixtures';
 import { CATALOGUE, compareFindings, runValidations, type Finding } from './validations';
 
-const AREA_DIGIT = { routing: '1', destinations: '2', workloads: '3', security: '4', resilience: '5' } as const;
+const AREA_DIGIT = { routing: '1', destinations: '2', workloads: '3', security: '4', resilience: '5', isolation: '6' } as const;
 
 describe('the catalogue', () => {
   it('has one checker per unique HM code, numbered within its area', () => {
@@ -37,6 +37,15 @@ describe('the catalogue', () => {
         "HM5003": "A fault without a scope or an expiry",
         "HM5004": "A rate limit patch that matches no route",
         "HM5005": "Another owner's DestinationRule keeps a notebook from the defaults' circuit breaking",
+        "HM6001": "AuthorizationPolicy selects no pod",
+        "HM6002": "AuthorizationPolicy names identities, but mTLS is not STRICT",
+        "HM6003": "Principal names no identity",
+        "HM6004": "AuthorizationPolicy method is not an HTTP method",
+        "HM6101": "A NetworkPolicy keeps sidecars from reaching istiod",
+        "HM6102": "A NetworkPolicy keeps the ingress gateway from a route's pods",
+        "HM6103": "A NetworkPolicy still targets the z2jh proxy pod hubmesh replaced",
+        "HM6104": "The hub namespace has no NetworkPolicy",
+        "HM6105": "A NetworkPolicy closes the sidecar's metrics port",
       }
     `);
   });
@@ -50,6 +59,8 @@ describe('runValidations', () => {
       pods: [notebookPod('jupyter-alice', 'alice')],
       namespaces: [namespace(NS, { 'istio-injection': 'enabled' })],
       effectiveMtls: { [NS]: 'STRICT' },
+      // isolated for ingress, and every connection allowed: a NetworkPolicy that breaks nothing
+      networkPolicies: [{ metadata: { name: 'allow-all', namespace: NS }, spec: { podSelector: {}, ingress: [{}] } }],
     });
 
   it('finds nothing in a healthy hub namespace, and still lists every rule with a zero count', () => {

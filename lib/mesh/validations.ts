@@ -12,6 +12,8 @@ import { podWithoutSidecar } from './checkers/pod-without-sidecar';
 import { routeWithoutPod } from './checkers/route-without-pod';
 import { tlsDisabledUnderStrict } from './checkers/tls-disabled-under-strict';
 import { circuitBreakingBlocked, faultWithoutScopeOrExpiry, rateLimitMatchesNoRoute, retryBudgetOverTimeout, timeoutOnWebsocketRoute } from './checkers/resilience';
+import { authorizationSelectsNothing, identityWithoutMtls, invalidMethod, principalWithoutIdentity } from './checkers/authorization';
+import { egressBlocksIstiod, gatewayBlocked, metricsPortClosed, namespaceWithoutNetworkPolicy, proxyPolicyLeft } from './checkers/network-policies';
 import type { Checker, CheckerInfo, Finding, ObjectRef, Severity, ValidationSnapshot } from './checkers/types';
 
 export type { Area, Checker, CheckerInfo, Finding, ObjectRef, Severity, ValidationSnapshot } from './checkers/types';
@@ -20,7 +22,8 @@ export type { Area, Checker, CheckerInfo, Finding, ObjectRef, Severity, Validati
  * hubmesh's validations ("doctor"), in the manner of Kiali's: one pure checker per rule, each with a stable code.
  *
  * Codes are HM<area><nnn>: 1 routing (VirtualServices on the gateway), 2 destinations (route → Service → pod),
- * 3 workloads (notebook pods and injection), 4 security (mTLS), 5 resilience (retries, timeouts, faults, rate limits). A code names one rule forever: when a rule is
+ * 3 workloads (notebook pods and injection), 4 security (mTLS), 5 resilience (retries, timeouts, faults, rate limits), 6 isolation
+ * (AuthorizationPolicies and NetworkPolicies). A code names one rule forever: when a rule is
  * retired its code is retired with it and never given to another rule, so alerts, runbooks and bookmarks that
  * mention a code stay right. New rules take the next free number of their area.
  */
@@ -43,6 +46,15 @@ export const CATALOGUE: readonly Checker[] = [
   faultWithoutScopeOrExpiry,
   rateLimitMatchesNoRoute,
   circuitBreakingBlocked,
+  authorizationSelectsNothing,
+  identityWithoutMtls,
+  principalWithoutIdentity,
+  invalidMethod,
+  egressBlocksIstiod,
+  gatewayBlocked,
+  proxyPolicyLeft,
+  namespaceWithoutNetworkPolicy,
+  metricsPortClosed,
 ];
 
 export type CatalogueEntry = CheckerInfo & { count: number };

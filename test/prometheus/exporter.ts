@@ -8,7 +8,8 @@ export type SecurityPolicy = 'mutual_tls' | 'none' | 'unknown';
 export type Flow = {
   /** which proxy reports it; Istio's destination proxy is the one that knows the real policy */
   reporter?: 'destination' | 'source';
-  source: { namespace: string; workload: string };
+  /** `principal`: the service account the source runs as (default: its workload's name) */
+  source: { namespace: string; workload: string; serviceAccount?: string };
   destination: { namespace: string; service: string };
   policy: SecurityPolicy;
   /** HTTP flows only, default 200 */
@@ -39,7 +40,7 @@ function flowLabels(flow: Flow, protocol: 'http' | 'tcp') {
     source_workload: source.workload,
     source_workload_namespace: source.namespace,
     // the destination only learns the peer's identity from its client certificate
-    source_principal: flow.policy === 'mutual_tls' ? `spiffe://cluster.local/ns/${source.namespace}/sa/${source.workload}` : 'unknown',
+    source_principal: flow.policy === 'mutual_tls' ? `spiffe://cluster.local/ns/${source.namespace}/sa/${source.serviceAccount ?? source.workload}` : 'unknown',
     destination_workload: destination.service,
     destination_workload_namespace: destination.namespace,
     destination_service: `${destination.service}.${destination.namespace}.svc.cluster.local`,
@@ -84,6 +85,8 @@ export type IstioExporter = {
   requests: (flow: Flow, perSecond: number) => void;
   /** Sets how many retries per second Envoy's envoy_cluster_upstream_rq_retry counts for a cluster from now on. */
   retries: (cluster: string, perSecond: number) => void;
+  /** Sets how many TCP connections per second the flow adds to istio_tcp_connections_opened_total from now on. */
+  connections: (flow: Flow, perSecond: number) => void;
   /** Sets the growth of the flow's istio_tcp_sent_bytes_total and istio_tcp_received_bytes_total from now on; an omitted direction publishes no series. */
   tcp: (flow: Flow, bytesPerSecond: { sent?: number; received?: number }) => void;
   /** Unix seconds of the first scrape, once there has been one. */
@@ -125,6 +128,7 @@ export async function startIstioExporter(): Promise<IstioExporter> {
   publish('istio_requests_total', 'Requests handled by an Istio proxy', HTTP_LABELS);
   publish('istio_tcp_sent_bytes_total', 'Bytes sent during TCP connections, by an Istio proxy', COMMON_LABELS);
   publish('istio_tcp_received_bytes_total', 'Bytes received during TCP connections, by an Istio proxy', COMMON_LABELS);
+  publish('istio_tcp_connections_opened_total', 'TCP connections opened, by an Istio proxy', COMMON_LABELS);
   publish('envoy_cluster_upstream_rq_retry', "Retries of an Envoy cluster's requests (exported when proxyStatsMatcher includes it)", ['cluster_name']);
 
   let resolveFirstScrape: (time: number) => void = () => {};
@@ -153,6 +157,7 @@ export async function startIstioExporter(): Promise<IstioExporter> {
       const labels = { ...flowLabels(flow, 'http'), response_code: String(flow.responseCode ?? 200), response_flags: flow.responseFlags ?? '-' };
       counterFor('istio_requests_total', labels).setRate(perSecond, nowSeconds());
     },
+    connections: (flow, perSecond) => counterFor('istio_tcp_connections_opened_total', flowLabels(flow, 'tcp')).setRate(perSecond, nowSeconds()),
     retries: (cluster, perSecond) => counterFor('envoy_cluster_upstream_rq_retry', { cluster_name: cluster }).setRate(perSecond, nowSeconds()),
     tcp: (flow, { sent, received }) => {
       const now = nowSeconds();

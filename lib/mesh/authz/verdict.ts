@@ -43,7 +43,8 @@ export function listSome(names: readonly string[], shown = 3): string {
   return `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }
 
-function targetWords(group: TargetGroup): string {
+/** A target in words: "the notebooks of alice and bob", "the hub", "hubmesh's proxy API". */
+export function targetWords(group: Pick<TargetGroup, 'target' | 'users' | 'pods'>): string {
   if (group.target !== 'notebook') return TARGET_WORDS[group.target];
   const who = group.users.length ? `the notebooks of ${listSome(group.users)}` : `notebook pods ${listSome(group.pods)}`;
   return who;

@@ -35,6 +35,9 @@ export function snapshot(parts: Partial<ValidationSnapshot> = {}): ValidationSna
     namespaces: [],
     effectiveMtls: {},
     envoyFilters: [],
+    networkPolicies: [],
+    authorizationPolicies: [],
+    trustDomain: 'cluster.local',
     ...parts,
   };
 }

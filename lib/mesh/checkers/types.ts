@@ -1,8 +1,10 @@
+import type { AuthorizationPolicy } from '../../kube/authorizationpolicies';
 import type { DestinationRule } from '../../kube/destinationrules';
 import type { EnvoyFilter } from '../../kube/envoyfilters';
 import type { CircuitBreaking } from '../../routes/circuit-breaking';
 import type { Gateway } from '../../kube/gateways';
 import type { Namespace } from '../../kube/namespaces';
+import type { NetworkPolicy } from '../../kube/networkpolicies';
 import type { MtlsMode, PeerAuthentication } from '../../kube/peerauthentications';
 import type { Pod } from '../../kube/pods';
 import type { Service } from '../../kube/services';
@@ -42,6 +44,25 @@ export type ValidationSnapshot = {
   circuitBreaking?: CircuitBreaking;
   /** meshConfig.enableAutoMtls */
   autoMtls?: boolean;
+  /** the hub namespace's NetworkPolicies */
+  networkPolicies: NetworkPolicy[];
+  /** the AuthorizationPolicies of the hub namespace and of the root namespace */
+  authorizationPolicies: AuthorizationPolicy[];
+  /** meshConfig.trustDomain (HUBMESH_TRUST_DOMAIN): the first part of every principal */
+  trustDomain: string;
+  /**
+   * The ingress gateway's pods as hubmesh knows them: their namespace and the labels it selects them by
+   * (HUBMESH_GATEWAY_NAMESPACE, HUBMESH_GATEWAY_SELECTOR), and the pods themselves when hubmesh watches them
+   * (their own labels and addresses are judged then). Absent: `istio=ingressgateway` in the root namespace.
+   */
+  ingressGateway?: { namespace: string; labels: Record<string, string>; pods?: Pod[] };
+  /**
+   * Namespaces whose pods the NetworkPolicy rules are judged against (the gateway's, istiod's), for their labels;
+   * one that is missing is taken to carry only `kubernetes.io/metadata.name`.
+   */
+  peerNamespaces?: Namespace[];
+  /** present when hubmesh reads Istio's metrics from Prometheus (HUBMESH_PROMETHEUS_URL), with its namespace when the URL names one */
+  prometheus?: { namespace?: string };
 };
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -60,7 +81,7 @@ export type Finding = {
   related?: ObjectRef[];
 };
 
-export type Area = 'routing' | 'destinations' | 'workloads' | 'security' | 'resilience';
+export type Area = 'routing' | 'destinations' | 'workloads' | 'security' | 'resilience' | 'isolation';
 
 export type CheckerInfo = {
   /** HM<area digit><three digits>; stable forever, never reused for another rule */
