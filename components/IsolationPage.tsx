@@ -3,6 +3,7 @@
 import { useId, useState } from 'react';
 import type { deleteException, isolateApply, isolatePlanAnswer, isolationAnswer, putException } from '@/lib/mesh/isolation-api';
 import { ObjectChange } from './ChangeFlow';
+import { PlanVerdicts } from './MeshActionCard';
 import {
   accessTone,
   allowedText,
@@ -435,21 +436,7 @@ function OtherFlows({ flows, window }: { flows: Flow[]; window: string }) {
 function PlanItem({ plan }: { plan: IsolatePlan['plans'][number] }) {
   return (
     <li className="space-y-2 rounded border border-slate-200 p-3 dark:border-slate-800">
-      <p className="text-sm">
-        {plan.summary}{' '}
-        <Badge tone={plan.ownership.verdict === 'takeover' ? 'warn' : 'ok'}>{plan.ownership.verdict === 'create' ? 'new object' : plan.ownership.verdict === 'update' ? "hubmesh's object" : 'not hubmesh’s'}</Badge>
-      </p>
-      {plan.dryRun.accepted ? (
-        <p className="text-sm">
-          <Badge tone="ok">dry run accepted</Badge> The apiserver validated it and stored nothing.
-        </p>
-      ) : (
-        <Alert>
-          The apiserver&apos;s dry run refused {plan.object.name} ({plan.dryRun.status} {plan.dryRun.reason}): {plan.dryRun.message}
-        </Alert>
-      )}
-      {plan.ownership.verdict === 'takeover' && <p className="text-sm text-amber-800 dark:text-amber-200">{plan.ownership.reason}</p>}
-      {plan.conflict && <p className="text-sm text-amber-800 dark:text-amber-200">Conflict with another field manager: {plan.conflict}</p>}
+      <PlanVerdicts plan={plan} />
       <ObjectChange diff={plan.diff} preview={plan.preview} summary={`YAML of ${plan.object.name}`} previewLabel={`YAML preview of ${plan.object.name}`} />
     </li>
   );

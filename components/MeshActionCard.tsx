@@ -20,6 +20,29 @@ async function readJson<T>(response: Response): Promise<T> {
   return body as T;
 }
 
+/** What a mesh action's plan says before it is applied: what it does, whose object it is, the apiserver's dry run, a takeover or conflict. */
+export function PlanVerdicts({ plan }: { plan: Plan }) {
+  return (
+    <>
+      <p className="text-sm">
+        {plan.summary}{' '}
+        <Badge tone={plan.ownership.verdict === 'takeover' ? 'warn' : 'ok'}>{plan.ownership.verdict === 'create' ? 'new object' : plan.ownership.verdict === 'update' ? "hubmesh's object" : 'not hubmesh’s'}</Badge>
+      </p>
+      {plan.dryRun.accepted ? (
+        <p className="text-sm">
+          <Badge tone="ok">dry run accepted</Badge> The apiserver validated it and stored nothing.
+        </p>
+      ) : (
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          The apiserver&apos;s dry run refused {plan.object.name} ({plan.dryRun.status} {plan.dryRun.reason}): {plan.dryRun.message}
+        </p>
+      )}
+      {plan.ownership.verdict === 'takeover' && <p className="text-sm text-amber-800 dark:text-amber-200">{plan.ownership.reason}</p>}
+      {plan.conflict && <p className="text-sm text-amber-800 dark:text-amber-200">Conflict with another field manager: {plan.conflict}</p>}
+    </>
+  );
+}
+
 /** One admin action: preview (YAML, diff, the apiserver's dry run, ownership) first, then apply. */
 export function MeshActionCard({ target, title, what }: { target: MeshActionTarget; title: string; what: string }) {
   const [plan, setPlan] = useState<Plan>();
@@ -68,21 +91,7 @@ export function MeshActionCard({ target, title, what }: { target: MeshActionTarg
       )}
       {plan && (
         <div className="mt-3 space-y-3">
-          <p className="text-sm">
-            {plan.summary}{' '}
-            <Badge tone={plan.ownership.verdict === 'takeover' ? 'warn' : 'ok'}>{plan.ownership.verdict === 'create' ? 'new object' : plan.ownership.verdict === 'update' ? "hubmesh's object" : 'not hubmesh’s'}</Badge>
-          </p>
-          {plan.dryRun.accepted ? (
-            <p className="text-sm">
-              <Badge tone="ok">dry run accepted</Badge> The apiserver validated it and stored nothing.
-            </p>
-          ) : (
-            <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
-              The apiserver&apos;s dry run refused it ({plan.dryRun.status} {plan.dryRun.reason}): {plan.dryRun.message}
-            </p>
-          )}
-          {plan.ownership.verdict === 'takeover' && <p className="text-sm text-amber-800 dark:text-amber-200">{plan.ownership.reason}</p>}
-          {plan.conflict && <p className="text-sm text-amber-800 dark:text-amber-200">Conflict with another field manager: {plan.conflict}</p>}
+          <PlanVerdicts plan={plan} />
           <details open>
             <summary className="cursor-pointer text-sm font-medium">Diff (current → after apply)</summary>
             <Diff hunks={plan.diff} />

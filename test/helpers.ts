@@ -69,3 +69,27 @@ export function notebookPod(name: string, username: string, options: { sidecar?:
     },
   };
 }
+
+/**
+ * Creates a test's scene objects in the hub namespace as the cluster admin; each is deleted by `cleanups`,
+ * which the test runs (in reverse) after it.
+ */
+export function sceneCreators(cleanups: Array<() => Promise<unknown>>) {
+  const { adminCore, adminCustom } = clients();
+  const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
+  return {
+    async createPod(pod: V1Pod) {
+      const name = pod.metadata!.name!;
+      cleanups.push(() => adminCore.deleteNamespacedPod({ namespace: HUB_NAMESPACE, name, gracePeriodSeconds: 0 }));
+      await adminCore.createNamespacedPod({ namespace: HUB_NAMESPACE, body: pod });
+    },
+    async createService(service: { metadata: { name: string } }) {
+      cleanups.push(() => adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name: service.metadata.name }));
+      await adminCore.createNamespacedService({ namespace: HUB_NAMESPACE, body: service as never });
+    },
+    async createVirtualService(body: { metadata: { name: string } }) {
+      cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...vsGroup, name: body.metadata.name }));
+      await adminCustom.createNamespacedCustomObject({ ...vsGroup, body });
+    },
+  };
+}

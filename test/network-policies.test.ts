@@ -12,7 +12,7 @@ import { virtualServiceKind, type VirtualService } from '@/lib/kube/virtualservi
 import { gatewayIngress, istiodEgress, z2jhMatchLabels, z2jhProxyPolicy, z2jhSingleuserPolicy } from '@/lib/mesh/checkers/z2jh-fixtures';
 import { runValidations, type Finding, type ValidationReport, type ValidationSnapshot } from '@/lib/mesh/validations';
 import { renderRouteVirtualService } from '@/lib/routes/virtualservice';
-import { clients, eventually, HUB_NAMESPACE, notebookPod, uniqueName } from './helpers';
+import { clients, eventually, HUB_NAMESPACE, notebookPod, uniqueName, sceneCreators } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 
 /**
@@ -74,11 +74,11 @@ const notebookService = (user: string): Service => ({
 });
 
 describe('NetworkPolicy validations on real objects', () => {
-  const { admin, adminCore, adminCustom } = clients();
+  const { admin } = clients();
   const networking = admin.makeApiClient(NetworkingV1Api);
   const connection = connect(parseConfig({ KUBECONFIG: inject('appKubeconfig'), HUBMESH_NAMESPACE: HUB_NAMESPACE }));
   const cleanups: Array<() => Promise<unknown>> = [];
-  const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
+  const { createPod, createService, createVirtualService } = sceneCreators(cleanups);
 
   const names = {
     alice: `${run}-alice`,
@@ -104,21 +104,8 @@ describe('NetworkPolicy validations on real objects', () => {
     names.fixedSingleuser,
   );
 
-  async function createPod(pod: V1Pod) {
-    const name = pod.metadata!.name!;
-    cleanups.push(() => adminCore.deleteNamespacedPod({ namespace: HUB_NAMESPACE, name, gracePeriodSeconds: 0 }));
-    await adminCore.createNamespacedPod({ namespace: HUB_NAMESPACE, body: pod });
-  }
 
-  async function createService(service: Service) {
-    cleanups.push(() => adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name: service.metadata.name }));
-    await adminCore.createNamespacedService({ namespace: HUB_NAMESPACE, body: service as never });
-  }
 
-  async function createVirtualService(body: VirtualService) {
-    cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...vsGroup, name: body.metadata.name }));
-    await adminCustom.createNamespacedCustomObject({ ...vsGroup, body });
-  }
 
   async function createNetworkPolicy(body: NetworkPolicy) {
     cleanups.push(() => networking.deleteNamespacedNetworkPolicy({ namespace: HUB_NAMESPACE, name: body.metadata.name }));

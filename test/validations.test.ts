@@ -18,7 +18,7 @@ import { CATALOGUE, runValidations, type Finding, type ValidationSnapshot } from
 import type { Overlays } from '@/lib/routes/overlays';
 import { renderRateLimitFilter } from '@/lib/routes/rate-limits';
 import { renderRouteVirtualService } from '@/lib/routes/virtualservice';
-import { clients, eventually, HUB_NAMESPACE, notebookPod, uniqueName } from './helpers';
+import { clients, eventually, HUB_NAMESPACE, notebookPod, uniqueName, sceneCreators } from './helpers';
 
 /**
  * The validations catalogue on a real apiserver: the admin creates, in the hub namespace, objects that break every
@@ -35,7 +35,6 @@ const HOST = `${run}.hub.test`;
 const GATEWAY = `${run}-gw`;
 
 const crd = (group: string, plural: string) => ({ group, version: 'v1', namespace: HUB_NAMESPACE, plural });
-const vsGroup = crd('networking.istio.io', 'virtualservices');
 const gwGroup = crd('networking.istio.io', 'gateways');
 const drGroup = crd('networking.istio.io', 'destinationrules');
 
@@ -76,6 +75,7 @@ describe('validations on real objects', () => {
   const { adminCore, adminCustom } = clients();
   const connection = connect(parseConfig({ KUBECONFIG: inject('appKubeconfig'), HUBMESH_NAMESPACE: HUB_NAMESPACE }));
   const cleanups: Array<() => Promise<unknown>> = [];
+  const { createPod, createService, createVirtualService } = sceneCreators(cleanups);
 
   const names = {
     namespace: `${run}-ns`,
@@ -104,21 +104,8 @@ describe('validations on real objects', () => {
   };
   const eveLab = hubRoute(`${run}-eve/lab2`, `${run}-alice`, 8888);
 
-  async function createVirtualService(body: VirtualService) {
-    cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...vsGroup, name: body.metadata.name }));
-    await adminCustom.createNamespacedCustomObject({ ...vsGroup, body });
-  }
 
-  async function createPod(pod: V1Pod) {
-    const name = pod.metadata!.name!;
-    cleanups.push(() => adminCore.deleteNamespacedPod({ namespace: HUB_NAMESPACE, name, gracePeriodSeconds: 0 }));
-    await adminCore.createNamespacedPod({ namespace: HUB_NAMESPACE, body: pod });
-  }
 
-  async function createService(service: Service) {
-    cleanups.push(() => adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name: service.metadata.name }));
-    await adminCore.createNamespacedService({ namespace: HUB_NAMESPACE, body: service as never });
-  }
 
   /** What hubmesh itself can read, as the app identity: the hub namespace, plus policies of the root namespace. */
   async function listSnapshot(): Promise<ValidationSnapshot> {
