@@ -254,6 +254,8 @@ describe('notebook isolation', () => {
   it('plans "Isolate notebooks" with previews, dry runs, what it would deny and the real sources it would block, takes over only with confirmation, and audits', async () => {
     // someone else's policy where hubmesh's hub policy goes
     const hubPolicy = `${prefix}-isolate-hub`;
+    // by name: it carries none of hubmesh's labels until hubmesh takes it over
+    created.push({ namespace: HUB_NAMESPACE, name: hubPolicy });
     await adminCustom.createNamespacedCustomObject({
       ...policies(HUB_NAMESPACE),
       body: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: hubPolicy, namespace: HUB_NAMESPACE }, spec: { selector: { matchLabels: { component: 'hub' } }, rules: [{}] } },
@@ -280,6 +282,8 @@ describe('notebook isolation', () => {
     const refused = await api('/api/v1/mesh/isolation/isolate', { method: 'POST', body: '{}' });
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ code: 'takeover-required' });
+    // refused before anything was written: not even the two policies that needed no confirmation
+    expect(((await adminCustom.listNamespacedCustomObject({ ...policies(HUB_NAMESPACE), labelSelector: `hubmesh.io/prefix=${prefix}` })) as { items: unknown[] }).items).toEqual([]);
     expect((await api('/api/v1/mesh/isolation/isolate', { method: 'POST', body: JSON.stringify({ confirmTakeover: 'yes' }) })).status).toBe(400);
     const applied = await api('/api/v1/mesh/isolation/isolate', { method: 'POST', body: JSON.stringify({ confirmTakeover: true }) });
     expect(applied.status, await applied.clone().text()).toBe(200);
@@ -288,7 +292,7 @@ describe('notebook isolation', () => {
     const audit = await (await api('/api/v1/audit')).json();
     const mine = audit.items.filter((e: { object: { name: string } }) => e.object.name.startsWith(`${prefix}-isolate-`));
     expect(mine.map((e: { result: string; object: { name: string } }) => `${e.object.name} ${e.result}`).sort()).toEqual(
-      [`${prefix}-isolate-hub TakenOverByHubmesh`, `${prefix}-isolate-hubmesh AppliedByHubmesh`, `${prefix}-isolate-notebooks AppliedByHubmesh`].sort(),
+      [`${prefix}-isolate-hub TakeoverRefused`, `${prefix}-isolate-hub TakenOverByHubmesh`, `${prefix}-isolate-hubmesh AppliedByHubmesh`, `${prefix}-isolate-notebooks AppliedByHubmesh`].sort(),
     );
 
     const isolated = await eventually(async () => {

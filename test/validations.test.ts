@@ -89,6 +89,7 @@ describe('validations on real objects', () => {
     dave: `${run}-dave`,
     ok: `${run}-ok`,
     filter: `${run}-rate-limits`,
+    authz: `${run}-authz`,
   };
   const routes = {
     alice: hubRoute(`${run}-alice`, `${run}-alice`, 8888),
@@ -191,6 +192,23 @@ describe('validations on real objects', () => {
     cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...efGroup, name: names.filter }));
     await adminCustom.createNamespacedCustomObject({ ...efGroup, body: filter });
 
+    // an AuthorizationPolicy that selects no pod, names identities (judged as if the namespace were PERMISSIVE
+    // below), a principal of another trust domain and a service account no pod runs as, and a lower-case method
+    const apGroup = { group: 'security.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'authorizationpolicies' };
+    cleanups.push(() => adminCustom.deleteNamespacedCustomObject({ ...apGroup, name: names.authz }));
+    await adminCustom.createNamespacedCustomObject({
+      ...apGroup,
+      body: {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: names.authz },
+        spec: {
+          selector: { matchLabels: { component: `${run}-nobody` } },
+          rules: [{ from: [{ source: { principals: ['example.org/ns/istio-system/sa/gw', `cluster.local/ns/${HUB_NAMESPACE}/sa/${run}-nosuch`] } }], to: [{ operation: { methods: ['get'] } }] }],
+        },
+      },
+    });
+
     // older than the routes: it shadows alice's route (a prefix without its trailing slash catches /user/<run>-alice/)
     await createVirtualService(foreignVirtualService(names.shadow, `/user/${run}-al`));
     await createVirtualService(foreignVirtualService(names.dupOlder, `/${run}-dup/`));
@@ -210,9 +228,12 @@ describe('validations on real objects', () => {
       return pods.every((p) => p.status?.phase === 'Running') ? true : undefined;
     }, 'the notebook pods to run', 45_000);
 
-    const report = runValidations(await listSnapshot());
+    const snapshot = await listSnapshot();
+    const report = runValidations(snapshot);
     const ours = (name: string) => name.startsWith(run);
-    findings = report.findings.filter((f) => ours(f.object.name));
+    // HM6002 needs a namespace that is not STRICT
+    const permissive = runValidations({ ...snapshot, effectiveMtls: { [HUB_NAMESPACE]: 'PERMISSIVE' } }).findings.filter((f) => f.code === 'HM6002');
+    findings = [...report.findings, ...permissive].filter((f) => ours(f.object.name));
   });
 
   afterAll(async () => {
@@ -243,6 +264,10 @@ describe('validations on real objects', () => {
       ['HM5003', vs(routes.chaos.metadata.name)],
       ['HM5004', { kind: 'EnvoyFilter', namespace: ROOT, name: names.filter }],
       ['HM5005', { kind: 'DestinationRule', namespace: HUB_NAMESPACE, name: names.rule }],
+      ['HM6001', { kind: 'AuthorizationPolicy', namespace: HUB_NAMESPACE, name: names.authz }],
+      ['HM6002', { kind: 'AuthorizationPolicy', namespace: HUB_NAMESPACE, name: names.authz }],
+      ['HM6003', { kind: 'AuthorizationPolicy', namespace: HUB_NAMESPACE, name: names.authz }],
+      ['HM6004', { kind: 'AuthorizationPolicy', namespace: HUB_NAMESPACE, name: names.authz }],
     ];
     for (const [code, object] of expected) {
       expect(findingsOf(code).map((f) => f.object), code).toContainEqual(object);

@@ -89,12 +89,17 @@ export function clusterBackend<T extends KubeObject>(rest: KubeRest, kind: KindD
       });
     },
     delete(namespace, name, options = {}) {
-      return rest.request<T>({
-        method: 'DELETE',
-        path: path(namespace, name),
-        query: { dryRun: options.dryRun ? 'All' : undefined },
-        body: options.resourceVersion ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: options.resourceVersion } } : undefined,
-      });
+      // with a DeleteOptions body the apiserver reads the options from it alone, query parameters included
+      const body =
+        options.dryRun || options.resourceVersion
+          ? {
+              apiVersion: 'v1',
+              kind: 'DeleteOptions',
+              ...(options.dryRun ? { dryRun: ['All'] } : {}),
+              ...(options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : {}),
+            }
+          : undefined;
+      return rest.request<T>({ method: 'DELETE', path: path(namespace, name), body });
     },
   };
 }

@@ -6,6 +6,7 @@ import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector
 import type { Pod } from '../kube/pods';
 import { parseQuery } from '../search-params';
 import { isPrometheusError } from '../telemetry/prometheus';
+import type { MeshActions } from './actions';
 import type { MeshApiDeps, MeshObjects } from './api';
 import { mtlsFromConfig, requiredPods } from './api';
 import { applicablePolicies, decide, type Tri } from './authz/evaluate';
@@ -239,8 +240,14 @@ export async function isolateApply(deps: MeshApiDeps, body: z.infer<typeof isola
   const scene = sceneOf(deps);
   if (scene.identities.gateway.length === 0 || scene.identities.hub.length === 0) throw new ApiError(409, 'not-configured', 'the gateway and hub identities must be known first (see the plan)');
   const desired = desiredIsolationPolicies({ namespace: deps.namespace, prefix: deps.config.proxy.prefix, selectors: scene.selectors, identities: scene.identities });
-  const results = [];
-  for (const policy of desired) results.push(await deps.actions.apply(isolationAction(policy), { actor, confirmTakeover: body.confirmTakeover }));
+  const actions = desired.map(isolationAction);
+  // every policy is judged before any is written: one that would be refused (a takeover not confirmed, a dry run
+  // the apiserver rejects) goes first, so its refusal (audited) leaves the others unwritten, never half of them
+  const plans = await Promise.all(actions.map((action) => deps.actions!.plan(action)));
+  const refused = (i: number) => (plans[i]!.needsConfirmation && !body.confirmTakeover) || !plans[i]!.dryRun.accepted;
+  const order = actions.map((_, i) => i).sort((a, b) => Number(refused(b)) - Number(refused(a)));
+  const results: Array<Awaited<ReturnType<MeshActions['apply']>>> = [];
+  for (const i of order) results[i] = await deps.actions.apply(actions[i]!, { actor, confirmTakeover: body.confirmTakeover });
   return { results };
 }
 
