@@ -99,11 +99,12 @@ test.afterAll(async () => {
 test('isolates notebooks: the verdict fails, the preview lists what would be blocked, apply, the verdict passes', async ({ page }) => {
   await signIn(page, `${base}/isolation`);
   const verdict = page.getByRole('region', { name: 'Isolation verdict' });
-  await expect(verdict.getByTestId('isolation-state')).toHaveText('Not isolated', { timeout: 30_000 });
+  await expect(verdict.getByTestId('isolation-state')).toHaveText(/^Not isolated/, { timeout: 30_000 });
   await expect(verdict).toContainText(`notebooks running as ${namespace}/${accounts.notebooks} can reach the notebooks of ${users[0]} and ${users[1]}: no ALLOW policy applies, so everything is allowed`);
   const notebooks = page.getByRole('table', { name: `Who may reach the notebooks of ${users[0]} and ${users[1]}` });
   await expect(notebooks.getByRole('row', { name: /another namespace/ })).toHaveAttribute('data-tone', 'bad');
   await page.screenshot({ path: test.info().outputPath('isolation-failing.png'), fullPage: true });
+  await notebooks.screenshot({ path: test.info().outputPath('isolation-failing-notebooks.png') });
 
   await page.getByRole('button', { name: 'Preview isolation' }).click();
   const policies = page.getByRole('list', { name: 'Policies to apply' });
@@ -118,10 +119,14 @@ test('isolates notebooks: the verdict fails, the preview lists what would be blo
   await expect(blocked).toContainText(`jupyter-${users[0]}`);
   await expect(blocked).not.toContainText('istio-ingressgateway');
   await page.screenshot({ path: test.info().outputPath('isolation-preview.png'), fullPage: true });
+  await blocked.screenshot({ path: test.info().outputPath('isolation-preview-blocked.png') });
+  await page.getByRole('list', { name: 'What would be denied that is allowed today' }).screenshot({ path: test.info().outputPath('isolation-preview-denied.png') });
 
   await page.getByRole('button', { name: 'Apply isolation' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Applied ${namespace}/${prefix}-isolate-notebooks` })).toBeVisible();
-  await expect(verdict.getByTestId('isolation-state')).toHaveText('Isolated', { timeout: 30_000 });
+  await expect(verdict.getByTestId('isolation-state')).toHaveText(/^Isolated/, { timeout: 30_000 });
   await expect(notebooks.getByRole('row', { name: /another namespace/ })).not.toHaveAttribute('data-tone', 'bad');
   await page.screenshot({ path: test.info().outputPath('isolation-passing.png'), fullPage: true });
+  await verdict.screenshot({ path: test.info().outputPath('isolation-passing-verdict.png') });
+  await notebooks.screenshot({ path: test.info().outputPath('isolation-passing-notebooks.png') });
 });
