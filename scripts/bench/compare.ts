@@ -69,6 +69,10 @@ export const sectionResults = {
     file: 'circuit-breakers.json',
     figures: (r: JsonObject) => rowFigures(list(r.rows).filter(notAnchor), (row) => `${row.routes} routes, ${row.measure}`, ['p50 ms', 'ratio p50']),
   },
+  isolation: {
+    file: 'isolation.json',
+    figures: (r: JsonObject) => rowFigures(list(r.rows).filter(notAnchor), (row) => `${row.pods} pods, ${row.measure}`, ['p50 ms', 'ratio p50']),
+  },
   image: {
     file: 'image.json',
     figures: (r: JsonObject) =>

@@ -16,10 +16,12 @@
  *   circuit the circuit-breaker plan and pass at 1,000 and 10,000 notebook routes vs. the rate-limit
  *           EnvoyFilter render over the same routes, in process, no control plane
  *           → bench-results/circuit-breakers.json (circuit-breakers.ts)
+ *   isolation  who may reach every notebook, the isolation verdict and the Isolate notebooks plan at 1,000 and
+ *           10,000 notebook pods vs. the mTLS compliance verdict → bench-results/isolation.json (isolation.ts)
  *   image   the container image run as the chart runs it: ready time, RSS and stop vs. the same server
  *           from this checkout, and a warm build → bench-results/image.json (image.ts)
  *
- * BENCH_ONLY=kube, proxy, dashboard, memory, json, circuit or image runs one section; each section documents its own variables.
+ * BENCH_ONLY=kube, proxy, dashboard, memory, json, circuit, isolation or image runs one section; each section documents its own variables.
  *
  * BENCH_BASELINE=<git ref> measures against that commit in the same run: each selected section runs in a
  * built worktree of the ref and in this checkout in turn, BENCH_BASELINE_ROUNDS times each (default 2),
@@ -28,6 +30,7 @@
  */
 import { runAgainstBaseline } from './baseline';
 import { runCircuitBreakerBench } from './circuit-breakers';
+import { runIsolationBench } from './isolation';
 import type { SectionName } from './compare';
 import { runDashboardBench } from './dashboard';
 import { runImageBench } from './image';
@@ -37,7 +40,7 @@ import { runMemoryBench } from './memory';
 import { runProxyApiBench } from './proxy-api';
 import { intOf } from './stats';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, circuit: runCircuitBreakerBench, image: runImageBench } satisfies Record<SectionName, () => Promise<void>>;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, circuit: runCircuitBreakerBench, isolation: runIsolationBench, image: runImageBench } satisfies Record<SectionName, () => Promise<void>>;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();

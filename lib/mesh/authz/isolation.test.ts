@@ -135,6 +135,20 @@ describe('the isolation verdict', () => {
     expect(verdictOf([...desired, exception]).isolated).toBe(true);
   });
 
+  it('asks once for an identity that several exceptions let in, and counts it intended wherever any of them applies', () => {
+    const grader = (name: string, user: string) =>
+      exceptionPolicy({ namespace: NS, prefix: 'hubmesh', trustDomain: TD, selectors, exception: { name, source: { namespace: 'courses', serviceAccount: 'nbgrader' }, target: 'notebooks', user, reason: 'grading' } });
+    const policies = [...desired, grader('grader-alice', 'alice'), grader('grader-bob', 'bob')];
+    const analysis = analyzeIsolation(input(policies));
+    expect(analysis.probes.filter((p) => p.kind === 'exception')).toEqual([
+      { id: 'exception:grader-alice', kind: 'exception', label: 'exceptions grader-alice, grader-bob (courses/nbgrader)', principal: 'cluster.local/ns/courses/sa/nbgrader', exceptions: ['grader-alice', 'grader-bob'] },
+    ]);
+    for (const group of analysis.groups.filter((g) => g.target === 'notebook')) {
+      expect(group.access.find((a) => a.probe === 'exception:grader-alice')).toMatchObject({ intended: true, allowed: true });
+    }
+    expect(verdictOf(policies).isolated).toBe(true);
+  });
+
   it('fails on notebook-to-notebook traffic, naming both users, and without telemetry', () => {
     const flow = { source: { namespace: NS, workload: 'jupyter-bob', user: 'bob', server: '', principal: 'cluster.local/ns/jupyterhub/sa/default' }, destination: { namespace: NS, workload: 'jupyter-alice', user: 'alice', server: '' }, requests: 12, connections: 0, denied: 2 };
     const verdict = verdictOf(desired, { telemetry: { state: 'ok', traffic: { window: '1h', flows: [flow], notebookToNotebook: [flow] } } });

@@ -1,6 +1,6 @@
 import type { AuthorizationPolicy } from '../../kube/authorizationpolicies';
 import type { Pod } from '../../kube/pods';
-import { applicablePolicies, decide, type AuthzDecision, type AuthzRequest, type PolicyRef, type Tri } from './evaluate';
+import { applicablePolicies, decide, istioStringMatch, type AuthzDecision, type AuthzRequest, type PolicyRef, type Tri } from './evaluate';
 import { exceptionOf, PROXY_API_PATHS, USERNAME_LABEL, type IsolationIdentities } from './desired';
 import { principalOf, type Identity } from './identities';
 
@@ -23,8 +23,8 @@ export type Probe = {
   principal?: string;
   /** `<namespace>/<service account>` of a known identity */
   account?: string;
-  /** the exception's name, for kind exception */
-  exception?: string;
+  /** for kind exception: the exceptions that let this identity in (one probe per identity) */
+  exceptions?: string[];
 };
 
 export type TargetKind = 'notebook' | 'hub' | 'hubmesh-proxy-api' | 'hubmesh-console';
@@ -71,6 +71,29 @@ const PROBE_OTHER_NAMESPACE = 'hubmesh-probe-elsewhere';
 const identityLabel = (what: string, identity: Identity) => `${what} (${identity.namespace}/${identity.serviceAccount})`;
 const account = (identity: Identity) => `${identity.namespace}/${identity.serviceAccount}`;
 
+/**
+ * The notebook identities worth asking about: each one some policy's principal pattern tells apart from the
+ * others (it matches some notebook identities, not all), and one for all the rest, which every policy treats
+ * alike. With a service account per user, asking every notebook about every other would grow with the square
+ * of the users.
+ */
+function notebookProbes(notebooks: Identity[], policies: readonly AuthorizationPolicy[]): Probe[] {
+  const patterns = new Set(
+    policies.flatMap((p) => (p.spec?.rules ?? []).flatMap((r) => (r.from ?? []).flatMap((f) => [...(f.source?.principals ?? []), ...(f.source?.notPrincipals ?? [])]))),
+  );
+  const distinguished = new Set<string>();
+  for (const pattern of patterns) {
+    const matched = notebooks.filter((i) => istioStringMatch(pattern, i.principal));
+    if (matched.length > 0 && matched.length < notebooks.length) for (const i of matched) distinguished.add(i.principal);
+  }
+  const alike = notebooks.filter((i) => !distinguished.has(i.principal));
+  const probe = (i: Identity, label: string): Probe => ({ id: `notebook:${i.principal}`, kind: 'notebook', label, principal: i.principal, account: account(i) });
+  return [
+    ...notebooks.filter((i) => distinguished.has(i.principal)).map((i) => probe(i, identityLabel('a notebook', i))),
+    ...(alike.length ? [probe(alike[0]!, `${identityLabel('a notebook', alike[0]!)}${alike.length > 1 ? ` (and ${alike.length - 1} more notebook identities no policy tells apart)` : ''}`)] : []),
+  ];
+}
+
 /** Every source asked about, in a stable order. */
 export function probesFor(input: Pick<IsolationInput, 'namespace' | 'trustDomain' | 'identities' | 'policies'>): Probe[] {
   const { identities } = input;
@@ -78,15 +101,21 @@ export function probesFor(input: Pick<IsolationInput, 'namespace' | 'trustDomain
     ...identities.gateway.map((i) => ({ id: `gateway:${i.principal}`, kind: 'gateway' as const, label: identityLabel('the ingress gateway', i), principal: i.principal, account: account(i) })),
     ...identities.hub.map((i) => ({ id: `hub:${i.principal}`, kind: 'hub' as const, label: identityLabel('the hub', i), principal: i.principal, account: account(i) })),
     ...identities.hubmesh.map((i) => ({ id: `hubmesh:${i.principal}`, kind: 'hubmesh' as const, label: identityLabel('hubmesh', i), principal: i.principal, account: account(i) })),
-    ...identities.notebooks.map((i) => ({ id: `notebook:${i.principal}`, kind: 'notebook' as const, label: identityLabel('a notebook', i), principal: i.principal, account: account(i) })),
   ];
-  const known = new Set(probes.map((p) => p.principal));
+  const byPrincipal = new Map<string, Probe>();
   for (const policy of input.policies) {
     const exception = exceptionOf(policy);
     if (!exception) continue;
     const principal = principalOf(input.trustDomain, exception.source.namespace, exception.source.serviceAccount);
-    probes.push({ id: `exception:${exception.name}`, kind: 'exception', label: `exception ${exception.name} (${exception.source.namespace}/${exception.source.serviceAccount})`, principal, exception: exception.name });
-    known.add(principal);
+    const probe = byPrincipal.get(principal);
+    if (probe) {
+      probe.exceptions!.push(exception.name);
+      probe.label = `exceptions ${probe.exceptions!.join(', ')} (${exception.source.namespace}/${exception.source.serviceAccount})`;
+      continue;
+    }
+    const created: Probe = { id: `exception:${exception.name}`, kind: 'exception', label: `exception ${exception.name} (${exception.source.namespace}/${exception.source.serviceAccount})`, principal, exceptions: [exception.name] };
+    byPrincipal.set(principal, created);
+    probes.push(created);
   }
   probes.push(
     { id: 'same-namespace', kind: 'same-namespace', label: `any other identity in ${input.namespace}`, principal: principalOf(input.trustDomain, input.namespace, PROBE_OTHER_ACCOUNT) },
@@ -96,13 +125,14 @@ export function probesFor(input: Pick<IsolationInput, 'namespace' | 'trustDomain
   return probes;
 }
 
-/** The intended policy: who each target accepts. */
+/** The intended policy: who each target accepts. An exception's identity is intended where any of its exceptions applies. */
 function isIntended(target: TargetKind, probe: Probe, exceptionApplies: (name: string) => boolean): boolean {
+  const excepted = probe.kind === 'exception' && probe.exceptions!.some(exceptionApplies);
   switch (target) {
     case 'notebook':
-      return probe.kind === 'gateway' || probe.kind === 'hub' || (probe.kind === 'exception' && exceptionApplies(probe.exception!));
+      return probe.kind === 'gateway' || probe.kind === 'hub' || excepted;
     case 'hub':
-      return probe.kind === 'gateway' || probe.kind === 'notebook' || probe.kind === 'hubmesh' || (probe.kind === 'exception' && exceptionApplies(probe.exception!));
+      return probe.kind === 'gateway' || probe.kind === 'notebook' || probe.kind === 'hubmesh' || excepted;
     case 'hubmesh-proxy-api':
       return probe.kind === 'hub';
     case 'hubmesh-console':
@@ -152,6 +182,15 @@ function requestsFor(target: TargetKind, pod: Pod | undefined): Array<Omit<Authz
   }
 }
 
+/** A policy whose answer can depend on the request's path, host or headers, which differ from pod to pod. */
+function dependsOnRequestDetails(policy: AuthorizationPolicy): boolean {
+  return (policy.spec?.rules ?? []).some(
+    (r) =>
+      (r.to ?? []).some((t) => ['hosts', 'notHosts', 'paths', 'notPaths'].some((f) => (t.operation?.[f as keyof typeof t.operation] as string[] | undefined)?.length)) ||
+      (r.when ?? []).some((c) => c.key.startsWith('request.')),
+  );
+}
+
 const orTri = (values: Tri[]): Tri => (values.includes(true) ? true : values.includes('unknown') ? 'unknown' : false);
 
 /** One probe against one pod: allowed if any of the sample requests is. */
@@ -164,30 +203,55 @@ function accessOf(policies: AuthorizationPolicy[], probe: Probe, requests: Array
   return { probe: probe.id, intended, allowed, decidedBy: shown.decidedBy, policies: shown.policies, custom: shown.custom, unknowns: shown.unknowns };
 }
 
-const refKey = (ref: PolicyRef) => `${ref.namespace}/${ref.name}`;
 
 export function analyzeIsolation(input: IsolationInput): IsolationAnalysis {
-  const probes = probesFor(input);
+  const base = probesFor(input);
+  // which notebook identities to ask about depends on the policies that apply to the target
+  const notebookProbesFor = new Map<string, Probe[]>();
+  const used = new Map<string, Probe>();
   const exceptions = new Map(input.policies.flatMap((p) => (exceptionOf(p) ? [[exceptionOf(p)!.name, p] as const] : [])));
   const groups = new Map<string, TargetGroup>();
+
+  const userSets = new Map<TargetGroup, Set<string>>();
+  // answers that do not depend on the pod's own paths are worked out once per target, policy set and port
+  const accessCache = new Map<string, { access: Access[]; key: string }>();
 
   const add = (target: TargetKind, pod: Pod) => {
     const workload = { namespace: input.namespace, labels: pod.metadata.labels ?? {} };
     const policies = applicablePolicies(input.policies, workload, input.rootNamespace);
-    // an exception is intended for exactly the pods its own policy selects
-    const exceptionApplies = (name: string) => {
-      const policy = exceptions.get(name);
-      return policy !== undefined && policies.includes(policy);
-    };
     const requests = requestsFor(target, pod);
-    const access = probes.map((probe) => accessOf(policies, probe, requests, input.strict, isIntended(target, probe, exceptionApplies)));
-    const refs = policies.map((p) => ({ kind: 'AuthorizationPolicy' as const, namespace: p.metadata.namespace ?? '', name: p.metadata.name }));
-    const key = `${target}\u0000${refs.map(refKey).join(',')}\u0000${JSON.stringify(access)}`;
-    const group = groups.get(key) ?? { target, pods: [], users: [], policies: refs, access };
+    const policyKey = policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(',');
+    const cacheKey = policies.some(dependsOnRequestDetails) ? undefined : `${target}\u0000${policyKey}\u0000${requests[0]!.port}`;
+    let answer = cacheKey === undefined ? undefined : accessCache.get(cacheKey);
+    if (!answer) {
+      // an exception is intended for exactly the pods its own policy selects
+      const exceptionApplies = (name: string) => {
+        const policy = exceptions.get(name);
+        return policy !== undefined && policies.includes(policy);
+      };
+      let notebookOnes = notebookProbesFor.get(policyKey);
+      if (!notebookOnes) notebookProbesFor.set(policyKey, (notebookOnes = notebookProbes(input.identities.notebooks, policies)));
+      const isNamed = (p: Probe) => p.kind === 'gateway' || p.kind === 'hub' || p.kind === 'hubmesh';
+      const probes = [...base.filter(isNamed), ...notebookOnes, ...base.filter((p) => !isNamed(p))];
+      for (const probe of probes) used.set(probe.id, probe);
+      const access = probes.map((probe) => accessOf(policies, probe, requests, input.strict, isIntended(target, probe, exceptionApplies)));
+      answer = { access, key: `${target}\u0000${policyKey}\u0000${JSON.stringify(access)}` };
+      if (cacheKey !== undefined) accessCache.set(cacheKey, answer);
+    }
+    let group = groups.get(answer.key);
+    if (!group) {
+      const refs = policies.map((p) => ({ kind: 'AuthorizationPolicy' as const, namespace: p.metadata.namespace ?? '', name: p.metadata.name }));
+      group = { target, pods: [], users: [], policies: refs, access: answer.access };
+      groups.set(answer.key, group);
+      userSets.set(group, new Set());
+    }
     group.pods.push(pod.metadata.name);
     const user = target === 'notebook' ? userOf(pod) : undefined;
-    if (user !== undefined && !group.users.includes(user)) group.users.push(user);
-    groups.set(key, group);
+    const users = userSets.get(group)!;
+    if (user !== undefined && !users.has(user)) {
+      users.add(user);
+      group.users.push(user);
+    }
   };
 
   for (const pod of input.pods.notebooks) add('notebook', pod);
@@ -196,5 +260,5 @@ export function analyzeIsolation(input: IsolationInput): IsolationAnalysis {
     add('hubmesh-proxy-api', pod);
     add('hubmesh-console', pod);
   }
-  return { probes, groups: [...groups.values()] };
+  return { probes: [...used.values()], groups: [...groups.values()] };
 }
