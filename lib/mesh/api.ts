@@ -115,8 +115,6 @@ export const historyQuery = z.object({
 });
 export const alertsQuery = z.object({ window: trafficWindow.default('5m'), for: trafficWindow.default('1m') });
 
-const HUB_POD = { component: 'hub' };
-const HUBMESH_POD = { 'app.kubernetes.io/name': 'hubmesh' };
 
 /** The namespace's and the mesh's mTLS from configuration; undefined in local mode. */
 export function mtlsFromConfig(deps: Pick<MeshApiDeps, 'namespace' | 'config'>, mesh: MeshObjects) {
@@ -137,23 +135,32 @@ function uniqueObjects<T extends KubeObject>(objects: T[]): T[] {
   return [...new Map(objects.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o])).values()];
 }
 
-/** The pods the verdict requires in the mesh: notebooks (HUBMESH_NOTEBOOK_SELECTOR), the hub, and hubmesh itself; finished pods are not. */
-export function requiredPods(deps: Pick<MeshApiDeps, 'pods' | 'config'>): RequiredPod[] {
+/** The hub's and hubmesh's pods, by the labels z2jh and hubmesh's chart give them. */
+export const HUB_POD = { component: 'hub' };
+export const HUBMESH_POD = { 'app.kubernetes.io/name': 'hubmesh' };
+
+/**
+ * The unfinished pods of each role: notebooks (HUBMESH_NOTEBOOK_SELECTOR), the hub, and hubmesh itself; a pod
+ * takes the first role it matches, in that order.
+ */
+export function podsByRole(deps: Pick<MeshApiDeps, 'pods' | 'config'>): Record<RequiredPod['role'], Pod[]> {
   const notebooks = parseLabelSelector(deps.config.notebookSelector);
-  const roleOf = (pod: Pod): RequiredPod['role'] | undefined => {
+  const has = (labels: Record<string, string>, wanted: Record<string, string>) => Object.entries(wanted).every(([k, v]) => labels[k] === v);
+  const byRole: Record<RequiredPod['role'], Pod[]> = { notebook: [], hub: [], hubmesh: [] };
+  for (const pod of deps.pods.list()) {
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
     const labels = pod.metadata.labels ?? {};
-    if (matchesLabelSelector(labels, notebooks)) return 'notebook';
-    if (Object.entries(HUB_POD).every(([k, v]) => labels[k] === v)) return 'hub';
-    if (Object.entries(HUBMESH_POD).every(([k, v]) => labels[k] === v)) return 'hubmesh';
-    return undefined;
-  };
-  return deps.pods
-    .list()
-    .filter((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed')
-    .flatMap((pod) => {
-      const role = roleOf(pod);
-      return role ? [{ role, pod: summarizePod(pod) }] : [];
-    })
+    if (matchesLabelSelector(labels, notebooks)) byRole.notebook.push(pod);
+    else if (has(labels, HUB_POD)) byRole.hub.push(pod);
+    else if (has(labels, HUBMESH_POD)) byRole.hubmesh.push(pod);
+  }
+  return byRole;
+}
+
+/** The pods the verdict requires in the mesh (podsByRole), by name. */
+export function requiredPods(deps: Pick<MeshApiDeps, 'pods' | 'config'>): RequiredPod[] {
+  return Object.entries(podsByRole(deps))
+    .flatMap(([role, pods]) => pods.map((pod) => ({ role: role as RequiredPod['role'], pod: summarizePod(pod) })))
     .sort((a, b) => (a.pod.name < b.pod.name ? -1 : 1));
 }
 

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { ApiError, invalidField, localModeError } from '../api-error';
 import type { AuthorizationPolicy } from '../kube/authorizationpolicies';
 import { toYaml } from '../kube/object-diff';
-import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector';
+import { parseLabelSelector } from '../kube/label-selector';
 import type { Pod } from '../kube/pods';
 import { parseQuery } from '../search-params';
 import { isPrometheusError } from '../telemetry/prometheus';
 import type { MeshActions } from './actions';
 import type { MeshApiDeps, MeshObjects } from './api';
-import { mtlsFromConfig, requiredPods } from './api';
+import { HUB_POD, HUBMESH_POD, mtlsFromConfig, podsByRole, requiredPods } from './api';
 import { applicablePolicies, decide, type Tri } from './authz/evaluate';
 import {
   desiredIsolationPolicies,
@@ -31,8 +31,6 @@ import { trafficWindow } from './traffic';
  * notebooks" as a plan and an apply through the mesh actions, and the admin's named exceptions.
  */
 
-const HUB_SELECTOR = { component: 'hub' };
-const HUBMESH_SELECTOR = { 'app.kubernetes.io/name': 'hubmesh' };
 
 export const isolationQuery = z.object({ window: trafficWindow.default('1h') });
 
@@ -53,11 +51,9 @@ function notebookMatchLabels(selector: string): Record<string, string> {
 }
 
 export function selectorsOf(deps: Pick<MeshApiDeps, 'config'>): WorkloadSelectors {
-  return { notebooks: notebookMatchLabels(deps.config.notebookSelector), hub: HUB_SELECTOR, hubmesh: HUBMESH_SELECTOR };
+  return { notebooks: notebookMatchLabels(deps.config.notebookSelector), hub: HUB_POD, hubmesh: HUBMESH_POD };
 }
 
-const matching = (pods: readonly Pod[], labels: Record<string, string>) => pods.filter((pod) => Object.entries(labels).every(([k, v]) => pod.metadata.labels?.[k] === v));
-const live = (pod: Pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 
 type Scene = {
   mesh: MeshObjects;
@@ -73,13 +69,8 @@ function sceneOf(deps: MeshApiDeps): Scene {
   const mesh = meshOf(deps);
   const { trustDomain } = deps.config.mesh;
   const selectors = selectorsOf(deps);
-  const all = deps.pods.list().filter(live);
-  const notebookRequirements = parseLabelSelector(deps.config.notebookSelector);
-  const pods = {
-    notebooks: all.filter((pod) => matchesLabelSelector(pod.metadata.labels, notebookRequirements)),
-    hub: matching(all, HUB_SELECTOR),
-    hubmesh: matching(all, HUBMESH_SELECTOR),
-  };
+  const byRole = podsByRole(deps);
+  const pods = { notebooks: byRole.notebook, hub: byRole.hub, hubmesh: byRole.hubmesh };
   const identities: IsolationIdentities = {
     gateway: identitiesOf('gateway', mesh.gatewayPods.list(), trustDomain),
     hub: identitiesOf('hub', pods.hub, trustDomain),
