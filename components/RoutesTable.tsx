@@ -1,9 +1,10 @@
 'use client';
 
-import { useState } from 'react';
+import Link from 'next/link';
 import { RoutePanel } from './RoutePanel';
 import { useApi, type Initial } from './live';
 import { TablePage, type Column } from './TablePage';
+import { useUrlParams } from './useTableState';
 import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass } from './ui';
 import type { routeDetailAnswer, routesAnswer } from '@/lib/dashboard/api';
 import type { RouteRow } from '@/lib/dashboard/view';
@@ -58,17 +59,29 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
   );
 }
 
-/** The route column opens the route's drawer. */
-function columns(open: (virtualService: string) => void): Array<Column<RouteRow, Sort>> {
+/**
+ * The route column opens the route's drawer, named in the URL (`?route=<VirtualService>`): a link, so that a
+ * click before the page has hydrated, or in a new tab, still opens it.
+ */
+function columns(drawer: { href: (virtualService: string) => string; open: (virtualService: string) => void }): Array<Column<RouteRow, Sort>> {
   return [
     {
       header: 'Route',
       sort: 'path',
       cell: (r) => (
         <td className="py-1.5 pr-3">
-          <button type="button" className="text-left font-mono break-all text-sky-700 hover:underline dark:text-sky-300" onClick={() => open(r.virtualService)}>
+          <Link
+            href={drawer.href(r.virtualService)}
+            scroll={false}
+            prefetch={false}
+            className="text-left font-mono break-all text-sky-700 hover:underline dark:text-sky-300"
+            onClick={(e) => {
+              e.preventDefault();
+              drawer.open(r.virtualService);
+            }}
+          >
             {r.path}
-          </button>
+          </Link>
         </td>
       ),
     },
@@ -108,7 +121,8 @@ function columns(open: (virtualService: string) => void): Array<Column<RouteRow,
 }
 
 export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | undefined }) {
-  const [open, setOpen] = useState<string | undefined>();
+  const { params, set, hrefWith } = useUrlParams();
+  const open = params.get('route') ?? undefined;
   return (
     <>
       <TablePage
@@ -141,11 +155,11 @@ export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | unde
         )}
         caption="Routes"
         minWidthClass="min-w-[960px]"
-        columns={columns(setOpen)}
+        columns={columns({ href: (route) => hrefWith({ route }), open: (route) => set({ route }) })}
         rowsOf={(data) => data.items}
         rowKey={(r) => r.virtualService}
       />
-      <RouteDrawer name={open} onClose={() => setOpen(undefined)} />
+      <RouteDrawer name={open} onClose={() => set({ route: undefined })} />
     </>
   );
 }

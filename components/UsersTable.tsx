@@ -19,7 +19,9 @@ const columns: Array<Column<ServerRow, 'user'>> = [
     cell: (r) =>
       r.first && (
         <th scope="row" rowSpan={r.servers} className="py-1.5 pr-3 text-left font-medium break-all">
-          {r.user}
+          <Link prefetch={false} className="text-sky-700 hover:underline dark:text-sky-300" href={`/users/${encodeURIComponent(r.user)}`}>
+            {r.user}
+          </Link>
         </th>
       ),
   },

@@ -6,25 +6,35 @@ import { useApi, type Initial } from './live';
 import type { SortState } from './ui';
 
 /**
- * A table's state (search, filters, sort, page) kept in the URL, so views can be linked and survive
- * a reload. The search box is debounced before it reaches the URL (and so the server).
+ * Query parameters kept in the URL through the browser's history API, which Next's useSearchParams follows:
+ * no server round trip. `hrefWith` is the URL a change leads to, for links that work before hydration.
  */
-export function useTableState<K extends string>(defaultSort: K) {
+export function useUrlParams() {
   const params = useSearchParams();
   const pathname = usePathname();
-  const set = useCallback(
+  const hrefWith = useCallback(
     (changes: Record<string, string | number | undefined>) => {
       const next = new URLSearchParams(params.toString());
       for (const [k, v] of Object.entries(changes)) {
         if (v === undefined || v === '') next.delete(k);
         else next.set(k, String(v));
       }
-      if (!('page' in changes)) next.delete('page');
-      // the browser's history API, which Next's useSearchParams follows: no server round trip, the data comes from /api/v1
-      window.history.replaceState(null, '', `${pathname}${next.size ? `?${next}` : ''}`);
+      return `${pathname}${next.size ? `?${next}` : ''}`;
     },
     [params, pathname],
   );
+  const set = useCallback((changes: Record<string, string | number | undefined>) => window.history.replaceState(null, '', hrefWith(changes)), [hrefWith]);
+  return { params, set, hrefWith };
+}
+
+/**
+ * A table's state (search, filters, sort, page) kept in the URL, so views can be linked and survive
+ * a reload. The search box is debounced before it reaches the URL (and so the server). A change of
+ * anything but the page goes back to the first page.
+ */
+export function useTableState<K extends string>(defaultSort: K) {
+  const { params, set: setParams } = useUrlParams();
+  const set = useCallback((changes: Record<string, string | number | undefined>) => setParams('page' in changes ? changes : { ...changes, page: undefined }), [setParams]);
   const [search, setSearch] = useState(params.get('q') ?? '');
   useEffect(() => {
     const t = setTimeout(() => {

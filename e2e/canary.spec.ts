@@ -25,7 +25,7 @@ test.afterAll(async () => {
 
 test('turns a 10% canary on for the hub route, previews the change, and the VirtualService follows', async ({ page }, testInfo) => {
   await signIn(page, '/routes?q=hub');
-  await page.getByRole('button', { name: '/', exact: true }).click();
+  await page.getByRole('link', { name: '/', exact: true }).click();
   const drawer = page.getByRole('dialog', { name: '/' });
   const panel = drawer.getByRole('region', { name: 'Traffic and resilience' });
   await panel.getByLabel('Canary on').check();

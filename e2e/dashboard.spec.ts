@@ -57,15 +57,15 @@ test('shows a route live when the hub proxy API adds it, and finds it by search 
   const added = await proxyApi(`/user/${user}`, { method: 'POST', body: JSON.stringify({ target: `http://jupyter-${user}:8888`, jupyterhub: true, user, server_name: '' }) });
   expect(added.status).toBe(201);
   // on screen without a reload, in under 2 s
-  await expect(page.getByRole('button', { name: `/user/${user}` })).toBeVisible({ timeout: 2000 });
+  await expect(page.getByRole('link', { name: `/user/${user}` })).toBeVisible({ timeout: 2000 });
   await page.screenshot({ path: testInfo.outputPath('routes-live.png'), fullPage: true });
 
   const other = `other-${run}`;
   expect((await proxyApi(`/user/${other}`, { method: 'POST', body: JSON.stringify({ target: `http://jupyter-${other}:8888`, jupyterhub: true, user: other }) })).status).toBe(201);
-  await expect(page.getByRole('button', { name: `/user/${other}` })).toBeVisible({ timeout: 2000 });
+  await expect(page.getByRole('link', { name: `/user/${other}` })).toBeVisible({ timeout: 2000 });
   await page.getByRole('searchbox', { name: 'Search' }).fill(user);
-  await expect(page.getByRole('button', { name: `/user/${other}` })).toBeHidden();
-  await expect(page.getByRole('button', { name: `/user/${user}` })).toBeVisible();
+  await expect(page.getByRole('link', { name: `/user/${other}` })).toBeHidden();
+  await expect(page.getByRole('link', { name: `/user/${user}` })).toBeVisible();
   await expect(page).toHaveURL(new RegExp(`q=${user}`));
   // no Service jupyter-<user> exists, so the route is degraded, and the filter says so
   await page.getByLabel('Status').selectOption('ok');
@@ -74,7 +74,7 @@ test('shows a route live when the hub proxy API adds it, and finds it by search 
   const row = page.getByRole('row', { name: new RegExp(`/user/${user}`) });
   await expect(row).toContainText(`Service jupyter-${user} does not exist`);
 
-  await page.getByRole('button', { name: `/user/${user}` }).click();
+  await page.getByRole('link', { name: `/user/${user}` }).click();
   const drawer = page.getByRole('dialog', { name: `/user/${user}` });
   await expect(drawer.getByLabel('VirtualService YAML')).toContainText('kind: VirtualService');
   await expect(drawer.getByLabel('VirtualService YAML')).toContainText(`prefix: /user/${user}/`);
@@ -83,7 +83,7 @@ test('shows a route live when the hub proxy API adds it, and finds it by search 
 
   const removed = await proxyApi(`/user/${user}`, { method: 'DELETE' });
   expect(removed.status).toBe(204);
-  await expect(page.getByRole('button', { name: `/user/${user}` })).toBeHidden({ timeout: 2000 });
+  await expect(page.getByRole('link', { name: `/user/${user}` })).toBeHidden({ timeout: 2000 });
 });
 
 test('shows a notebook pod go from Pending to 2/2, and warns about a pod without a sidecar', async ({ page }, testInfo) => {
@@ -137,7 +137,7 @@ test('renders every console page with data, with no console error or hydration w
   const heading = (name: string) => page.getByRole('heading', { name, exact: true });
   const pages = [
     { path: '/', shows: heading('Overview') },
-    { path: `/routes?q=${user}`, shows: page.getByRole('button', { name: `/user/${user}` }) },
+    { path: `/routes?q=${user}`, shows: page.getByRole('link', { name: `/user/${user}` }) },
     { path: `/pods?q=${run}`, shows: page.getByTestId(`pod-${pod}`) },
     { path: `/users?q=${run}`, shows: page.getByRole('rowheader', { name: user }) },
     { path: '/previews', shows: heading('Previews') },
@@ -178,7 +178,7 @@ test('says "reconnecting" while the server is away, and catches up when it is ba
     expect((await proxyApi(`/user/${user}`, { method: 'POST', body: JSON.stringify({ target: `http://jupyter-${user}:8888`, jupyterhub: true, user }) })).status).toBe(201);
     server = await startHubmesh(options);
     await expect(page.getByTestId('live-state')).toHaveAttribute('data-state', 'live', { timeout: 15_000 });
-    await expect(page.getByRole('button', { name: `/user/${user}` })).toBeVisible({ timeout: 2000 });
+    await expect(page.getByRole('link', { name: `/user/${user}` })).toBeVisible({ timeout: 2000 });
   } finally {
     await server.stop();
   }

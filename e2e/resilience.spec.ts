@@ -37,7 +37,7 @@ test.afterAll(async () => {
 
 async function openRoute(page: import('@playwright/test').Page) {
   await signIn(page, `/routes?q=${user}`);
-  await page.getByRole('button', { name: userPath, exact: true }).click();
+  await page.getByRole('link', { name: userPath, exact: true }).click();
   const drawer = page.getByRole('dialog', { name: userPath });
   return { drawer, panel: drawer.getByRole('region', { name: 'Traffic and resilience' }) };
 }

@@ -88,7 +88,7 @@ test("the route drawer shows the last hour's requests, 429s, injected faults and
   // open it afresh until the 429s show
   await expect(async () => {
     await page.goto(`${base}/routes?q=${user}`);
-    await page.getByRole('button', { name: userPath, exact: true }).click();
+    await page.getByRole('link', { name: userPath, exact: true }).click();
     await expect(figures).toContainText(`In the last hour (${service}.${namespace}.svc.cluster.local)`);
     expect(await figure(figures, 'Rate limited (429, RL)')).toBeGreaterThan(0);
   }).toPass({ timeout: 45_000, intervals: [2_000] });
