@@ -211,14 +211,22 @@ export async function meshStatusAnswer(deps: MeshApiDeps, params: URLSearchParam
 /** The namespace's mutual_tls share over time, for the history chart. */
 export async function historyAnswer(deps: MeshApiDeps, params: URLSearchParams) {
   const q = parseQuery(historyQuery, params);
-  if (!deps.prometheus) throw new ApiError(409, 'not-configured', 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)');
-  const { namespace } = deps;
+  const { namespace, prometheus } = deps;
+  if (!prometheus) throw new ApiError(409, 'not-configured', 'no Prometheus is configured (HUBMESH_PROMETHEUS_URL)');
   const range = historyRange(deps.now() / 1000, durationSeconds(q.span)!);
+  const [history] = await fromPrometheus(deps.log, () => loadShareHistory(prometheus, { window: q.window, namespaces: [namespace] }, range));
+  return { namespace, window: q.window, span: q.span, step: range.step, points: history?.points ?? [] };
+}
+
+/** An answer read from Prometheus: a Prometheus that cannot answer (down, timed out) is logged and answers 503 prometheus-unavailable. */
+export async function fromPrometheus<T>(log: Pick<Logger, 'warn'>, read: () => Promise<T>): Promise<T> {
   try {
-    const [history] = await loadShareHistory(deps.prometheus, { window: q.window, namespaces: [namespace] }, range);
-    return { namespace, window: q.window, span: q.span, step: range.step, points: history?.points ?? [] };
+    return await read();
   } catch (error) {
-    if (isPrometheusError(error) && error.unavailable) throw new ApiError(503, 'prometheus-unavailable', error.message, { cause: error });
+    if (isPrometheusError(error) && error.unavailable) {
+      log.warn({ err: error.message, kind: error.kind }, 'Prometheus query failed');
+      throw new ApiError(503, 'prometheus-unavailable', error.message, { cause: error });
+    }
     throw error;
   }
 }

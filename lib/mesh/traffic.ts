@@ -119,14 +119,17 @@ function requestRate(by: string[], scope: TrafficScope, extraMatchers = ''): str
   return destinationSum('rate', 'istio_requests_total', by, scope, extraMatchers);
 }
 
+/** `a + b` of two aggregations with the same groups, where a group only one side has counts as that side's value. */
+export function sumOfEither(a: string, b: string): string {
+  // "+" keeps only groups present on both sides; "or" adds the groups only one side has
+  return `(${a} + ${b}) or ${a} or ${b}`;
+}
+
 // Sent and received are summed per group before they are added: a selector matching both names (__name__=~)
 // fails once increase() drops the names, as each sent series then has the labels of a received one.
 function tcpBytes(by: string[], scope: TrafficScope, extraMatchers = ''): string {
-  const [sent, received] = ['istio_tcp_sent_bytes_total', 'istio_tcp_received_bytes_total'].map((metric) =>
-    destinationSum('increase', metric, by, scope, extraMatchers),
-  );
-  // "+" keeps only groups present on both sides; "or" adds the groups only one side has
-  return `(${sent} + ${received}) or ${sent} or ${received}`;
+  const bytes = (metric: string) => destinationSum('increase', metric, by, scope, extraMatchers);
+  return sumOfEither(bytes('istio_tcp_sent_bytes_total'), bytes('istio_tcp_received_bytes_total'));
 }
 
 /** The four instant queries behind the traffic page. */
@@ -149,6 +152,22 @@ export function historyRange(endSeconds: number, spanSeconds: number, maxPoints 
   const step = Math.max(1, Math.ceil(spanSeconds / maxPoints));
   const end = Math.floor(endSeconds / step) * step;
   return { start: end - Math.floor(spanSeconds / step) * step, end, step };
+}
+
+/** The points of a range's grid: how many, the time of each, and the point a sample's time falls on (undefined off the grid). */
+export function rangeGrid(range: QueryRange) {
+  // in whole milliseconds, as Prometheus keeps times, so float steps do not drift off the grid
+  const stepMs = Math.round(range.step * 1000);
+  const startMs = Math.round(range.start * 1000);
+  const length = Math.floor((Math.round(range.end * 1000) - startMs) / stepMs) + 1;
+  return {
+    length,
+    timeAt: (index: number) => (startMs + index * stepMs) / 1000,
+    indexOf: (time: number): number | undefined => {
+      const index = (Math.round(time * 1000) - startMs) / stepMs;
+      return Number.isInteger(index) && index >= 0 && index < length ? index : undefined;
+    },
+  };
 }
 
 function policyOf(metric: Record<string, string>): SecurityPolicy {
@@ -245,17 +264,15 @@ export function summarizeTraffic(vectors: TrafficVectors, scope: TrafficScope): 
  * Every grid point is kept: where Prometheus had no sample the point is a gap (share and rate null).
  */
 export function shareHistory(series: RangeSeries[], range: QueryRange): NamespaceShareHistory[] {
-  const stepMs = Math.round(range.step * 1000);
-  const startMs = Math.round(range.start * 1000);
-  const length = Math.floor((Math.round(range.end * 1000) - startMs) / stepMs) + 1;
+  const grid = rangeGrid(range);
   const byNamespace = new Map<string, Array<{ mutualTls: number; total: number } | undefined>>();
   for (const { metric, points } of series) {
     const namespace = metric.destination_service_namespace ?? 'unknown';
     let slots = byNamespace.get(namespace);
-    if (!slots) byNamespace.set(namespace, (slots = new Array(length).fill(undefined)));
+    if (!slots) byNamespace.set(namespace, (slots = new Array(grid.length).fill(undefined)));
     for (const { time, value } of points) {
-      const index = (Math.round(time * 1000) - startMs) / stepMs;
-      if (!Number.isInteger(index) || index < 0 || index >= length) continue;
+      const index = grid.indexOf(time);
+      if (index === undefined) continue;
       const slot = (slots[index] ??= { mutualTls: 0, total: 0 });
       if (policyOf(metric) === 'mutual_tls') slot.mutualTls += value;
       slot.total += value;
@@ -266,7 +283,7 @@ export function shareHistory(series: RangeSeries[], range: QueryRange): Namespac
     .map(([namespace, slots]) => ({
       namespace,
       points: slots.map((slot, i) => ({
-        time: (startMs + i * stepMs) / 1000,
+        time: grid.timeAt(i),
         share: slot && slot.total > 0 ? slot.mutualTls / slot.total : null,
         requestsPerSecond: slot ? slot.total : null,
       })),

@@ -1,5 +1,6 @@
 import type { InstantSample } from '../telemetry/prometheus';
 import { promqlString } from '../telemetry/promql';
+import { splitResponseFlags } from '../telemetry/response-flags';
 
 /**
  * What a route's resilience settings did, from Istio's telemetry: requests to its Service as the callers' proxies
@@ -27,11 +28,11 @@ export function resilienceQueries(host: string, cluster: string, window: string)
   };
 }
 
-/** The figures from the two queries' answers; Envoy joins several flags of one request with ",". */
+/** The figures from the two queries' answers. */
 export function resilienceFigures(window: string, flags: readonly InstantSample[], retries: readonly InstantSample[]): ResilienceFigures {
   const figures: ResilienceFigures = { window, requests: 0, rateLimited: 0, faultAborts: 0, faultDelays: 0, retriesExhausted: 0, retries: retries.length ? retries.reduce((n, s) => n + s.value, 0) : null };
   for (const sample of flags) {
-    const set = new Set((sample.metric.response_flags ?? '-').split(','));
+    const set = new Set(splitResponseFlags(sample.metric.response_flags));
     figures.requests += sample.value;
     if (set.has('RL')) figures.rateLimited += sample.value;
     if (set.has('FI')) figures.faultAborts += sample.value;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 
 export type SecurityPolicy = 'mutual_tls' | 'none' | 'unknown';
 
@@ -10,7 +10,8 @@ export type Flow = {
   reporter?: 'destination' | 'source';
   /** `principal`: the service account the source runs as (default: its workload's name) */
   source: { namespace: string; workload: string; serviceAccount?: string };
-  destination: { namespace: string; service: string };
+  /** `workload`: Istio's destination_workload, the pod's owner or, for a bare pod such as a notebook, the pod (default: the service's name) */
+  destination: { namespace: string; service: string; workload?: string };
   policy: SecurityPolicy;
   /** HTTP flows only, default 200 */
   responseCode?: number;
@@ -41,7 +42,7 @@ function flowLabels(flow: Flow, protocol: 'http' | 'tcp') {
     source_workload_namespace: source.namespace,
     // the destination only learns the peer's identity from its client certificate
     source_principal: flow.policy === 'mutual_tls' ? `spiffe://cluster.local/ns/${source.namespace}/sa/${source.serviceAccount ?? source.workload}` : 'unknown',
-    destination_workload: destination.service,
+    destination_workload: destination.workload ?? destination.service,
     destination_workload_namespace: destination.namespace,
     destination_service: `${destination.service}.${destination.namespace}.svc.cluster.local`,
     destination_service_name: destination.service,
@@ -78,11 +79,74 @@ class SteadyCounter {
   }
 }
 
+/** Istio's buckets (Envoy's defaults) of istio_request_duration_milliseconds. */
+export const DURATION_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+/** Istio's buckets of istio_request_bytes and istio_response_bytes. */
+export const SIZE_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+
+/** What each request of a flow is like, for Istio's histograms; a histogram is published only for what is given. */
+export type RequestShape = {
+  /** each request's duration, as shares of the flow's requests adding up to 1, e.g. [{ ms: 10, share: 0.6 }, { ms: 200, share: 0.4 }] */
+  latency?: Array<{ ms: number; share: number }>;
+  /** every request's body size in bytes (istio_request_bytes) */
+  requestBytes?: number;
+  /** every response's body size in bytes (istio_response_bytes) */
+  responseBytes?: number;
+};
+
+/**
+ * A histogram of steady counters, published as Prometheus' text format writes a histogram: a cumulative
+ * `_bucket` series per upper bound and +Inf, `_sum` and `_count`, each linear in the scrape time.
+ */
+class SteadyHistogram {
+  private readonly buckets: SteadyCounter[];
+  private readonly sum: SteadyCounter;
+  private readonly count: SteadyCounter;
+
+  constructor(
+    readonly labels: Record<string, string>,
+    private readonly bounds: readonly number[],
+    now: number,
+  ) {
+    this.buckets = [...bounds, Infinity].map(() => new SteadyCounter(labels, now));
+    this.sum = new SteadyCounter(labels, now);
+    this.count = new SteadyCounter(labels, now);
+  }
+
+  /** From now on, perSecond observations a second, split between the values by share. */
+  setRate(perSecond: number, observations: Array<{ value: number; share: number }>, now: number) {
+    [...this.bounds, Infinity].forEach((bound, i) =>
+      this.buckets[i]!.setRate(perSecond * observations.filter((o) => o.value <= bound).reduce((sum, o) => sum + o.share, 0), now),
+    );
+    this.sum.setRate(perSecond * observations.reduce((sum, o) => sum + o.share * o.value, 0), now);
+    this.count.setRate(perSecond, now);
+  }
+
+  lines(name: string, seconds: number): string[] {
+    const les = [...this.bounds.map(String), '+Inf'];
+    return [
+      ...this.buckets.map((bucket, i) => `${name}_bucket${labelText({ ...this.labels, le: les[i]! })} ${bucket.valueAt(seconds)}`),
+      `${name}_sum${labelText(this.labels)} ${this.sum.valueAt(seconds)}`,
+      `${name}_count${labelText(this.labels)} ${this.count.valueAt(seconds)}`,
+    ];
+  }
+}
+
+const labelText = (labels: Record<string, string>) =>
+  `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .join(',')}}`;
+
 export type IstioExporter = {
   /** host:port for a scrape config */
   target: string;
-  /** Sets how many requests per second the flow adds to istio_requests_total from now on (0 keeps an idle series). */
-  requests: (flow: Flow, perSecond: number) => void;
+  /**
+   * Sets how many requests per second the flow adds to istio_requests_total from now on (0 keeps an idle series),
+   * and with a shape, to Istio's duration and size histograms with the same labels.
+   */
+  requests: (flow: Flow, perSecond: number, shape?: RequestShape) => void;
+  /** Sets Envoy's envoy_http_downstream_cx_upgrades_active gauge of a pod's sidecar, the pod named by `label` as Prometheus's job names it (default `pod`). */
+  websockets: (pod: { namespace: string; name: string; label?: 'pod' | 'pod_name' }, active: number) => void;
   /** Sets how many retries per second Envoy's envoy_cluster_upstream_rq_retry counts for a cluster from now on. */
   retries: (cluster: string, perSecond: number) => void;
   /** Sets how many TCP connections per second the flow adds to istio_tcp_connections_opened_total from now on. */
@@ -130,6 +194,30 @@ export async function startIstioExporter(): Promise<IstioExporter> {
   publish('istio_tcp_received_bytes_total', 'Bytes received during TCP connections, by an Istio proxy', COMMON_LABELS);
   publish('istio_tcp_connections_opened_total', 'TCP connections opened, by an Istio proxy', COMMON_LABELS);
   publish('envoy_cluster_upstream_rq_retry', "Retries of an Envoy cluster's requests (exported when proxyStatsMatcher includes it)", ['cluster_name']);
+  const websockets = new Gauge({
+    name: 'envoy_http_downstream_cx_upgrades_active',
+    help: 'Upgraded (websocket) connections open on an Envoy HTTP connection manager (exported when proxyStatsMatcher includes it)',
+    labelNames: ['namespace', 'pod', 'pod_name'],
+    registers: [registry],
+  });
+
+  const histograms = new Map<string, { help: string; series: Map<string, SteadyHistogram> }>([
+    ['istio_request_duration_milliseconds', { help: 'Duration of requests, as an Istio proxy measured them', series: new Map() }],
+    ['istio_request_bytes', { help: 'Sizes of request bodies, by an Istio proxy', series: new Map() }],
+    ['istio_response_bytes', { help: 'Sizes of response bodies, by an Istio proxy', series: new Map() }],
+  ]);
+  const observe = (metric: string, labels: Record<string, string>, bounds: readonly number[], perSecond: number, observations: Array<{ value: number; share: number }>) => {
+    const key = JSON.stringify(labels);
+    const { series: all } = histograms.get(metric)!;
+    let histogram = all.get(key);
+    if (!histogram) all.set(key, (histogram = new SteadyHistogram(labels, bounds, nowSeconds())));
+    histogram.setRate(perSecond, observations, nowSeconds());
+  };
+  const histogramText = () =>
+    [...histograms]
+      .filter(([, { series: all }]) => all.size > 0)
+      .map(([name, { help, series: all }]) => [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`, ...[...all.values()].flatMap((h) => h.lines(name, scrapeTime))].join('\n'))
+      .join('\n');
 
   let resolveFirstScrape: (time: number) => void = () => {};
   const firstScrape = new Promise<number>((resolve) => (resolveFirstScrape = resolve));
@@ -141,7 +229,7 @@ export async function startIstioExporter(): Promise<IstioExporter> {
     scrapeTime = nowSeconds();
     resolveFirstScrape(scrapeTime);
     registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(`${text.trimEnd()}\n${histogramText()}\n`),
       (error: unknown) => response.writeHead(500).end(String(error)),
     );
   });
@@ -153,10 +241,14 @@ export async function startIstioExporter(): Promise<IstioExporter> {
 
   return {
     target: `127.0.0.1:${port}`,
-    requests: (flow, perSecond) => {
+    requests: (flow, perSecond, shape = {}) => {
       const labels = { ...flowLabels(flow, 'http'), response_code: String(flow.responseCode ?? 200), response_flags: flow.responseFlags ?? '-' };
       counterFor('istio_requests_total', labels).setRate(perSecond, nowSeconds());
+      if (shape.latency) observe('istio_request_duration_milliseconds', labels, DURATION_BUCKETS_MS, perSecond, shape.latency.map(({ ms, share }) => ({ value: ms, share })));
+      if (shape.requestBytes !== undefined) observe('istio_request_bytes', labels, SIZE_BUCKETS, perSecond, [{ value: shape.requestBytes, share: 1 }]);
+      if (shape.responseBytes !== undefined) observe('istio_response_bytes', labels, SIZE_BUCKETS, perSecond, [{ value: shape.responseBytes, share: 1 }]);
     },
+    websockets: ({ namespace, name, label = 'pod' }, active) => websockets.set({ namespace, [label]: name }, active),
     connections: (flow, perSecond) => counterFor('istio_tcp_connections_opened_total', flowLabels(flow, 'tcp')).setRate(perSecond, nowSeconds()),
     retries: (cluster, perSecond) => counterFor('envoy_cluster_upstream_rq_retry', { cluster_name: cluster }).setRate(perSecond, nowSeconds()),
     tcp: (flow, { sent, received }) => {
