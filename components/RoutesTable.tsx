@@ -4,6 +4,8 @@ import Link from 'next/link';
 import { RoutePanel } from './RoutePanel';
 import { useApi, type Initial } from './live';
 import { TablePage, type Column } from './TablePage';
+import { TrafficPanel } from './TrafficPanel';
+import { SparklineCell, SparklinesProvider } from './TrafficSparklines';
 import { useUrlParams } from './useTableState';
 import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass } from './ui';
 import type { routeDetailAnswer, routesAnswer } from '@/lib/dashboard/api';
@@ -42,6 +44,17 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
             <dt className="text-slate-600 dark:text-slate-400">Status</dt>
             <dd>{data.row.problems.length ? data.row.problems.join('; ') : 'ok'}</dd>
           </dl>
+          {data.row.user !== undefined && (
+            <Link prefetch={false} className="text-sky-700 hover:underline dark:text-sky-300" href={`/users/${encodeURIComponent(data.row.user)}${data.row.serverName ? `?server=${encodeURIComponent(data.row.serverName)}` : ''}`}>
+              Troubleshoot {data.row.user}&apos;s {data.row.serverName ? `server ${data.row.serverName}` : 'server'}
+            </Link>
+          )}
+          <section aria-labelledby="route-traffic" className="space-y-2">
+            <h3 id="route-traffic" className="font-medium">
+              Traffic
+            </h3>
+            <TrafficPanel url={`/api/v1/routes/${encodeURIComponent(data.row.virtualService)}/traffic`} subject={data.row.path} />
+          </section>
           <section>
             <h3 className="font-medium">Route data (as the hub sent it)</h3>
             <pre className="mt-1 overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">{JSON.stringify(data.data, null, 2)}</pre>
@@ -86,6 +99,14 @@ function columns(drawer: { href: (virtualService: string) => string; open: (virt
       ),
     },
     { header: 'User', sort: 'user', cell: (r) => <td className="py-1.5 pr-3 break-all">{r.user ?? '—'}</td> },
+    {
+      header: 'Traffic (1h)',
+      cell: (r) => (
+        <td className="py-1.5 pr-3">
+          <SparklineCell name={r.virtualService} subject={r.path} />
+        </td>
+      ),
+    },
     { header: 'Server', cell: (r) => <td className="py-1.5 pr-3">{r.serverName === undefined ? '—' : r.serverName || 'default'}</td> },
     { header: 'Target', sort: 'target', cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.target}</td> },
     { header: 'Destination', cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.destination}</td> },
@@ -158,6 +179,11 @@ export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | unde
         columns={columns({ href: (route) => hrefWith({ route }), open: (route) => set({ route }) })}
         rowsOf={(data) => data.items}
         rowKey={(r) => r.virtualService}
+        around={(rows, table) => (
+          <SparklinesProvider kind="routes" names={rows.map((r) => r.virtualService)}>
+            {table}
+          </SparklinesProvider>
+        )}
       />
       <RouteDrawer name={open} onClose={() => set({ route: undefined })} />
     </>

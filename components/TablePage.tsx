@@ -31,6 +31,7 @@ export function TablePage<K extends string, Row, T extends { total: number; page
   rowsOf,
   rowKey,
   rowTestId,
+  around,
 }: {
   kind: 'routes' | 'pods' | 'users';
   defaultSort: K;
@@ -47,9 +48,39 @@ export function TablePage<K extends string, Row, T extends { total: number; page
   rowsOf: (data: T) => Row[];
   rowKey: (row: Row) => string;
   rowTestId?: (row: Row) => string;
+  /** wraps the table, given the page's rows: for what the cells of one page share, e.g. one request for their sparklines */
+  around?: (rows: Row[], table: React.ReactNode) => React.ReactNode;
 }) {
   const { params, set, search, setSearch, sortState, onSort, data, error } = useTable<K, T>(kind, defaultSort, initial);
   const lastColumn = columns.length - 1;
+  const rows = data ? rowsOf(data) : [];
+  const table = (
+    <table className={`w-full ${minWidthClass} text-left text-sm`}>
+      <caption className="sr-only">{caption}</caption>
+      <thead className="text-slate-600 dark:text-slate-400">
+        <tr>
+          {columns.map((column, i) =>
+            column.sort ? (
+              <SortHeader key={column.header} label={column.header} column={column.sort} state={sortState} onSort={onSort} />
+            ) : (
+              <th key={column.header} scope="col" className={i === lastColumn ? 'py-2 font-medium' : 'py-2 pr-3 font-medium'}>
+                {column.header}
+              </th>
+            ),
+          )}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey(row)} data-testid={rowTestId?.(row)} className="border-t border-slate-200 align-top dark:border-slate-800">
+            {columns.map((column) => (
+              <Fragment key={column.header}>{column.cell(row)}</Fragment>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
   return (
     <>
       <div className="flex flex-wrap items-end gap-3">
@@ -57,32 +88,7 @@ export function TablePage<K extends string, Row, T extends { total: number; page
         {filters?.({ params, set, data })}
       </div>
       <Results page={data} error={error} onPage={(page) => set({ page })} empty={empty({ filtered: params.size > 0, data })}>
-        <table className={`w-full ${minWidthClass} text-left text-sm`}>
-          <caption className="sr-only">{caption}</caption>
-          <thead className="text-slate-600 dark:text-slate-400">
-            <tr>
-              {columns.map((column, i) =>
-                column.sort ? (
-                  <SortHeader key={column.header} label={column.header} column={column.sort} state={sortState} onSort={onSort} />
-                ) : (
-                  <th key={column.header} scope="col" className={i === lastColumn ? 'py-2 font-medium' : 'py-2 pr-3 font-medium'}>
-                    {column.header}
-                  </th>
-                ),
-              )}
-            </tr>
-          </thead>
-          <tbody>
-            {data &&
-              rowsOf(data).map((row) => (
-                <tr key={rowKey(row)} data-testid={rowTestId?.(row)} className="border-t border-slate-200 align-top dark:border-slate-800">
-                  {columns.map((column) => (
-                    <Fragment key={column.header}>{column.cell(row)}</Fragment>
-                  ))}
-                </tr>
-              ))}
-          </tbody>
-        </table>
+        {around ? around(rows, table) : table}
       </Results>
     </>
   );

@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import type { Initial } from './live';
 import { TablePage, type Column } from './TablePage';
+import { SparklineCell, SparklinesProvider } from './TrafficSparklines';
 import { Badge, EmptyState } from './ui';
 import type { usersAnswer } from '@/lib/dashboard/api';
 import type { UserRow } from '@/lib/dashboard/view';
@@ -23,6 +24,15 @@ const columns: Array<Column<ServerRow, 'user'>> = [
             {r.user}
           </Link>
         </th>
+      ),
+  },
+  {
+    header: 'Traffic (1h)',
+    cell: (r) =>
+      r.first && (
+        <td rowSpan={r.servers} className="py-1.5 pr-3">
+          <SparklineCell name={r.user} subject={r.user} />
+        </td>
       ),
   },
   { header: 'Server', cell: ({ server: s }) => <td className="py-1.5 pr-3">{s.serverName || 'default'}</td> },
@@ -65,6 +75,11 @@ export function UsersTable({ initial }: { initial: Initial<UsersAnswer> | undefi
       columns={columns}
       rowsOf={(data) => serverRows(data.items)}
       rowKey={(r) => `${r.user}/${r.server.serverName}`}
+      around={(rows, table) => (
+        <SparklinesProvider kind="users" names={rows.map((r) => r.user)}>
+          {table}
+        </SparklinesProvider>
+      )}
     />
   );
 }

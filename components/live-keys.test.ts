@@ -61,6 +61,14 @@ describe('refreshIntervalOf', () => {
     expect(refreshIntervalOf('/api/v1/routes?page=1')).toBeUndefined();
     expect(refreshIntervalOf('/api/v1/nothing')).toBeUndefined();
   });
+
+  it('polls the traffic figures, which pod churn does not make stale', () => {
+    for (const key of ['/api/v1/routes/hubmesh-user-a/traffic?window=1h', '/api/v1/users/alice%40example.org/traffic?window=6h', '/api/v1/traffic/sparklines?kind=routes&window=1h&names=a,b']) {
+      expect(refreshIntervalOf(key)).toBe(PROMETHEUS_REFRESH_MS);
+      expect(isStale(key, podChurn)).toBe(false);
+    }
+    expect(isStale('/api/v1/routes/hubmesh-user-a/traffic?window=1h', [{ kind: 'virtualservices', names: ['hubmesh-user-a'] }])).toBe(true);
+  });
 });
 
 describe('staleKeys', () => {

@@ -2,13 +2,15 @@ import { WATCHED_KINDS, type ChangedKind, type LiveEvent, type WatchedKind } fro
 
 /** Prometheus's figures move without any object changing, so the pages showing them refetch on this interval, not on pod churn. */
 export const PROMETHEUS_REFRESH_MS = 30_000;
+/** The traffic graph is the live view of who talks to whom: refetched more often than the other Prometheus figures. */
+export const GRAPH_REFRESH_MS = 15_000;
 /** hubmesh's audit trail is read from Kubernetes Events, which no cache watches. */
 export const EVENTS_REFRESH_MS = 10_000;
 /** The notebook defaults' ConfigMap is watched, but not by the live stream: answers that show them refetch on this interval. */
 export const DEFAULTS_REFRESH_MS = 10_000;
 
 export type KeyDependency = {
-  /** the API path the key asks for (its query aside); a `[name]` segment stands for any one object's name */
+  /** the API path the key asks for (its query aside); a bracketed segment (`[name]`, `[user]`) stands for any one name */
   path: string;
   /** the kinds whose changes make the answer stale */
   kinds: readonly WatchedKind[];
@@ -28,6 +30,12 @@ export const KEY_DEPENDENCIES: readonly KeyDependency[] = [
   { path: '/api/v1/routes/[name]/overlays', kinds: ['virtualservices', 'services'], named: 'virtualservices', refreshMs: DEFAULTS_REFRESH_MS },
   { path: '/api/v1/notebook-defaults', kinds: ['virtualservices'], refreshMs: DEFAULTS_REFRESH_MS },
   { path: '/api/v1/routes/[name]/metrics', kinds: ['virtualservices'], named: 'virtualservices', refreshMs: PROMETHEUS_REFRESH_MS },
+  { path: '/api/v1/routes/[name]/traffic', kinds: ['virtualservices'], named: 'virtualservices', refreshMs: PROMETHEUS_REFRESH_MS },
+  // a user's routes decide which services are summed; their pods follow on the interval, as on the mesh page
+  { path: '/api/v1/users/[user]/traffic', kinds: ['virtualservices'], refreshMs: PROMETHEUS_REFRESH_MS },
+  // every hop reads the caches; the traffic hop and the hub's answer follow on the interval
+  { path: '/api/v1/users/[user]/diagnose', kinds: WATCHED_KINDS, refreshMs: PROMETHEUS_REFRESH_MS },
+  { path: '/api/v1/traffic/sparklines', kinds: [], refreshMs: PROMETHEUS_REFRESH_MS },
   { path: '/api/v1/pods', kinds: TABLES },
   { path: '/api/v1/users', kinds: TABLES },
   { path: '/api/v1/services', kinds: ['services'] },
@@ -37,6 +45,8 @@ export const KEY_DEPENDENCIES: readonly KeyDependency[] = [
   { path: '/api/v1/mesh/history', kinds: [], refreshMs: PROMETHEUS_REFRESH_MS },
   // like /api/v1/mesh: pod churn would re-run the traffic queries, so pods follow on the interval
   { path: '/api/v1/mesh/isolation', kinds: ['authorizationpolicies', 'peerauthentications'], refreshMs: PROMETHEUS_REFRESH_MS },
+  // the traffic graph: live on a shorter interval, and pods (idle notebooks) follow on it rather than on every churn
+  { path: '/api/v1/mesh/graph', kinds: [], refreshMs: GRAPH_REFRESH_MS },
   { path: '/api/v1/validations', kinds: WATCHED_KINDS },
   // what hubmesh's own actions write, so an action's entry shows without waiting for the interval
   { path: '/api/v1/audit', kinds: ['virtualservices', 'peerauthentications', 'gateways', 'namespaces', 'authorizationpolicies'], refreshMs: EVENTS_REFRESH_MS },
@@ -50,7 +60,7 @@ export function dependencyOf(key: string): { dependency: KeyDependency; name: st
     if (pattern.length !== segments.length) continue;
     let name: string | undefined;
     const matches = pattern.every((part, i) => {
-      if (part !== '[name]') return part === segments[i];
+      if (!/^\[\w+\]$/.test(part)) return part === segments[i];
       name = decodeURIComponent(segments[i]!);
       return name !== '';
     });

@@ -19,7 +19,8 @@ function seriesOf<P>(line: Line<P>, format: (value: number) => string): uPlot.Se
     dash: line.dash,
     spanGaps: false,
     value: (_u, value) => (value === null || value === undefined ? '—' : format(value)),
-    ...(line.pointsOnly ? { paths: NO_PATH, points: { show: true, size: 5, fill: line.color, stroke: line.color } } : { points: { show: false } }),
+    // otherwise uPlot's default: points drawn where they are sparse, so a lone point between gaps still shows
+    ...(line.pointsOnly ? { paths: NO_PATH, points: { show: true, size: 5, fill: line.color, stroke: line.color } } : {}),
   };
 }
 
@@ -35,7 +36,7 @@ export function timeChart<P>(spec: { height: number; lines: ReadonlyArray<Line<P
     scales: { x: { time: true }, y: spec.range ? { range: spec.range } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
       { stroke: theme.text, grid: { stroke: theme.grid }, ticks: { stroke: theme.grid } },
-      { stroke: theme.text, grid: { stroke: theme.grid }, ticks: { stroke: theme.grid }, size: 56, values: (_u, values) => values.map(spec.format) },
+      { stroke: theme.text, grid: { stroke: theme.grid }, ticks: { stroke: theme.grid }, size: 64, values: (_u, values) => values.map(spec.format) },
     ],
     legend: { show: true, live: true },
     cursor: { drag: { x: false, y: false } },
