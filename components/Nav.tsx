@@ -11,6 +11,7 @@ const links = [
   { href: '/routes', label: 'Routes' },
   { href: '/pods', label: 'Notebook pods' },
   { href: '/users', label: 'Users' },
+  { href: '/traffic', label: 'Traffic' },
   { href: '/previews', label: 'Previews' },
   { href: '/notebook-defaults', label: 'Notebook defaults' },
   { href: '/mesh', label: 'Mesh security' },

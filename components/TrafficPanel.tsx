@@ -1,8 +1,8 @@
 'use client';
 
 import { useMemo, useState } from 'react';
-import type { FlagRow, TrafficFigures, TrafficPoint } from '@/lib/telemetry/figures';
-import type { NotConfigured, RouteTraffic, UserTraffic } from '@/lib/telemetry/figures-api';
+import type { FlagRow, TrafficFigures, TrafficPoint } from '@/lib/traffic/figures';
+import type { NotConfigured, RouteTraffic, UserTraffic } from '@/lib/traffic/figures-api';
 import { alignedData, timeChart, type Line } from './charts/options';
 import { UPlot } from './charts/UPlot';
 import { bytes, percent, perSecond, milliseconds, TRAFFIC_WINDOWS, type TrafficWindow } from './traffic-format';

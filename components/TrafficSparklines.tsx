@@ -1,7 +1,7 @@
 'use client';
 
 import { createContext, useContext, useMemo } from 'react';
-import type { NotConfigured, Sparklines } from '@/lib/telemetry/figures-api';
+import type { NotConfigured, Sparklines } from '@/lib/traffic/figures-api';
 import { Sparkline } from './charts/Sparkline';
 import { useApi } from './live';
 import { percent, perSecond } from './traffic-format';

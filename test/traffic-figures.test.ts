@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { durationSeconds } from '@/lib/mesh/traffic';
 import { PrometheusClient } from '@/lib/telemetry/prometheus';
-import type { RouteTraffic, Sparklines, UserTraffic } from '@/lib/telemetry/figures-api';
+import type { RouteTraffic, Sparklines, UserTraffic } from '@/lib/traffic/figures-api';
 import { clients, eventually, HUB_NAMESPACE, notebookPod } from './helpers';
 import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
 import { startIstioExporter, type Flow, type IstioExporter, type RequestShape } from './prometheus/exporter';

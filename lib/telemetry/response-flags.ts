@@ -3,6 +3,7 @@
  * log) in a JupyterHub admin's words. The codes are Envoy's (source/common/stream_info/utility.h); "upstream" is
  * whoever the reporting proxy forwards to, which for a notebook route is the notebook server.
  */
+import { promqlString } from './promql';
 
 export type ResponseFlag = {
   /** Envoy's short code, e.g. UF */
@@ -175,6 +176,9 @@ const FLAGS: Record<string, Explanation> = {
  * (the caller left), DI (delayed, then forwarded), SI, UMSDR, DT, LR, UPE, DPE.
  */
 export const NEVER_FORWARDED: readonly string[] = ['UH', 'UF', 'UO', 'NR', 'NC', 'UAEX', 'RL', 'RLSE', 'FI', 'IH', 'OM', 'DO', 'DF', 'NFCF'];
+
+/** The value of a `response_flags=~` matcher, quoted: Envoy joins a request's flags with ",", so any one of them is NEVER_FORWARDED. */
+export const NEVER_FORWARDED_MATCH = promqlString(`(.*,)?(${NEVER_FORWARDED.join('|')})(,.*)?`);
 
 /** Envoy's flags of one request: it joins several with ","; "-" (or nothing) means none. */
 export function splitResponseFlags(flags: string | undefined): string[] {

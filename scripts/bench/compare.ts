@@ -73,6 +73,10 @@ export const sectionResults = {
     file: 'isolation.json',
     figures: (r: JsonObject) => rowFigures(list(r.rows).filter(notAnchor), (row) => `${row.pods} pods, ${row.measure}`, ['p50 ms', 'ratio p50']),
   },
+  traffic: {
+    file: 'traffic.json',
+    figures: (r: JsonObject) => rowFigures(list(r.rows).filter(notAnchor), (row) => `${row.notebooks} notebooks, ${row.measure}`, ['p50 ms', 'ratio p50', 'samples']),
+  },
   image: {
     file: 'image.json',
     figures: (r: JsonObject) =>

@@ -18,10 +18,13 @@
  *           → bench-results/circuit-breakers.json (circuit-breakers.ts)
  *   isolation  who may reach every notebook, the isolation verdict and the Isolate notebooks plan at 1,000 and
  *           10,000 notebook pods vs. the mTLS compliance verdict → bench-results/isolation.json (isolation.ts)
+ *   traffic the traffic graph's PromQL per refresh at 100 and 1,000 notebooks (queries, series, Prometheus's samples and
+ *           evaluation time with stats=all) and its build, vs. the mTLS traffic queries on the same Debian Prometheus
+ *           → bench-results/traffic.json (traffic.ts)
  *   image   the container image run as the chart runs it: ready time, RSS and stop vs. the same server
  *           from this checkout, and a warm build → bench-results/image.json (image.ts)
  *
- * BENCH_ONLY=kube, proxy, dashboard, memory, json, circuit, isolation or image runs one section; each section documents its own variables.
+ * BENCH_ONLY=kube, proxy, dashboard, memory, json, circuit, isolation, traffic or image runs one section; each section documents its own variables.
  *
  * BENCH_BASELINE=<git ref> measures against that commit in the same run: each selected section runs in a
  * built worktree of the ref and in this checkout in turn, BENCH_BASELINE_ROUNDS times each (default 2),
@@ -38,9 +41,10 @@ import { runJsonParseBench } from './json-parse';
 import { runKubeLayerBench } from './kube-layer';
 import { runMemoryBench } from './memory';
 import { runProxyApiBench } from './proxy-api';
+import { runTrafficBench } from './traffic';
 import { intOf } from './stats';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, circuit: runCircuitBreakerBench, isolation: runIsolationBench, image: runImageBench } satisfies Record<SectionName, () => Promise<void>>;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, circuit: runCircuitBreakerBench, isolation: runIsolationBench, traffic: runTrafficBench, image: runImageBench } satisfies Record<SectionName, () => Promise<void>>;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();

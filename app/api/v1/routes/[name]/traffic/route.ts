@@ -1,7 +1,7 @@
 import type { NextRequest } from 'next/server';
 import { getRuntime } from '@/lib/current-runtime';
 import { observed } from '@/lib/http/api';
-import { routeTrafficAnswer } from '@/lib/telemetry/figures-api';
+import { routeTrafficAnswer } from '@/lib/traffic/figures-api';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';

@@ -5,7 +5,7 @@ import type { Service } from '../kube/services';
 import type { VirtualService } from '../kube/virtualservices';
 import { renderRouteVirtualService } from '../routes/virtualservice';
 import { routeTrafficAnswer, sparklinesAnswer, userTrafficAnswer, type FiguresApiDeps } from './figures-api';
-import { PrometheusError } from './prometheus';
+import { PrometheusError } from '../telemetry/prometheus';
 
 const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 const ctx = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/gw', hosts: ['*'], hostRouting: false, routeTimeout: undefined };

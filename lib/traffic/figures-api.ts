@@ -8,7 +8,7 @@ import { summarizePod } from '../mesh/pod-status';
 import { durationSeconds, historyRange, trafficWindow } from '../mesh/traffic';
 import { primaryDestination, routeFromVirtualService } from '../routes/virtualservice';
 import { parseQuery } from '../search-params';
-import type { QueryRange } from './prometheus';
+import type { QueryRange } from '../telemetry/prometheus';
 import {
   flagRows,
   loadFigureMatrices,

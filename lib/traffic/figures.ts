@@ -1,7 +1,7 @@
 import { rangeGrid, sumOfEither, trafficWindow, type TrafficSource } from '../mesh/traffic';
-import type { InstantSample, QueryRange, RangeSeries } from './prometheus';
-import { promqlString, regexQuoteMeta } from './promql';
-import { explainResponseFlags, NEVER_FORWARDED, type ResponseFlag } from './response-flags';
+import type { InstantSample, QueryRange, RangeSeries } from '../telemetry/prometheus';
+import { promqlString, regexQuoteMeta } from '../telemetry/promql';
+import { explainResponseFlags, NEVER_FORWARDED_MATCH, type ResponseFlag } from '../telemetry/response-flags';
 
 /**
  * Traffic figures per destination service (the FQDN Istio puts in `destination_service`), from Istio's standard
@@ -84,7 +84,6 @@ export const WEBSOCKETS_NOT_EXPORTED = `not exported (add ${WEBSOCKET_GAUGE} to 
 const REQUESTS = 'istio_requests_total';
 const DURATION_BUCKETS = 'istio_request_duration_milliseconds_bucket';
 const SERVICE = 'destination_service';
-const neverForwarded = promqlString(`(.*,)?(${NEVER_FORWARDED.join('|')})(,.*)?`);
 
 function hostMatcher(scope: FiguresScope): string {
   const [first, ...others] = scope.hosts ?? [];
@@ -100,7 +99,7 @@ function reported(fn: 'rate' | 'increase', metric: string, scope: FiguresScope, 
 
 // the two selectors differ in `reporter`, so `or` keeps every series of both
 function requestsAnswered(fn: 'rate' | 'increase', scope: FiguresScope, extraMatchers = ''): string {
-  const callerAnswered = `${fn}(${REQUESTS}{reporter="source",${hostMatcher(scope)},response_flags=~${neverForwarded}}[${trafficWindow.parse(scope.window)}])`;
+  const callerAnswered = `${fn}(${REQUESTS}{reporter="source",${hostMatcher(scope)},response_flags=~${NEVER_FORWARDED_MATCH}}[${trafficWindow.parse(scope.window)}])`;
   return `${reported(fn, REQUESTS, scope, extraMatchers)} or ${callerAnswered}`;
 }
 
