@@ -74,9 +74,12 @@ describe('refreshIntervalOf', () => {
 describe('staleKeys', () => {
   const change = (since: number, version: number) => ({ event: 'change' as const, data: { since, version, synced: true, changes: podChurn } });
 
-  it('stales everything on a hello, as on every reconnect, whatever the versions', () => {
+  it('stales everything the caches feed on a hello, as on every reconnect, whatever the versions', () => {
     const stale = staleKeys({ event: 'hello', data: { version: 4, synced: true } }, 4);
     expect(stale?.('/api/v1/mesh?window=5m')).toBe(true);
+    expect(stale?.('/api/v1/nothing')).toBe(true);
+    // an answer made of Prometheus alone is polled on its interval: a reconnect does not make it stale
+    expect(stale?.('/api/v1/mesh/graph?window=5m')).toBe(false);
   });
 
   it('stales nothing on a heartbeat, even one ahead of the data while a change is on its way', () => {

@@ -85,11 +85,12 @@ export const refreshIntervalOf = (key: string): number | undefined => dependency
 /**
  * The SWR keys an event from the live stream makes stale, or undefined for none; the data is then caught up to
  * the event's version. A hello (every connect, so every reconnect) and a change that does not follow on from
- * `caughtUp` stale everything; a heartbeat's version may run ahead while a change is on its way, and stales nothing.
+ * `caughtUp` stale everything that depends on the caches (an answer only polled, as the traffic graph, is left to its interval); a heartbeat's version may run ahead while a change is on its way, and stales nothing.
  */
 export function staleKeys(event: LiveEvent, caughtUp: number | undefined): ((key: unknown) => boolean) | undefined {
   if (event.event === 'status') return undefined;
-  if (event.event === 'hello' || event.data.since !== caughtUp) return () => true;
+  // what may have been missed are changes to the caches: an answer that depends on none (it is polled) is not stale
+  if (event.event === 'hello' || event.data.since !== caughtUp) return (key) => typeof key !== 'string' || dependencyOf(key)?.dependency.kinds.length !== 0;
   const { changes } = event.data;
   return (key) => typeof key !== 'string' || isStale(key, changes);
 }
