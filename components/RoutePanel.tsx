@@ -8,7 +8,7 @@ import type { routeResilienceMetrics } from '@/lib/routes/route-metrics-api';
 import { ObjectChange, PreviewApplyButtons, ProblemAlert, useChange } from './ChangeFlow';
 import { useApi } from './live';
 import { FaultField, RateLimitField, RetriesField, TimeoutField, type FaultDraft } from './ResilienceFields';
-import { Badge, ErrorState, inputClass } from './ui';
+import { Badge, ErrorState, Facts, inputClass } from './ui';
 
 type ServiceChoice = ReturnType<typeof serviceChoices>[number];
 type OverlaysAnswer = ReturnType<typeof overlaysAnswer>;
@@ -80,14 +80,7 @@ function ResilienceFigures({ name }: { name: string }) {
   return (
     <section aria-label="Resilience in the last hour" className="space-y-1">
       <h3 className="font-medium">In the last hour ({data.service})</h3>
-      <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
-        {rows.map(([label, value]) => (
-          <div key={label} className="contents">
-            <dt className="text-slate-600 dark:text-slate-400">{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts rows={rows} />
     </section>
   );
 }

@@ -7,7 +7,7 @@ import { alignedData, timeChart, type Line } from './charts/options';
 import { UPlot } from './charts/UPlot';
 import { bytes, percent, perSecond, milliseconds, TRAFFIC_WINDOWS, type TrafficWindow } from './traffic-format';
 import { useApi } from './live';
-import { Badge, ErrorState, inputClass } from './ui';
+import { Badge, ErrorState, Facts, inputClass } from './ui';
 
 type Answer = RouteTraffic | UserTraffic | NotConfigured;
 
@@ -64,16 +64,7 @@ function Figures({ figures, window, time, websocketsNote }: { figures: TrafficFi
     ['Bytes in / out', `${bytes(figures.bytes.in)} / ${bytes(figures.bytes.out)}`],
     ['Websockets open', figures.websockets === null ? (websocketsNote ?? 'not exported') : String(figures.websockets)],
   ];
-  return (
-    <dl aria-label={`Traffic over the last ${window}`} data-time={time} className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
-      {rows.map(([label, value]) => (
-        <div key={label} className="contents">
-          <dt className="text-slate-600 dark:text-slate-400">{label}</dt>
-          <dd>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <Facts rows={rows} aria-label={`Traffic over the last ${window}`} data-time={time} />;
 }
 
 function Flags({ rows }: { rows: FlagRow[] }) {

@@ -185,3 +185,17 @@ export function Results({
     </>
   );
 }
+
+/** Labelled values as a two-column description list; extra props (aria-label, data-*) go on the list. */
+export function Facts({ rows, className = 'text-sm', ...props }: { rows: ReadonlyArray<readonly [string, React.ReactNode]>; className?: string } & React.HTMLAttributes<HTMLDListElement> & Record<`data-${string}`, string | number>) {
+  return (
+    <dl className={`grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 ${className}`} {...props}>
+      {rows.map(([label, value]) => (
+        <div key={label} className="contents">
+          <dt className="text-slate-600 dark:text-slate-400">{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
