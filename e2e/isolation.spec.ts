@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { expect, test } from '@playwright/test';
-import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
-import { freePort, startHubmesh, type HubmeshProcess } from '../test/hubmesh-process';
-import { startIstioExporter, type IstioExporter } from '../test/prometheus/exporter';
-import { startPrometheus, type PrometheusServer } from '../test/prometheus/harness';
 import { signIn } from './signin';
+import { startTelemetryServer, type TelemetryServer } from './telemetry-server';
 
 const namespace = 'jupyterhub';
 const root = 'istio-system';
@@ -45,9 +42,7 @@ const pods = [
 
 // A hubmesh of this file's own, whose notebooks are this file's two, with Debian's Prometheus scraping what
 // their sidecars report: the gateway's requests, and a monitoring agent that scrapes ada's notebook directly.
-let exporter: IstioExporter;
-let prometheus: PrometheusServer;
-let server: HubmeshProcess;
+let own: TelemetryServer;
 let base: string;
 
 test.beforeAll(async () => {
@@ -55,29 +50,17 @@ test.beforeAll(async () => {
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name } } });
   }
   for (const pod of pods) await core.createNamespacedPod({ namespace: pod.metadata!.namespace!, body: pod });
-  exporter = await startIstioExporter();
-  exporter.requests({ source: { namespace: root, workload: 'istio-ingressgateway', serviceAccount: accounts.gateway }, destination: { namespace, service: `jupyter-${users[0]}` }, policy: 'mutual_tls' }, 3);
-  exporter.requests({ source: { namespace: 'monitoring', workload: 'metrics-agent' }, destination: { namespace, service: `jupyter-${users[0]}` }, policy: 'mutual_tls' }, 1);
-  prometheus = await startPrometheus({ targets: [exporter.target] });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await startHubmesh({
-    kubeconfig: clusterPaths().appKubeconfig,
+  own = await startTelemetryServer({
     prefix,
-    port,
-    env: {
-      HUBMESH_ADMIN_TOKEN: E2E.adminToken,
-      HUBMESH_SESSION_SECRET: E2E.sessionSecret,
-      HUBMESH_PROMETHEUS_URL: prometheus.url,
-      HUBMESH_NOTEBOOK_SELECTOR: `component=singleuser-server,${runLabel}=${run}`,
+    env: { HUBMESH_NOTEBOOK_SELECTOR: `component=singleuser-server,${runLabel}=${run}` },
+    script: (exporter) => {
+      exporter.requests({ source: { namespace: root, workload: 'istio-ingressgateway', serviceAccount: accounts.gateway }, destination: { namespace, service: `jupyter-${users[0]}` }, policy: 'mutual_tls' }, 3);
+      exporter.requests({ source: { namespace: 'monitoring', workload: 'metrics-agent' }, destination: { namespace, service: `jupyter-${users[0]}` }, policy: 'mutual_tls' }, 1);
     },
   });
+  base = own.base;
   // the preview lists real sources once Prometheus has scraped them: wait for that, as the admin would
-  const session = await fetch(`${base}/api/v1/session`, { method: 'POST', body: JSON.stringify({ token: E2E.adminToken }) });
-  const cookie = session.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
+  const cookie = await own.sessionCookie();
   await expect
     .poll(async () => ((await (await fetch(`${base}/api/v1/mesh/isolation/isolate?window=1h`, { headers: { cookie } })).json()) as { blockedSources?: unknown[] }).blockedSources?.length ?? 0, {
       timeout: 60_000,
@@ -91,9 +74,7 @@ test.afterAll(async () => {
   for (const [ns, name] of [[root, accounts.gateway], [namespace, accounts.hub], [namespace, accounts.hubmesh], [namespace, accounts.notebooks]] as const) {
     await core.deleteNamespacedServiceAccount({ namespace: ns, name }).catch(() => undefined);
   }
-  await server?.stop();
-  await prometheus?.stop();
-  await exporter?.close();
+  await own?.stop();
 });
 
 test('isolates notebooks: the verdict fails, the preview lists what would be blocked, apply, the verdict passes', async ({ page }) => {

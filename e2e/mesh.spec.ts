@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { CoordinationV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { expect, test } from '@playwright/test';
-import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
-import { freePort, startHubmesh, type HubmeshProcess } from '../test/hubmesh-process';
-import { startIstioExporter, type IstioExporter } from '../test/prometheus/exporter';
-import { startPrometheus, type PrometheusServer } from '../test/prometheus/harness';
 import { signIn } from './signin';
+import { startTelemetryServer, type TelemetryServer } from './telemetry-server';
 
 const namespace = 'jupyterhub';
 const run = randomBytes(3).toString('hex');
@@ -18,35 +15,26 @@ const peerAuthentications = { group: 'security.istio.io', version: 'v1', namespa
 
 // A hubmesh of this file's own, with Debian's Prometheus scraping Istio's metrics from a test exporter:
 // the notebook Service gets 3 req/s over mTLS and 1 req/s of plaintext from outside the mesh.
-let exporter: IstioExporter;
-let prometheus: PrometheusServer;
-let server: HubmeshProcess;
+let own: TelemetryServer;
 let base: string;
 
 test.beforeAll(async () => {
   const existing = (await custom.listNamespacedCustomObject(peerAuthentications)) as { items: unknown[] };
   if (existing.items.length > 0) throw new Error(`${namespace} already holds PeerAuthentications; this spec applies and removes the namespace's own`);
-  exporter = await startIstioExporter();
   const destination = { namespace, service: `jupyter-${run}` };
-  exporter.requests({ source: { namespace, workload: 'proxy' }, destination, policy: 'mutual_tls' }, 3);
-  exporter.requests({ source: { namespace: 'default', workload: 'curl' }, destination, policy: 'none' }, 1);
-  prometheus = await startPrometheus({ targets: [exporter.target] });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await startHubmesh({
-    kubeconfig: clusterPaths().appKubeconfig,
+  own = await startTelemetryServer({
     prefix,
-    port,
-    env: { HUBMESH_ADMIN_TOKEN: E2E.adminToken, HUBMESH_SESSION_SECRET: E2E.sessionSecret, HUBMESH_PROMETHEUS_URL: prometheus.url },
+    script: (exporter) => {
+      exporter.requests({ source: { namespace, workload: 'proxy' }, destination, policy: 'mutual_tls' }, 3);
+      exporter.requests({ source: { namespace: 'default', workload: 'curl' }, destination, policy: 'none' }, 1);
+    },
   });
+  base = own.base;
 });
 
 test.afterAll(async () => {
   await custom.deleteNamespacedCustomObject({ ...peerAuthentications, name: 'default' }).catch(() => undefined);
-  await kc.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ name: `${prefix}-last-activity`, namespace }).catch(() => undefined);
-  await server?.stop();
-  await prometheus?.stop();
-  await exporter?.close();
+  await own?.stop();
 });
 
 test('shows the verdict with its reasons, applies STRICT after a preview, and the audit list records it', async ({ page }, testInfo) => {

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { expect, test } from '@playwright/test';
-import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
-import { freePort, startHubmesh, type HubmeshProcess } from '../test/hubmesh-process';
-import { startIstioExporter, type Flow, type IstioExporter } from '../test/prometheus/exporter';
-import { startPrometheus, type PrometheusServer } from '../test/prometheus/harness';
+import type { Flow } from '../test/prometheus/exporter';
 import { signIn } from './signin';
+import { startTelemetryServer, type TelemetryServer } from './telemetry-server';
 
 const namespace = 'jupyterhub';
 const run = randomBytes(3).toString('hex');
@@ -14,7 +12,6 @@ const prefix = `e2ef${run}`;
 const user = `fig${run}`;
 const userPath = `/user/${user}`;
 const service = `jupyter-${user}`;
-const proxyToken = randomBytes(24).toString('hex');
 const kc = new KubeConfig();
 kc.loadFromFile(clusterPaths().adminKubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
@@ -22,9 +19,7 @@ const core = kc.makeApiClient(CoreV1Api);
 // A hubmesh of this file's own, with Debian's Prometheus scraping what the ingress gateway's Envoy would
 // report of the user's notebook: per second 6 served, 2 rate-limited (RL), 1 aborted and 1 delayed by a
 // fault (FI, DI), 0.5 failed after every retry (URX), and 1.5 retries of its cluster.
-let exporter: IstioExporter;
-let prometheus: PrometheusServer;
-let server: HubmeshProcess;
+let own: TelemetryServer;
 let base: string;
 
 const fromGateway = (responseCode: number, responseFlags: string): Flow => ({
@@ -37,39 +32,27 @@ const fromGateway = (responseCode: number, responseFlags: string): Flow => ({
 });
 
 test.beforeAll(async () => {
-  exporter = await startIstioExporter();
-  exporter.requests(fromGateway(200, '-'), 6);
-  exporter.requests(fromGateway(429, 'RL'), 2);
-  exporter.requests(fromGateway(503, 'FI'), 1);
-  exporter.requests(fromGateway(200, 'DI'), 1);
-  exporter.requests(fromGateway(503, 'URX,UF'), 0.5);
-  exporter.retries(`outbound|8888||${service}.${namespace}.svc.cluster.local`, 1.5);
-  prometheus = await startPrometheus({ targets: [exporter.target] });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await startHubmesh({
-    kubeconfig: clusterPaths().appKubeconfig,
+  own = await startTelemetryServer({
     prefix,
-    port,
-    token: proxyToken,
-    env: { HUBMESH_ADMIN_TOKEN: E2E.adminToken, HUBMESH_SESSION_SECRET: E2E.sessionSecret, HUBMESH_PROMETHEUS_URL: prometheus.url },
+    script: (exporter) => {
+      exporter.requests(fromGateway(200, '-'), 6);
+      exporter.requests(fromGateway(429, 'RL'), 2);
+      exporter.requests(fromGateway(503, 'FI'), 1);
+      exporter.requests(fromGateway(200, 'DI'), 1);
+      exporter.requests(fromGateway(503, 'URX,UF'), 0.5);
+      exporter.retries(`outbound|8888||${service}.${namespace}.svc.cluster.local`, 1.5);
+    },
   });
+  base = own.base;
   await core.createNamespacedService({ namespace, body: { metadata: { name: service }, spec: { selector: { app: service }, ports: [{ name: 'http', port: 8888 }] } } });
-  const created = await fetch(`${base}/api/routes${userPath}`, {
-    method: 'POST',
-    headers: { authorization: `token ${proxyToken}` },
-    body: JSON.stringify({ target: `http://${service}:8888`, user, server_name: '' }),
-  });
+  const created = await own.server.api(`/api/routes${userPath}`, { method: 'POST', body: JSON.stringify({ target: `http://${service}:8888`, user, server_name: '' }) });
   expect(created.status).toBe(201);
 });
 
 test.afterAll(async () => {
-  await fetch(`${base}/api/routes${userPath}`, { method: 'DELETE', headers: { authorization: `token ${proxyToken}` } }).catch(() => undefined);
+  await own?.server.api(`/api/routes${userPath}`, { method: 'DELETE' }).catch(() => undefined);
   await core.deleteNamespacedService({ namespace, name: service }).catch(() => undefined);
-  await kc.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ name: `${prefix}-last-activity`, namespace }).catch(() => undefined);
-  await server?.stop();
-  await prometheus?.stop();
-  await exporter?.close();
+  await own?.stop();
 });
 
 /** The figure the drawer shows beside `label`, as a number. */

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { expect, test, type Locator } from '@playwright/test';
 import { percent, perSecond, milliseconds } from '../components/traffic-format';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
-import { freePort, startHubmesh, type HubmeshProcess } from '../test/hubmesh-process';
-import { startIstioExporter, type Flow, type IstioExporter } from '../test/prometheus/exporter';
-import { startPrometheus, type PrometheusServer } from '../test/prometheus/harness';
+import type { Flow } from '../test/prometheus/exporter';
 import { PrometheusClient } from '../lib/telemetry/prometheus';
 import { signIn } from './signin';
+import { startTelemetryServer, type TelemetryServer } from './telemetry-server';
 
 const namespace = 'jupyterhub';
 const run = randomBytes(3).toString('hex');
@@ -16,16 +15,13 @@ const prefix = `e2et${run}`;
 const users = { alice: `alice${run}`, bob: `bob${run}` };
 const service = (user: string) => `jupyter-${user}`;
 const host = (user: string) => `${service(user)}.${namespace}.svc.cluster.local`;
-const proxyToken = randomBytes(24).toString('hex');
 const kc = new KubeConfig();
 kc.loadFromFile(clusterPaths().adminKubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 
 // Debian's Prometheus scraping Istio's metrics for two users, per second: alice 4 requests, 60% answered in
 // 10 ms and 40% in 250 ms; bob 2 served and 1 the gateway answered itself with 503 UF,URX (it could not connect).
-let exporter: IstioExporter;
-let prometheus: PrometheusServer;
-let server: HubmeshProcess;
+let own: TelemetryServer;
 let base: string;
 
 const gatewayFlow = (user: string, reporter: Flow['reporter'], responseCode = 200, responseFlags = '-'): Flow => ({
@@ -38,40 +34,28 @@ const gatewayFlow = (user: string, reporter: Flow['reporter'], responseCode = 20
 });
 
 test.beforeAll(async () => {
-  exporter = await startIstioExporter();
-  exporter.requests(gatewayFlow(users.alice, 'destination'), 4, { latency: [{ ms: 10, share: 0.6 }, { ms: 250, share: 0.4 }], requestBytes: 300, responseBytes: 5000 });
-  exporter.requests(gatewayFlow(users.bob, 'destination'), 2, { latency: [{ ms: 50, share: 1 }] });
-  exporter.requests(gatewayFlow(users.bob, 'source', 503, 'UF,URX'), 1);
-  prometheus = await startPrometheus({ targets: [exporter.target] });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await startHubmesh({
-    kubeconfig: clusterPaths().appKubeconfig,
+  own = await startTelemetryServer({
     prefix,
-    port,
-    token: proxyToken,
-    env: { HUBMESH_ADMIN_TOKEN: E2E.adminToken, HUBMESH_SESSION_SECRET: E2E.sessionSecret, HUBMESH_PROMETHEUS_URL: prometheus.url },
+    script: (exporter) => {
+      exporter.requests(gatewayFlow(users.alice, 'destination'), 4, { latency: [{ ms: 10, share: 0.6 }, { ms: 250, share: 0.4 }], requestBytes: 300, responseBytes: 5000 });
+      exporter.requests(gatewayFlow(users.bob, 'destination'), 2, { latency: [{ ms: 50, share: 1 }] });
+      exporter.requests(gatewayFlow(users.bob, 'source', 503, 'UF,URX'), 1);
+    },
   });
+  base = own.base;
   for (const user of Object.values(users)) {
     await core.createNamespacedService({ namespace, body: { metadata: { name: service(user) }, spec: { selector: { app: service(user) }, ports: [{ name: 'http', port: 8888 }] } } });
-    const created = await fetch(`${base}/api/routes/user/${user}`, {
-      method: 'POST',
-      headers: { authorization: `token ${proxyToken}` },
-      body: JSON.stringify({ target: `http://${service(user)}:8888`, user, server_name: '' }),
-    });
+    const created = await own.server.api(`/api/routes/user/${user}`, { method: 'POST', body: JSON.stringify({ target: `http://${service(user)}:8888`, user, server_name: '' }) });
     expect(created.status).toBe(201);
   }
 });
 
 test.afterAll(async () => {
   for (const user of Object.values(users)) {
-    await fetch(`${base}/api/routes/user/${user}`, { method: 'DELETE', headers: { authorization: `token ${proxyToken}` } }).catch(() => undefined);
+    await own?.server.api(`/api/routes/user/${user}`, { method: 'DELETE' }).catch(() => undefined);
     await core.deleteNamespacedService({ namespace, name: service(user) }).catch(() => undefined);
   }
-  await kc.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ name: `${prefix}-last-activity`, namespace }).catch(() => undefined);
-  await server?.stop();
-  await prometheus?.stop();
-  await exporter?.close();
+  await own?.stop();
 });
 
 /**
@@ -79,7 +63,7 @@ test.afterAll(async () => {
  * the same samples), as a JupyterHub admin would write it in Prometheus' UI.
  */
 async function independentFigures(user: string, window: string, time: number) {
-  const client = new PrometheusClient({ url: prometheus.url });
+  const client = new PrometheusClient({ url: own.prometheus.url });
   const scalar = async (query: string) => (await client.queryVector(query, { time })).reduce((sum, sample) => sum + sample.value, 0);
   const inbound = `reporter="destination",destination_service="${host(user)}"`;
   // the requests the gateway answered itself because it could not connect never reached the notebook's sidecar
@@ -108,7 +92,7 @@ test("a route's drawer and the routes page show its traffic as Istio's metrics g
   const shownAt = async (figures: Locator) => Number(await figures.getAttribute('data-time'));
 
   // some history for the charts to draw: 20 s of scrapes
-  const since = await exporter.firstScrape;
+  const since = await own.exporter.firstScrape;
   await page.waitForTimeout(Math.max(0, (since + 20) * 1000 - Date.now()));
   // two scrapes before rate() answers: open the drawer afresh until bob's gateway-side failures show
   let traffic = await open(users.bob);

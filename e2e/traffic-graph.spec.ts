@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { expect, test, type Page } from '@playwright/test';
-import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
-import { freePort, startHubmesh, type HubmeshProcess } from '../test/hubmesh-process';
-import { startIstioExporter, type IstioExporter } from '../test/prometheus/exporter';
-import { startPrometheus, type PrometheusServer } from '../test/prometheus/harness';
 import { signIn } from './signin';
+import { startTelemetryServer, type TelemetryServer } from './telemetry-server';
 
 const namespace = 'jupyterhub';
 const run = randomBytes(3).toString('hex');
@@ -45,9 +42,7 @@ const hubPod: V1Pod = {
 // A hubmesh of this file's own whose notebooks are this file's thousand (by its notebook selector), with Debian's
 // Prometheus scraping what the proxies would report: the gateway and the hub calling the first 900 notebooks, one
 // of them calling another, plaintext from outside the mesh, and the gateway failing to connect to one.
-let exporter: IstioExporter;
-let prometheus: PrometheusServer;
-let server: HubmeshProcess;
+let own: TelemetryServer;
 let base: string;
 
 test.describe.configure({ timeout: 180_000 });
@@ -62,34 +57,26 @@ test.beforeAll(async () => {
   await core.createNamespacedPod({ namespace, body: hubPod });
   console.log(`traffic graph e2e: ${NOTEBOOKS} notebook pods created in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  exporter = await startIstioExporter();
   const gateway = { namespace: 'istio-system', workload: 'istio-ingressgateway', serviceAccount: 'istio-ingressgateway-service-account' };
   const hub = { namespace, workload: 'hub' };
   const to = (k: number) => ({ namespace, service: podName(k) });
-  for (let k = 0; k < BUSY; k++) {
-    exporter.requests({ source: gateway, destination: to(k), policy: 'mutual_tls' }, 0.1 + (k % 7) / 10);
-    if (k % 3 === 0) exporter.requests({ source: hub, destination: to(k), policy: 'mutual_tls' }, 0.05);
-  }
-  exporter.requests({ source: gateway, destination: { namespace, service: 'hub' }, policy: 'mutual_tls' }, 2);
-  exporter.requests({ source: { namespace, workload: podName(1), serviceAccount: 'default' }, destination: to(2), policy: 'mutual_tls' }, 0.5);
-  exporter.requests({ source: { namespace: 'unknown', workload: 'unknown' }, destination: to(3), policy: 'none' }, 0.3);
-  exporter.requests({ source: gateway, destination: { ...to(4), workload: 'unknown' }, policy: 'unknown', reporter: 'source', responseCode: 503, responseFlags: 'UF,URX' }, 1);
-  prometheus = await startPrometheus({ targets: [exporter.target] });
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await startHubmesh({
-    kubeconfig: clusterPaths().appKubeconfig,
+  own = await startTelemetryServer({
     prefix,
-    port,
-    env: { HUBMESH_ADMIN_TOKEN: E2E.adminToken, HUBMESH_SESSION_SECRET: E2E.sessionSecret, HUBMESH_PROMETHEUS_URL: prometheus.url, HUBMESH_NOTEBOOK_SELECTOR: `component=singleuser-server,${runLabel}=${run}` },
+    env: { HUBMESH_NOTEBOOK_SELECTOR: `component=singleuser-server,${runLabel}=${run}` },
+    script: (exporter) => {
+      for (let k = 0; k < BUSY; k++) {
+        exporter.requests({ source: gateway, destination: to(k), policy: 'mutual_tls' }, 0.1 + (k % 7) / 10);
+        if (k % 3 === 0) exporter.requests({ source: hub, destination: to(k), policy: 'mutual_tls' }, 0.05);
+      }
+      exporter.requests({ source: gateway, destination: { namespace, service: 'hub' }, policy: 'mutual_tls' }, 2);
+      exporter.requests({ source: { namespace, workload: podName(1), serviceAccount: 'default' }, destination: to(2), policy: 'mutual_tls' }, 0.5);
+      exporter.requests({ source: { namespace: 'unknown', workload: 'unknown' }, destination: to(3), policy: 'none' }, 0.3);
+      exporter.requests({ source: gateway, destination: { ...to(4), workload: 'unknown' }, policy: 'unknown', reporter: 'source', responseCode: 503, responseFlags: 'UF,URX' }, 1);
+    },
   });
+  base = own.base;
   // the page is only worth timing once hubmesh holds the thousand pods and Prometheus has two scrapes of every series
-  const session = await fetch(`${base}/api/v1/session`, { method: 'POST', body: JSON.stringify({ token: E2E.adminToken }) });
-  const cookie = session.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
+  const cookie = await own.sessionCookie();
   await expect
     .poll(
       async () => {
@@ -104,9 +91,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   test.setTimeout(120_000);
   await core.deleteCollectionNamespacedPod({ namespace, labelSelector: `${runLabel}=${run}`, gracePeriodSeconds: 0 }).catch(() => undefined);
-  await server?.stop();
-  await prometheus?.stop();
-  await exporter?.close();
+  await own?.stop();
 });
 
 const graphCanvas = (page: Page) => page.getByTestId('traffic-graph');
