@@ -33,6 +33,8 @@ import type { PreviewsApiDeps } from './routes/previews-api';
 import { changePipeline, eventRecorder, type ChangePipeline } from './changes/pipeline';
 import { createMeshActions } from './mesh/actions';
 import type { MeshApiDeps } from './mesh/api';
+import type { DiagnoseDeps } from './diagnose/api';
+import { ProbeGate } from './diagnose/probe';
 import type { CacheView } from './kube/cache-view';
 import { createMeshCaches, type MeshCaches } from './mesh/caches';
 import { CircuitBreakerKeeper } from './routes/circuit-breaker-sync';
@@ -73,6 +75,8 @@ export type Runtime = {
 export type Features = {
   dashboard: DashboardApiDeps;
   mesh: MeshApiDeps;
+  /** "why can't a user reach their server?" and the probe through the gateway */
+  diagnose: DiagnoseDeps;
   previews: PreviewsApiDeps;
   overlays: OverlaysApiDeps;
   notebookDefaults: NotebookDefaultsApiDeps;
@@ -194,6 +198,20 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
   const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, rateLimits, notebookDefaults, mesh, prometheus, log });
   for (const leadership of leaderships) leadership.start();
 
+  const meshFeature: MeshApiDeps = {
+    namespace,
+    gateway,
+    config: { proxy: config.proxy, mesh: config.mesh, notebookSelector: config.dashboard.notebookSelector },
+    mesh,
+    virtualServices: virtualServices.cache,
+    services: services.cache,
+    pods: pods.cache,
+    prometheus,
+    actions: connection.mode === 'cluster' ? createMeshActions({ backend: connection.backend, eventsNamespace: namespace, changes }) : undefined,
+    log,
+    now: Date.now,
+    circuitBreaking: () => notebookDefaults.current().defaults.circuitBreaking,
+  };
   const common = { namespace, prefix: config.proxy.prefix, gateway: ctx.gateway, proxyAuth: proxyToken.source };
   if (connection.mode === 'cluster') {
     log.info({ mode: 'cluster', server: connection.server, context: connection.context, ...common }, 'hubmesh started in cluster mode');
@@ -230,19 +248,14 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
         proxyToken,
         notebookSelector: config.dashboard.notebookSelector,
       },
-      mesh: {
-        namespace,
-        gateway,
-        config: { proxy: config.proxy, mesh: config.mesh, notebookSelector: config.dashboard.notebookSelector },
-        mesh,
-        virtualServices: virtualServices.cache,
-        services: services.cache,
-        pods: pods.cache,
-        prometheus,
-        actions: connection.mode === 'cluster' ? createMeshActions({ backend: connection.backend, eventsNamespace: namespace, changes }) : undefined,
-        log,
-        now: Date.now,
-        circuitBreaking: () => notebookDefaults.current().defaults.circuitBreaking,
+      mesh: meshFeature,
+      diagnose: {
+        mesh: meshFeature,
+        hub: hubOAuth && { apiUrl: hubOAuth.hubApiUrl, token: hubOAuth.clientSecret },
+        settings: { hubUrl: hubOAuth?.hubUrl, hosts: config.proxy.hosts, hostRouting: config.proxy.hostRouting },
+        gatewayUrl: config.proxy.readiness.gatewayUrl,
+        expectedSidecarVersion: () => dashboard.dashboard().expectedSidecarVersion,
+        probes: new ProbeGate(),
       },
       previews: { previews, namespace, publicUrl: config.previews.publicUrl, prometheus, changes, log, now: Date.now },
       overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, changes, rateLimits, notebookDefaults: () => notebookDefaults.current().defaults },

@@ -32,8 +32,8 @@ export type HTTPRoute = {
   name?: string;
   match?: HTTPMatchRequest[];
   route?: HTTPRouteDestination[];
-  /** `uri` replaces the matched prefix (a prefix match) or the whole path (exact and regex matches); `uriRegexRewrite` rewrites the path (not the query) by an RE2 regex */
-  rewrite?: { uri?: string; uriRegexRewrite?: { match: string; rewrite: string } };
+  /** `uri` replaces the matched prefix (a prefix match) or the whole path (exact and regex matches); `uriRegexRewrite` rewrites the path (not the query) by an RE2 regex; `authority` replaces the Host header */
+  rewrite?: { uri?: string; uriRegexRewrite?: { match: string; rewrite: string }; authority?: string };
   directResponse?: { status: number; body?: { string?: string } };
   timeout?: string;
   retries?: HTTPRetry;

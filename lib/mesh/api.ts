@@ -25,7 +25,7 @@ import { gatewayInputFromConfig } from './desired';
 import { describeServerSide, meshMtlsStatus, namespaceMtlsStatus } from './mtls';
 import { summarizePod } from './pod-status';
 import { durationSeconds, historyRange, loadMeshTraffic, loadShareHistory, trafficWindow, type TrafficSource } from './traffic';
-import { runValidations } from './validations';
+import { runValidations, type ValidationSnapshot } from './validations';
 
 type Lister<T> = { list(): T[] };
 
@@ -247,13 +247,12 @@ export function serviceNamespaceOf(url: string): string | undefined {
   return undefined;
 }
 
-/** The validations catalogue run over the caches' snapshot. */
-export function validationsAnswer(deps: MeshApiDeps) {
-  const { mesh, namespace, config } = deps;
-  if (!mesh) throw needsMesh();
+/** The caches' objects as the validations read them (and the per-server diagnosis). */
+export function validationSnapshot(deps: MeshApiDeps, mesh: MeshObjects): ValidationSnapshot {
+  const { namespace, config } = deps;
   const mtls = mtlsFromConfig(deps, mesh);
   const namespaceObject = mesh.namespaces.get(namespace);
-  const report = runValidations({
+  return {
     namespace,
     rootNamespace: config.mesh.rootNamespace,
     clusterDomain: config.proxy.clusterDomain,
@@ -277,8 +276,13 @@ export function validationsAnswer(deps: MeshApiDeps) {
     prometheus: config.mesh.prometheusUrl ? { namespace: serviceNamespaceOf(config.mesh.prometheusUrl) } : undefined,
     authorizationPolicies: uniqueObjects([...mesh.authorizationPolicies.hub.list(), ...mesh.authorizationPolicies.root.list()]),
     trustDomain: config.mesh.trustDomain,
-  });
-  return { namespace, ...report };
+  };
+}
+
+/** The validations catalogue run over the caches' snapshot. */
+export function validationsAnswer(deps: MeshApiDeps) {
+  if (!deps.mesh) throw needsMesh();
+  return { namespace: deps.namespace, ...runValidations(validationSnapshot(deps, deps.mesh)) };
 }
 
 /** The alert rules for the hub namespace, as a Prometheus rule file and as a PrometheusRule. */

@@ -55,20 +55,18 @@ export function selectorsOf(deps: Pick<MeshApiDeps, 'config'>): WorkloadSelector
 }
 
 
-type Scene = {
+export type IsolationScene = {
   mesh: MeshObjects;
-  selectors: WorkloadSelectors;
   identities: IsolationIdentities;
   pods: { notebooks: Pod[]; hub: Pod[]; hubmesh: Pod[] };
   policies: AuthorizationPolicy[];
   strict: boolean;
 };
 
-/** What the isolation answers read, from the watch caches. */
-function sceneOf(deps: MeshApiDeps): Scene {
+/** What the isolation answers (and the per-server diagnosis) read, from the watch caches. */
+export function isolationScene(deps: MeshApiDeps): IsolationScene {
   const mesh = meshOf(deps);
   const { trustDomain } = deps.config.mesh;
-  const selectors = selectorsOf(deps);
   const byRole = podsByRole(deps);
   const pods = { notebooks: byRole.notebook, hub: byRole.hub, hubmesh: byRole.hubmesh };
   const identities: IsolationIdentities = {
@@ -79,13 +77,13 @@ function sceneOf(deps: MeshApiDeps): Scene {
   };
   const unique = new Map([...mesh.authorizationPolicies.hub.list(), ...mesh.authorizationPolicies.root.list()].map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
   const strict = mtlsFromConfig(deps, mesh).namespace.server.runtimeMode === 'STRICT';
-  return { mesh, selectors, identities, pods, policies: [...unique.values()], strict };
+  return { mesh, identities, pods, policies: [...unique.values()], strict };
 }
 
-const analysisOf = (deps: MeshApiDeps, scene: Scene, policies: readonly AuthorizationPolicy[]): IsolationAnalysis =>
+const analysisOf = (deps: MeshApiDeps, scene: IsolationScene, policies: readonly AuthorizationPolicy[]): IsolationAnalysis =>
   analyzeIsolation({ namespace: deps.namespace, rootNamespace: deps.config.mesh.rootNamespace, trustDomain: deps.config.mesh.trustDomain, identities: scene.identities, pods: scene.pods, policies, strict: scene.strict });
 
-async function telemetryOf(deps: MeshApiDeps, scene: Scene, window: string): Promise<IsolationTelemetry> {
+async function telemetryOf(deps: MeshApiDeps, scene: IsolationScene, window: string): Promise<IsolationTelemetry> {
   if (!deps.prometheus) return { state: 'unconfigured' };
   try {
     return { state: 'ok', traffic: await loadIsolationTraffic(deps.prometheus, { window, namespace: deps.namespace, notebooks: scene.pods.notebooks }) };
@@ -106,7 +104,7 @@ const gatewayLookup = (deps: MeshApiDeps) =>
 /** The isolation page: the verdict, who may reach what and why, the identities and where they were read, the exceptions and traffic. */
 export async function isolationAnswer(deps: MeshApiDeps, params: URLSearchParams) {
   const q = parseQuery(isolationQuery, params);
-  const scene = sceneOf(deps);
+  const scene = isolationScene(deps);
   const analysis = analysisOf(deps, scene, scene.policies);
   const telemetry = await telemetryOf(deps, scene, q.window);
   const verdict = isolationVerdict({ namespace: deps.namespace, identities: scene.identities, analysis, telemetry, pods: requiredPods(deps), gatewayLookup: gatewayLookup(deps) });
@@ -168,7 +166,7 @@ function newlyDenied(before: IsolationAnalysis, after: IsolationAnalysis): Newly
 /** A real source seen in the window whose traffic the new policies would deny. */
 export type BlockedSource = { flow: Flow; allowedBefore: Tri };
 
-function blockedSources(deps: MeshApiDeps, scene: Scene, flows: readonly Flow[], before: readonly AuthorizationPolicy[], after: readonly AuthorizationPolicy[]): BlockedSource[] {
+function blockedSources(deps: MeshApiDeps, scene: IsolationScene, flows: readonly Flow[], before: readonly AuthorizationPolicy[], after: readonly AuthorizationPolicy[]): BlockedSource[] {
   const byName = new Map([...scene.pods.notebooks, ...scene.pods.hub, ...scene.pods.hubmesh].map((pod) => [pod.metadata.name, pod]));
   const ports = (pod: Pod) => pod.spec?.containers.flatMap((c) => c.ports ?? []).map((p) => p.containerPort) ?? [];
   return flows.flatMap((flow) => {
@@ -192,10 +190,10 @@ function blockedSources(deps: MeshApiDeps, scene: Scene, flows: readonly Flow[],
 export async function isolatePlanAnswer(deps: MeshApiDeps, params: URLSearchParams) {
   const q = parseQuery(isolationQuery, params);
   if (!deps.actions) throw needsMesh();
-  const scene = sceneOf(deps);
+  const scene = isolationScene(deps);
   if (scene.identities.gateway.length === 0) throw new ApiError(409, 'not-configured', `no ingress gateway pod was found (${gatewayLookup(deps)}), so the policies cannot name its identity`);
   if (scene.identities.hub.length === 0) throw new ApiError(409, 'not-configured', `no hub pod (component=hub) runs in ${deps.namespace}, so the policies cannot name its identity`);
-  const desired = desiredIsolationPolicies({ namespace: deps.namespace, prefix: deps.config.proxy.prefix, selectors: scene.selectors, identities: scene.identities });
+  const desired = desiredIsolationPolicies({ namespace: deps.namespace, prefix: deps.config.proxy.prefix, selectors: selectorsOf(deps), identities: scene.identities });
   const after = withDesired(scene.policies, desired);
   const plans = [];
   for (const policy of desired) plans.push(await deps.actions.plan(isolationAction(policy)));
@@ -228,9 +226,9 @@ export const isolateBody = z.strictObject({ confirmTakeover: z.boolean().default
 /** Applies the three policies in order, each through the pipeline with its own Event. */
 export async function isolateApply(deps: MeshApiDeps, body: z.infer<typeof isolateBody>, actor: string) {
   if (!deps.actions) throw needsMesh();
-  const scene = sceneOf(deps);
+  const scene = isolationScene(deps);
   if (scene.identities.gateway.length === 0 || scene.identities.hub.length === 0) throw new ApiError(409, 'not-configured', 'the gateway and hub identities must be known first (see the plan)');
-  const desired = desiredIsolationPolicies({ namespace: deps.namespace, prefix: deps.config.proxy.prefix, selectors: scene.selectors, identities: scene.identities });
+  const desired = desiredIsolationPolicies({ namespace: deps.namespace, prefix: deps.config.proxy.prefix, selectors: selectorsOf(deps), identities: scene.identities });
   const actions = desired.map(isolationAction);
   // every policy is judged before any is written: one that would be refused (a takeover not confirmed, a dry run
   // the apiserver rejects) goes first, so its refusal (audited) leaves the others unwritten, never half of them

@@ -25,19 +25,35 @@ export function isReconciled(vs: VirtualService): boolean {
   return !Number.isFinite(observed) || observed >= (vs.metadata.generation ?? 0);
 }
 
-/** One probe of the gateway: does it answer this route's path with the route's header naming this VirtualService? */
-export function probeGateway(gatewayUrl: string, hostHeader: string | undefined, path: string, expected: string, timeoutMs: number): Promise<boolean> {
+/** What the gateway answered to one request: its status and the route header naming the VirtualService that served it. */
+export type GatewayAnswer = { status: number; routeHeader: string | undefined };
+
+/**
+ * One GET through the gateway for `path`, with `hostHeader` as its Host, no credentials and no redirect followed.
+ * Rejects when the gateway cannot be reached or does not answer within timeoutMs.
+ */
+export function requestThroughGateway(gatewayUrl: string, hostHeader: string | undefined, path: string, timeoutMs: number): Promise<GatewayAnswer> {
   const url = new URL(path, gatewayUrl);
   const client = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const req = client.request(url, { method: 'GET', headers: hostHeader ? { host: hostHeader } : {}, timeout: timeoutMs }, (res) => {
       res.resume();
-      resolve(res.headers[ROUTE_HEADER] === expected);
+      const header = res.headers[ROUTE_HEADER];
+      resolve({ status: res.statusCode ?? 0, routeHeader: Array.isArray(header) ? header.join(',') : header });
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
     req.end();
   });
+}
+
+/** One probe of the gateway: does it answer this route's path with the route's header naming this VirtualService? */
+export async function probeGateway(gatewayUrl: string, hostHeader: string | undefined, path: string, expected: string, timeoutMs: number): Promise<boolean> {
+  try {
+    return (await requestThroughGateway(gatewayUrl, hostHeader, path, timeoutMs)).routeHeader === expected;
+  } catch {
+    return false;
+  }
 }
 
 /**

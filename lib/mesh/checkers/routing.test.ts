@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isCatchAll, isHubRoute, istiodOrder, matchKey, pathCoverage, virtualHostKeys } from './routing';
-import { gateway, hubRoute, NS, PREFIX, snapshot, virtualService } from './test-fixtures';
+import { isCatchAll, isHubRoute, istiodOrder, matchKey, mergedRouteTable, pathCoverage, routeFor, ruleOwner, takesPath, virtualHostKeys, virtualHosts } from './routing';
+import { gateway, hubRoute, NS, PREFIX, prefixRule, snapshot, virtualService } from './test-fixtures';
 
 describe('isHubRoute', () => {
   it('recognises routes of this prefix only', () => {
@@ -63,5 +63,52 @@ describe('virtualHostKeys', () => {
     expect(virtualHostKeys(virtualService('b', [], { gateways: ['tls'] }), s)).toEqual([]);
     expect(virtualHostKeys(virtualService('c', [], { gateways: ['gone'] }), s)).toEqual([]);
     expect(virtualHostKeys(virtualService('d', [], { gateways: ['istio-system/ingress'] }), s)).toEqual(['istio-system/ingress|*|hub.example.org']);
+  });
+});
+
+describe('the merged route table', () => {
+  it('puts older VirtualServices first and a plain prefix / last, and leaves out matches with conditions', () => {
+    const root = virtualService('root', [prefixRule('/')], { created: 0 });
+    const younger = hubRoute('/user/alice', { created: 5 });
+    const older = virtualService('grafana', [prefixRule('/user/'), { match: [{ uri: { prefix: '/user/' }, headers: { 'x-a': { exact: 'b' } } }], route: [{ destination: { host: 'x' } }] }], { created: 1 });
+    const table = mergedRouteTable([root, younger, older]);
+    expect(table.map((r) => `${r.vs.metadata.name} ${JSON.stringify(r.match.uri)}`)).toEqual([
+      'grafana {"prefix":"/user/"}',
+      `${younger.metadata.name} {"prefix":"/user/alice/"}`,
+      `${younger.metadata.name} {"exact":"/user/alice"}`,
+      'root {"prefix":"/"}',
+    ]);
+    expect(routeFor(table, '/user/alice/lab')!.vs.metadata.name).toBe('grafana');
+    expect(routeFor(mergedRouteTable([root, younger]), '/user/alice/lab')!.vs.metadata.name).toBe(younger.metadata.name);
+    expect(routeFor(mergedRouteTable([younger]), '/elsewhere')).toBeUndefined();
+  });
+
+  it('names the route a carried rule came from as its owner', () => {
+    const lab2 = hubRoute('/user/alice/lab2', { created: 5 });
+    const alice = hubRoute('/user/alice', { created: 1 });
+    const carrying = { ...alice, spec: { ...alice.spec, http: [...lab2.spec.http!, ...alice.spec.http!] } };
+    const winner = routeFor(mergedRouteTable([carrying, lab2]), '/user/alice/lab2/tree')!;
+    expect(winner.vs.metadata.name).toBe(alice.metadata.name);
+    expect(ruleOwner(winner)).toBe(lab2.metadata.name);
+    expect(ruleOwner(routeFor(mergedRouteTable([virtualService('plain', [prefixRule('/')])]), '/')!)).toBe('plain');
+  });
+
+  it('matches paths as Envoy does: prefix on the raw path, exact and RE2 regex on all of it', () => {
+    expect(takesPath({ uri: { prefix: '/user/alice/' } }, '/user/alice/lab')).toBe(true);
+    expect(takesPath({ uri: { exact: '/user/alice' } }, '/user/alice/')).toBe(false);
+    expect(takesPath({ uri: { regex: '/user/[a-z]+/.*' } }, '/user/alice/lab')).toBe(true);
+    expect(takesPath({ uri: { regex: '(' } }, '/')).toBe(false);
+    expect(takesPath({}, '/anything')).toBe(true);
+  });
+
+  it('groups VirtualServices by the virtual hosts they share', () => {
+    const s = snapshot({ gateways: [gateway('jupyterhub-gateway', ['hub.example.org', 'other.example.org'])] });
+    const a = virtualService('a', [], { hosts: ['hub.example.org'] });
+    const b = virtualService('b', [], { hosts: ['*.example.org'] });
+    const hosts = virtualHosts([a, b], s);
+    expect([...hosts].map(([key, members]) => [key, members.map((m) => m.metadata.name)])).toEqual([
+      [`${NS}/jupyterhub-gateway|80|hub.example.org`, ['a', 'b']],
+      [`${NS}/jupyterhub-gateway|80|other.example.org`, ['b']],
+    ]);
   });
 });

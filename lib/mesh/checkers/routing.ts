@@ -1,6 +1,7 @@
+import { RE2JS } from 're2js';
 import type { Gateway } from '../../kube/gateways';
 import type { HTTPMatchRequest, HTTPRoute, StringMatch, VirtualService } from '../../kube/virtualservices';
-import { canonicalJson, routeFromVirtualService } from '../../routes/virtualservice';
+import { canonicalJson, ROUTE_HEADER, routeFromVirtualService } from '../../routes/virtualservice';
 import { LABELS } from '../../kube/labels';
 import { gatewaysOf, hostIntersection, MESH_GATEWAY, resolveShortName, serverHostsFor, type GatewayKey } from './hosts';
 import type { ObjectRef, ValidationSnapshot } from './types';
@@ -129,3 +130,45 @@ export function describeMatch(match: HTTPMatchRequest): string {
 
 /** The host part of a virtual-host key. */
 export const hostOfKey = (key: string) => key.slice(key.lastIndexOf('|') + 1);
+
+/** The VirtualServices that land in each gateway virtual host, by virtualHostKeys. */
+export function virtualHosts(virtualServices: readonly VirtualService[], snapshot: ValidationSnapshot): Map<string, VirtualService[]> {
+  const byKey = new Map<string, VirtualService[]>();
+  for (const vs of virtualServices) for (const key of virtualHostKeys(vs, snapshot)) byKey.set(key, [...(byKey.get(key) ?? []), vs]);
+  return byKey;
+}
+
+/** One path-only match of a merged route table, with its rule and VirtualService. */
+export type RankedMatch = { vs: VirtualService; rule: HTTPRoute; match: HTTPMatchRequest };
+
+/**
+ * The path-only matches of one virtual host as istiod merges its VirtualServices: oldest first (istiodOrder), each
+ * one's rules in order, and a plain `prefix: /` moved behind every other rule (SortVHostRoutes). Matches with
+ * further conditions (headers, method, ...) are left out: they take only some requests.
+ */
+export function mergedRouteTable(members: readonly VirtualService[]): RankedMatch[] {
+  const ranked = [...members].sort(istiodOrder).flatMap((vs) => (vs.spec.http ?? []).flatMap((rule) => matchesOf(rule).filter(isPathOnly).map((match) => ({ vs, rule, match }))));
+  return [...ranked.filter((r) => !isCatchAll(r.match)), ...ranked.filter((r) => isCatchAll(r.match))];
+}
+
+/** Whether a path-only match takes `path` (Envoy: prefix on the raw path, exact and regex on all of it). */
+export function takesPath(match: HTTPMatchRequest, path: string): boolean {
+  const uri = match.uri ?? { prefix: '/' };
+  if (uri.prefix !== undefined) return path.startsWith(uri.prefix);
+  if (uri.exact !== undefined) return path === uri.exact;
+  if (uri.regex !== undefined) {
+    try {
+      return RE2JS.compile(uri.regex).matches(path);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** The match of a merged table that serves `path`: the first that takes it. */
+export const routeFor = (table: readonly RankedMatch[], path: string): RankedMatch | undefined => table.find((r) => takesPath(r.match, path));
+
+/** The VirtualService whose route a rule serves: the one its route header names (a carried rule names the route it came from), else its own. */
+export const ruleOwner = (r: RankedMatch): string => r.rule.headers?.response?.set?.[ROUTE_HEADER] ?? r.vs.metadata.name;
+
