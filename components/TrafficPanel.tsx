@@ -70,38 +70,40 @@ function Figures({ figures, window, time, websocketsNote }: { figures: TrafficFi
 function Flags({ rows }: { rows: FlagRow[] }) {
   if (rows.length === 0) return <p className="text-sm text-slate-600 dark:text-slate-400">No response carried an Envoy failure flag.</p>;
   return (
-    <table className="w-full text-left text-sm">
-      <caption className="sr-only">Responses with Envoy failure flags</caption>
-      <thead className="text-slate-600 dark:text-slate-400">
-        <tr>
-          <th scope="col" className="py-1 pr-3 font-medium">Flags</th>
-          <th scope="col" className="py-1 pr-3 font-medium">Code</th>
-          <th scope="col" className="py-1 pr-3 font-medium">Requests</th>
-          <th scope="col" className="py-1 pr-3 font-medium">What happened</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => (
-          <tr key={`${row.service}|${row.reporter}|${row.responseCode}|${row.flags}`} className="border-t border-slate-200 align-top dark:border-slate-800">
-            <td className="py-1.5 pr-3 font-mono">
-              <Badge tone={row.responseCode.startsWith('5') ? 'bad' : 'warn'}>{row.flags}</Badge>
-            </td>
-            <td className="py-1.5 pr-3">{row.responseCode}</td>
-            <td className="py-1.5 pr-3">{Math.round(row.count).toLocaleString('en')}</td>
-            <td className="py-1.5">
-              <ul className="space-y-1">
-                {row.explanations.map((flag) => (
-                  <li key={flag.code}>
-                    <span className="font-mono">{flag.code}</span>: {flag.meaning} <span className="text-slate-600 dark:text-slate-400">{flag.hint}</span>
-                  </li>
-                ))}
-              </ul>
-              <span className="text-xs text-slate-500">reported by the {row.reporter === 'source' ? "caller's proxy (the gateway for browsers)" : "notebook's sidecar"}</span>
-            </td>
+    <div className="overflow-x-auto">
+      <table className="w-full min-w-[520px] text-left text-sm">
+        <caption className="sr-only">Responses with Envoy failure flags</caption>
+        <thead className="text-slate-600 dark:text-slate-400">
+          <tr>
+            <th scope="col" className="py-1 pr-3 font-medium">Flags</th>
+            <th scope="col" className="py-1 pr-3 font-medium">Code</th>
+            <th scope="col" className="py-1 pr-3 font-medium">Requests</th>
+            <th scope="col" className="py-1 pr-3 font-medium">What happened</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={`${row.service}|${row.reporter}|${row.responseCode}|${row.flags}`} className="border-t border-slate-200 align-top dark:border-slate-800">
+              <td className="py-1.5 pr-3 font-mono">
+                <Badge tone={row.responseCode.startsWith('5') ? 'bad' : 'warn'}>{row.flags}</Badge>
+              </td>
+              <td className="py-1.5 pr-3">{row.responseCode}</td>
+              <td className="py-1.5 pr-3">{Math.round(row.count).toLocaleString('en')}</td>
+              <td className="py-1.5">
+                <ul className="space-y-1">
+                  {row.explanations.map((flag) => (
+                    <li key={flag.code}>
+                      <span className="font-mono">{flag.code}</span>: {flag.meaning} <span className="text-slate-600 dark:text-slate-400">{flag.hint}</span>
+                    </li>
+                  ))}
+                </ul>
+                <span className="text-xs text-slate-500">reported by the {row.reporter === 'source' ? "caller's proxy (the gateway for browsers)" : "notebook's sidecar"}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -193,7 +193,7 @@ export function Facts({ rows, className = 'text-sm', ...props }: { rows: Readonl
       {rows.map(([label, value]) => (
         <div key={label} className="contents">
           <dt className="text-slate-600 dark:text-slate-400">{label}</dt>
-          <dd>{value}</dd>
+          <dd className="min-w-0 [overflow-wrap:anywhere]">{value}</dd>
         </div>
       ))}
     </dl>

@@ -11,7 +11,7 @@ import { startTelemetryServer, type TelemetryServer } from './telemetry-server';
 
 const namespace = 'jupyterhub';
 const run = randomBytes(3).toString('hex');
-const prefix = `e2et${run}`;
+const prefix = `e2ev${run}`;
 const users = { alice: `alice${run}`, bob: `bob${run}` };
 const service = (user: string) => `jupyter-${user}`;
 const host = (user: string) => `${service(user)}.${namespace}.svc.cluster.local`;
