@@ -47,6 +47,9 @@ test('shows the verdict with its reasons, applies STRICT after a preview, and th
   // the plaintext flow shows once Prometheus has two scrapes of it in the window
   await expect(reasons).toContainText(`default/curl → jupyter-${run} (none)`, { timeout: 20_000 });
   await expect(page.getByRole('table', { name: 'Traffic per destination service' })).toContainText('75.0%');
+  // the share history, drawn by uPlot on a canvas, named with its summary
+  const history = page.getByRole('img', { name: /^mutual TLS share of requests to jupyterhub, last hour: (lowest \d+\.\d%|no requests in this span)$/ });
+  await expect(history.locator('canvas').first()).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('mesh-not-compliant.png'), fullPage: true });
 
   const strict = page.getByRole('region', { name: 'Enforce STRICT mTLS' });

@@ -17,7 +17,8 @@
  * series as Istio's usual 5m window at a 10 s scrape interval).
  *
  * In Chromium, at the largest size (BENCH_TRAFFIC_BROWSER=0 leaves it out): the time from navigation to the graph
- * being interactive (data-state="ready": laid out and painted) on /traffic, anchored against the time from
+ * being interactive (data-state="ready": laid out and painted) on /traffic, and from navigation to one user's
+ * troubleshooting page showing its eight hops and the user's figures, anchored against the time from
  * navigation to the /routes page showing its data, loaded the same way in the same run. That needs the test
  * control plane (the notebook pods are created on it, in batches) and the built server.
  *
@@ -127,7 +128,7 @@ async function msUntil(browser: Browser, session: Awaited<ReturnType<typeof sign
   }
 }
 
-/** /traffic's time to interactive at n notebooks vs. /routes's time to its data, the same hubmesh, the same run. */
+/** /traffic's time to interactive and a user's troubleshooting page's time to its hops and figures at n notebooks vs. /routes's time to its data, the same hubmesh, the same run. */
 async function pageRows(n: number, prometheusUrl: string, runs: number): Promise<Row[]> {
   const paths = ensureCluster('bench');
   await ensureBuiltForBench(repoRoot);
@@ -163,6 +164,11 @@ async function pageRows(n: number, prometheusUrl: string, runs: number): Promise
         ready: () => (document.querySelector('main table tbody tr') !== null || document.querySelector('main')?.textContent?.includes('No routes yet') === true) && performance.now(),
       },
       { name: '/traffic, navigation to the graph interactive', url: `${server.url}/traffic`, ready: () => document.querySelector('[data-testid=traffic-graph][data-state=ready]') !== null && performance.now() },
+      {
+        name: "/users/<user>, navigation to the diagnosis' eight hops and the user's figures",
+        url: `${server.url}/users/${encodeURIComponent(user(0))}`,
+        ready: () => document.querySelectorAll('[data-hop]').length === 8 && document.querySelector('dl[data-time]') !== null && performance.now(),
+      },
     ];
     const samples = pages.map(() => [] as number[]);
     for (let run = -1; run < runs; run++) {
