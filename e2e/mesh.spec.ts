@@ -38,6 +38,7 @@ test.afterAll(async () => {
 });
 
 test('shows the verdict with its reasons, applies STRICT after a preview, and the audit list records it', async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
   await page.setViewportSize({ width: 1280, height: 900 });
   await signIn(page, `${base}/mesh`);
   const verdict = page.getByRole('region', { name: /^Namespace jupyterhub/ });
@@ -47,9 +48,6 @@ test('shows the verdict with its reasons, applies STRICT after a preview, and th
   // the plaintext flow shows once Prometheus has two scrapes of it in the window
   await expect(reasons).toContainText(`default/curl → jupyter-${run} (none)`, { timeout: 20_000 });
   await expect(page.getByRole('table', { name: 'Traffic per destination service' })).toContainText('75.0%');
-  // the share history, drawn by uPlot on a canvas, named with its summary
-  const history = page.getByRole('img', { name: /^mutual TLS share of requests to jupyterhub, last hour: (lowest \d+\.\d%|no requests in this span)$/ });
-  await expect(history.locator('canvas').first()).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('mesh-not-compliant.png'), fullPage: true });
 
   const strict = page.getByRole('region', { name: 'Enforce STRICT mTLS' });
@@ -65,6 +63,9 @@ test('shows the verdict with its reasons, applies STRICT after a preview, and th
   await expect(page.getByRole('list', { name: 'Requirements' })).toContainText('STRICT by configuration', { timeout: 5000 });
   await expect(reasons).not.toContainText('not STRICT');
   await expect(reasons).toContainText(`default/curl → jupyter-${run}`);
+  // the share history (polled every 30 s) once Prometheus has some: drawn by uPlot on a canvas, named with its summary
+  const history = page.getByRole('img', { name: /^mutual TLS share of requests to jupyterhub, last hour: lowest \d+\.\d%$/ });
+  await expect(history.locator('canvas').first()).toBeVisible({ timeout: 45_000 });
   await page.screenshot({ path: testInfo.outputPath('mesh-strict-applied.png'), fullPage: true });
 
   await page.getByRole('link', { name: 'Audit' }).first().click();

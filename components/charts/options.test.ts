@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignedData, sparkline, timeChart } from './options';
+import { alignedData, isolatedPoints, sparkline, timeChart } from './options';
 import { shareSummary } from './share-summary';
 
 type P = { time: number; a: number | null; b: number };
@@ -19,6 +19,14 @@ describe('alignedData', () => {
       [1, null],
       [10, 12],
     ]);
+  });
+});
+
+describe('isolatedPoints', () => {
+  it('finds the values no line segment reaches', () => {
+    expect(isolatedPoints([null, 1, null, 2, 3, null, 4])).toEqual([1, 6]);
+    expect(isolatedPoints([5])).toEqual([0]);
+    expect(isolatedPoints([1, 2])).toEqual([]);
   });
 });
 

@@ -11,6 +11,14 @@ export function alignedData<P extends { time: number }>(points: readonly P[], li
 
 const NO_PATH = () => null;
 
+/** The indices of values with no value on either side: no line segment reaches them. */
+export function isolatedPoints(values: ArrayLike<number | null | undefined>): number[] {
+  const present = (i: number) => values[i] !== null && values[i] !== undefined;
+  const isolated: number[] = [];
+  for (let i = 0; i < values.length; i++) if (present(i) && !present(i - 1) && !present(i + 1)) isolated.push(i);
+  return isolated;
+}
+
 function seriesOf<P>(line: Line<P>, format: (value: number) => string): uPlot.Series {
   return {
     label: line.label,
@@ -19,8 +27,9 @@ function seriesOf<P>(line: Line<P>, format: (value: number) => string): uPlot.Se
     dash: line.dash,
     spanGaps: false,
     value: (_u, value) => (value === null || value === undefined ? '—' : format(value)),
-    // otherwise uPlot's default: points drawn where they are sparse, so a lone point between gaps still shows
-    ...(line.pointsOnly ? { paths: NO_PATH, points: { show: true, size: 5, fill: line.color, stroke: line.color } } : {}),
+    // a line draws only between neighbours: a value between two gaps (a series that has just begun) is a dot
+    points: line.pointsOnly ? { show: true, size: 5, fill: line.color, stroke: line.color } : { show: true, size: 5, fill: line.color, filter: (u: uPlot, seriesIdx: number) => isolatedPoints(u.data[seriesIdx]!) },
+    ...(line.pointsOnly ? { paths: NO_PATH } : {}),
   };
 }
 
