@@ -39,6 +39,17 @@ export type ComplianceVerdict = {
 };
 
 
+/** A reason for each required pod without a ready sidecar; `consequence` says what a missing one breaks, after a comma. */
+export function sidecarReasons(pods: readonly RequiredPod[], consequence = ''): Array<Reason & { code: 'pod-without-sidecar' | 'sidecar-not-ready' }> {
+  return pods.flatMap(({ role, pod }): Array<Reason & { code: 'pod-without-sidecar' | 'sidecar-not-ready' }> => {
+    const objects = [{ kind: 'Pod', namespace: pod.namespace, name: pod.name }];
+    const optedOut = pod.sidecar.optedOut ? ' (it opts out with sidecar.istio.io/inject: "false")' : '';
+    if (!pod.sidecar.injected) return [{ code: 'pod-without-sidecar', message: `${role} pod ${pod.name} has no istio-proxy sidecar${optedOut}${consequence}`, objects }];
+    if (!pod.sidecar.ready) return [{ code: 'sidecar-not-ready', message: `${role} pod ${pod.name}'s istio-proxy sidecar is not ready`, objects }];
+    return [];
+  });
+}
+
 /**
  * A namespace is compliant when all hold: configuration makes it STRICT (and no workload or port is
  * weakened, and clients do send mTLS), every request and TCP byte that reached it in the window was
@@ -91,12 +102,7 @@ export function complianceVerdict(input: { namespace: string; config: MtlsStatus
     }
   }
 
-  const podReasons = input.pods.flatMap(({ role, pod }): Reason[] => {
-    const object = { kind: 'Pod', namespace: pod.namespace, name: pod.name };
-    if (!pod.sidecar.injected) return [{ code: 'pod-without-sidecar', message: `${role} pod ${pod.name} has no istio-proxy sidecar${pod.sidecar.optedOut ? ' (it opts out with sidecar.istio.io/inject: "false")' : ''}`, objects: [object] }];
-    if (!pod.sidecar.ready) return [{ code: 'sidecar-not-ready', message: `${role} pod ${pod.name}'s istio-proxy sidecar is not ready`, objects: [object] }];
-    return [];
-  });
+  const podReasons = sidecarReasons(input.pods);
   reasons.push(...podReasons);
 
   return { namespace, compliant: reasons.length === 0, reasons, checks: { strict, allTrafficMutual, sidecars: podReasons.length === 0 } };

@@ -115,9 +115,15 @@ export function podStatus(pod: Pod, now?: Date): string {
   return kubectlColumns(pod).status;
 }
 
+// KubeSpawner writes the user's real name in the annotation, an escaped, label-safe one in the label
 function hubValue(pod: Pod, key: string): string | undefined {
   return pod.metadata.annotations?.[key] ?? pod.metadata.labels?.[key];
 }
+
+/** The JupyterHub user a notebook pod belongs to, as KubeSpawner marks it. */
+export const hubUserOf = (pod: Pod) => hubValue(pod, USERNAME_KEY);
+/** The notebook pod's server name; undefined when KubeSpawner did not mark it ("" is the default server). */
+export const hubServerOf = (pod: Pod) => hubValue(pod, SERVERNAME_KEY);
 
 /**
  * One pod as the admin console lists it. READY, STATUS and RESTARTS are kubectl's (RESTARTS too: while init
@@ -129,9 +135,8 @@ export function summarizePod(pod: Pod): PodSummary {
   return {
     name: pod.metadata.name,
     namespace: pod.metadata.namespace ?? '',
-    // KubeSpawner writes the user's real name in the annotation, an escaped, label-safe one in the label
-    user: hubValue(pod, USERNAME_KEY),
-    serverName: hubValue(pod, SERVERNAME_KEY),
+    user: hubUserOf(pod),
+    serverName: hubServerOf(pod),
     phase: pod.status?.phase || 'Pending',
     status: columns.status,
     readyContainers: columns.readyContainers,

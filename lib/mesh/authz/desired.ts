@@ -1,12 +1,10 @@
 import { authorizationPolicyKind, type AuthorizationPolicy, type AuthorizationRule } from '../../kube/authorizationpolicies';
 import { LABELS } from '../../kube/labels';
+import { USERNAME_KEY } from '../pod-status';
 import { principalOf, type Identity } from './identities';
 
 /** The proxy API's paths (CHP's REST API): only the hub may call them. */
 export const PROXY_API_PATHS = ['/api/routes', '/api/routes/*'];
-
-/** The label KubeSpawner puts on a user's pods; an exception for one user selects by it. */
-export const USERNAME_LABEL = 'hub.jupyter.org/username';
 
 /** What an isolation policy object is: one of the three, or an admin's named exception. */
 export const ISOLATION_LABEL = 'hubmesh.io/isolation';
@@ -64,7 +62,7 @@ export function desiredIsolationPolicies(options: { namespace: string; prefix: s
 /** An exception's own ALLOW policy. */
 export function exceptionPolicy(options: { namespace: string; prefix: string; trustDomain: string; selectors: WorkloadSelectors; exception: IsolationException }): AuthorizationPolicy {
   const { namespace, prefix, trustDomain, selectors, exception } = options;
-  const selector = exception.target === 'hub' ? selectors.hub : { ...selectors.notebooks, ...(exception.user ? { [USERNAME_LABEL]: exception.user } : {}) };
+  const selector = exception.target === 'hub' ? selectors.hub : { ...selectors.notebooks, ...(exception.user ? { [USERNAME_KEY]: exception.user } : {}) };
   return policyObject(
     exceptionPolicyName(prefix, exception.name),
     namespace,

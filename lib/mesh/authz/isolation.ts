@@ -1,7 +1,8 @@
 import type { AuthorizationPolicy } from '../../kube/authorizationpolicies';
 import type { Pod } from '../../kube/pods';
 import { applicablePolicies, decide, istioStringMatch, type AuthzDecision, type AuthzRequest, type PolicyRef, type Tri } from './evaluate';
-import { exceptionOf, PROXY_API_PATHS, USERNAME_LABEL, type IsolationIdentities } from './desired';
+import { exceptionOf, PROXY_API_PATHS, type IsolationIdentities } from './desired';
+import { hubServerOf, hubUserOf } from '../pod-status';
 import { principalOf, type Identity } from './identities';
 
 /**
@@ -140,8 +141,7 @@ function isIntended(target: TargetKind, probe: Probe, exceptionApplies: (name: s
   }
 }
 
-const userOf = (pod: Pod) => pod.metadata.annotations?.['hub.jupyter.org/username'] ?? pod.metadata.labels?.[USERNAME_LABEL];
-const serverOf = (pod: Pod) => pod.metadata.annotations?.['hub.jupyter.org/servername'] ?? pod.metadata.labels?.['hub.jupyter.org/servername'] ?? '';
+const serverOf = (pod: Pod) => hubServerOf(pod) ?? '';
 
 /** The container port the pod serves on: the named notebook port, else its first declared port, else `fallback`. */
 function servingPort(pod: Pod | undefined, fallback: number): number {
@@ -153,7 +153,7 @@ function servingPort(pod: Pod | undefined, fallback: number): number {
 function requestsFor(target: TargetKind, pod: Pod | undefined): Array<Omit<AuthzRequest, 'principal'>> {
   switch (target) {
     case 'notebook': {
-      const base = `/user/${encodeURIComponent(pod ? (userOf(pod) ?? 'user') : 'user')}/${pod && serverOf(pod) ? `${encodeURIComponent(serverOf(pod))}/` : ''}`;
+      const base = `/user/${encodeURIComponent(pod ? (hubUserOf(pod) ?? 'user') : 'user')}/${pod && serverOf(pod) ? `${encodeURIComponent(serverOf(pod))}/` : ''}`;
       const port = servingPort(pod, 8888);
       return [
         { port, method: 'GET', path: `${base}api/status` },
@@ -246,7 +246,7 @@ export function analyzeIsolation(input: IsolationInput): IsolationAnalysis {
       userSets.set(group, new Set());
     }
     group.pods.push(pod.metadata.name);
-    const user = target === 'notebook' ? userOf(pod) : undefined;
+    const user = target === 'notebook' ? hubUserOf(pod) : undefined;
     const users = userSets.get(group)!;
     if (user !== undefined && !users.has(user)) {
       users.add(user);

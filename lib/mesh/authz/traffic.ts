@@ -1,6 +1,7 @@
 import type { Pod } from '../../kube/pods';
 import type { InstantSample } from '../../telemetry/prometheus';
 import { promqlString } from '../../telemetry/promql';
+import { hubServerOf, hubUserOf } from '../pod-status';
 import { trafficWindow, type TrafficSource } from '../traffic';
 import { fromSpiffe } from './identities';
 
@@ -64,7 +65,7 @@ export function summarizeIsolationTraffic(vectors: IsolationVectors, options: { 
   const notebooks = new Map(
     options.notebooks.map((pod) => [
       pod.metadata.name,
-      { user: pod.metadata.annotations?.['hub.jupyter.org/username'] ?? pod.metadata.labels?.['hub.jupyter.org/username'], server: pod.metadata.annotations?.['hub.jupyter.org/servername'] ?? '' },
+      { user: hubUserOf(pod), server: hubServerOf(pod) ?? '' },
     ]),
   );
   const end = (namespace: string, workload: string): FlowEnd => {

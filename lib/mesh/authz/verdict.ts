@@ -1,4 +1,4 @@
-import type { LinkedObject, RequiredPod } from '../compliance';
+import { sidecarReasons, type LinkedObject, type RequiredPod } from '../compliance';
 import type { IsolationIdentities } from './desired';
 import type { Access, IsolationAnalysis, Probe, TargetGroup, TargetKind } from './isolation';
 import type { IsolationTraffic } from './traffic';
@@ -142,12 +142,7 @@ export function isolationVerdict(input: {
     }
   }
 
-  const podReasons = input.pods.flatMap(({ role, pod }): IsolationReason[] => {
-    const object = { kind: 'Pod', namespace: pod.namespace, name: pod.name };
-    if (!pod.sidecar.injected) return [{ code: 'pod-without-sidecar', message: `${role} pod ${pod.name} has no istio-proxy sidecar, so no AuthorizationPolicy is enforced for it`, objects: [object] }];
-    if (!pod.sidecar.ready) return [{ code: 'sidecar-not-ready', message: `${role} pod ${pod.name}'s istio-proxy sidecar is not ready`, objects: [object] }];
-    return [];
-  });
+  const podReasons = sidecarReasons(input.pods, ', so no AuthorizationPolicy is enforced for it');
   reasons.push(...podReasons);
 
   return { namespace, isolated: reasons.length === 0, reasons, warnings, checks: { configuration, traffic, pods: podReasons.length === 0 } };
