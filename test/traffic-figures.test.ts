@@ -439,7 +439,8 @@ describe('per-route and per-user traffic figures', () => {
         expect(body.code, path).toBe('prometheus-unavailable');
         expect(body.error, path).toMatch(/Prometheus at .* is unavailable \(HTTP 503\)/);
       }
-      expect(hm.output()).toContain('Prometheus query failed');
+      // the answer can arrive before the server's log line has come through its stdout pipe
+      await expect.poll(() => hm.output()).toContain('Prometheus query failed');
     } finally {
       proxy.setDown(false);
     }

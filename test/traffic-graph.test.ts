@@ -280,7 +280,8 @@ describe('the traffic graph of the hub namespace, on a real Prometheus', () => {
       expect(status).toBe(503);
       expect(body).toMatchObject({ code: 'prometheus-unavailable' });
       expect(body.error).toMatch(/unreachable/);
-      expect(hm.output()).toContain('Prometheus query failed');
+      // the answer can arrive before the server's log line has come through its stdout pipe
+      await expect.poll(() => hm.output()).toContain('Prometheus query failed');
     } finally {
       proxy.setDown(false);
     }
