@@ -39,7 +39,7 @@ import { parseTarget } from '../../lib/routes/target';
 import { notebookMatchName, renderRouteVirtualService, type Destination, type RenderContext, type RouteData, type StoredRoute } from '../../lib/routes/virtualservice';
 import type { Overlays } from '../../lib/routes/overlays';
 import { repoRoot } from '../../test/cluster/harness';
-import { formatTable, intList, intOf, percentile, type Row } from './stats';
+import { formatTable, intList, intOf, percentile, rotatedSamples, type Row } from './stats';
 
 const namespace = 'jupyterhub';
 const clusterDomain = 'cluster.local';
@@ -161,17 +161,7 @@ export async function runCircuitBreakerBench(): Promise<void> {
       { name: 'circuit-breaker plan, one route changed (full recompute)', run: () => planCircuitBreakers(after, others, defaults.circuitBreaking, cbCtx) },
       { name: 'circuit-breaker pass, one route changed (plan, compare, 1 apply, 1 delete)', run: () => syncCircuitBreakers(deps) },
     ];
-    const samples = measures.map(() => [] as number[]);
-    for (let round = -3; round < runs; round++) {
-      // each round starts at the next measure: each pays for the garbage of every other one alike
-      for (let j = 0; j < measures.length; j++) {
-        const i = (round + 3 + j) % measures.length;
-        const t0 = performance.now();
-        await measures[i]!.run();
-        const ms = performance.now() - t0;
-        if (round >= 0) samples[i]!.push(ms);
-      }
-    }
+    const samples = await rotatedSamples(measures, runs);
     const anchor = percentile(samples[0]!, 50);
     for (const [i, m] of measures.entries()) {
       const p50 = percentile(samples[i]!, 50);

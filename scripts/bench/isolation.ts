@@ -26,7 +26,7 @@ import { complianceVerdict } from '../../lib/mesh/compliance';
 import { namespaceMtlsStatus } from '../../lib/mesh/mtls';
 import { summarizePod } from '../../lib/mesh/pod-status';
 import { repoRoot } from '../../test/cluster/harness';
-import { formatTable, intList, intOf, percentile, type Row } from './stats';
+import { formatTable, intList, intOf, percentile, rotatedSamples, type Row } from './stats';
 
 const namespace = 'jupyterhub';
 const root = 'istio-system';
@@ -102,16 +102,7 @@ export async function runIsolationBench(): Promise<void> {
       { name: 'isolation analysis and verdict (the Isolation page)', run: () => isolationVerdict({ namespace, identities, analysis: analyzeIsolation(input(isolated)), telemetry: quiet, pods: required, gatewayLookup: 'bench' }) },
       { name: 'Isolate notebooks plan (analysis today and with the policies)', run: () => [analyzeIsolation(input(today)), analyzeIsolation(input(isolated))] },
     ];
-    const samples = measures.map(() => [] as number[]);
-    for (let round = -3; round < runs; round++) {
-      for (let j = 0; j < measures.length; j++) {
-        const i = (round + 3 + j) % measures.length;
-        const t0 = performance.now();
-        measures[i]!.run();
-        const ms = performance.now() - t0;
-        if (round >= 0) samples[i]!.push(ms);
-      }
-    }
+    const samples = await rotatedSamples(measures, runs);
     const anchor = percentile(samples[0]!, 50);
     for (const [i, m] of measures.entries()) {
       const p50 = percentile(samples[i]!, 50);

@@ -41,3 +41,22 @@ export function intList(name: string, fallback: number[]): number[] {
 
 /** One positive whole number from the environment variable `name`, or `fallback` when unset. */
 export const intOf = (name: string, fallback: number) => intList(name, [fallback])[0]!;
+
+/**
+ * ms per call of each measure: `warmup` unrecorded rounds, then `runs` recorded ones. Each round starts at the
+ * next measure, so each pays for the garbage of every other one alike. A synchronous run is timed without an await.
+ */
+export async function rotatedSamples(measures: ReadonlyArray<{ run: () => unknown }>, runs: number, warmup = 3): Promise<number[][]> {
+  const samples = measures.map(() => [] as number[]);
+  for (let round = -warmup; round < runs; round++) {
+    for (let j = 0; j < measures.length; j++) {
+      const i = (round + warmup + j) % measures.length;
+      const t0 = performance.now();
+      const result = measures[i]!.run();
+      if (result instanceof Promise) await result;
+      const ms = performance.now() - t0;
+      if (round >= 0) samples[i]!.push(ms);
+    }
+  }
+  return samples;
+}

@@ -42,7 +42,7 @@ import { startIstioExporter, type Flow, type IstioExporter } from '../../test/pr
 import { startPrometheus } from '../../test/prometheus/harness';
 import { signIn } from './dashboard-visit';
 import { ensureBuiltForBench } from './load';
-import { formatTable, intList, intOf, percentile, type Row } from './stats';
+import { formatTable, intList, intOf, percentile, rotatedSamples, type Row } from './stats';
 
 const namespace = 'jupyterhub';
 const gatewayNamespace = 'istio-system';
@@ -226,16 +226,7 @@ export async function runTrafficBench(): Promise<void> {
         { name: 'traffic graph, build only (buildTrafficGraph)', run: () => buildTrafficGraph(vectors, pods, options) },
         { name: 'traffic graph, build only, one user', run: () => buildTrafficGraph(vectors, pods, { ...options, user: user(7) }) },
       ];
-      const samples = measures.map(() => [] as number[]);
-      for (let round = -3; round < runs; round++) {
-        for (let j = 0; j < measures.length; j++) {
-          const i = (round + 3 + j) % measures.length;
-          const t0 = performance.now();
-          await measures[i]!.run();
-          const ms = performance.now() - t0;
-          if (round >= 0) samples[i]!.push(ms);
-        }
-      }
+      const samples = await rotatedSamples(measures, runs);
       const anchor = measures[0]!.stats!;
       const anchorMs = percentile(samples[0]!, 50);
       for (const [i, m] of measures.entries()) {
