@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InstantSample, PrometheusClient, QueryRange, RangeSeries } from '../telemetry/prometheus';
+import { queryVectors, type InstantSample, type PrometheusClient, type QueryRange, type RangeSeries } from '../telemetry/prometheus';
 import { promqlString, regexQuoteMeta } from '../telemetry/promql';
 
 /**
@@ -295,15 +295,7 @@ export type TrafficSource = Pick<PrometheusClient, 'queryVector' | 'queryRange'>
 
 /** Runs trafficQueries(scope) concurrently and summarizes them; rejects with the client's PrometheusError. */
 export async function loadMeshTraffic(prometheus: TrafficSource, scope: TrafficScope): Promise<MeshTraffic> {
-  const queries = trafficQueries(scope);
-  const at = { time: scope.time };
-  const [requests, tcpBytes, offendingRequests, offendingTcpBytes] = await Promise.all([
-    prometheus.queryVector(queries.requests, at),
-    prometheus.queryVector(queries.tcpBytes, at),
-    prometheus.queryVector(queries.offendingRequests, at),
-    prometheus.queryVector(queries.offendingTcpBytes, at),
-  ]);
-  return summarizeTraffic({ requests, tcpBytes, offendingRequests, offendingTcpBytes }, scope);
+  return summarizeTraffic(await queryVectors(prometheus, trafficQueries(scope), { time: scope.time }), scope);
 }
 
 export async function loadShareHistory(prometheus: TrafficSource, scope: TrafficScope, range: QueryRange): Promise<NamespaceShareHistory[]> {

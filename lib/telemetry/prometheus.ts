@@ -155,3 +155,17 @@ export class PrometheusClient {
     throw new PrometheusError(status >= 500 ? 'unreachable' : 'bad-response', `Prometheus: ${answer.error}`, details);
   }
 }
+
+/** Several named instant queries at once, evaluated at one `time` (Unix seconds, default now); their vectors by the same names. */
+export async function queryVectors<K extends string>(prometheus: Pick<PrometheusClient, 'queryVector'>, queries: Record<K, string>, options: { time?: number } = {}): Promise<Record<K, InstantSample[]>> {
+  const names = Object.keys(queries) as K[];
+  const vectors = await Promise.all(names.map((name) => prometheus.queryVector(queries[name], options)));
+  return Object.fromEntries(names.map((name, i) => [name, vectors[i]!])) as Record<K, InstantSample[]>;
+}
+
+/** Several named range queries at once on one grid; their series by the same names. */
+export async function queryRanges<K extends string>(prometheus: Pick<PrometheusClient, 'queryRange'>, queries: Record<K, string>, range: QueryRange): Promise<Record<K, RangeSeries[]>> {
+  const names = Object.keys(queries) as K[];
+  const series = await Promise.all(names.map((name) => prometheus.queryRange(queries[name], range)));
+  return Object.fromEntries(names.map((name, i) => [name, series[i]!])) as Record<K, RangeSeries[]>;
+}

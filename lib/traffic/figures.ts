@@ -1,5 +1,5 @@
 import { rangeGrid, sumOfEither, trafficWindow, type TrafficSource } from '../mesh/traffic';
-import type { InstantSample, QueryRange, RangeSeries } from '../telemetry/prometheus';
+import { queryRanges, queryVectors, type InstantSample, type QueryRange, type RangeSeries } from '../telemetry/prometheus';
 import { promqlString, regexQuoteMeta } from '../telemetry/promql';
 import { explainResponseFlags, NEVER_FORWARDED_MATCH, type ResponseFlag } from '../telemetry/response-flags';
 
@@ -297,27 +297,10 @@ export function trafficSeries(matrices: FiguresMatrices, range: QueryRange, host
 
 /** Runs figuresQueries(scope) concurrently at scope.time; rejects with the client's PrometheusError. */
 export async function loadFigures(prometheus: Pick<TrafficSource, 'queryVector'>, scope: FiguresScope): Promise<FiguresVectors> {
-  const queries = figuresQueries(scope);
-  const at = { time: scope.time };
-  const [requests, latencyBuckets, bytesIn, bytesOut, flags, websockets] = await Promise.all([
-    prometheus.queryVector(queries.requests, at),
-    prometheus.queryVector(queries.latencyBuckets, at),
-    prometheus.queryVector(queries.bytesIn, at),
-    prometheus.queryVector(queries.bytesOut, at),
-    prometheus.queryVector(queries.flags, at),
-    prometheus.queryVector(queries.websockets, at),
-  ]);
-  return { requests, latencyBuckets, bytesIn, bytesOut, flags, websockets };
+  return queryVectors(prometheus, figuresQueries(scope), { time: scope.time });
 }
 
 /** Runs figuresRangeQueries(scope) concurrently over the range. */
 export async function loadFigureMatrices(prometheus: Pick<TrafficSource, 'queryRange'>, scope: FiguresScope, range: QueryRange): Promise<FiguresMatrices> {
-  const queries = figuresRangeQueries(scope);
-  const [requests, latencyBuckets, bytesIn, bytesOut] = await Promise.all([
-    prometheus.queryRange(queries.requests, range),
-    prometheus.queryRange(queries.latencyBuckets, range),
-    prometheus.queryRange(queries.bytesIn, range),
-    prometheus.queryRange(queries.bytesOut, range),
-  ]);
-  return { requests, latencyBuckets, bytesIn, bytesOut };
+  return queryRanges(prometheus, figuresRangeQueries(scope), range);
 }

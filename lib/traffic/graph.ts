@@ -1,7 +1,7 @@
 import type { Pod } from '../kube/pods';
 import { summarizePod } from '../mesh/pod-status';
 import { trafficWindow, type TrafficSource } from '../mesh/traffic';
-import type { InstantSample } from '../telemetry/prometheus';
+import { queryVectors, type InstantSample } from '../telemetry/prometheus';
 import { promqlString } from '../telemetry/promql';
 import { NEVER_FORWARDED_MATCH } from '../telemetry/response-flags';
 
@@ -334,13 +334,6 @@ function findingsOf(edges: readonly GraphEdge[], nodes: ReadonlyMap<string, Grap
 
 /** Runs graphQueries() at `time` (Unix seconds) and builds the graph; rejects with the client's PrometheusError. */
 export async function loadTrafficGraph(prometheus: Pick<TrafficSource, 'queryVector'>, pods: GraphPods, options: GraphOptions & { time: number }): Promise<TrafficGraph> {
-  const queries = graphQueries({ namespace: options.namespace, window: options.window });
-  const at = { time: options.time };
-  const [requests, unforwarded, tcpSent, tcpReceived] = await Promise.all([
-    prometheus.queryVector(queries.requests, at),
-    prometheus.queryVector(queries.unforwarded, at),
-    prometheus.queryVector(queries.tcpSent, at),
-    prometheus.queryVector(queries.tcpReceived, at),
-  ]);
-  return buildTrafficGraph({ requests, unforwarded, tcpSent, tcpReceived }, pods, options);
+  const vectors = await queryVectors(prometheus, graphQueries({ namespace: options.namespace, window: options.window }), { time: options.time });
+  return buildTrafficGraph(vectors, pods, options);
 }

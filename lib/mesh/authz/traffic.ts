@@ -1,5 +1,5 @@
 import type { Pod } from '../../kube/pods';
-import type { InstantSample } from '../../telemetry/prometheus';
+import { queryVectors, type InstantSample } from '../../telemetry/prometheus';
 import { promqlString } from '../../telemetry/promql';
 import { hubServerOf, hubUserOf } from '../pod-status';
 import { trafficWindow, type TrafficSource } from '../traffic';
@@ -100,7 +100,5 @@ export function summarizeIsolationTraffic(vectors: IsolationVectors, options: { 
 }
 
 export async function loadIsolationTraffic(prometheus: TrafficSource, options: { window: string; namespace: string; notebooks: readonly Pod[] }): Promise<IsolationTraffic> {
-  const queries = isolationQueries(options.namespace, options.window);
-  const [requests, connections, denied] = await Promise.all([prometheus.queryVector(queries.requests), prometheus.queryVector(queries.connections), prometheus.queryVector(queries.denied)]);
-  return summarizeIsolationTraffic({ requests, connections, denied }, options);
+  return summarizeIsolationTraffic(await queryVectors(prometheus, isolationQueries(options.namespace, options.window)), options);
 }
