@@ -4,6 +4,7 @@
 #   etcd                                                      (go.etcd.io/etcd/server/v3, through a wrapper module)
 #   kwok and its stage YAMLs                                  (sigs.k8s.io/kwok)
 #   Istio's CRDs                                              (istio.io/api)
+#   Gateway API's standard-channel CRDs                       (sigs.k8s.io/gateway-api)
 # A part already in the cache is not rebuilt. Any failure exits non-zero with the build log's tail.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -94,7 +95,24 @@ fetch_istio_crds() {
   chmod u+w "$ISTIO_CRD_FILE"
 }
 
+# The CRDs of config/crd/standard/, one multi-document file; the channel's ValidatingAdmissionPolicy
+# (safe-upgrades, which only refuses experimental or older Gateway API CRDs) is left out.
+fetch_gateway_api_crds() {
+  [ -s "$GATEWAY_API_CRD_FILE" ] && { echo "build: gateway-api CRDs $GATEWAY_API_VERSION cached" >&2; return; }
+  local src f tmp=$GATEWAY_API_CRD_FILE.tmp
+  src=$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")
+  mkdir -p "$(dirname "$GATEWAY_API_CRD_FILE")"
+  : >"$tmp"
+  for f in "$src"/config/crd/standard/*.yaml; do
+    grep -q '^kind: CustomResourceDefinition$' "$f" || continue
+    { echo "---"; cat "$f"; } >>"$tmp"
+  done
+  grep -q '^kind: CustomResourceDefinition$' "$tmp" || { echo "build: no CRDs in $src/config/crd/standard" >&2; exit 1; }
+  mv "$tmp" "$GATEWAY_API_CRD_FILE"
+}
+
 fetch_istio_crds
+fetch_gateway_api_crds
 build_kwok
 build_etcd
 build_kubernetes

@@ -79,6 +79,12 @@ func runCase(line []byte) Output {
 		return out
 	}
 	out.ID = c.ID
+	if c.Ambient {
+		if delegated, ok := runAmbientCase(line, c.ID); ok {
+			delegated.TimingMs = time.Since(start).Milliseconds()
+			return delegated
+		}
+	}
 
 	t := &caseFailer{}
 	work := &Output{ID: c.ID, Messages: []Message{}, Results: []Result{}}

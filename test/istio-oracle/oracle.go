@@ -84,6 +84,10 @@ type Case struct {
 	RouteTable bool `json:"routeTable,omitempty"`
 	// Sidecar asks for the inbound side of a workload's sidecar proxy (Output.Sidecar, Output.InboundRBAC).
 	Sidecar *SidecarSpec `json:"sidecar,omitempty"`
+	// GatewayAPI simulates the router proxy of this Gateway API Gateway instead of the Istio ingress gateway.
+	GatewayAPI *GatewayAPISpec `json:"gatewayApi,omitempty"`
+	// Ambient runs the case in an ambient-enabled istiod and asks for its ambient view (Output.Ambient).
+	Ambient bool `json:"ambient,omitempty"`
 }
 
 type Message struct {
@@ -117,6 +121,11 @@ type Result struct {
 	Simulation       SimulationCheck   `json:"simulation"`
 	// Route is the matched Envoy route (protojson, proto field names); omitted when no route matched.
 	Route json.RawMessage `json:"route,omitempty"`
+	// HTTPRoute is "<namespace>/<name>" of the HTTPRoute whose rule became the matched route; omitted otherwise.
+	HTTPRoute string `json:"httpRoute,omitempty"`
+	// MissingClusters are clusters of the matched route that were not generated for the gateway
+	// (Envoy answers with the route's cluster_not_found_response_code); omitted when none.
+	MissingClusters []string `json:"missingClusters,omitempty"`
 }
 
 // RouteTableEntry is one Envoy route of a generated route configuration.
@@ -152,6 +161,11 @@ type Output struct {
 	Error       string         `json:"error"`
 	// TimingMs is the wall time spent on the case (informational).
 	TimingMs int64 `json:"timingMs"`
+	// GatewayAPIStatus is the status istiod's gateway controller computed for each Gateway API
+	// object of the case. Omitted when the case has none.
+	GatewayAPIStatus *[]GatewayAPIObjectStatus `json:"gatewayApiStatus,omitempty"`
+	// Ambient is istiod's view of the case's ambient workloads, waypoints and policies. Omitted unless asked.
+	Ambient *AmbientView `json:"ambient,omitempty"`
 }
 
 // ---------------------------------------------------------------------------
@@ -218,6 +232,14 @@ func parseObjects(objects string, now time.Time) (*parsedObjects, error) {
 			}
 			out.istio = append(out.istio, *cfg)
 			continue
+		}
+		if gvk.Group == gatewayAPIGroup {
+			if err := normalizeGatewayAPIDocument(raw, gvk.Kind); err != nil {
+				return nil, fmt.Errorf("document %d: %v", i+1, err)
+			}
+			if js, err = jsonMarshal(raw); err != nil {
+				return nil, fmt.Errorf("document %d: %v", i+1, err)
+			}
 		}
 		obj, _, err := kubeDecode(js, nil, nil)
 		if err != nil {
@@ -396,9 +418,7 @@ func newFakeDiscovery(t *caseFailer, p *parsedObjects) *xds.FakeDiscoveryServer 
 
 // buildGateway runs istiod's config generation for a router proxy with the gateway's labels.
 func buildGateway(fds *xds.FakeDiscoveryServer, gw GatewaySpec) *gatewayView {
-	t0 := time.Now()
-	defer func() { debugf("proxy + simulation %v", time.Since(t0)) }()
-	proxy := fds.SetupProxy(&model.Proxy{
+	return gatewayViewFor(fds, &model.Proxy{
 		Type:            model.Router,
 		ID:              "istio-oracle-gateway." + gw.Namespace,
 		ConfigNamespace: gw.Namespace,
@@ -408,6 +428,13 @@ func buildGateway(fds *xds.FakeDiscoveryServer, gw GatewaySpec) *gatewayView {
 			Namespace: gw.Namespace,
 		},
 	})
+}
+
+// gatewayViewFor sets up a router proxy and generates its listeners, clusters and routes.
+func gatewayViewFor(fds *xds.FakeDiscoveryServer, router *model.Proxy) *gatewayView {
+	t0 := time.Now()
+	defer func() { debugf("proxy + simulation %v", time.Since(t0)) }()
+	proxy := fds.SetupProxy(router)
 	// simulation.NewSimulation builds listeners, clusters and routes with istiod's
 	// generators; the same listeners/routes feed our own evaluator.
 	sim := simulation.NewSimulation(nil, fds, proxy)
@@ -626,9 +653,30 @@ func evaluateCase(t *caseFailer, c *Case, out *Output) {
 			return
 		}
 	}
+	analysisObjects := c.Objects
+	var gatewayAPI *gatewayAPIWorkload
+	if c.GatewayAPI != nil {
+		if gatewayAPI, err = prepareGatewayAPI(p, *c.GatewayAPI); err != nil {
+			out.Error = err.Error()
+			return
+		}
+		extra, err := gatewayAPI.analysisObjects()
+		if err != nil {
+			out.Error = err.Error()
+			return
+		}
+		analysisObjects += "\n---\n" + extra
+	}
+	var ambientNotes []string
+	if c.Ambient {
+		if ambientNotes, err = ambientObjects(p); err != nil {
+			out.Error = err.Error()
+			return
+		}
+	}
 	out.Messages = append(out.Messages, validateConfigs(p.istio)...)
 	t0 := time.Now()
-	am, err := analyze(c.Objects, gw)
+	am, err := analyze(analysisObjects, gw)
 	debugf("case %q: analysis %v", c.ID, time.Since(t0))
 	if err != nil {
 		out.Error = err.Error()
@@ -638,6 +686,22 @@ func evaluateCase(t *caseFailer, c *Case, out *Output) {
 	sortMessages(out.Messages)
 
 	fds := newFakeDiscovery(t, p)
+	var httpRoutes *httpRouteIndex
+	if hasGatewayAPIObjects(p) {
+		st, err := gatewayAPIStatus(t, fds, p)
+		if err != nil {
+			out.Error = err.Error()
+			return
+		}
+		out.GatewayAPIStatus = &st
+		httpRoutes = newHTTPRouteIndex(fds, p)
+	}
+	if c.Ambient {
+		out.Ambient = evaluateAmbient(t, fds, p, ambientNotes)
+		if workload == nil && len(c.Requests) == 0 && len(c.Clusters) == 0 && len(c.ListenerPorts) == 0 && !c.RouteTable {
+			return // an ambient-only case: no gateway needed
+		}
+	}
 	if workload != nil {
 		t0 = time.Now()
 		listeners, info := buildSidecar(fds, workload)
@@ -654,7 +718,12 @@ func evaluateCase(t *caseFailer, c *Case, out *Output) {
 	}
 
 	t0 = time.Now()
-	view := buildGateway(fds, gw)
+	var view *gatewayView
+	if gatewayAPI != nil {
+		view = buildGatewayAPIGateway(fds, gatewayAPI)
+	} else {
+		view = buildGateway(fds, gw)
+	}
 	debugf("case %q: istiod config generation %v", c.ID, time.Since(t0))
 	t0 = time.Now()
 	defer func() { debugf("case %q: %d requests %v", c.ID, len(c.Requests), time.Since(t0)) }()
@@ -662,6 +731,10 @@ func evaluateCase(t *caseFailer, c *Case, out *Output) {
 		var res Result
 		if err := runGuarded(func() { res = evaluateRequest(view, r) }); err != nil {
 			res = Result{Outcome: OutcomeError, Path: r.Path, Detail: "evaluation failed: " + err.Error(), WeightedClusters: []WeightedCluster{}}
+		}
+		markMissingClusters(view, &res)
+		if httpRoutes != nil {
+			res.HTTPRoute = httpRoutes.httpRouteOf(res.VirtualService, res.RouteName)
 		}
 		out.Results = append(out.Results, res)
 	}

@@ -22,7 +22,51 @@ export type OracleResult = {
   simulation: { checked: boolean; agrees: boolean; detail: string; explained?: boolean };
   /** the matched Envoy route as in a config dump (snake_case: retry_policy, timeout, typed_per_filter_config); absent when no route matched */
   route?: Record<string, unknown>;
+  /** `<namespace>/<name>` of the HTTPRoute whose rule became the matched route (cases with Gateway API objects) */
+  httpRoute?: string;
+  /** clusters of the matched route that istiod did not generate (e.g. a backend Service that does not exist): Envoy answers them with the route's cluster_not_found_response_code, which `detail` gives */
+  missingClusters?: string[];
 };
+
+/** A Gateway API status condition as Istio's gateway controller writes it. */
+export type OracleGatewayApiCondition = {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime?: string;
+  observedGeneration?: number;
+};
+
+/** One entry of an HTTPRoute's status.parents: what the parent's controller says of the route. */
+export type OracleRouteParentStatus = {
+  parentRef: { group?: string; kind?: string; namespace?: string; name: string; sectionName?: string; port?: number };
+  controllerName: string;
+  conditions: OracleGatewayApiCondition[];
+};
+
+export type OracleGatewayStatus = {
+  conditions?: OracleGatewayApiCondition[];
+  addresses?: Array<{ type?: string; value: string }>;
+  listeners?: Array<{ name: string; attachedRoutes: number; supportedKinds: Array<{ group?: string; kind: string }>; conditions: OracleGatewayApiCondition[] }>;
+};
+
+/** The status Istio's gateway controller computed for one Gateway API object of the case (null: it wrote none). */
+export type OracleGatewayApiStatus = { kind: string; namespace: string; name: string; status: Record<string, unknown> | null };
+
+function gatewayApiStatusOf(verdict: OracleVerdict, kind: string, namespace: string, name: string): Record<string, unknown> | null | undefined {
+  return verdict.gatewayApiStatus?.find((s) => s.kind === kind && s.namespace === namespace && s.name === name)?.status;
+}
+
+/** An HTTPRoute's status.parents as Istio computed it; undefined when the case has no such HTTPRoute or Istio wrote no status. */
+export function httpRouteParents(verdict: OracleVerdict, namespace: string, name: string): OracleRouteParentStatus[] | undefined {
+  return (gatewayApiStatusOf(verdict, 'HTTPRoute', namespace, name) as { parents?: OracleRouteParentStatus[] } | null | undefined)?.parents;
+}
+
+/** A Gateway's status as Istio computed it; undefined when the case has no such Gateway or Istio wrote no status. */
+export function gatewayStatus(verdict: OracleVerdict, namespace: string, name: string): OracleGatewayStatus | undefined {
+  return (gatewayApiStatusOf(verdict, 'Gateway', namespace, name) as OracleGatewayStatus | null | undefined) ?? undefined;
+}
 
 /** one Envoy route of a generated route configuration, with the filters that have typed_per_filter_config on it */
 export type OracleRouteTableEntry = { routeConfig: string; virtualHost: string; name: string; perFilterConfig: string[] };
@@ -48,6 +92,76 @@ export type OracleVerdict = {
    * unless the case has a `sidecar`); evaluate them with `./envoy-rbac`
    */
   inboundRbac?: OracleInboundRbac[];
+  /** istiod's ambient view of the case (absent unless the case sets `ambient`) */
+  ambient?: OracleAmbient;
+  /** the status Istio's gateway controller computed for each Gateway API object of the case, Gateways first (absent when the case has none) */
+  gatewayApiStatus?: OracleGatewayApiStatus[];
+};
+
+/** A status condition as istiod writes it (ZtunnelAccepted, WaypointAccepted, istio.io/WaypointBound). */
+export type OracleCondition = { type: string; status: boolean; reason: string; message: string };
+
+/** One Pod as ztunnel receives it from istiod (a WDS Workload), with istio-cni's enrolment verdict. */
+export type OracleAmbientWorkload = {
+  name: string;
+  namespace: string;
+  uid: string;
+  /** HBONE when ztunnel captures the pod, else NONE */
+  tunnelProtocol: 'HBONE' | 'NONE' | string;
+  capturedByZtunnel: boolean;
+  /** the waypoint the Workload names, `<namespace>/<hostname>`; '' for none */
+  waypoint: string;
+  serviceAccount: string;
+  /** the ztunnel policies (`<namespace>/<name>`) the Workload names, e.g. istio-system/istio_converted_static_strict */
+  authorizationPolicies: string[];
+  services: string[];
+  /** the Pod's ambient.istio.io/redirection annotation, '' when none */
+  redirectionAnnotation: string;
+  /** istio-cni's default enablement selectors (its chart's values, CompiledEnablementSelectors.Matches) select the Pod */
+  cniEnrolls: boolean;
+  /** the WDS Workload itself (snake_case) */
+  workload: Record<string, unknown>;
+};
+
+export type OracleAmbientService = { name: string; namespace: string; hostname: string; waypoint: string; waypointBound?: OracleCondition };
+
+/** A Gateway istiod takes for a waypoint, with its proxy's inbound chains and their RBAC filters (listener main_internal). */
+export type OracleAmbientWaypoint = {
+  name: string;
+  namespace: string;
+  /** the traffic it takes (istio.io/waypoint-for): service, workload, all or none */
+  for: string;
+  address: string;
+  serviceAccounts: string[];
+  proxy: OracleInboundRbac[];
+};
+
+/** An AuthorizationPolicy or PeerAuthentication: the L4 policy ztunnel receives for it and the conditions istiod writes. */
+export type OracleAmbientPolicy = {
+  kind: 'AuthorizationPolicy' | 'PeerAuthentication';
+  name: string;
+  namespace: string;
+  /** the ztunnel policy's resource name and protojson; absent when ztunnel gets none for it */
+  ztunnel?: OracleNamedConfig;
+  conditions: OracleCondition[];
+  /** the workloads (`<namespace>/<name>`) whose WDS Workload names the ztunnel policy */
+  appliesTo: string[];
+  explanation?: string;
+};
+
+export type OracleAmbient = {
+  /** where each part comes from (istiod's xDS generators, its status collections) */
+  source: { workloads: string; policies: string; waypoints: string };
+  workloads: OracleAmbientWorkload[];
+  services: OracleAmbientService[];
+  waypoints: OracleAmbientWaypoint[];
+  policies: OracleAmbientPolicy[];
+  /** every authorization resource ztunnel receives, by name (istiod's own ones too: istio-system/istio_converted_static_strict) */
+  ztunnelPolicies: OracleNamedConfig[];
+  /** istioctl analyze's ConditionAnalyzer (IST0171) on the AuthorizationPolicies and Services carrying istiod's conditions */
+  analysis: OracleMessage[];
+  /** what the oracle completed as a running cluster would (the istio-waypoint GatewayClass, a waypoint's address) */
+  notes?: string[];
 };
 
 /** The workload whose inbound sidecar configuration the oracle generates (case field `sidecar`). */
@@ -137,6 +251,17 @@ export type OracleCase = {
    * of the gateway inspections, the gateway is not simulated at all
    */
   sidecar?: OracleSidecar;
+  /**
+   * run the case in an istiod with ambient mode on (PILOT_ENABLE_AMBIENT=true, in a second oracle process) and
+   * return its ambient view (verdict `ambient`); with no requests, sidecar or gateway inspections, only that
+   */
+  ambient?: boolean;
+  /**
+   * simulate the router proxy of this Gateway API Gateway (one of the objects, a managed Gateway of class istio)
+   * instead of the Istio ingress gateway; the oracle adds the Service, Pod and EndpointSlice Istio and Kubernetes
+   * would create for it. Requests go to the port of one of its listeners.
+   */
+  gatewayApi?: { namespace: string; name: string };
 };
 
 /**
