@@ -6,11 +6,60 @@ import { TablePage, type Column } from './TablePage';
 import { Age, Badge, EmptyState, inputClass } from './ui';
 import type { podsAnswer } from '@/lib/dashboard/api';
 import type { PodRow } from '@/lib/dashboard/view';
+import { POD_WARNING_CODES, type PodWarningCode } from '@/lib/mesh/types';
 
 type PodsAnswer = ReturnType<typeof podsAnswer>;
 type Sort = 'name' | 'user' | 'status' | 'restarts' | 'age';
 
-const yesNo = (v: boolean, good = true) => <Badge tone={v === good ? 'ok' : 'bad'}>{v ? 'yes' : 'no'}</Badge>;
+/** The pod's data plane: its sidecar (ready, version), ambient's ztunnel (redirected, waypoint), or none. */
+function DataplaneCell({ pod }: { pod: PodRow }) {
+  const { sidecar, ambient } = pod;
+  if (pod.dataplane === 'sidecar') {
+    return (
+      <td className="py-1.5 pr-3">
+        <Badge tone={sidecar.ready ? 'ok' : 'bad'}>sidecar</Badge>
+        {!sidecar.ready && <span className="ml-1 text-xs text-rose-700 dark:text-rose-300">not ready</span>}
+        <span className="ml-1 font-mono text-xs text-slate-500">
+          {sidecar.version ?? 'untagged'}
+          {sidecar.native && ' · native'}
+        </span>
+      </td>
+    );
+  }
+  if (pod.dataplane === 'ambient') {
+    const waypoint = ambient.waypoint;
+    return (
+      <td className="py-1.5 pr-3">
+        <Badge tone={ambient.redirected ? 'ok' : 'bad'}>ambient (ztunnel)</Badge>
+        {!ambient.redirected && <span className="ml-1 text-xs text-rose-700 dark:text-rose-300">not redirected</span>}
+        {waypoint && (
+          <span className="block text-xs text-slate-500">
+            waypoint <span className="font-mono">{waypoint.namespace === pod.namespace ? waypoint.name : `${waypoint.namespace}/${waypoint.name}`}</span>
+            {!waypoint.found ? ' (not found)' : !waypoint.ready ? ' (not ready)' : ''}
+          </span>
+        )}
+      </td>
+    );
+  }
+  const optedOut = [ambient.optedOut && 'opted out of ambient', sidecar.optedOut && 'opted out of injection'].filter(Boolean).join(', ');
+  return (
+    <td className="py-1.5 pr-3">
+      <Badge tone="bad">none</Badge>
+      {optedOut && <span className="block text-xs text-slate-500">{optedOut}</span>}
+    </td>
+  );
+}
+
+/** The warning codes in words, as the filter and the badges show them. */
+const WARNING_LABELS: Record<PodWarningCode, string> = {
+  'no-sidecar': 'no sidecar',
+  'not-enrolled': 'not enrolled',
+  'sidecar-not-ready': 'sidecar not ready',
+  'ztunnel-not-redirecting': 'ztunnel not redirecting',
+  'waypoint-missing': 'no waypoint, but an L7 policy needs one',
+  'sidecar-version-skew': 'sidecar version differs',
+  'pod-without-route': 'pod without route',
+};
 
 const columns: Array<Column<PodRow, Sort>> = [
   { header: 'Pod', sort: 'name', cell: (p) => <td className="py-1.5 pr-3 font-mono break-all">{p.name}</td> },
@@ -25,17 +74,7 @@ const columns: Array<Column<PodRow, Sort>> = [
       </td>
     ),
   },
-  {
-    header: 'Sidecar',
-    cell: (p) => (
-      <td className="py-1.5 pr-3">
-        {yesNo(p.sidecar.injected)}
-        {p.sidecar.native && <span className="ml-1 text-xs text-slate-500">native</span>}
-      </td>
-    ),
-  },
-  { header: 'Sidecar ready', cell: (p) => <td className="py-1.5 pr-3">{p.sidecar.injected ? yesNo(p.sidecar.ready) : '—'}</td> },
-  { header: 'Sidecar version', cell: (p) => <td className="py-1.5 pr-3 font-mono">{p.sidecar.version ?? '—'}</td> },
+  { header: 'Data plane', cell: (p) => <DataplaneCell pod={p} /> },
   { header: 'Restarts', sort: 'restarts', cell: (p) => <td className="py-1.5 pr-3 tabular-nums">{p.restarts}</td> },
   { header: 'Node', cell: (p) => <td className="py-1.5 pr-3 font-mono">{p.node ?? '—'}</td> },
   {
@@ -63,7 +102,7 @@ const columns: Array<Column<PodRow, Sort>> = [
           {p.warnings.map((w) => (
             <li key={w.code}>
               <Badge tone="warn" title={w.message}>
-                {w.code}
+                {WARNING_LABELS[w.code]}
               </Badge>
               <span className="sr-only">: {w.message}</span>
             </li>
@@ -89,10 +128,20 @@ export function PodsTable({ initial }: { initial: Initial<PodsAnswer> | undefine
               <option value="">all pods</option>
               <option value="any">with any warning</option>
               <option value="none">without warnings</option>
-              <option value="no-sidecar">no sidecar</option>
-              <option value="sidecar-not-ready">sidecar not ready</option>
-              <option value="sidecar-version-skew">sidecar version differs</option>
-              <option value="pod-without-route">pod without route</option>
+              {POD_WARNING_CODES.map((code) => (
+                <option key={code} value={code}>
+                  {WARNING_LABELS[code]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="flex flex-col text-sm">
+            Data plane
+            <select className={inputClass} value={params.get('dataplane') ?? ''} onChange={(e) => set({ dataplane: e.target.value })}>
+              <option value="">any</option>
+              <option value="sidecar">sidecar</option>
+              <option value="ambient">ambient (ztunnel)</option>
+              <option value="none">none</option>
             </select>
           </label>
           {data && (

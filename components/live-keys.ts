@@ -21,6 +21,7 @@ export type KeyDependency = {
 };
 
 const TABLES = ['virtualservices', 'services', 'pods'] as const;
+const POD_MESH_KINDS = ['namespaces', 'gateways', 'authorizationpolicies'] as const;
 
 /** What each dashboard API answer is made of. */
 export const KEY_DEPENDENCIES: readonly KeyDependency[] = [
@@ -36,8 +37,9 @@ export const KEY_DEPENDENCIES: readonly KeyDependency[] = [
   // every hop reads the caches; the traffic hop and the hub's answer follow on the interval
   { path: '/api/v1/users/[user]/diagnose', kinds: WATCHED_KINDS, refreshMs: PROMETHEUS_REFRESH_MS },
   { path: '/api/v1/traffic/sparklines', kinds: [], refreshMs: PROMETHEUS_REFRESH_MS },
-  { path: '/api/v1/pods', kinds: TABLES },
-  { path: '/api/v1/users', kinds: TABLES },
+  // a pod's data plane and warnings read its namespace's labels, the waypoints (Gateway API Gateways) and the AuthorizationPolicies
+  { path: '/api/v1/pods', kinds: [...TABLES, ...POD_MESH_KINDS] },
+  { path: '/api/v1/users', kinds: [...TABLES, ...POD_MESH_KINDS] },
   { path: '/api/v1/services', kinds: ['services'] },
   { path: '/api/v1/previews', kinds: ['virtualservices'], refreshMs: PROMETHEUS_REFRESH_MS },
   // its pods' sidecars follow on the interval: pod churn would re-run the traffic queries

@@ -105,7 +105,7 @@ test('shows a notebook pod go from Pending to 2/2, and warns about a pod without
 
   await core.createNamespacedPod({ namespace, body: notebookPod(bare, `bare-${run}`, { sidecar: false }) });
   const bareRow = page.getByTestId(`pod-${bare}`);
-  await expect(bareRow).toContainText('no-sidecar', { timeout: 3000 });
+  await expect(bareRow).toContainText('no sidecar', { timeout: 3000 });
   await page.getByLabel('Warnings').selectOption('no-sidecar');
   await expect(bareRow).toBeVisible();
   await expect(row).toBeHidden();

@@ -6,7 +6,7 @@ import { connect } from '@/lib/kube/connection';
 import { Informer } from '@/lib/kube/informer';
 import { podKind, type Pod } from '@/lib/kube/pods';
 import { summarizePod } from '@/lib/mesh/pod-status';
-import { NO_SIDECAR, READY_SIDECAR, RUNNING_NOTEBOOK } from '@/lib/mesh/test-fixtures';
+import { NO_SIDECAR, READY_SIDECAR, RUNNING_NOTEBOOK, SIDECAR_MESH, SIDECAR_MESH_WARNINGS } from '@/lib/mesh/test-fixtures';
 import type { PodSummary } from '@/lib/mesh/types';
 import { majorityVersion, podWarnings } from '@/lib/mesh/warnings';
 import { clients, eventually, HUB_NAMESPACE, notebookPod, testLog, uniqueName } from './helpers';
@@ -43,7 +43,7 @@ function nativeSidecarPod(name: string, username: string): V1Pod {
   };
 }
 
-const everythingFine = { expectedVersion: '1.28.1', hasRoute: true };
+const everythingFine = { expectedVersion: '1.28.1', hasRoute: true, ...SIDECAR_MESH_WARNINGS };
 
 describe('classifying real pods from the test control plane', () => {
   const { adminCore } = clients();
@@ -64,7 +64,7 @@ describe('classifying real pods from the test control plane', () => {
     return eventually(() => {
       const pod = informer.get(name);
       if (!pod) return undefined;
-      const summary = summarizePod(pod);
+      const summary = summarizePod(pod, SIDECAR_MESH);
       return until(summary, pod) ? { summary, pod } : undefined;
     }, `${name}: ${what}`, 45_000);
   }
@@ -191,7 +191,7 @@ describe('classifying real pods from the test control plane', () => {
     expect(summaries.map((s) => s.sidecar.version)).toEqual(['1.28.1', '1.28.1', '1.27.3']);
     const expectedVersion = majorityVersion(summaries);
     expect(expectedVersion).toBe('1.28.1');
-    const warnings = summaries.map((s) => podWarnings(s, { expectedVersion, hasRoute: true }));
+    const warnings = summaries.map((s) => podWarnings(s, { expectedVersion, hasRoute: true, ...SIDECAR_MESH_WARNINGS }));
     expect(warnings.map((ws) => ws.map((w) => w.code))).toEqual([[], [], ['sidecar-version-skew']]);
     expect(warnings[2]?.[0]?.message).toContain('1.27.3');
     expect(warnings[2]?.[0]?.message).toContain('1.28.1');

@@ -41,7 +41,7 @@ export default function OverviewPage() {
         <Stat label="Degraded routes" value={c.degradedRoutes} href="/routes?status=degraded" tone={c.degradedRoutes ? 'bad' : undefined} />
         <Stat label="Users with servers" value={c.usersWithServers} href="/users" />
         <Stat label="Notebook pods" value={c.notebookPods} href="/pods" />
-        <Stat label="Pods without a ready sidecar" value={c.podsWithoutReadySidecar} href="/pods?warning=any" tone={c.podsWithoutReadySidecar ? 'bad' : undefined} />
+        <Stat label="Pods outside the mesh" value={c.podsOutsideMesh} href="/pods?warning=any" tone={c.podsOutsideMesh ? 'bad' : undefined} />
         <Stat label="Pods with warnings" value={c.podsWithWarnings} href="/pods?warning=any" tone={c.podsWithWarnings ? 'bad' : undefined} />
       </section>
       <section aria-labelledby="phases">

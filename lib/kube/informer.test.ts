@@ -185,4 +185,26 @@ describe('Informer', () => {
     expect(deleted).toEqual(['goes']);
     informer.stop();
   });
+
+  it('takes a 404 on an optional kind for "none installed": synced and empty, one info line, no warnings', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const recording = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const real = storeBackend();
+    const notInstalled: ResourceBackend<KubeObject> = { ...real, list: () => Promise.reject(new KubeError(404, 'NotFound', 'the server could not find the requested resource')) };
+    const optional = new Informer(notInstalled, ns, undefined, recording, undefined, { optionalKind: true });
+    optional.start();
+    expect(await optional.waitForSync(1000)).toBe(true);
+    expect(optional.size).toBe(0);
+    expect(optional.status()).toMatchObject({ synced: true, lastError: undefined });
+    optional.stop();
+    expect(lines.map((l) => l.msg)).toEqual(['kind not installed (404): none of it exists until it is']);
+    expect(lines.every((l) => l.level < 40)).toBe(true);
+
+    // a required kind stays unsynced and says so
+    const required = new Informer(notInstalled, ns, undefined, recording);
+    required.start();
+    await until(() => required.status().lastErrorStatus === 404);
+    expect(required.isSynced).toBe(false);
+    required.stop();
+  });
 });

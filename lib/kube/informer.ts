@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isGone, toKubeError } from './errors';
+import { isGone, isNotFound, toKubeError } from './errors';
 import { StringPool } from './intern';
 import type { KubeObject, ResourceBackend, WatchEventType } from './types';
 
@@ -25,6 +25,16 @@ const TOMBSTONE_TTL_MS = 120_000;
 const MAX_TOMBSTONES = 20_000;
 // short enough that a cache is back well within the hub's 30 s of retries after an apiserver outage
 const MAX_BACKOFF_MS = 4_000;
+/** how often a cache of an optional kind that is not installed looks again */
+const ABSENT_KIND_RECHECK_MS = 30_000;
+
+export type InformerOptions = {
+  /**
+   * The kind's CRD may not be installed (the Gateway API's, say): a 404 on the list then means "none", a
+   * synced empty cache, logged once, and the list is tried again now and then, not as a failure.
+   */
+  optionalKind?: boolean;
+};
 
 /** The default transform: server-side apply bookkeeping is often most of an object's size, and hubmesh never reads it. */
 export function withoutManagedFields<T extends KubeObject>(object: T): T {
@@ -63,6 +73,7 @@ export class Informer<T extends KubeObject> {
   private stopWatch: (() => void) | undefined;
   private wakeUp: (() => void) | undefined;
   private syncWaiters: Array<() => void> = [];
+  private kindAbsent = false;
   private readonly strings = new StringPool();
   /** the transform, then one copy of each repeated string value across the cache */
   private readonly shape: CacheTransform<T>;
@@ -73,6 +84,7 @@ export class Informer<T extends KubeObject> {
     private readonly labelSelector: string | undefined,
     private readonly log: Logger,
     transform: CacheTransform<T> = withoutManagedFields,
+    private readonly options: InformerOptions = {},
   ) {
     this.shape = (object) => this.strings.internAll(transform(object));
   }
@@ -147,6 +159,11 @@ export class Informer<T extends KubeObject> {
       } catch (error) {
         if (this.stopped) break;
         const err = toKubeError(error);
+        if (this.options.optionalKind && isNotFound(err)) {
+          this.markKindAbsent();
+          await this.sleep(ABSENT_KIND_RECHECK_MS);
+          continue;
+        }
         const expired = isGone(err);
         this.lastError = { message: err.message, status: err.status };
         this.resourceVersion = '';
@@ -162,9 +179,30 @@ export class Informer<T extends KubeObject> {
     }
   }
 
+  /** An optional kind that is not installed: nothing of it exists, which is a synced, empty cache. */
+  private markKindAbsent(): void {
+    if (!this.kindAbsent) this.log.info({ kind: this.backend.kind.kind, group: this.backend.kind.group }, 'kind not installed (404): none of it exists until it is');
+    this.kindAbsent = true;
+    this.resourceVersion = '';
+    for (const object of [...this.objects.values()]) {
+      this.objects.delete(object.metadata.name);
+      this.emit('DELETED', object);
+    }
+    this.markSynced();
+  }
+
+  private markSynced(): void {
+    this.synced = true;
+    this.lastSyncAt = new Date();
+    this.lastError = undefined;
+    for (const w of this.syncWaiters.splice(0)) w();
+  }
+
   private async relist(): Promise<void> {
     const { items, resourceVersion } = await this.backend.list(this.namespace, this.labelSelector, this.shape);
     if (this.stopped) return;
+    if (this.kindAbsent) this.log.info({ kind: this.backend.kind.kind, group: this.backend.kind.group }, 'kind installed: watching it');
+    this.kindAbsent = false;
     this.pruneTombstones();
     const seen = new Set<string>();
     for (const item of items) {
@@ -181,10 +219,7 @@ export class Informer<T extends KubeObject> {
       }
     }
     this.resourceVersion = resourceVersion;
-    this.synced = true;
-    this.lastSyncAt = new Date();
-    this.lastError = undefined;
-    for (const w of this.syncWaiters.splice(0)) w();
+    this.markSynced();
   }
 
   private watchUntilClosed(): Promise<void> {

@@ -82,6 +82,16 @@ describe('slimPod', () => {
     expect(slim.status?.initContainerStatuses?.[0]).toMatchObject({ ready: true, started: true, state: { running: { startedAt: 't' } } });
   });
 
+  it("keeps what ambient detection reads: istio-cni's redirection annotation and host networking", () => {
+    const ambient = structuredClone(fromApiserver);
+    ambient.metadata.annotations = { ...ambient.metadata.annotations, 'ambient.istio.io/redirection': 'enabled' };
+    ambient.spec = { ...ambient.spec!, hostNetwork: true };
+    const kept = slimPod(ambient);
+    expect(kept.metadata.annotations?.['ambient.istio.io/redirection']).toBe('enabled');
+    expect(kept.spec?.hostNetwork).toBe(true);
+    expect(slim.spec?.hostNetwork).toBeUndefined();
+  });
+
   it('drops what nobody reads, secrets in env included', () => {
     const text = JSON.stringify(slim);
     for (const dropped of ['managedFields', 'last-applied', 'prometheus.io', 'volumes', 'JUPYTERHUB_API_TOKEN', 'readinessProbe', 'hostIP', 'lastState', 'back-off']) {

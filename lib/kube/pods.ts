@@ -17,7 +17,7 @@ export type ContainerStatus = {
 
 /** core/v1 Pod, as plain JSON: the fields hubmesh reads. */
 export type Pod = KubeObject & {
-  spec?: { nodeName?: string; serviceAccountName?: string; containers: Container[]; initContainers?: Container[] };
+  spec?: { nodeName?: string; serviceAccountName?: string; hostNetwork?: boolean; containers: Container[]; initContainers?: Container[] };
   status?: {
     phase?: string;
     podIP?: string;
@@ -28,8 +28,8 @@ export type Pod = KubeObject & {
   };
 };
 
-/** Annotations hubmesh reads: Istio's injection status and overrides, and KubeSpawner's user and server names. */
-const KEPT_ANNOTATION_PREFIXES = ['sidecar.istio.io/', 'hub.jupyter.org/'];
+/** Annotations hubmesh reads: Istio's injection status and overrides, istio-cni's ambient redirection, and KubeSpawner's user and server names. */
+const KEPT_ANNOTATION_PREFIXES = ['sidecar.istio.io/', 'ambient.istio.io/', 'hub.jupyter.org/'];
 
 const slimContainer = ({ name, image, restartPolicy, ports }: Container): Container => ({
   name,
@@ -75,6 +75,7 @@ export function slimPod(pod: Pod, shared?: SharedValues): Pod {
     spec: spec && {
       nodeName: spec.nodeName,
       serviceAccountName: spec.serviceAccountName,
+      hostNetwork: spec.hostNetwork || undefined,
       containers: share((spec.containers ?? []).map(slimContainer)),
       initContainers: share(spec.initContainers?.map(slimContainer)),
     },

@@ -5,7 +5,8 @@ import { destinationRuleKind, type DestinationRule } from '../kube/destinationru
 import { envoyFilterKind, type EnvoyFilter } from '../kube/envoyfilters';
 import { gatewayKind, type Gateway } from '../kube/gateways';
 import type { CacheView } from '../kube/cache-view';
-import type { Informer } from '../kube/informer';
+import { Informer, withoutManagedFields } from '../kube/informer';
+import { k8sGatewayKind, type K8sGateway } from '../kube/k8s-gateways';
 import { namespaceKind, type Namespace } from '../kube/namespaces';
 import { networkPolicyKind, type NetworkPolicy } from '../kube/networkpolicies';
 import { peerAuthenticationKind, type PeerAuthentication } from '../kube/peerauthentications';
@@ -13,13 +14,15 @@ import { ResourceStore } from '../kube/resource-store';
 import type { KindDescriptor, KubeObject, ResourceBackend } from '../kube/types';
 import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
 import { LABELS } from '../kube/labels';
+import { waypointRefs } from './ambient';
+import type { MeshAroundPods } from './types';
 
 /**
  * The watch caches behind mesh security (cluster mode only): mTLS settings in the hub namespace and in
  * Istio's root namespace, the hub's Gateways, VirtualServices hubmesh does not manage (they can shadow
  * routes), namespaces (their injection labels), hubmesh's EnvoyFilters on the gateway (rate limits), the
- * AuthorizationPolicies of the hub and root namespaces, the gateway's pods (its identity), and the hub
- * namespace's NetworkPolicies (the isolation validations).
+ * AuthorizationPolicies of the hub and root namespaces, the gateway's pods (its identity), the hub
+ * namespace's NetworkPolicies (the isolation validations), and its Gateway API Gateways (ambient's waypoints).
  */
 export type MeshCaches = {
   peerAuthentications: { hub: Informer<PeerAuthentication>; root: Informer<PeerAuthentication> };
@@ -35,6 +38,8 @@ export type MeshCaches = {
   gatewayPods: Informer<Pod>;
   /** the hub namespace's NetworkPolicies (networking.k8s.io) */
   networkPolicies: Informer<NetworkPolicy>;
+  /** the hub namespace's Gateway API Gateways, of which those of class istio-waypoint are waypoints; empty without the Gateway API's CRDs */
+  k8sGateways: Informer<K8sGateway>;
   /** every cache by a name for status, metrics and readiness */
   all: Record<string, CacheView>;
 };
@@ -73,6 +78,14 @@ export function createMeshCaches(options: {
     },
     gatewayPods: new ResourceStore<Pod>(options.backend<Pod>(podKind), options.gatewayPodNamespace, gatewaySelector, options.log.child({ cache: `pods@${options.gatewayPodNamespace}` }), podCacheShape()).cache,
     networkPolicies: cache<NetworkPolicy>(networkPolicyKind, options.namespace),
+    k8sGateways: new Informer<K8sGateway>(
+      options.backend<K8sGateway>(k8sGatewayKind),
+      options.namespace,
+      undefined,
+      options.log.child({ cache: `gateways.gateway.networking.k8s.io@${options.namespace}` }),
+      withoutManagedFields,
+      { optionalKind: true },
+    ),
   };
   const all: Record<string, CacheView> = {
     'peerauthentications@hub': caches.peerAuthentications.hub,
@@ -84,6 +97,7 @@ export function createMeshCaches(options: {
     'authorizationpolicies@hub': caches.authorizationPolicies.hub,
     'pods@gateway': caches.gatewayPods,
     networkpolicies: caches.networkPolicies,
+    'gateways@gateway-api': caches.k8sGateways,
   };
   if (!sameRoot) {
     all['peerauthentications@root'] = caches.peerAuthentications.root;
@@ -91,4 +105,15 @@ export function createMeshCaches(options: {
     all['authorizationpolicies@root'] = caches.authorizationPolicies.root;
   }
   return { ...caches, all };
+}
+
+/** The mesh around the hub's pods, as the caches hold it now. */
+export function meshAroundPods(caches: MeshCaches, rootNamespace: string): MeshAroundPods {
+  const { hub, root } = caches.authorizationPolicies;
+  return {
+    namespaces: caches.namespaces.list(),
+    waypoints: waypointRefs(caches.k8sGateways.list()),
+    authorizationPolicies: hub === root ? hub.list() : [...hub.list(), ...root.list()],
+    rootNamespace,
+  };
 }

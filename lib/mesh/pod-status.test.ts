@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Container, ContainerStatus, Pod } from '../kube/pods';
-import { kubectlColumns, podStatus, summarizePod, type KubectlColumns } from './pod-status';
+import { inMesh, kubectlColumns, podStatus, summarizePod, type KubectlColumns } from './pod-status';
+import { NOT_AMBIENT, SIDECAR_MESH } from './test-fixtures';
 
 const T = '2026-01-01T00:00:00Z';
 const NOTEBOOK: Container = { name: 'notebook', image: 'quay.io/jupyter/base-notebook:2026-11-01' };
@@ -288,7 +289,7 @@ describe('summarizePod', () => {
         containerStatuses: [cs('notebook', running, true, 1), cs('istio-proxy', running, true)],
       },
     };
-    expect(summarizePod(input)).toEqual({
+    expect(summarizePod(input, SIDECAR_MESH)).toEqual({
       name: 'jupyter-hideki-2dx',
       namespace: 'jupyterhub',
       user: '秀樹.x',
@@ -302,6 +303,8 @@ describe('summarizePod', () => {
       podIP: '10.244.0.7',
       createdAt: T,
       sidecar: { injected: true, native: false, ready: true, version: '1.28.1', optedOut: false },
+      dataplane: 'sidecar',
+      ambient: NOT_AMBIENT,
     });
   });
 
@@ -311,7 +314,7 @@ describe('summarizePod', () => {
       spec: { containers: [NOTEBOOK] },
       status: { phase: 'Pending' },
     };
-    expect(summarizePod(input)).toEqual({
+    expect(summarizePod(input, SIDECAR_MESH)).toEqual({
       name: 'jupyter-bob',
       namespace: 'jupyterhub',
       user: 'bob',
@@ -325,11 +328,51 @@ describe('summarizePod', () => {
       podIP: undefined,
       createdAt: undefined,
       sidecar: { injected: false, native: false, ready: false, version: undefined, optedOut: false },
+      dataplane: 'none',
+      ambient: NOT_AMBIENT,
     });
   });
 
   it('has no user for a pod JupyterHub did not spawn', () => {
-    const summary = summarizePod({ metadata: { name: 'hub-1' }, spec: { containers: [NOTEBOOK] } });
+    const summary = summarizePod({ metadata: { name: 'hub-1' }, spec: { containers: [NOTEBOOK] } }, SIDECAR_MESH);
     expect(summary).toMatchObject({ user: undefined, serverName: undefined, namespace: '', phase: 'Pending', status: 'Pending' });
+  });
+
+  describe('the data plane', () => {
+    const ambientNamespace = { namespaceLabels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' }, waypoints: [{ namespace: 'jupyterhub', name: 'waypoint', for: 'all' as const }] };
+    const notebook = (labels: Record<string, string> = {}, annotations: Record<string, string> = {}, containers = [NOTEBOOK]): Pod => ({
+      metadata: { name: 'jupyter-amy', namespace: 'jupyterhub', labels, annotations },
+      spec: { containers },
+      status: { phase: 'Running', containerStatuses: containers.map((c) => cs(c.name, running, true)) },
+    });
+
+    it('is ambient for a pod ztunnel enrolls, with the redirection and the waypoint as istio-cni and the labels say', () => {
+      const summary = summarizePod(notebook({}, { 'ambient.istio.io/redirection': 'enabled' }), ambientNamespace);
+      expect(summary.dataplane).toBe('ambient');
+      expect(summary.sidecar.injected).toBe(false);
+      expect(summary.ambient).toEqual({
+        enrolled: true,
+        enrolledBy: 'namespace',
+        optedOut: false,
+        redirected: true,
+        waypoint: { namespace: 'jupyterhub', name: 'waypoint', found: true, ready: true, for: 'all', boundBy: 'namespace' },
+      });
+      expect(inMesh(summary)).toBe(true);
+      expect(inMesh(summarizePod(notebook(), ambientNamespace))).toBe(false);
+    });
+
+    it("is the sidecar's for an injected pod in an ambient namespace: the sidecar wins", () => {
+      const injected = notebook({}, { 'sidecar.istio.io/status': JSON.stringify({ containers: ['istio-proxy'] }) }, [NOTEBOOK, PROXY]);
+      const summary = summarizePod(injected, ambientNamespace);
+      expect(summary).toMatchObject({ dataplane: 'sidecar', ambient: { enrolled: false } });
+      expect(inMesh(summary)).toBe(true);
+    });
+
+    it('is none for a pod that opts out of ambient, or where nothing enrolls it', () => {
+      const optedOut = summarizePod(notebook({ 'istio.io/dataplane-mode': 'none' }), ambientNamespace);
+      expect(optedOut).toMatchObject({ dataplane: 'none', ambient: { enrolled: false, optedOut: true } });
+      expect(inMesh(optedOut)).toBe(false);
+      expect(summarizePod(notebook(), SIDECAR_MESH).dataplane).toBe('none');
+    });
   });
 });

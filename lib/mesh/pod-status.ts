@@ -1,6 +1,7 @@
 import type { Container, ContainerStatus, Pod } from '../kube/pods';
+import { ambientInfo, type WaypointRef } from './ambient';
 import { isRestartableInitContainer, sidecarInfo } from './sidecar';
-import type { PodSummary } from './types';
+import type { Dataplane, PodSummary } from './types';
 
 /** Fields kubectl reads that lib/kube/pods.ts does not declare (the wire format has them). */
 type TerminatedState = NonNullable<NonNullable<ContainerStatus['state']>['terminated']>;
@@ -125,13 +126,24 @@ export const hubUserOf = (pod: Pod) => hubValue(pod, USERNAME_KEY);
 /** The notebook pod's server name; undefined when KubeSpawner did not mark it ("" is the default server). */
 export const hubServerOf = (pod: Pod) => hubValue(pod, SERVERNAME_KEY);
 
+/** What a pod's data plane depends on besides the pod: its namespace's labels and the waypoints. */
+export type PodMeshContext = {
+  /** undefined when the namespace is not known (local mode watches no namespaces) */
+  namespaceLabels: Readonly<Record<string, string>> | undefined;
+  waypoints: readonly WaypointRef[];
+};
+
 /**
  * One pod as the admin console lists it. READY, STATUS and RESTARTS are kubectl's (RESTARTS too: while init
  * containers are failing, kubectl counts every init container's restarts; otherwise the regular containers'
- * and the native sidecars').
+ * and the native sidecars'). The data plane is the sidecar's when the pod has one, else ambient's when
+ * ztunnel enrolls it.
  */
-export function summarizePod(pod: Pod): PodSummary {
+export function summarizePod(pod: Pod, mesh: PodMeshContext): PodSummary {
   const columns = kubectlColumns(pod);
+  const sidecar = sidecarInfo(pod);
+  const ambient = ambientInfo(pod, mesh.namespaceLabels, mesh.waypoints);
+  const dataplane: Dataplane = sidecar.injected ? 'sidecar' : ambient.enrolled ? 'ambient' : 'none';
   return {
     name: pod.metadata.name,
     namespace: pod.metadata.namespace ?? '',
@@ -145,6 +157,14 @@ export function summarizePod(pod: Pod): PodSummary {
     node: pod.spec?.nodeName || undefined,
     podIP: pod.status?.podIP || undefined,
     createdAt: pod.metadata.creationTimestamp,
-    sidecar: sidecarInfo(pod),
+    sidecar,
+    dataplane,
+    ambient,
   };
+}
+
+/** Whether the pod's traffic is in the mesh now: its sidecar is ready, or ztunnel has it redirected. */
+export function inMesh(summary: Pick<PodSummary, 'dataplane' | 'sidecar' | 'ambient'>): boolean {
+  if (summary.dataplane === 'sidecar') return summary.sidecar.ready;
+  return summary.dataplane === 'ambient' && summary.ambient.redirected;
 }

@@ -1,5 +1,5 @@
 import type { Pod } from '../kube/pods';
-import { summarizePod } from '../mesh/pod-status';
+import { hubServerOf, hubUserOf, podStatus } from '../mesh/pod-status';
 import { trafficWindow, type TrafficSource } from '../mesh/traffic';
 import { queryVectors, type InstantSample } from '../telemetry/prometheus';
 import { promqlString } from '../telemetry/promql';
@@ -155,8 +155,7 @@ const isKnown = (value: string | undefined): value is string => value !== undefi
 function nodeResolver(pods: GraphPods, options: GraphOptions) {
   const notebooks = new Map(
     pods.notebooks.map((pod) => {
-      const summary = summarizePod(pod);
-      return [pod.metadata.name, { user: summary.user, server: summary.serverName ?? '', pod: pod.metadata.name, status: summary.status }];
+      return [pod.metadata.name, { user: hubUserOf(pod), server: hubServerOf(pod) ?? '', pod: pod.metadata.name, status: podStatus(pod) }];
     }),
   );
   const runs = (rolePods: readonly Pod[], workload: string) => rolePods.some((pod) => pod.metadata.name === workload || pod.metadata.name.startsWith(`${workload}-`));

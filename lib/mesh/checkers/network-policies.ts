@@ -3,7 +3,8 @@ import { matchesLabelSelector, matchesSelectorObject, parseLabelSelector, type L
 import { describeIpBlock, ingressPortOpen, ipBlockReaches, isolatingPolicies, judgeConnection, PRIVATE_RANGES, type Endpoint, type Verdict } from '../../kube/network-policy-eval';
 import type { NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer } from '../../kube/networkpolicies';
 import type { Pod } from '../../kube/pods';
-import { routeFromVirtualService } from '../../routes/virtualservice';
+import { routeFromObject } from '../../routes/virtualservice';
+import { ambientInfo, HBONE_PORT, namespaceInAmbient } from '../ambient';
 import { sidecarInfo } from '../sidecar';
 import { isLive } from './destinations';
 import { serviceOfHost } from './hosts';
@@ -22,9 +23,6 @@ export const ISTIOD_LABELS: Record<string, string> = { app: 'istiod' };
 export const ISTIOD_PORT = 15012;
 /** the sidecar's merged Prometheus metrics (Istio's, Envoy's and the app's) */
 export const METRICS_PORT = 15020;
-/** HBONE, ambient's mTLS tunnel: ztunnel and waypoints deliver a pod's traffic to it on this port */
-export const HBONE_PORT = 15008;
-const DATAPLANE_MODE = 'istio.io/dataplane-mode';
 /** KubeSpawner's container port, for notebooks that do not run yet */
 const KUBESPAWNER_PORT = { name: 'notebook-port', containerPort: 8888 };
 const DEFAULT_GATEWAY_LABELS = { istio: 'ingressgateway' };
@@ -265,11 +263,9 @@ type GatewayTarget = { subject: Subject; port: number; portName?: string; hbone:
 
 function gatewayTargets(ctx: Context): GatewayTarget[] {
   const targets = new Map<string, GatewayTarget>();
-  const nsAmbient = ctx.namespaceLabels(ctx.namespace)[DATAPLANE_MODE] === 'ambient';
-  const ambient = (pod: Pod) => {
-    const mode = pod.metadata.labels?.[DATAPLANE_MODE];
-    return !sidecarInfo(pod).injected && (mode === 'ambient' || (mode !== 'none' && nsAmbient));
-  };
+  const namespaceLabels = ctx.namespaceLabels(ctx.namespace);
+  const nsAmbient = namespaceInAmbient(namespaceLabels);
+  const ambient = (pod: Pod) => ambientInfo(pod, namespaceLabels, []).enrolled;
   // indexes, so that thousands of routes do not each scan every Service and pod
   const services = new Map(ctx.snapshot.services.map((svc) => [`${svc.metadata.namespace ?? ctx.namespace}/${svc.metadata.name}`, svc]));
   const podsByLabel = new Map<string, Pod[]>();
@@ -289,7 +285,7 @@ function gatewayTargets(ctx: Context): GatewayTarget[] {
   };
   for (const vs of ctx.snapshot.virtualServices) {
     if (!isHubRoute(vs, ctx.snapshot.prefix)) continue;
-    const path = routeFromVirtualService(vs)!.path;
+    const path = routeFromObject(vs)!.path;
     for (const { destination } of (vs.spec.http ?? []).flatMap((rule) => rule.route ?? [])) {
       const key = serviceOfHost(destination.host, vs.metadata.namespace ?? ctx.namespace, ctx.snapshot.clusterDomain);
       const service = key && key.namespace === ctx.namespace ? services.get(`${key.namespace}/${key.name}`) : undefined;
