@@ -11,6 +11,7 @@ import { Badge } from './ui';
 export const ACTIONS: Array<{ target: MeshActionTarget; title: string; what: string }> = [
   { target: 'peer-authentication', title: 'Enforce STRICT mTLS', what: 'a namespace-wide PeerAuthentication named default with mtls.mode STRICT' },
   { target: 'injection', title: 'Enable sidecar injection', what: "the namespace's istio-injection (or istio.io/rev) label" },
+  { target: 'ambient', title: 'Enroll the namespace in ambient', what: "the namespace's istio.io/dataplane-mode=ambient label: ztunnel gives its pods mTLS without sidecars" },
   { target: 'gateway', title: 'Ensure the hub Gateway', what: 'the Istio Gateway the routes bind to, for the hub hosts' },
 ];
 
@@ -37,6 +38,11 @@ export function PlanVerdicts({ plan }: { plan: Plan }) {
           The apiserver&apos;s dry run refused {plan.object.name} ({plan.dryRun.status} {plan.dryRun.reason}): {plan.dryRun.message}
         </p>
       )}
+      {plan.warnings.map((warning) => (
+        <p key={warning} role="note" className="text-sm text-amber-800 dark:text-amber-200">
+          <Badge tone="warn">warning</Badge> {warning}
+        </p>
+      ))}
       {plan.ownership.verdict === 'takeover' && <p className="text-sm text-amber-800 dark:text-amber-200">{plan.ownership.reason}</p>}
       {plan.conflict && <p className="text-sm text-amber-800 dark:text-amber-200">Conflict with another field manager: {plan.conflict}</p>}
     </>

@@ -91,7 +91,7 @@ function Telemetry({ status, window }: { status: MeshStatus; window: string }) {
     <div className="space-y-4">
       <p className="text-sm">
         Requests: <strong>{pct(t.traffic?.requests.share ?? null)}</strong> mutual TLS · TCP bytes: <strong>{pct(t.traffic?.tcpBytes.share ?? null)}</strong> mutual TLS, over the last {t.window} (reported by the
-        destination&apos;s proxy).
+        receiving side: sidecars, or under ambient the destination&apos;s ztunnel for TCP and the waypoint for requests).
       </p>
       {history.error ? <ErrorState error={history.error} /> : history.data && <ShareChart points={history.data.points} label={`mutual TLS share of requests to ${status.namespace}, last hour`} />}
       {services.length > 0 && (
@@ -101,7 +101,7 @@ function Telemetry({ status, window }: { status: MeshStatus; window: string }) {
             <tr>
               <th scope="col" className="py-1 pr-3 font-medium">Service</th>
               <th scope="col" className="py-1 pr-3 font-medium">Requests/s</th>
-              <th scope="col" className="py-1 pr-3 font-medium">mTLS share</th>
+              <th scope="col" className="py-1 pr-3 font-medium">Requests mTLS</th>
               <th scope="col" className="py-1 pr-3 font-medium">TCP bytes mTLS</th>
             </tr>
           </thead>
@@ -154,7 +154,7 @@ export function MeshSecurity() {
         <ul className="mt-2 flex flex-wrap gap-2 text-sm" aria-label="Requirements">
           <li>{v.checks.strict ? <Badge tone="ok">STRICT by configuration</Badge> : <Badge tone="bad">not STRICT</Badge>}</li>
           <li>{v.checks.allTrafficMutual === undefined ? <Badge tone="warn">traffic unknown</Badge> : v.checks.allTrafficMutual ? <Badge tone="ok">all traffic mTLS</Badge> : <Badge tone="bad">plaintext traffic</Badge>}</li>
-          <li>{v.checks.sidecars ? <Badge tone="ok">every required pod has a ready sidecar</Badge> : <Badge tone="bad">pods without a ready sidecar</Badge>}</li>
+          <li>{v.checks.inMesh ? <Badge tone="ok">every required pod in the mesh (sidecar or ambient)</Badge> : <Badge tone="bad">pods outside the mesh</Badge>}</li>
         </ul>
         {v.reasons.length > 0 && (
           <ol className="mt-3 list-decimal space-y-1 pl-5 text-sm" aria-label="Why not compliant">
@@ -188,13 +188,25 @@ export function MeshSecurity() {
         </div>
         <p className="text-sm">
           Sidecar injection for <span className="font-mono">{data.namespace}</span>:{' '}
-          {data.injection.known ? data.injection.enabled ? <Badge tone="ok">on</Badge> : <Badge tone="bad">off</Badge> : <Badge tone="muted">unknown (namespace not visible)</Badge>}{' '}
+          {data.injection.known ? data.injection.enabled ? <Badge tone="ok">on</Badge> : <Badge tone={data.ambient.enrolled ? 'muted' : 'bad'}>off</Badge> : <Badge tone="muted">unknown (namespace not visible)</Badge>}{' '}
           {Object.entries(data.injection.labels).map(([k, val]) => (
             <span key={k} className="ml-1 font-mono">
               {k}={val}
             </span>
           ))}
+          {' · '}Ambient (ztunnel):{' '}
+          {data.ambient.known ? data.ambient.enrolled ? <Badge tone="ok">enrolled</Badge> : <Badge tone="muted">not enrolled</Badge> : <Badge tone="muted">unknown</Badge>}
         </p>
+        {data.pods.length > 0 && (
+          <p className="text-sm" aria-label="Data plane of the required pods">
+            Required pods:{' '}
+            {(['sidecar', 'ambient', 'none'] as const)
+              .map((plane) => [plane, data.pods.filter((p) => p.dataplane === plane).length] as const)
+              .filter(([, count]) => count > 0)
+              .map(([plane, count]) => `${count} ${plane === 'sidecar' ? 'with a sidecar' : plane === 'ambient' ? 'in ambient (ztunnel)' : 'outside the mesh'}`)
+              .join(' · ')}
+          </p>
+        )}
       </section>
 
       <section aria-labelledby="runtime" className="space-y-3">
@@ -221,7 +233,7 @@ export function MeshSecurity() {
         <p className="text-sm text-slate-600 dark:text-slate-400">
           Each action previews its YAML and diff, is dry-run by the apiserver, then applied with server-side apply as hubmesh, and recorded in the <Link className="underline" href="/audit">audit list</Link>. Objects hubmesh does not own are never changed without your confirmation.
         </p>
-        <div className="grid gap-4 lg:grid-cols-3">
+        <div className="grid gap-4 lg:grid-cols-2 xl:grid-cols-4">
           {ACTIONS.map((a) => (
             <MeshActionCard key={a.target} {...a} />
           ))}

@@ -10,11 +10,15 @@ import { namespaceKind, type Namespace } from '../kube/namespaces';
 import { objectDiff, toYaml, type DiffHunk } from '../kube/object-diff';
 import { peerAuthenticationKind } from '../kube/peerauthentications';
 import { type KindDescriptor, type KubeObject, type ResourceBackend } from '../kube/types';
+import { DATAPLANE_MODE_LABEL } from './ambient';
 import {
+  ambientEnrollmentWarnings,
+  desiredAmbientLabel,
   desiredGateway,
   desiredInjectionLabels,
   desiredPeerAuthentication,
-  injectionLabelOwnership,
+  INJECTION_LABEL_KEYS,
+  namespaceLabelOwnership,
   objectOwnership,
   type GatewayInput,
   type Ownership,
@@ -26,6 +30,8 @@ export type MeshAction =
   | { target: 'peer-authentication'; namespace: string }
   /** `istio-injection=enabled`, or `istio.io/rev=<revision>` without `istio-injection` */
   | { target: 'injection'; namespace: string; revision?: string }
+  /** `istio.io/dataplane-mode=ambient`: ztunnel captures the namespace's pods (those without a sidecar) */
+  | { target: 'ambient'; namespace: string }
   /** an AuthorizationPolicy hubmesh renders (notebook isolation and its exceptions); `summary` says what it is for */
   | { target: 'authorization-policy'; policy: AuthorizationPolicy; summary: string };
 
@@ -65,6 +71,8 @@ export type Plan = {
   preview: string;
   /** current → dry-run result; empty when applying changes nothing (or the dry run was rejected) */
   diff: DiffHunk[];
+  /** what the admin should know before applying, in words (e.g. injection still on beside ambient) */
+  warnings: string[];
 };
 
 export type ApplyResult = {
@@ -114,7 +122,23 @@ type Resolved = {
   /** what the Events call the action */
   eventAction: string;
   ownership(current: KubeObject | undefined): Ownership;
+  /** what the plan warns about, from the object as read */
+  warnings?(current: KubeObject | undefined): string[];
 };
+
+/** A Namespace label action: hubmesh owns only `keys` on it, and a missing namespace is a 404. */
+function namespaceLabelAction(namespace: string, desired: Namespace, keys: readonly string[]): Pick<Resolved, 'kind' | 'namespace' | 'name' | 'desired' | 'ownership'> {
+  return {
+    kind: namespaceKind,
+    namespace: '',
+    name: namespace,
+    desired,
+    ownership: (current) => {
+      if (!current) throw actionError(404, 'not-found', 'NotFound', `namespace ${namespace} does not exist`, 'read');
+      return namespaceLabelOwnership(current as Namespace, desired, keys, FIELD_MANAGER);
+    },
+  };
+}
 
 function resolve(action: MeshAction): Resolved {
   switch (action.target) {
@@ -158,16 +182,18 @@ function resolve(action: MeshAction): Resolved {
       const desired = desiredInjectionLabels(action.namespace, action.revision);
       const label = Object.entries(desired.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`)[0];
       return {
-        kind: namespaceKind,
-        namespace: '',
-        name: action.namespace,
-        desired,
+        ...namespaceLabelAction(action.namespace, desired, INJECTION_LABEL_KEYS),
         summary: `label namespace ${action.namespace} ${label}${action.revision ? ' (without istio-injection)' : ''}`,
         eventAction: 'EnsureInjectionLabel',
-        ownership: (current) => {
-          if (!current) throw actionError(404, 'not-found', 'NotFound', `namespace ${action.namespace} does not exist`, 'read');
-          return injectionLabelOwnership(current as Namespace, desired, FIELD_MANAGER);
-        },
+      };
+    }
+    case 'ambient': {
+      const desired = desiredAmbientLabel(action.namespace);
+      return {
+        ...namespaceLabelAction(action.namespace, desired, [DATAPLANE_MODE_LABEL]),
+        summary: `label namespace ${action.namespace} ${DATAPLANE_MODE_LABEL}=${desired.metadata.labels![DATAPLANE_MODE_LABEL]} (enroll in ambient)`,
+        eventAction: 'EnsureAmbientLabel',
+        warnings: (current) => ambientEnrollmentWarnings(current as Namespace | undefined),
       };
     }
   }
@@ -288,6 +314,7 @@ export function createMeshActions(deps: MeshActionDeps) {
       dryRun: outcome.dryRun,
       preview: toYaml(resolved.desired),
       diff: outcome.dryRun.accepted ? objectDiff(current, outcome.dryRun.result) : [],
+      warnings: resolved.warnings?.(current) ?? [],
     };
   }
 

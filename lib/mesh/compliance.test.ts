@@ -3,7 +3,7 @@ import type { PeerAuthentication } from '../kube/peerauthentications';
 import { complianceVerdict, type RequiredPod, type TelemetryState } from './compliance';
 import { namespaceMtlsStatus } from './mtls';
 import type { NamespaceTraffic } from './traffic';
-import { podSummary } from './test-fixtures';
+import { AMBIENT, podSummary } from './test-fixtures';
 import type { SidecarInfo } from './types';
 
 const ns = 'jupyterhub';
@@ -35,7 +35,7 @@ const meshed: RequiredPod[] = [
 describe('complianceVerdict', () => {
   it('is compliant when STRICT, all traffic is mutual TLS and every required pod has a ready sidecar', () => {
     const verdict = complianceVerdict({ namespace: ns, config: strict, telemetry: allMutual, pods: meshed });
-    expect(verdict).toEqual({ namespace: ns, compliant: true, reasons: [], checks: { strict: true, allTrafficMutual: true, sidecars: true } });
+    expect(verdict).toEqual({ namespace: ns, compliant: true, reasons: [], checks: { strict: true, allTrafficMutual: true, inMesh: true } });
   });
 
   it('counts a window without traffic as no plaintext', () => {
@@ -94,10 +94,62 @@ describe('complianceVerdict', () => {
       { role: 'notebook', pod: pod('jupyter-carol') },
     ];
     const verdict = complianceVerdict({ namespace: ns, config: strict, telemetry: allMutual, pods });
-    expect(verdict.checks.sidecars).toBe(false);
+    expect(verdict.checks.inMesh).toBe(false);
     expect(verdict.reasons).toEqual([
-      { code: 'pod-without-sidecar', message: 'hubmesh pod hubmesh-0 has no istio-proxy sidecar (it opts out with sidecar.istio.io/inject: "false")', objects: [{ kind: 'Pod', namespace: ns, name: 'hubmesh-0' }] },
+      { code: 'pod-without-sidecar', message: 'hubmesh pod hubmesh-0 has no istio-proxy sidecar (it opts out with sidecar.istio.io/inject: "false") and is not enrolled in ambient', objects: [{ kind: 'Pod', namespace: ns, name: 'hubmesh-0' }] },
       { code: 'sidecar-not-ready', message: "notebook pod jupyter-bob's istio-proxy sidecar is not ready", objects: [{ kind: 'Pod', namespace: ns, name: 'jupyter-bob' }] },
     ]);
+  });
+
+  it('counts a pod enrolled in ambient and redirected by ztunnel as in the mesh, under the same STRICT PeerAuthentication', () => {
+    const ambientPods: RequiredPod[] = [
+      { role: 'hub', pod: podSummary({ name: 'hub-0', ambient: AMBIENT }, { injected: false, ready: false }) },
+      { role: 'notebook', pod: podSummary({ name: 'jupyter-alice', ambient: AMBIENT }, { injected: false, ready: false }) },
+    ];
+    const ztunnelTcp: TelemetryState = {
+      state: 'ok',
+      window: '5m',
+      traffic: { ...traffic(0, 0), tcpBytes: breakdown(8192, 0), verdict: 'mtls' },
+      services: [],
+      offendingPairs: [],
+    };
+    expect(complianceVerdict({ namespace: ns, config: strict, telemetry: ztunnelTcp, pods: ambientPods })).toEqual({
+      namespace: ns,
+      compliant: true,
+      reasons: [],
+      checks: { strict: true, allTrafficMutual: true, inMesh: true },
+    });
+    const plaintextTcp: TelemetryState = { ...ztunnelTcp, traffic: { ...traffic(0, 0), tcpBytes: breakdown(3, 1), verdict: 'partial' } };
+    expect(complianceVerdict({ namespace: ns, config: strict, telemetry: plaintextTcp, pods: ambientPods }).reasons.map((r) => [r.code, r.message])).toEqual([
+      ['plaintext-traffic', 'only 75.0% of TCP bytes were mutual TLS in the last 5m: see the offending pairs'],
+    ]);
+    expect(complianceVerdict({ namespace: ns, config: config([pa('default', ns, 'PERMISSIVE')]), telemetry: ztunnelTcp, pods: ambientPods }).reasons.map((r) => r.code)).toEqual(['mtls-not-strict']);
+  });
+
+  it('names ambient pods ztunnel does not redirect yet, and pods that opt out of an ambient namespace', () => {
+    const pods: RequiredPod[] = [
+      { role: 'notebook', pod: podSummary({ name: 'jupyter-dan', ambient: { ...AMBIENT, redirected: false } }, { injected: false, ready: false }) },
+      { role: 'notebook', pod: podSummary({ name: 'jupyter-eve', ambient: { ...AMBIENT, enrolled: false, enrolledBy: undefined, optedOut: true, redirected: false } }, { injected: false, ready: false }) },
+      { role: 'notebook', pod: podSummary({ name: 'jupyter-fay', ambient: AMBIENT }, { injected: false, ready: false }) },
+    ];
+    const verdict = complianceVerdict({ namespace: ns, config: strict, telemetry: allMutual, pods });
+    expect(verdict.checks.inMesh).toBe(false);
+    expect(verdict.reasons).toEqual([
+      {
+        code: 'ztunnel-not-redirecting',
+        message: 'notebook pod jupyter-dan is enrolled in ambient by its namespace, but istio-cni has not redirected it to ztunnel (no ambient.istio.io/redirection: enabled annotation)',
+        objects: [{ kind: 'Pod', namespace: ns, name: 'jupyter-dan' }],
+      },
+      {
+        code: 'pod-not-enrolled',
+        message: 'notebook pod jupyter-eve is not in ambient although its namespace is: it opts out with istio.io/dataplane-mode=none, and it has no sidecar',
+        objects: [{ kind: 'Pod', namespace: ns, name: 'jupyter-eve' }],
+      },
+    ]);
+  });
+
+  it('lets a sidecar decide for a pod that has one, even in an ambient namespace (ztunnel skips it)', () => {
+    const pods: RequiredPod[] = [{ role: 'notebook', pod: podSummary({ name: 'jupyter-gus', ambient: { ...AMBIENT, enrolled: false, enrolledBy: undefined, redirected: false } }, { ready: false }) }];
+    expect(complianceVerdict({ namespace: ns, config: strict, telemetry: allMutual, pods }).reasons.map((r) => r.code)).toEqual(['sidecar-not-ready']);
   });
 });

@@ -1,10 +1,11 @@
+import { DATAPLANE_MODE_LABEL, REDIRECTION_ANNOTATION } from './ambient';
 import type { MtlsStatusResult } from './mtls';
 import { formatRef, type ObjectRef } from './mtls';
-
-const named = (ref: ObjectRef) => `${ref.kind} ${formatRef(ref)}`;
 import type { NamespaceTraffic, OffendingPair, ServiceTraffic } from './traffic';
 import { formatShare } from './share';
 import type { PodSummary } from './types';
+
+const named = (ref: ObjectRef) => `${ref.kind} ${formatRef(ref)}`;
 
 /** What the runtime side knows: Prometheus not configured, down, or the namespace's traffic in the window. */
 export type TelemetryState =
@@ -23,7 +24,9 @@ export type ReasonCode =
   | 'telemetry-unconfigured'
   | 'telemetry-unavailable'
   | 'pod-without-sidecar'
-  | 'sidecar-not-ready';
+  | 'sidecar-not-ready'
+  | 'pod-not-enrolled'
+  | 'ztunnel-not-redirecting';
 
 export type LinkedObject = { kind: string; namespace: string; name: string };
 
@@ -35,26 +38,44 @@ export type ComplianceVerdict = {
   /** one per failed requirement, in the order of the requirements */
   reasons: Reason[];
   /** what was checked, for the page: each requirement and whether it holds */
-  checks: { strict: boolean; allTrafficMutual: boolean | undefined; sidecars: boolean };
+  /** `inMesh`: every required pod has a ready sidecar, or is enrolled in ambient and redirected by ztunnel */
+  checks: { strict: boolean; allTrafficMutual: boolean | undefined; inMesh: boolean };
 };
 
+export type MembershipCode = 'pod-without-sidecar' | 'sidecar-not-ready' | 'pod-not-enrolled' | 'ztunnel-not-redirecting';
 
-/** A reason for each required pod without a ready sidecar; `consequence` says what a missing one breaks, after a comma. */
-export function sidecarReasons(pods: readonly RequiredPod[], consequence = ''): Array<Reason & { code: 'pod-without-sidecar' | 'sidecar-not-ready' }> {
-  return pods.flatMap(({ role, pod }): Array<Reason & { code: 'pod-without-sidecar' | 'sidecar-not-ready' }> => {
+/**
+ * A reason for each required pod outside the mesh. A pod is in the mesh with a ready sidecar, or enrolled in
+ * ambient and redirected to ztunnel by istio-cni (a pod with a sidecar is never captured by ztunnel, so its
+ * sidecar alone decides). `consequence` says what being outside breaks, after a comma.
+ */
+export function meshMembershipReasons(pods: readonly RequiredPod[], consequence = ''): Array<Reason & { code: MembershipCode }> {
+  return pods.flatMap(({ role, pod }): Array<Reason & { code: MembershipCode }> => {
     const objects = [{ kind: 'Pod', namespace: pod.namespace, name: pod.name }];
+    const reason = (code: MembershipCode, message: string) => [{ code, message, objects }];
+    const { ambient } = pod;
+    if (pod.dataplane === 'sidecar') {
+      return pod.sidecar.ready ? [] : reason('sidecar-not-ready', `${role} pod ${pod.name}'s istio-proxy sidecar is not ready`);
+    }
+    if (pod.dataplane === 'ambient') {
+      if (ambient.redirected) return [];
+      const by = ambient.enrolledBy === 'pod' ? 'its label' : 'its namespace';
+      return reason('ztunnel-not-redirecting', `${role} pod ${pod.name} is enrolled in ambient by ${by}, but istio-cni has not redirected it to ztunnel (no ${REDIRECTION_ANNOTATION}: enabled annotation)${consequence}`);
+    }
+    if (ambient.optedOut) {
+      return reason('pod-not-enrolled', `${role} pod ${pod.name} is not in ambient although its namespace is: it opts out with ${DATAPLANE_MODE_LABEL}=none, and it has no sidecar${consequence}`);
+    }
     const optedOut = pod.sidecar.optedOut ? ' (it opts out with sidecar.istio.io/inject: "false")' : '';
-    if (!pod.sidecar.injected) return [{ code: 'pod-without-sidecar', message: `${role} pod ${pod.name} has no istio-proxy sidecar${optedOut}${consequence}`, objects }];
-    if (!pod.sidecar.ready) return [{ code: 'sidecar-not-ready', message: `${role} pod ${pod.name}'s istio-proxy sidecar is not ready`, objects }];
-    return [];
+    return reason('pod-without-sidecar', `${role} pod ${pod.name} has no istio-proxy sidecar${optedOut} and is not enrolled in ambient${consequence}`);
   });
 }
 
 /**
  * A namespace is compliant when all hold: configuration makes it STRICT (and no workload or port is
  * weakened, and clients do send mTLS), every request and TCP byte that reached it in the window was
- * mutual TLS (no traffic counts as none that was plaintext), and every notebook, hub and hubmesh pod has
- * a ready sidecar. Without working telemetry the traffic cannot be proven, so the namespace is not
+ * mutual TLS (no traffic counts as none that was plaintext), and every notebook, hub and hubmesh pod is in
+ * the mesh (meshMembershipReasons). Under ambient the same PeerAuthentications hold: istiod turns STRICT into
+ * a policy ztunnel enforces (pilot/pkg/serviceregistry/ambient/policies.go). Without working telemetry the traffic cannot be proven, so the namespace is not
  * compliant. Pure.
  */
 export function complianceVerdict(input: { namespace: string; config: MtlsStatusResult; telemetry: TelemetryState; pods: RequiredPod[] }): ComplianceVerdict {
@@ -63,7 +84,7 @@ export function complianceVerdict(input: { namespace: string; config: MtlsStatus
   const namespaceObject: LinkedObject = { kind: 'Namespace', namespace: '', name: namespace };
 
   if (config.server.runtimeMode !== 'STRICT') {
-    const decided = config.server.policy ? ` (set by ${named(config.server.policy)})` : ' (no PeerAuthentication sets a mode, so sidecars run PERMISSIVE)';
+    const decided = config.server.policy ? ` (set by ${named(config.server.policy)})` : ' (no PeerAuthentication sets a mode, so sidecars and ztunnel run PERMISSIVE)';
     reasons.push({
       code: 'mtls-not-strict',
       message: `mTLS is ${config.server.runtimeMode}, not STRICT${decided}`,
@@ -102,8 +123,8 @@ export function complianceVerdict(input: { namespace: string; config: MtlsStatus
     }
   }
 
-  const podReasons = sidecarReasons(input.pods);
+  const podReasons = meshMembershipReasons(input.pods);
   reasons.push(...podReasons);
 
-  return { namespace, compliant: reasons.length === 0, reasons, checks: { strict, allTrafficMutual, sidecars: podReasons.length === 0 } };
+  return { namespace, compliant: reasons.length === 0, reasons, checks: { strict, allTrafficMutual, inMesh: podReasons.length === 0 } };
 }

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Namespace } from '../kube/namespaces';
 import type { KubeObject } from '../kube/types';
 import {
+  ambientEnrollmentWarnings,
+  desiredAmbientLabel,
   desiredGateway,
   desiredInjectionLabels,
   desiredPeerAuthentication,
   gatewayInputFromConfig,
-  injectionLabelOwnership,
+  namespaceLabelOwnership,
+  INJECTION_LABEL_KEYS,
   labelOwners,
   objectOwnership,
   type ManagedFieldsEntry,
@@ -123,19 +126,19 @@ describe('ownership of the injection labels', () => {
   });
 
   it('lets hubmesh add its label, or share one that already has the desired value', () => {
-    expect(injectionLabelOwnership(namespaceWith({}, []), desiredInjectionLabels('jupyterhub'), 'hubmesh')).toEqual({ verdict: 'update' });
+    expect(namespaceLabelOwnership(namespaceWith({}, []), desiredInjectionLabels('jupyterhub'), INJECTION_LABEL_KEYS, 'hubmesh')).toEqual({ verdict: 'update' });
     const shared = namespaceWith({ 'istio-injection': 'enabled' }, [owns('kubectl-label', 'Update', 'istio-injection')]);
-    expect(injectionLabelOwnership(shared, desiredInjectionLabels('jupyterhub'), 'hubmesh')).toEqual({ verdict: 'update' });
+    expect(namespaceLabelOwnership(shared, desiredInjectionLabels('jupyterhub'), INJECTION_LABEL_KEYS, 'hubmesh')).toEqual({ verdict: 'update' });
   });
 
   it('lets hubmesh change or drop a label only it owns', () => {
     const ours = namespaceWith({ 'istio-injection': 'enabled' }, [owns('hubmesh', 'Apply', 'istio-injection')]);
-    expect(injectionLabelOwnership(ours, desiredInjectionLabels('jupyterhub', 'canary'), 'hubmesh')).toEqual({ verdict: 'update' });
+    expect(namespaceLabelOwnership(ours, desiredInjectionLabels('jupyterhub', 'canary'), INJECTION_LABEL_KEYS, 'hubmesh')).toEqual({ verdict: 'update' });
   });
 
   it('needs a takeover to remove istio-injection another manager set, and says it must be removed', () => {
     const ns = namespaceWith({ 'istio-injection': 'enabled' }, [owns('kubectl-label', 'Update', 'istio-injection'), owns('hubmesh', 'Apply', 'istio-injection')]);
-    expect(injectionLabelOwnership(ns, desiredInjectionLabels('jupyterhub', 'canary'), 'hubmesh')).toEqual({
+    expect(namespaceLabelOwnership(ns, desiredInjectionLabels('jupyterhub', 'canary'), INJECTION_LABEL_KEYS, 'hubmesh')).toEqual({
       verdict: 'takeover',
       reason: 'Namespace jupyterhub: label istio-injection=enabled is managed by kubectl-label (hubmesh would remove it)',
       managers: ['kubectl-label'],
@@ -145,10 +148,31 @@ describe('ownership of the injection labels', () => {
 
   it('needs a takeover to change a label’s value another manager set, or a label no manager owns', () => {
     const disabled = namespaceWith({ 'istio-injection': 'disabled' }, [owns('argocd-controller', 'Apply', 'istio-injection')]);
-    expect(injectionLabelOwnership(disabled, desiredInjectionLabels('jupyterhub'), 'hubmesh')).toMatchObject({ verdict: 'takeover', managers: ['argocd-controller'], removeLabels: [] });
+    expect(namespaceLabelOwnership(disabled, desiredInjectionLabels('jupyterhub'), INJECTION_LABEL_KEYS, 'hubmesh')).toMatchObject({ verdict: 'takeover', managers: ['argocd-controller'], removeLabels: [] });
     const untracked = namespaceWith({ 'istio.io/rev': 'old' }, []);
-    const ownership = injectionLabelOwnership(untracked, desiredInjectionLabels('jupyterhub'), 'hubmesh');
+    const ownership = namespaceLabelOwnership(untracked, desiredInjectionLabels('jupyterhub'), INJECTION_LABEL_KEYS, 'hubmesh');
     expect(ownership).toMatchObject({ verdict: 'takeover', managers: [], removeLabels: ['istio.io/rev'] });
     expect(ownership.verdict === 'takeover' && ownership.reason).toContain('istio.io/rev=old is managed by no field manager');
+  });
+});
+
+describe('ambient enrollment', () => {
+  it('applies only istio.io/dataplane-mode=ambient, owning that one label', () => {
+    expect(desiredAmbientLabel('jupyterhub')).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'jupyterhub', labels: { 'istio.io/dataplane-mode': 'ambient' } } });
+    const optedOut = namespaceWith({ 'istio.io/dataplane-mode': 'none' }, [{ manager: 'kubectl-label', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:istio.io/dataplane-mode': {} } } } }]);
+    expect(namespaceLabelOwnership(optedOut, desiredAmbientLabel('jupyterhub'), ['istio.io/dataplane-mode'], 'hubmesh')).toMatchObject({ verdict: 'takeover', managers: ['kubectl-label'], removeLabels: [] });
+    // the injection labels are not the ambient action's business
+    expect(namespaceLabelOwnership(namespaceWith({ 'istio-injection': 'disabled' }, []), desiredAmbientLabel('jupyterhub'), ['istio.io/dataplane-mode'], 'hubmesh')).toEqual({ verdict: 'update' });
+  });
+
+  it('warns when sidecar injection is on too, by the label that turns it on', () => {
+    expect(ambientEnrollmentWarnings(namespaceWith({}, []))).toEqual([]);
+    expect(ambientEnrollmentWarnings(namespaceWith({ 'istio-injection': 'disabled', 'istio.io/rev': 'canary' }, []))).toEqual([]);
+    expect(ambientEnrollmentWarnings(undefined)).toEqual([]);
+    const [enabled] = ambientEnrollmentWarnings(namespaceWith({ 'istio-injection': 'enabled' }, []));
+    expect(enabled).toBe(
+      'Namespace jupyterhub also has sidecar injection on (istio-injection=enabled): pods that get a sidecar keep it and ztunnel skips them. Remove istio-injection and restart the pods to move them to ambient.',
+    );
+    expect(ambientEnrollmentWarnings(namespaceWith({ 'istio.io/rev': 'canary' }, []))[0]).toContain('(istio.io/rev=canary)');
   });
 });

@@ -3,6 +3,7 @@ import { INJECTION_LABEL, namespaceKind, REVISION_LABEL, type Namespace } from '
 import { peerAuthenticationKind, type PeerAuthentication } from '../kube/peerauthentications';
 import { apiVersionOf, type KubeObject } from '../kube/types';
 import { LABELS } from '../kube/labels';
+import { DATAPLANE_MODE_AMBIENT, DATAPLANE_MODE_LABEL } from './ambient';
 
 /** Istio's default ingress gateway deployment (istioctl's and the gateway Helm chart's `istio: ingressgateway`). */
 export const DEFAULT_INGRESS_SELECTOR: Readonly<Record<string, string>> = { istio: 'ingressgateway' };
@@ -83,6 +84,30 @@ export function desiredInjectionLabels(namespace: string, revision?: string): Na
   };
 }
 
+/** The Namespace as the ambient enrollment applies it: only `istio.io/dataplane-mode=ambient`. */
+export function desiredAmbientLabel(namespace: string): Namespace {
+  return {
+    apiVersion: apiVersionOf(namespaceKind),
+    kind: namespaceKind.kind,
+    metadata: { name: namespace, labels: { [DATAPLANE_MODE_LABEL]: DATAPLANE_MODE_AMBIENT } },
+  };
+}
+
+/**
+ * What the admin should know before enrolling a namespace in ambient: with injection also on, pods the
+ * injector gives a sidecar keep it, and istio-cni never hands a pod with a sidecar to ztunnel
+ * (cni/pkg/util/enablement_selector.go skips pods with sidecar.istio.io/status), so the namespace runs
+ * both data planes until injection is turned off and the pods restart.
+ */
+export function ambientEnrollmentWarnings(current: Namespace | undefined): string[] {
+  const labels = current?.metadata.labels ?? {};
+  const injection = labels[INJECTION_LABEL] === 'enabled' ? `${INJECTION_LABEL}=enabled` : labels[INJECTION_LABEL] === undefined && labels[REVISION_LABEL] ? `${REVISION_LABEL}=${labels[REVISION_LABEL]}` : undefined;
+  if (!injection) return [];
+  return [
+    `Namespace ${current!.metadata.name} also has sidecar injection on (${injection}): pods that get a sidecar keep it and ztunnel skips them. Remove ${injection.split('=')[0]} and restart the pods to move them to ambient.`,
+  ];
+}
+
 export type ManagedFieldsEntry = { manager?: string; operation?: string; apiVersion?: string; time?: string; fieldsV1?: unknown };
 
 function managedFieldsOf(object: KubeObject): ManagedFieldsEntry[] {
@@ -129,13 +154,13 @@ export function objectOwnership(current: KubeObject | undefined, fieldManager: s
 }
 
 /**
- * A Namespace is never hubmesh's; its injection labels can be. A label hubmesh would change or remove is
- * someone else's unless hubmesh alone owns it in managedFields (a label nobody owns, set before server-side
- * apply tracked fields, is someone else's too). A label that already has the desired value is not: applying
- * it only makes hubmesh a co-owner.
+ * A Namespace is never hubmesh's; the labels hubmesh manages on it (`keys`: the injection labels, or the
+ * ambient label) can be. A label hubmesh would change or remove is someone else's unless hubmesh alone owns
+ * it in managedFields (a label nobody owns, set before server-side apply tracked fields, is someone else's
+ * too). A label that already has the desired value is not: applying it only makes hubmesh a co-owner.
  */
-export function injectionLabelOwnership(current: Namespace, desired: Namespace, fieldManager: string): Ownership {
-  const foreign = INJECTION_LABEL_KEYS.flatMap((key) => {
+export function namespaceLabelOwnership(current: Namespace, desired: Namespace, keys: readonly string[], fieldManager: string): Ownership {
+  const foreign = keys.flatMap((key) => {
     const value = current.metadata.labels?.[key];
     const wanted = desired.metadata.labels?.[key];
     if (value === undefined || value === wanted) return [];

@@ -8,7 +8,8 @@ import { parseQuery } from '../search-params';
 import { isPrometheusError } from '../telemetry/prometheus';
 import type { MeshActions } from './actions';
 import type { MeshApiDeps, MeshObjects } from './api';
-import { HUB_POD, HUBMESH_POD, mtlsFromConfig, podsByRole, requiredPods } from './api';
+import { summarizePod } from './pod-status';
+import { HUB_POD, HUBMESH_POD, mtlsFromConfig, podMeshContext, podsByRole, requiredPods } from './api';
 import { applicablePolicies, decide, type Tri } from './authz/evaluate';
 import {
   desiredIsolationPolicies,
@@ -61,6 +62,8 @@ export type IsolationScene = {
   pods: { notebooks: Pod[]; hub: Pod[]; hubmesh: Pod[] };
   policies: AuthorizationPolicy[];
   strict: boolean;
+  /** the pods in ambient without a sidecar, by name: ztunnel enforces their policies */
+  ztunnelPods: ReadonlySet<string>;
 };
 
 /** What the isolation answers (and the per-server diagnosis) read, from the watch caches. */
@@ -77,11 +80,13 @@ export function isolationScene(deps: MeshApiDeps): IsolationScene {
   };
   const unique = new Map([...mesh.authorizationPolicies.hub.list(), ...mesh.authorizationPolicies.root.list()].map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
   const strict = mtlsFromConfig(deps, mesh).namespace.server.runtimeMode === 'STRICT';
-  return { mesh, identities, pods, policies: [...unique.values()], strict };
+  const context = podMeshContext(deps);
+  const ztunnelPods = new Set([...pods.notebooks, ...pods.hub, ...pods.hubmesh].filter((pod) => summarizePod(pod, context).dataplane === 'ambient').map((pod) => pod.metadata.name));
+  return { mesh, identities, pods, policies: [...unique.values()], strict, ztunnelPods };
 }
 
 const analysisOf = (deps: MeshApiDeps, scene: IsolationScene, policies: readonly AuthorizationPolicy[]): IsolationAnalysis =>
-  analyzeIsolation({ namespace: deps.namespace, rootNamespace: deps.config.mesh.rootNamespace, trustDomain: deps.config.mesh.trustDomain, identities: scene.identities, pods: scene.pods, policies, strict: scene.strict });
+  analyzeIsolation({ namespace: deps.namespace, rootNamespace: deps.config.mesh.rootNamespace, trustDomain: deps.config.mesh.trustDomain, identities: scene.identities, pods: scene.pods, policies, strict: scene.strict, ztunnelPods: scene.ztunnelPods });
 
 async function telemetryOf(deps: MeshApiDeps, scene: IsolationScene, window: string): Promise<IsolationTelemetry> {
   if (!deps.prometheus) return { state: 'unconfigured' };

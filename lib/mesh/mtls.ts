@@ -137,7 +137,7 @@ export function isScopeWide(pa: PeerAuthentication): boolean {
 const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Oldest first; equal creation times (they have second precision) by name, then namespace, as istiod orders config. */
-function byAge<T extends PeerAuthentication | DestinationRule>(a: T, b: T): number {
+export function byAge<T extends PeerAuthentication | DestinationRule>(a: T, b: T): number {
   const time = (o: T) => {
     const parsed = Date.parse(o.metadata.creationTimestamp ?? '');
     return Number.isNaN(parsed) ? Number.NEGATIVE_INFINITY : parsed;

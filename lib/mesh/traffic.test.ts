@@ -44,11 +44,11 @@ describe('durations and windows', () => {
 });
 
 describe('PromQL builders', () => {
-  it('reads destination-reported traffic, scoped to the namespaces asked for', () => {
+  it('reads what the receiving side reported (requests: sidecars and waypoints; TCP: sidecars and ztunnel), scoped to the namespaces asked for', () => {
     const all = trafficQueries({ window: '5m' });
     expect(all.requests).toBe(
       'sum by (destination_service_namespace, destination_service_name, connection_security_policy) ' +
-        '(rate(istio_requests_total{reporter="destination"}[5m]))',
+        '(rate(istio_requests_total{reporter=~"destination|waypoint"}[5m]))',
     );
     const bytes = (metric: string) =>
       `sum by (destination_service_namespace, destination_service_name, connection_security_policy) (increase(${metric}{reporter="destination"}[5m]))`;
@@ -56,19 +56,20 @@ describe('PromQL builders', () => {
     expect(all.tcpBytes).toBe(`(${sent} + ${received}) or ${sent} or ${received}`);
     expect(all.offendingRequests).toBe(
       'sum by (source_workload_namespace, source_workload, destination_service_namespace, destination_service_name, connection_security_policy) ' +
-        '(rate(istio_requests_total{reporter="destination",connection_security_policy!="mutual_tls"}[5m])) > 0',
+        '(rate(istio_requests_total{reporter=~"destination|waypoint",connection_security_policy!="mutual_tls"}[5m])) > 0',
     );
     // "or" binds looser than ">": the whole sum is filtered
     expect(all.offendingTcpBytes).toMatch(/^\(\(sum by .*\) > 0$/);
 
     const one = trafficQueries({ window: '1h', namespaces: ['jupyterhub'] });
-    expect(one.requests).toContain('{reporter="destination",destination_service_namespace="jupyterhub"}[1h]');
+    expect(one.requests).toContain('{reporter=~"destination|waypoint",destination_service_namespace="jupyterhub"}[1h]');
+    expect(one.tcpBytes).toContain('{reporter="destination",destination_service_namespace="jupyterhub"}[1h]');
     // several namespaces: one anchored regex alternation, each name regex-quoted, then string-quoted
     const several = trafficQueries({ window: '1h', namespaces: ['hub', 'a.b', 'q"x\\'] });
     expect(several.tcpBytes).toContain(',destination_service_namespace=~"hub|a\\\\.b|q\\"x\\\\\\\\"}[1h]');
     expect(shareHistoryQuery({ window: '30s', namespaces: ['hub'] })).toBe(
       'sum by (destination_service_namespace, connection_security_policy) ' +
-        '(rate(istio_requests_total{reporter="destination",destination_service_namespace="hub"}[30s]))',
+        '(rate(istio_requests_total{reporter=~"destination|waypoint",destination_service_namespace="hub"}[30s]))',
     );
   });
 });
@@ -119,6 +120,14 @@ describe('summarizeTraffic', () => {
       ['empty', 'no-traffic', null, 0],
       ['lab', 'no-traffic', null, 1],
     ]);
+  });
+
+  it("judges a namespace whose only traffic is ztunnel's TCP on it: mutual_tls (HBONE) or unknown (plaintext passed through)", () => {
+    const ztunnel = (policy: string, bytes: number) => sample(svc('hub', 'nb', policy), bytes);
+    const encrypted = summarizeTraffic({ ...noVectors, tcpBytes: [ztunnel('mutual_tls', 4096)] }, { window: '5m', namespaces: ['hub'] });
+    expect(encrypted.namespaces[0]).toMatchObject({ namespace: 'hub', verdict: 'mtls', requests: { share: null }, tcpBytes: { share: 1 } });
+    const passthrough = summarizeTraffic({ ...noVectors, tcpBytes: [ztunnel('mutual_tls', 3072), ztunnel('unknown', 1024)] }, { window: '5m', namespaces: ['hub'] });
+    expect(passthrough.namespaces[0]).toMatchObject({ verdict: 'partial', tcpBytes: { mutualTls: 3072, unknown: 1024, share: 0.75 } });
   });
 
   it('merges request and TCP rows of the same offending pair, worst first', () => {

@@ -4,8 +4,18 @@ import { promqlString, regexQuoteMeta } from '../telemetry/promql';
 
 /**
  * mTLS as the mesh actually runs it, from Istio's standard metrics (see shared/mesh-facts.md, "mTLS from
- * runtime"): only the destination's proxy knows whether a connection was mutual TLS, so every query reads
- * `reporter="destination"`, lets Prometheus aggregate rates by policy, and the shares are computed here.
+ * runtime"): only the receiving proxy knows whether a connection was mutual TLS, so the queries read what it
+ * reported, let Prometheus aggregate rates by policy, and the shares are computed here.
+ *
+ * The receiving proxy is a sidecar, or under ambient the destination node's ztunnel and the waypoint:
+ * - sidecars report requests and TCP bytes with `reporter="destination"`;
+ * - ztunnel reports only TCP (`istio_tcp_*`), inbound as `reporter="destination"`, with
+ *   `connection_security_policy` `mutual_tls` for HBONE and `unknown` for plaintext it passed through (it never
+ *   says `none`), and the destination_service_* labels of the Service it guessed for the pod (ztunnel
+ *   src/proxy/metrics.rs, inbound.rs, inbound_passthrough.rs);
+ * - a waypoint reports the requests it proxies as `reporter="waypoint"` (Istio's stats filter with
+ *   Reporter SERVER_GATEWAY, pilot/pkg/model/telemetry.go); they reach no sidecar, so no request counts twice.
+ *   Its TCP bytes are left out: the destination's ztunnel reports the same connection again.
  */
 
 export type SecurityPolicy = 'mutual_tls' | 'none' | 'unknown';
@@ -108,15 +118,20 @@ const POLICY = 'connection_security_policy';
 const PAIR = ['source_workload_namespace', 'source_workload', ...SERVICE, POLICY];
 const NOT_MTLS = `,${POLICY}!="mutual_tls"`;
 
-/** `sum by (by) (fn(metric{destination-reported, in scope}[window]))` */
-function destinationSum(fn: 'rate' | 'increase', metric: string, by: string[], scope: TrafficScope, extraMatchers: string): string {
+/** Requests as the receiving side reports them: a sidecar (destination) or a waypoint. */
+const REQUEST_REPORTERS = 'reporter=~"destination|waypoint"';
+/** TCP bytes as the receiving side reports them: a sidecar, or the destination node's ztunnel. */
+const TCP_REPORTER = 'reporter="destination"';
+
+/** `sum by (by) (fn(metric{reporter, in scope}[window]))` */
+function receiverSum(fn: 'rate' | 'increase', metric: string, reporter: string, by: string[], scope: TrafficScope, extraMatchers: string): string {
   const window = trafficWindow.parse(scope.window);
-  const selector = `{reporter="destination"${namespaceMatcher(scope.namespaces)}${extraMatchers}}`;
+  const selector = `{${reporter}${namespaceMatcher(scope.namespaces)}${extraMatchers}}`;
   return `sum by (${by.join(', ')}) (${fn}(${metric}${selector}[${window}]))`;
 }
 
 function requestRate(by: string[], scope: TrafficScope, extraMatchers = ''): string {
-  return destinationSum('rate', 'istio_requests_total', by, scope, extraMatchers);
+  return receiverSum('rate', 'istio_requests_total', REQUEST_REPORTERS, by, scope, extraMatchers);
 }
 
 /** `a + b` of two aggregations with the same groups, where a group only one side has counts as that side's value. */
@@ -128,7 +143,7 @@ export function sumOfEither(a: string, b: string): string {
 // Sent and received are summed per group before they are added: a selector matching both names (__name__=~)
 // fails once increase() drops the names, as each sent series then has the labels of a received one.
 function tcpBytes(by: string[], scope: TrafficScope, extraMatchers = ''): string {
-  const bytes = (metric: string) => destinationSum('increase', metric, by, scope, extraMatchers);
+  const bytes = (metric: string) => receiverSum('increase', metric, TCP_REPORTER, by, scope, extraMatchers);
   return sumOfEither(bytes('istio_tcp_sent_bytes_total'), bytes('istio_tcp_received_bytes_total'));
 }
 

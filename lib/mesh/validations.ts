@@ -11,6 +11,8 @@ import { podWithoutRoute } from './checkers/pod-without-route';
 import { podWithoutSidecar } from './checkers/pod-without-sidecar';
 import { routeWithoutPod } from './checkers/route-without-pod';
 import { tlsDisabledUnderStrict } from './checkers/tls-disabled-under-strict';
+import { ambientPortMtls } from './checkers/ambient-port-mtls';
+import { ambientL7Policy } from './checkers/ambient-l7-policy';
 import { circuitBreakingBlocked, faultWithoutScopeOrExpiry, rateLimitMatchesNoRoute, retryBudgetOverTimeout, timeoutOnWebsocketRoute } from './checkers/resilience';
 import { authorizationSelectsNothing, identityWithoutMtls, invalidMethod, principalWithoutIdentity } from './checkers/authorization';
 import { egressBlocksIstiod, gatewayBlocked, metricsPortClosed, namespaceWithoutNetworkPolicy, proxyPolicyLeft } from './checkers/network-policies';
@@ -41,6 +43,7 @@ export const CATALOGUE: readonly Checker[] = [
   namespaceWithoutInjection,
   podWithoutSidecar,
   tlsDisabledUnderStrict,
+  ambientPortMtls,
   retryBudgetOverTimeout,
   timeoutOnWebsocketRoute,
   faultWithoutScopeOrExpiry,
@@ -50,6 +53,7 @@ export const CATALOGUE: readonly Checker[] = [
   identityWithoutMtls,
   principalWithoutIdentity,
   invalidMethod,
+  ambientL7Policy,
   egressBlocksIstiod,
   gatewayBlocked,
   proxyPolicyLeft,

@@ -86,7 +86,9 @@ export async function runIsolationBench(): Promise<void> {
     const today = [...others, ...exceptions];
     const isolated = [...today, ...desired];
     const input = (policies: AuthorizationPolicy[]): IsolationInput => ({ namespace, rootNamespace: root, trustDomain, identities, pods: { notebooks, hub, hubmesh }, policies, strict: false });
-    const required = [...notebooks, ...hub, ...hubmesh].map((p) => ({ role: 'notebook' as const, pod: summarizePod(p) }));
+    // the scene's pods carry sidecars, in a namespace that injects them
+    const sidecarMesh = { namespaceLabels: { 'istio-injection': 'enabled' }, waypoints: [] };
+    const required = [...notebooks, ...hub, ...hubmesh].map((p) => ({ role: 'notebook' as const, pod: summarizePod(p, sidecarMesh) }));
     const mtls = namespaceMtlsStatus({ namespace, rootNamespace: root, clusterDomain: 'cluster.local', peerAuthentications: [], destinationRules: [], autoMtls: true });
     const quiet = { state: 'ok' as const, traffic: { window: '1h', flows: [], notebookToNotebook: [] } };
     const fixtureMs = performance.now() - started;
@@ -97,7 +99,7 @@ export async function runIsolationBench(): Promise<void> {
     if (isolationVerdict({ namespace, identities, analysis: analyzeIsolation(input(today)), telemetry: quiet, pods: required, gatewayLookup: 'bench' }).isolated) throw new Error('bench: the scene without isolation passes');
 
     const measures: Measure[] = [
-      { name: 'mTLS compliance verdict over the same pods (anchor)', run: () => complianceVerdict({ namespace, config: mtls, telemetry: { state: 'unconfigured' }, pods: [...notebooks, ...hub, ...hubmesh].map((p) => ({ role: 'notebook' as const, pod: summarizePod(p) })) }) },
+      { name: 'mTLS compliance verdict over the same pods (anchor)', run: () => complianceVerdict({ namespace, config: mtls, telemetry: { state: 'unconfigured' }, pods: [...notebooks, ...hub, ...hubmesh].map((p) => ({ role: 'notebook' as const, pod: summarizePod(p, sidecarMesh) })) }) },
       { name: 'isolation analysis (who may reach every pod)', run: () => analyzeIsolation(input(isolated)) },
       { name: 'isolation analysis and verdict (the Isolation page)', run: () => isolationVerdict({ namespace, identities, analysis: analyzeIsolation(input(isolated)), telemetry: quiet, pods: required, gatewayLookup: 'bench' }) },
       { name: 'Isolate notebooks plan (analysis today and with the policies)', run: () => [analyzeIsolation(input(today)), analyzeIsolation(input(isolated))] },

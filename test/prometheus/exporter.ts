@@ -6,8 +6,8 @@ export type SecurityPolicy = 'mutual_tls' | 'none' | 'unknown';
 
 /** Traffic from one source workload to one destination service, labelled the way Istio's proxies label it. */
 export type Flow = {
-  /** which proxy reports it; Istio's destination proxy is the one that knows the real policy */
-  reporter?: 'destination' | 'source';
+  /** which proxy reports it; Istio's destination proxy is the one that knows the real policy (under ambient: ztunnel for TCP, the waypoint for requests) */
+  reporter?: 'destination' | 'source' | 'waypoint';
   /** `principal`: the service account the source runs as (default: its workload's name) */
   source: { namespace: string; workload: string; serviceAccount?: string };
   /** `workload`: Istio's destination_workload, the pod's owner or, for a bare pod such as a notebook, the pod (default: the service's name) */

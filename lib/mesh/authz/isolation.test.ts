@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthorizationPolicy } from '../../kube/authorizationpolicies';
 import type { Pod } from '../../kube/pods';
 import { summarizePod } from '../pod-status';
+import { SIDECAR_MESH } from '../test-fixtures';
 import { desiredIsolationPolicies, exceptionOf, exceptionPolicy, type IsolationIdentities, type WorkloadSelectors } from './desired';
 import { identitiesOf } from './identities';
 import { analyzeIsolation, type IsolationInput } from './isolation';
@@ -47,7 +48,7 @@ const input = (policies: AuthorizationPolicy[], strict = true): IsolationInput =
   strict,
 });
 const quiet: IsolationTelemetry = { state: 'ok', traffic: { window: '1h', flows: [], notebookToNotebook: [] } };
-const required = [...pods.notebooks, ...pods.hub, ...pods.hubmesh].map((p) => ({ role: 'notebook' as const, pod: summarizePod(p) }));
+const required = [...pods.notebooks, ...pods.hub, ...pods.hubmesh].map((p) => ({ role: 'notebook' as const, pod: summarizePod(p, SIDECAR_MESH) }));
 const verdictOf = (policies: AuthorizationPolicy[], options: { strict?: boolean; telemetry?: IsolationTelemetry } = {}) =>
   isolationVerdict({ namespace: NS, identities, analysis: analyzeIsolation(input(policies, options.strict)), telemetry: options.telemetry ?? quiet, pods: required, gatewayLookup: 'istio-system, istio=ingressgateway' });
 

@@ -1,6 +1,7 @@
 import type { AuthorizationPolicy } from '../../kube/authorizationpolicies';
 import type { Pod } from '../../kube/pods';
 import { applicablePolicies, decide, istioStringMatch, type AuthzDecision, type AuthzRequest, type PolicyRef, type Tri } from './evaluate';
+import { ztunnelView } from './ztunnel';
 import { exceptionOf, PROXY_API_PATHS, type IsolationIdentities } from './desired';
 import { hubServerOf, hubUserOf } from '../pod-status';
 import { principalOf, type Identity } from './identities';
@@ -48,6 +49,8 @@ export type TargetGroup = {
   /** notebooks: their users, as the pods name them */
   users: string[];
   policies: PolicyRef[];
+  /** who enforces the policies: the pods' sidecars, or ztunnel for ambient pods (connections only, see ztunnel.ts) */
+  enforcedBy: 'sidecar' | 'ztunnel';
   access: Access[];
 };
 
@@ -62,6 +65,8 @@ export type IsolationInput = {
   policies: readonly AuthorizationPolicy[];
   /** the namespace runs STRICT mTLS: plaintext is refused before authorization */
   strict: boolean;
+  /** names of the pods in ambient without a sidecar: ztunnel enforces their policies */
+  ztunnelPods?: ReadonlySet<string>;
 };
 
 export type IsolationAnalysis = { probes: Probe[]; groups: TargetGroup[] };
@@ -218,16 +223,18 @@ export function analyzeIsolation(input: IsolationInput): IsolationAnalysis {
 
   const add = (target: TargetKind, pod: Pod) => {
     const workload = { namespace: input.namespace, labels: pod.metadata.labels ?? {} };
-    const policies = applicablePolicies(input.policies, workload, input.rootNamespace);
+    const applicable = applicablePolicies(input.policies, workload, input.rootNamespace);
+    const enforcedBy = input.ztunnelPods?.has(pod.metadata.name) ? 'ztunnel' : 'sidecar';
+    const policies = enforcedBy === 'ztunnel' ? applicable.flatMap((p) => ztunnelView(p) ?? []) : applicable;
     const requests = requestsFor(target, pod);
-    const policyKey = policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(',');
+    const policyKey = `${enforcedBy}:${policies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(',')}`;
     const cacheKey = policies.some(dependsOnRequestDetails) ? undefined : `${target}\u0000${policyKey}\u0000${requests[0]!.port}`;
     let answer = cacheKey === undefined ? undefined : accessCache.get(cacheKey);
     if (!answer) {
       // an exception is intended for exactly the pods its own policy selects
       const exceptionApplies = (name: string) => {
         const policy = exceptions.get(name);
-        return policy !== undefined && policies.includes(policy);
+        return policy !== undefined && applicable.includes(policy);
       };
       let notebookOnes = notebookProbesFor.get(policyKey);
       if (!notebookOnes) notebookProbesFor.set(policyKey, (notebookOnes = notebookProbes(input.identities.notebooks, policies)));
@@ -241,7 +248,7 @@ export function analyzeIsolation(input: IsolationInput): IsolationAnalysis {
     let group = groups.get(answer.key);
     if (!group) {
       const refs = policies.map((p) => ({ kind: 'AuthorizationPolicy' as const, namespace: p.metadata.namespace ?? '', name: p.metadata.name }));
-      group = { target, pods: [], users: [], policies: refs, access: answer.access };
+      group = { target, pods: [], users: [], policies: refs, enforcedBy, access: answer.access };
       groups.set(answer.key, group);
       userSets.set(group, new Set());
     }

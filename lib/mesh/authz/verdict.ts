@@ -1,4 +1,4 @@
-import { sidecarReasons, type LinkedObject, type RequiredPod } from '../compliance';
+import { meshMembershipReasons, type LinkedObject, type MembershipCode, type RequiredPod } from '../compliance';
 import type { IsolationIdentities } from './desired';
 import type { Access, IsolationAnalysis, Probe, TargetGroup, TargetKind } from './isolation';
 import type { IsolationTraffic } from './traffic';
@@ -13,8 +13,7 @@ export type IsolationReasonCode =
   | 'notebook-traffic'
   | 'telemetry-unconfigured'
   | 'telemetry-unavailable'
-  | 'pod-without-sidecar'
-  | 'sidecar-not-ready';
+  | MembershipCode;
 
 export type IsolationReason = { code: IsolationReasonCode; message: string; objects: LinkedObject[] };
 
@@ -142,7 +141,7 @@ export function isolationVerdict(input: {
     }
   }
 
-  const podReasons = sidecarReasons(input.pods, ', so no AuthorizationPolicy is enforced for it');
+  const podReasons = meshMembershipReasons(input.pods, ', so no AuthorizationPolicy is enforced for it');
   reasons.push(...podReasons);
 
   return { namespace, isolated: reasons.length === 0, reasons, warnings, checks: { configuration, traffic, pods: podReasons.length === 0 } };

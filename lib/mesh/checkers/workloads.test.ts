@@ -35,6 +35,10 @@ describe('HM3002 namespaceWithoutInjection', () => {
     // istio-injection wins over the revision label, also when it turns injection off
     expect(namespaceWithoutInjection.check(snapshot({ namespaces: [namespace('d', { 'istio-injection': 'disabled', 'istio.io/rev': 'x' })] }))).toHaveLength(1);
   });
+
+  it('accepts a namespace enrolled in ambient, which needs no injection', () => {
+    expect(namespaceWithoutInjection.check(snapshot({ namespaces: [namespace('e', { 'istio.io/dataplane-mode': 'ambient' })] }))).toEqual([]);
+  });
 });
 
 describe('HM3003 podWithoutSidecar', () => {
@@ -59,5 +63,12 @@ describe('HM3003 podWithoutSidecar', () => {
       notebookPod('jupyter-old', 'old', { sidecar: false, deleting: true }),
     ];
     expect(podWithoutSidecar.check(snapshot({ pods }))).toEqual([]);
+  });
+
+  it('accepts pods enrolled in ambient, and still reports the ones that opt out of it', () => {
+    const pods = [notebookPod('jupyter-ann', 'ann', { sidecar: false }), notebookPod('jupyter-ben', 'ben', { sidecar: false })];
+    pods[1]!.metadata.labels = { ...pods[1]!.metadata.labels, 'istio.io/dataplane-mode': 'none' };
+    const findings = podWithoutSidecar.check(snapshot({ pods, namespaces: [namespace(NS, { 'istio.io/dataplane-mode': 'ambient' })] }));
+    expect(findings.map((f) => f.object.name)).toEqual(['jupyter-ben']);
   });
 });
