@@ -39,7 +39,7 @@ export default defineConfig({
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
   projects: [
     { name: 'local', testMatch: /smoke\.spec\.ts/, use: { ...chromium, baseURL: `http://127.0.0.1:${E2E.localPort}` } },
-    { name: 'cluster', testMatch: /(dashboard|mesh|canary|previews|resilience|route-figures|hub-signin|redirects|isolation|traffic-graph|traffic-figures|troubleshoot)\.spec\.ts/, use: { ...chromium, baseURL: `http://127.0.0.1:${E2E.clusterPort}` } },
+    { name: 'cluster', testMatch: /(ambient|dashboard|httproute|mesh|ambient-verdict|canary|previews|resilience|route-figures|hub-signin|redirects|isolation|traffic-graph|traffic-figures|troubleshoot)\.spec\.ts/, use: { ...chromium, baseURL: `http://127.0.0.1:${E2E.clusterPort}` } },
   ],
   webServer: [
     {

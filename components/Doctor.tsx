@@ -13,7 +13,7 @@ const tone = { error: 'bad', warning: 'warn', info: 'muted' } as const;
 
 function ref(o: Ref) {
   const text = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
-  const href = o.kind === 'Pod' ? `/pods?q=${encodeURIComponent(o.name)}` : o.kind === 'VirtualService' ? `/routes?q=${encodeURIComponent(o.name)}` : undefined;
+  const href = o.kind === 'Pod' ? `/pods?q=${encodeURIComponent(o.name)}` : o.kind === 'VirtualService' || o.kind === 'HTTPRoute' ? `/routes?q=${encodeURIComponent(o.name)}` : undefined;
   return href ? (
     <Link className="font-mono underline" href={href}>
       {text}

@@ -29,19 +29,26 @@ function DefaultsEditor({ stored, answer, reload }: { stored: NotebookDefaults; 
     forget();
   };
   const { notebooks, ownRetries, ownRateLimit } = answer.routes;
+  // with a backend that stores neither (HTTPRoutes), a route has no retries or rate limit of its own to win
+  const routeSettings = !answer.unavailable.retries || !answer.unavailable.rateLimit;
   return (
     <section aria-label="Notebook defaults" className="max-w-3xl space-y-4">
       <p className="text-sm">
-        Set once for every notebook route the hub adds, now and later ({notebooks} today). A route&apos;s own setting wins: {ownRetries} set their own retries, {ownRateLimit} their own
-        rate limit. Now: {answer.description}.
+        Set once for every notebook route the hub adds, now and later ({notebooks} today).{' '}
+        {routeSettings && (
+          <>
+            A route&apos;s own setting wins: {ownRetries} set their own retries, {ownRateLimit} their own rate limit.{' '}
+          </>
+        )}
+        Now: {answer.description}.
       </p>
       {answer.error && (
         <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
           The stored defaults are malformed and read as none: {answer.error}
         </p>
       )}
-      <RetriesField value={draft.retries} allowOff={false} onChange={(retries) => edit({ ...draft, retries: retries === 'off' ? undefined : retries })} />
-      <RateLimitField value={draft.rateLimit} allowOff={false} onChange={(rateLimit) => edit({ ...draft, rateLimit: rateLimit === 'off' ? undefined : rateLimit })} />
+      <RetriesField value={draft.retries} allowOff={false} unavailable={answer.unavailable.retries} onChange={(retries) => edit({ ...draft, retries: retries === 'off' ? undefined : retries })} />
+      <RateLimitField value={draft.rateLimit} allowOff={false} unavailable={answer.unavailable.rateLimit} onChange={(rateLimit) => edit({ ...draft, rateLimit: rateLimit === 'off' ? undefined : rateLimit })} />
       <CircuitBreakingField value={draft.circuitBreaking} onChange={(circuitBreaking) => edit({ ...draft, circuitBreaking })} />
       <PreviewApplyButtons busy={busy} previewed={result?.dryRun === true} onSend={(dryRun) => void send({ defaults: draft }, dryRun)} />
       <ProblemAlert problem={problem} />

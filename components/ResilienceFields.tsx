@@ -13,6 +13,29 @@ import { inputClass } from './ui';
 const fieldset = 'space-y-2 rounded border border-slate-200 p-3 dark:border-slate-800';
 const hint = 'text-xs text-slate-600 dark:text-slate-400';
 
+/**
+ * A setting the route backend cannot store (`reason`, from the API: "is not available with the httproute backend
+ * ...: why"), shown instead of its fields. One stored before the backend changed is not in force, and can be removed.
+ */
+function NotAvailable({ name, legend, reason, stored, onRemove }: { name: string; legend: string; reason: string; stored: boolean; onRemove: () => void }) {
+  return (
+    <fieldset className={fieldset} aria-label={name} disabled={!stored}>
+      <legend className="px-1 text-sm font-medium text-slate-500 dark:text-slate-400">{legend}</legend>
+      <p className="text-sm" role="note">
+        {name} {reason}.
+      </p>
+      {stored && (
+        <p className="text-sm">
+          A setting stored before is kept but not in force.{' '}
+          <button type="button" className="underline" onClick={onRemove}>
+            Remove it
+          </button>
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
 type Mode = 'unset' | 'off' | 'on';
 const modeOf = <T,>(value: T | 'off' | undefined): Mode => (value === undefined ? 'unset' : value === 'off' ? 'off' : 'on');
 
@@ -29,7 +52,9 @@ function ModeSelect({ label, mode, onChange, unsetLabel }: { label: string; mode
   );
 }
 
-export function RetriesField({ value, onChange, inherited, allowOff = true }: { value: Retries | undefined; onChange: (v: Retries | undefined) => void; inherited?: Retries; allowOff?: boolean }) {
+/** `unavailable`: why the route backend cannot store retries, when it cannot. */
+export function RetriesField({ value, onChange, inherited, allowOff = true, unavailable }: { value: Retries | undefined; onChange: (v: Retries | undefined) => void; inherited?: Retries; allowOff?: boolean; unavailable?: string }) {
+  if (unavailable) return <NotAvailable name="Retries" legend="Retries" reason={unavailable} stored={value !== undefined} onRemove={() => onChange(undefined)} />;
   const mode = modeOf(value);
   const policy = value !== undefined && value !== 'off' ? value : undefined;
   return (
@@ -100,7 +125,20 @@ export function TimeoutField({ value, onChange, websockets }: { value: string | 
 /** A fault as the editor holds it: a new one has a ttl instead of the expiry the API gives it. */
 export type FaultDraft = Omit<Fault, 'expiresAt'> & { expiresAt?: string; ttl?: string };
 
-export function FaultField({ value, onChange, confirmed, onConfirm }: { value: FaultDraft | undefined; onChange: (v: FaultDraft | undefined) => void; confirmed: boolean; onConfirm: (c: boolean) => void }) {
+export function FaultField({
+  value,
+  onChange,
+  confirmed,
+  onConfirm,
+  unavailable,
+}: {
+  value: FaultDraft | undefined;
+  onChange: (v: FaultDraft | undefined) => void;
+  confirmed: boolean;
+  onConfirm: (c: boolean) => void;
+  unavailable?: string;
+}) {
+  if (unavailable) return <NotAvailable name="Fault injection" legend="Fault injection" reason={unavailable} stored={value !== undefined} onRemove={() => onChange(undefined)} />;
   const scoped = value && value.scope !== 'everyone' ? value.scope : undefined;
   const scopeHeader = scoped && 'header' in scoped ? scoped.header : FAULT_HEADER;
   const scopeValue = scoped ? ('cookie' in scoped ? scoped.value : 'exact' in scoped ? scoped.exact : scoped.regex) : 'demo';
@@ -181,7 +219,20 @@ export function FaultField({ value, onChange, confirmed, onConfirm }: { value: F
   );
 }
 
-export function RateLimitField({ value, onChange, inherited, allowOff = true }: { value: RateLimit | undefined; onChange: (v: RateLimit | undefined) => void; inherited?: RateLimit; allowOff?: boolean }) {
+export function RateLimitField({
+  value,
+  onChange,
+  inherited,
+  allowOff = true,
+  unavailable,
+}: {
+  value: RateLimit | undefined;
+  onChange: (v: RateLimit | undefined) => void;
+  inherited?: RateLimit;
+  allowOff?: boolean;
+  unavailable?: string;
+}) {
+  if (unavailable) return <NotAvailable name="Rate limit" legend="Rate limit at the gateway" reason={unavailable} stored={value !== undefined} onRemove={() => onChange(undefined)} />;
   const mode = modeOf(value);
   const policy = value !== undefined && value !== 'off' ? value : undefined;
   return (

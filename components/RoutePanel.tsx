@@ -61,6 +61,16 @@ export function RoutePanel({ name }: { name: string }) {
   );
 }
 
+/** A destination's DestinationRule subset, which a backend without subsets refuses (choosing the Service again clears it). */
+function SubsetNote({ destination, unavailable }: { destination: Overlays['rules'][number]['destination']; unavailable: string | undefined }) {
+  if (destination.subset === undefined || !unavailable) return null;
+  return (
+    <p role="note" className="text-sm text-amber-800 sm:col-span-2 dark:text-amber-300">
+      Subset {destination.subset} {unavailable}: choose the Service again to send to all of its pods.
+    </p>
+  );
+}
+
 const count = (n: number) => (n < 10 ? n.toFixed(1).replace(/\.0$/, '') : Math.round(n).toLocaleString('en'));
 
 /** What the route's settings did in the last hour, from Prometheus (Istio's telemetry). */
@@ -107,6 +117,7 @@ function OverlayEditor({ url, stored, answer, services, reload }: { url: string;
     forget();
   };
   const canary = draft.canary;
+  const { unavailable } = answer;
   // a dry run, or a change in local mode, is not audited
   const audit = result && 'audit' in result ? result.audit : undefined;
   const setRule = (i: number, rule: SelectiveRule) => edit({ ...draft, rules: draft.rules.map((r, j) => (j === i ? rule : r)) });
@@ -126,6 +137,7 @@ function OverlayEditor({ url, stored, answer, services, reload }: { url: string;
         {canary && (
           <>
             <ServiceSelect label="Canary Service" services={services} value={canary.destination.service} onChange={(service) => edit({ ...draft, canary: { ...canary, destination: { service } } })} />
+            <SubsetNote destination={canary.destination} unavailable={unavailable.subset} />
             <label className="flex flex-col text-sm">
               Canary share: {canary.weights.canary}% (the route keeps {canary.weights.current}%)
               <input
@@ -164,6 +176,7 @@ function OverlayEditor({ url, stored, answer, services, reload }: { url: string;
               <input className={inputClass} value={valueOf(rule.match)} onChange={(e) => setRule(i, { ...rule, match: matchOf(kindOf(rule.match), keyOf(rule.match), e.target.value) })} />
             </label>
             <ServiceSelect label="To Service" services={services} value={rule.destination.service} onChange={(service) => setRule(i, { ...rule, destination: { service } })} />
+            <SubsetNote destination={rule.destination} unavailable={unavailable.subset} />
             <button type="button" className="self-end rounded border px-2 py-1 text-sm dark:border-slate-700" onClick={() => edit({ ...draft, rules: draft.rules.filter((_, j) => j !== i) })}>
               Remove rule
             </button>
@@ -177,10 +190,10 @@ function OverlayEditor({ url, stored, answer, services, reload }: { url: string;
           Add rule
         </button>
       </fieldset>
-      <RetriesField value={draft.retries} inherited={answer.inherited.retries} onChange={(retries) => edit({ ...draft, retries })} />
+      <RetriesField value={draft.retries} inherited={answer.inherited.retries} unavailable={unavailable.retries} onChange={(retries) => edit({ ...draft, retries })} />
       <TimeoutField value={draft.timeout} websockets={answer.notebook || answer.path !== '/'} onChange={(timeout) => edit({ ...draft, timeout })} />
-      <FaultField value={draft.fault} confirmed={confirmUnscopedFault} onConfirm={setConfirmUnscopedFault} onChange={(fault) => edit({ ...draft, fault })} />
-      <RateLimitField value={draft.rateLimit} inherited={answer.inherited.rateLimit} onChange={(rateLimit) => edit({ ...draft, rateLimit })} />
+      <FaultField value={draft.fault} confirmed={confirmUnscopedFault} onConfirm={setConfirmUnscopedFault} unavailable={unavailable.fault} onChange={(fault) => edit({ ...draft, fault })} />
+      <RateLimitField value={draft.rateLimit} inherited={answer.inherited.rateLimit} unavailable={unavailable.rateLimit} onChange={(rateLimit) => edit({ ...draft, rateLimit })} />
       {/* only what this editor changed: another admin's change of another section meanwhile stays */}
       <PreviewApplyButtons busy={busy} previewed={result?.dryRun === true} onSend={(dryRun) => void send({ overlays: changedSections(stored, draft), confirmUnscopedFault }, dryRun)} />
       <ProblemAlert problem={problem} />
@@ -200,7 +213,7 @@ function OverlayEditor({ url, stored, answer, services, reload }: { url: string;
               <Badge tone="warn">warning</Badge> {w.field}: {w.message}
             </p>
           ))}
-          <ObjectChange diff={result.diff} preview={result.preview} summary="VirtualService after" previewLabel="Overlay YAML preview" />
+          <ObjectChange diff={result.diff} preview={result.preview} summary={`${answer.kind} after`} previewLabel="Overlay YAML preview" />
           {result.related.map((r) => (
             <div key={`${r.kind}/${r.namespace}/${r.name}`} className="space-y-2" aria-label={`${r.kind} ${r.namespace}/${r.name}`} role="group">
               <p className="text-sm font-medium">

@@ -10,18 +10,84 @@ import { useUrlParams } from './useTableState';
 import { Age, Badge, Drawer, EmptyState, ErrorState, inputClass } from './ui';
 import type { routeDetailAnswer, routesAnswer } from '@/lib/dashboard/api';
 import type { RouteRow } from '@/lib/dashboard/view';
+import type { RouteKindName } from '@/lib/routes/route-objects';
 
 type RoutesAnswer = ReturnType<typeof routesAnswer>;
 type Detail = ReturnType<typeof routeDetailAnswer>;
 type Sort = 'path' | 'user' | 'target' | 'status' | 'lastActivity' | 'age';
 
 function StatusCell({ row }: { row: RouteRow }) {
-  return row.status === 'ok' ? (
-    <Badge tone="ok">ok</Badge>
-  ) : (
-    <Badge tone="bad" title={row.problems.join('; ')}>
-      {row.problems[0] ?? 'degraded'}
-    </Badge>
+  return (
+    <div className="flex flex-wrap gap-1">
+      {row.status === 'ok' ? (
+        <Badge tone="ok">ok</Badge>
+      ) : (
+        <Badge tone="bad" title={row.problems.join('; ')}>
+          {row.problems[0] ?? 'degraded'}
+        </Badge>
+      )}
+      {row.kind === 'HTTPRoute' && <GatewayConditionBadges row={row} />}
+    </div>
+  );
+}
+
+type RouteCondition = NonNullable<RouteRow['conditions']>[number];
+/** The conditions an HTTPRoute's readiness is judged by; the others (a controller's own) are listed in the drawer. */
+const JUDGED = ['Accepted', 'ResolvedRefs'];
+const conditionWords = (c: RouteCondition) => `${c.gateway}: ${c.type} ${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`;
+
+/** An HTTPRoute's Accepted and ResolvedRefs per Gateway, as its controller reported them. */
+function GatewayConditionBadges({ row }: { row: RouteRow }) {
+  const judged = (row.conditions ?? []).filter((c) => JUDGED.includes(c.type));
+  if (!judged.length) return <Badge tone="muted">no Gateway status yet</Badge>;
+  return (
+    <>
+      {judged.map((c) => (
+        <Badge key={`${c.gateway}/${c.type}`} tone={c.status === 'True' ? 'ok' : 'bad'} title={conditionWords(c)}>
+          {c.type} {c.status}
+        </Badge>
+      ))}
+    </>
+  );
+}
+
+/** Every condition of an HTTPRoute, per Gateway, with its reason and message. */
+function GatewayConditions({ conditions }: { conditions: RouteRow['conditions'] }) {
+  return (
+    <section aria-labelledby="route-gateway-conditions" className="space-y-1">
+      <h3 id="route-gateway-conditions" className="font-medium">
+        Gateway conditions
+      </h3>
+      {conditions?.length ? (
+        <table className="w-full text-left text-xs">
+          <thead>
+            <tr className="text-slate-600 dark:text-slate-400">
+              <th className="pr-2 font-normal">Gateway</th>
+              <th className="pr-2 font-normal">Condition</th>
+              <th className="pr-2 font-normal">Status</th>
+              <th className="font-normal">Reason and message</th>
+            </tr>
+          </thead>
+          <tbody>
+            {conditions.map((c) => (
+              <tr key={`${c.gateway}/${c.type}`} className="align-top">
+                <td className="pr-2 font-mono break-all">{c.gateway}</td>
+                <td className="pr-2">{c.type}</td>
+                <td className="pr-2">
+                  <Badge tone={c.status === 'True' ? 'ok' : JUDGED.includes(c.type) ? 'bad' : 'muted'}>{c.status}</Badge>
+                </td>
+                <td className="break-words">
+                  {c.reason ?? '—'}
+                  {c.message ? `: ${c.message}` : ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p className="text-slate-600 dark:text-slate-400">No Gateway has reported on this HTTPRoute yet: its controller (istiod) writes Accepted and ResolvedRefs once it sees the route.</p>
+      )}
+    </section>
   );
 }
 
@@ -33,7 +99,7 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
       {data && (
         <div className="space-y-4 text-sm">
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
-            <dt className="text-slate-600 dark:text-slate-400">VirtualService</dt>
+            <dt className="text-slate-600 dark:text-slate-400">{data.kind}</dt>
             <dd className="font-mono break-all">{data.row.virtualService}</dd>
             <dt className="text-slate-600 dark:text-slate-400">Destination</dt>
             <dd className="font-mono break-all">{data.row.destination}</dd>
@@ -44,6 +110,7 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
             <dt className="text-slate-600 dark:text-slate-400">Status</dt>
             <dd>{data.row.problems.length ? data.row.problems.join('; ') : 'ok'}</dd>
           </dl>
+          {data.kind === 'HTTPRoute' && <GatewayConditions conditions={data.row.conditions} />}
           {data.row.user !== undefined && (
             <Link prefetch={false} className="text-sky-700 hover:underline dark:text-sky-300" href={`/users/${encodeURIComponent(data.row.user)}${data.row.serverName ? `?server=${encodeURIComponent(data.row.serverName)}` : ''}`}>
               Troubleshoot {data.row.user}&apos;s {data.row.serverName ? `server ${data.row.serverName}` : 'server'}
@@ -61,8 +128,8 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
           </section>
           <RoutePanel name={data.row.virtualService} />
           <section>
-            <h3 className="font-medium">VirtualService</h3>
-            <pre aria-label="VirtualService YAML" className="mt-1 overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
+            <h3 className="font-medium">{data.kind}</h3>
+            <pre aria-label={`${data.kind} YAML`} className="mt-1 overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-800">
               {data.yaml}
             </pre>
           </section>
@@ -73,10 +140,10 @@ function RouteDrawer({ name, onClose }: { name: string | undefined; onClose: () 
 }
 
 /**
- * The route column opens the route's drawer, named in the URL (`?route=<VirtualService>`): a link, so that a
- * click before the page has hydrated, or in a new tab, still opens it.
+ * The route column opens the route's drawer, named in the URL (`?route=<object name>`): a link, so that a
+ * click before the page has hydrated, or in a new tab, still opens it. `kind` names the column of the routes' objects.
  */
-function columns(drawer: { href: (virtualService: string) => string; open: (virtualService: string) => void }): Array<Column<RouteRow, Sort>> {
+function columns(kind: RouteKindName, drawer: { href: (virtualService: string) => string; open: (virtualService: string) => void }): Array<Column<RouteRow, Sort>> {
   return [
     {
       header: 'Route',
@@ -110,7 +177,7 @@ function columns(drawer: { href: (virtualService: string) => string; open: (virt
     { header: 'Server', cell: (r) => <td className="py-1.5 pr-3">{r.serverName === undefined ? '—' : r.serverName || 'default'}</td> },
     { header: 'Target', sort: 'target', cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.target}</td> },
     { header: 'Destination', cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.destination}</td> },
-    { header: 'VirtualService', cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.virtualService}</td> },
+    { header: kind, cell: (r) => <td className="py-1.5 pr-3 font-mono break-all">{r.virtualService}</td> },
     {
       header: 'Status',
       sort: 'status',
@@ -141,7 +208,8 @@ function columns(drawer: { href: (virtualService: string) => string; open: (virt
   ];
 }
 
-export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | undefined }) {
+/** `kind`: what this hubmesh stores routes as (HUBMESH_ROUTE_API), from the server. */
+export function RoutesTable({ initial, kind }: { initial: Initial<RoutesAnswer> | undefined; kind: RouteKindName }) {
   const { params, set, hrefWith } = useUrlParams();
   const open = params.get('route') ?? undefined;
   return (
@@ -150,7 +218,7 @@ export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | unde
         kind="routes"
         defaultSort="path"
         initial={initial}
-        searchPlaceholder="route, user, target, VirtualService"
+        searchPlaceholder={`route, user, target, ${kind}`}
         filters={({ params, set }) => (
           <>
             <label className="flex flex-col text-sm">
@@ -176,7 +244,7 @@ export function RoutesTable({ initial }: { initial: Initial<RoutesAnswer> | unde
         )}
         caption="Routes"
         minWidthClass="min-w-[960px]"
-        columns={columns({ href: (route) => hrefWith({ route }), open: (route) => set({ route }) })}
+        columns={columns(kind, { href: (route) => hrefWith({ route }), open: (route) => set({ route }) })}
         rowsOf={(data) => data.items}
         rowKey={(r) => r.virtualService}
         around={(rows, table) => (

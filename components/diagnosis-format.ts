@@ -30,6 +30,7 @@ export const serverLabel = (server: string) => (server === '' ? 'default' : serv
 export function objectHref(ref: Ref): string | undefined {
   switch (ref.kind) {
     case 'VirtualService':
+    case 'HTTPRoute':
     case 'Service':
       return `/routes?q=${encodeURIComponent(ref.name)}`;
     case 'Pod':

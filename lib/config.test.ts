@@ -39,7 +39,9 @@ describe('parseConfig', () => {
       authToken: undefined,
       devNoAuth: false,
       prefix: 'hubmesh',
+      routeApi: 'virtualservice',
       gateway: undefined,
+      gatewaySection: undefined,
       hosts: ['*'],
       hostRouting: false,
       clusterDomain: 'cluster.local',
@@ -47,6 +49,14 @@ describe('parseConfig', () => {
       readiness: { mode: 'none', gatewayUrl: undefined, timeoutMs: 8000 },
       maxBodyBytes: 65536,
       maxRouteDataBytes: 4096,
+    });
+  });
+
+  it('reads the Gateway API route backend and its listener', () => {
+    expect(parseConfig({ HUBMESH_ROUTE_API: 'httproute', HUBMESH_GATEWAY: 'istio-ingress/hub', HUBMESH_GATEWAY_SECTION: 'https' }).proxy).toMatchObject({
+      routeApi: 'httproute',
+      gateway: 'istio-ingress/hub',
+      gatewaySection: 'https',
     });
   });
 
@@ -70,7 +80,9 @@ describe('parseConfig', () => {
       authToken: 'x'.repeat(32),
       devNoAuth: false,
       prefix: 'blue',
+      routeApi: 'virtualservice',
       gateway: 'istio-system/hub-gateway',
+      gatewaySection: undefined,
       hosts: ['hub.example.com', '*.hub.example.com'],
       hostRouting: true,
       clusterDomain: 'corp.internal',
@@ -191,7 +203,10 @@ describe('parseConfig', () => {
     [{ HUBMESH_LOG_LEVEL: 'verbose' }, 'config: HUBMESH_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")'],
     [{ HUBMESH_LOG_PRETTY: 'maybe' }, 'config: HUBMESH_LOG_PRETTY must be true or false (got "maybe")'],
     [{ HUBMESH_ADMIN_TOKEN: 'short' }, 'config: HUBMESH_ADMIN_TOKEN must be at least 16 characters'],
-    [{ HUBMESH_GATEWAY: 'no-slash' }, 'config: HUBMESH_GATEWAY must be <namespace>/<name> of an Istio Gateway (got "no-slash")'],
+    [{ HUBMESH_GATEWAY: 'no-slash' }, 'config: HUBMESH_GATEWAY must be <namespace>/<name> of the Gateway the routes attach to (got "no-slash")'],
+    [{ HUBMESH_ROUTE_API: 'gateway' }, 'config: HUBMESH_ROUTE_API must be virtualservice or httproute (got "gateway")'],
+    [{ HUBMESH_GATEWAY_SECTION: 'http' }, 'config: HUBMESH_GATEWAY_SECTION names a Gateway API listener: it applies only with HUBMESH_ROUTE_API=httproute'],
+    [{ HUBMESH_ROUTE_API: 'httproute', HUBMESH_GATEWAY_SECTION: 'Bad_Name' }, 'config: HUBMESH_GATEWAY_SECTION must be the name of one of the Gateway\'s listeners (got "Bad_Name")'],
     [{ HUBMESH_READINESS_TIMEOUT_MS: '20000' }, 'config: HUBMESH_READINESS_TIMEOUT_MS must be at most 9000 (got "20000")'],
     [{ HUBMESH_READINESS: 'gateway' }, 'config: HUBMESH_GATEWAY_URL must be set when HUBMESH_READINESS is gateway'],
     [{ HUBMESH_HOSTS: 'bad host' }, 'config: HUBMESH_HOSTS must be a comma-separated list of host names or * (got "bad host")'],

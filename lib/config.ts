@@ -38,8 +38,10 @@ export const configSchema = z.object({
   HUBMESH_PREFIX: z.string().max(20, 'must be at most 20 characters').regex(dns1123Label, dnsLabelMessage).default('hubmesh'),
   HUBMESH_GATEWAY: z
     .string()
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be <namespace>/<name> of an Istio Gateway')
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be <namespace>/<name> of the Gateway the routes attach to')
     .optional(),
+  HUBMESH_ROUTE_API: z.enum(['virtualservice', 'httproute'], { error: 'must be virtualservice or httproute' }).default('virtualservice'),
+  HUBMESH_GATEWAY_SECTION: z.string().max(253, 'must be at most 253 characters').regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be the name of one of the Gateway\'s listeners').optional(),
   HUBMESH_HOSTS: z
     .string()
     .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
@@ -113,8 +115,12 @@ export type Config = {
     authToken: string | undefined;
     devNoAuth: boolean;
     prefix: string;
-    /** "<namespace>/<name>"; undefined means "<hub namespace>/jupyterhub-gateway" */
+    /** what each route is stored as: an Istio VirtualService, or a Gateway API HTTPRoute */
+    routeApi: 'virtualservice' | 'httproute';
+    /** "<namespace>/<name>" of the Istio Gateway (or, for HTTPRoutes, the Gateway API Gateway); undefined means "<hub namespace>/jupyterhub-gateway" */
     gateway: string | undefined;
+    /** the HTTPRoutes' parentRef sectionName: one listener of the Gateway; undefined: all of them */
+    gatewaySection: string | undefined;
     hosts: string[];
     hostRouting: boolean;
     clusterDomain: string;
@@ -185,6 +191,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (missingHub.length > 0 && missingHub.length < Object.keys(hubSettings).length) {
     throw new ConfigError(`config: JupyterHub sign-in needs ${missingHub.join(', ')} as well (or none of ${Object.keys(hubSettings).join(', ')})`);
   }
+  if (c.HUBMESH_GATEWAY_SECTION !== undefined && c.HUBMESH_ROUTE_API !== 'httproute') {
+    throw new ConfigError('config: HUBMESH_GATEWAY_SECTION names a Gateway API listener: it applies only with HUBMESH_ROUTE_API=httproute');
+  }
   if (c.HUBMESH_READINESS === 'gateway' && !c.HUBMESH_GATEWAY_URL) {
     throw new ConfigError('config: HUBMESH_GATEWAY_URL must be set when HUBMESH_READINESS is gateway');
   }
@@ -199,7 +208,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       authToken: c.CONFIGPROXY_AUTH_TOKEN,
       devNoAuth: c.HUBMESH_DEV_NO_AUTH,
       prefix: c.HUBMESH_PREFIX,
+      routeApi: c.HUBMESH_ROUTE_API,
       gateway: c.HUBMESH_GATEWAY,
+      gatewaySection: c.HUBMESH_GATEWAY_SECTION,
       hosts: c.HUBMESH_HOSTS,
       hostRouting: c.HUBMESH_HOST_ROUTING,
       clusterDomain: c.HUBMESH_CLUSTER_DOMAIN,

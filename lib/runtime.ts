@@ -12,7 +12,6 @@ import { connect, type KubeConnection } from './kube/connection';
 import { podCacheShape, podKind, type Pod } from './kube/pods';
 import { ResourceStore } from './kube/resource-store';
 import { serviceKind, type Service } from './kube/services';
-import { virtualServiceKind, type VirtualService } from './kube/virtualservices';
 import { activeServicesQuery, activityFromSamples, LastActivityWriter } from './activity/last-activity';
 import type { DashboardApiDeps } from './dashboard/api';
 import { DashboardState } from './dashboard/state';
@@ -26,6 +25,7 @@ import { NotebookDefaultsStore } from './routes/notebook-defaults-store';
 import type { NotebookDefaultsApiDeps } from './routes/notebook-defaults-api';
 import type { RouteMetricsDeps } from './routes/route-metrics-api';
 import { envoyFilterKind, type EnvoyFilter } from './kube/envoyfilters';
+import { otherRouteKind, RouteMigration, type Adopted } from './routes/route-migration';
 import { RouteReconciler } from './routes/route-reconciler';
 import type { OverlaysApiDeps } from './routes/overlays-api';
 import { PreviewService } from './routes/previews';
@@ -36,7 +36,7 @@ import type { MeshApiDeps } from './mesh/api';
 import type { DiagnoseDeps } from './diagnose/api';
 import { ProbeGate } from './diagnose/probe';
 import type { CacheView } from './kube/cache-view';
-import { createMeshCaches, type MeshCaches } from './mesh/caches';
+import { createMeshCaches, meshAroundPods, type MeshCaches } from './mesh/caches';
 import { CircuitBreakerKeeper } from './routes/circuit-breaker-sync';
 import { destinationRuleKind, type DestinationRule } from './kube/destinationrules';
 import { createLogger } from './log';
@@ -46,6 +46,8 @@ import { processSlot, RUNTIME_SLOT } from './process-slot';
 import { destinationForIp } from './routes/destination';
 import { readinessWaiter } from './routes/readiness';
 import { RouteService } from './routes/service';
+import { parentReference } from './routes/httproute';
+import { httpRouteRoutes, virtualServiceRoutes, type RouteObject, type RouteObjects } from './routes/route-objects';
 import { managedSelector, notebookMatchName, type Destination, type RenderContext } from './routes/virtualservice';
 
 /**
@@ -58,7 +60,8 @@ export type Runtime = {
   metrics: Metrics;
   connection: KubeConnection;
   proxyToken: ProxyToken;
-  virtualServices: ResourceStore<VirtualService>;
+  /** the hub's routes as stored: VirtualServices or HTTPRoutes (HUBMESH_ROUTE_API) */
+  routeObjects: ResourceStore<RouteObject>;
   routes: RouteService;
   /** the hub proxy API, served by hubmesh's HTTP server ahead of Next (server/main.ts) */
   proxyApi: ProxyApiHandler;
@@ -99,15 +102,12 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     };
   }
   const namespace = connection.namespace;
-  const virtualServices = new ResourceStore<VirtualService>(
-    connection.backend(virtualServiceKind),
-    namespace,
-    managedSelector(config.proxy.prefix),
-    log.child({ cache: 'virtualservices' }),
-  );
+  const gateway = config.proxy.gateway ?? `${namespace}/jupyterhub-gateway`;
+  const routeKind: RouteObjects =
+    config.proxy.routeApi === 'httproute' ? (httpRouteRoutes(parentReference(gateway, config.proxy.gatewaySection), config.proxy.clusterDomain) as RouteObjects) : (virtualServiceRoutes as RouteObjects);
+  const routeObjects = new ResourceStore<RouteObject>(connection.backend(routeKind.kind), namespace, managedSelector(config.proxy.prefix), log.child({ cache: routeKind.kind.plural }));
   const pods = new ResourceStore<Pod>(connection.backend(podKind), namespace, undefined, log.child({ cache: 'pods' }), podCacheShape());
   const services = new ResourceStore<Service>(connection.backend(serviceKind), namespace, undefined, log.child({ cache: 'services' }));
-  const gateway = config.proxy.gateway ?? `${namespace}/jupyterhub-gateway`;
   // local mode has no Istio and no cluster-scoped objects: mesh security is a cluster-mode feature
   const mesh =
     connection.mode === 'cluster'
@@ -129,7 +129,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
   });
   const notebookDefaults = new NotebookDefaultsStore(connection.backend<ConfigMap>(configMapKind), namespace, config.proxy.prefix, log.child({ cache: 'notebook-defaults' }));
   const caches: Record<string, CacheView> = {
-    virtualservices: virtualServices.cache,
+    [routeKind.kind.plural]: routeObjects.cache,
     'notebook-defaults': notebookDefaults.store.cache,
     pods: pods.cache,
     services: services.cache,
@@ -158,8 +158,26 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
       await new Promise((r) => setTimeout(r, 100));
     }
   };
+  // routes stored as the other backend's kind (HUBMESH_ROUTE_API changed) move over on the leader; cluster mode only
+  const migration: RouteMigration | undefined =
+    connection.mode === 'cluster'
+      ? new RouteMigration({
+          previous: { kind: otherRouteKind(routeKind), backend: connection.backend<RouteObject>(otherRouteKind(routeKind)) },
+          namespace,
+          selector: managedSelector(config.proxy.prefix),
+          target: routeKind,
+          routes: { adopt: (step, stillWanted): Promise<Adopted> => routes.adopt(step, stillWanted) },
+          current: (name) => routeObjects.cache.get(name),
+          services: () => services.cache.list(),
+          clusterDomain: config.proxy.clusterDomain,
+          changes: { record: (actor, record) => changes.record(actor, record) },
+          log: log.child({ component: 'route-migration' }),
+        })
+      : undefined;
   const routes = new RouteService({
-    store: virtualServices,
+    store: routeObjects,
+    objects: routeKind,
+    previous: migration,
     // overlays may route only to Services that exist (local mode has none to check against)
     services: connection.mode === 'cluster' ? () => services.cache.list() : undefined,
     ctx,
@@ -170,22 +188,29 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
       ...config.proxy.readiness,
       hosts: config.proxy.hosts,
       hostRouting: config.proxy.hostRouting,
-      current: (name) => virtualServices.cache.get(name),
+      current: (name) => routeObjects.cache.get(name),
+      inForce: (object) => routeKind.inForce(object),
       log,
     }),
     log,
   });
   const dashboard = new DashboardState(
-    { virtualServices: virtualServices.cache, pods: pods.cache, services: services.cache, mesh: mesh?.all ?? {} },
-    { namespace, clusterDomain: config.proxy.clusterDomain, notebookSelector: config.dashboard.notebookSelector, istioVersion: config.dashboard.istioVersion },
+    { virtualServices: routeObjects.cache, pods: pods.cache, services: services.cache, mesh: mesh?.all ?? {} },
+    {
+      namespace,
+      clusterDomain: config.proxy.clusterDomain,
+      notebookSelector: config.dashboard.notebookSelector,
+      istioVersion: config.dashboard.istioVersion,
+      mesh: mesh && (() => meshAroundPods(mesh, config.mesh.rootNamespace)),
+    },
   );
   for (const cache of Object.values(caches)) cache.start();
 
   const prometheus = config.mesh.prometheusUrl ? new PrometheusClient({ url: config.mesh.prometheusUrl, timeoutMs: config.mesh.prometheusTimeoutMs }) : undefined;
-  const previews = new PreviewService({ routes, store: virtualServices, hostRouting: config.proxy.hostRouting, log });
+  const previews = new PreviewService({ routes, store: routeObjects, hostRouting: config.proxy.hostRouting, log });
   notebookDefaults.onChange((defaults) => routes.setNotebookDefaults(defaults));
   const rateLimits = {
-    virtualServices: virtualServices.cache,
+    virtualServices: routeObjects.cache,
     defaults: () => ({ limit: notebookDefaults.current().defaults.rateLimit, matchName: notebookMatchName(config.proxy.prefix) }),
     filters: connection.backend<EnvoyFilter>(envoyFilterKind),
     ctx: { name: `${config.proxy.prefix}-rate-limits`, namespace: config.mesh.gatewayNamespace, prefix: config.proxy.prefix, gatewaySelector: config.mesh.gatewaySelector },
@@ -195,7 +220,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     events: connection.mode === 'cluster' ? eventRecorder({ events: connection.backend<KubeEvent>(eventKind), namespace, instance: os.hostname() }) : undefined,
     log,
   });
-  const leaderships = leaderWork({ config, connection, routes, previews, changes, virtualServices, rateLimits, notebookDefaults, mesh, prometheus, log });
+  const leaderships = leaderWork({ config, connection, routes, migration, previews, changes, routeObjects, routeKind, rateLimits, notebookDefaults, mesh, prometheus, log });
   for (const leadership of leaderships) leadership.start();
 
   const meshFeature: MeshApiDeps = {
@@ -203,7 +228,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     gateway,
     config: { proxy: config.proxy, mesh: config.mesh, notebookSelector: config.dashboard.notebookSelector },
     mesh,
-    virtualServices: virtualServices.cache,
+    virtualServices: routeObjects.cache,
     services: services.cache,
     pods: pods.cache,
     prometheus,
@@ -229,7 +254,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     metrics,
     connection,
     proxyToken,
-    virtualServices,
+    routeObjects,
     routes,
     proxyApi: proxyApiHandler({ routes, proxyToken, maxBodyBytes: config.proxy.maxBodyBytes, log, metrics }),
     dashboardAuth,
@@ -238,13 +263,14 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
     features: {
       dashboard: {
         state: dashboard,
-        caches: { virtualservices: virtualServices.cache, pods: pods.cache, services: services.cache },
+        caches: { virtualservices: routeObjects.cache, pods: pods.cache, services: services.cache },
         otherCaches: { ...mesh?.all, 'session-revocations': revocations.cache },
         services: services.cache,
-        virtualServices: virtualServices.cache,
+        virtualServices: routeObjects.cache,
         routeData: (path) => routes.getJson(path),
         placement: connection,
         gateway,
+        routeApi: config.proxy.routeApi,
         proxyToken,
         notebookSelector: config.dashboard.notebookSelector,
       },
@@ -258,9 +284,9 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
         probes: new ProbeGate(),
       },
       previews: { previews, namespace, publicUrl: config.previews.publicUrl, prometheus, changes, log, now: Date.now },
-      overlays: { routes, virtualServices: virtualServices.cache, services: services.cache, changes, rateLimits, notebookDefaults: () => notebookDefaults.current().defaults },
-      routeMetrics: { virtualServices: virtualServices.cache, prometheus },
-      notebookDefaults: { store: notebookDefaults, configMaps: connection.backend<ConfigMap>(configMapKind), virtualServices: virtualServices.cache, changes },
+      overlays: { routes, virtualServices: routeObjects.cache, services: services.cache, changes, rateLimits, notebookDefaults: () => notebookDefaults.current().defaults, routeApi: config.proxy.routeApi },
+      routeMetrics: { virtualServices: routeObjects.cache, clusterDomain: config.proxy.clusterDomain, prometheus },
+      notebookDefaults: { store: notebookDefaults, configMaps: connection.backend<ConfigMap>(configMapKind), virtualServices: routeObjects.cache, changes, routeApi: config.proxy.routeApi },
       hubSignIn: { hubOAuth: config.dashboard.hubOAuth, auth: dashboardAuth, log },
     },
     async stop() {
@@ -279,9 +305,11 @@ function leaderWork(deps: {
   config: Config;
   connection: KubeConnection;
   routes: RouteService;
+  migration: RouteMigration | undefined;
   previews: PreviewService;
   changes: ChangePipeline;
-  virtualServices: ResourceStore<VirtualService>;
+  routeObjects: ResourceStore<RouteObject>;
+  routeKind: RouteObjects;
   rateLimits: Omit<RateLimitSyncDeps, 'changes'>;
   notebookDefaults: NotebookDefaultsStore;
   mesh: MeshCaches | undefined;
@@ -296,21 +324,24 @@ function leaderWork(deps: {
     const identity = candidateIdentity();
     return leaderElected(work(log), { backend: connection.backend<Lease>(leaseKind), namespace, name: `${config.proxy.prefix}-${lease}`, identity, log });
   };
-  const leaderships = [
-    lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log)),
-    lead('rate-limits', 'rate-limits', (log) => {
-      const keeper = new RateLimitKeeper({ ...deps.rateLimits, virtualServices: deps.virtualServices.cache, changes: deps.changes, log });
-      deps.notebookDefaults.onChange(() => keeper.defaultsChanged());
-      return keeper;
-    }),
-  ];
+  const leaderships = [lead('routes', 'route-reconciler', (log) => new RouteReconciler(deps.routes, log, deps.migration))];
+  // rate limits patch the Envoy routes of VirtualServices: HTTPRoutes have none of hubmesh's names to patch
+  if (config.proxy.routeApi === 'virtualservice') {
+    leaderships.push(
+      lead('rate-limits', 'rate-limits', (log) => {
+        const keeper = new RateLimitKeeper({ ...deps.rateLimits, virtualServices: deps.routeObjects.cache, changes: deps.changes, log });
+        deps.notebookDefaults.onChange(() => keeper.defaultsChanged());
+        return keeper;
+      }),
+    );
+  }
   if (connection.mode !== 'cluster') return leaderships;
   if (deps.mesh) {
     const mesh = deps.mesh;
     leaderships.push(
       lead('circuit-breakers', 'circuit-breakers', (log) => {
         const keeper = new CircuitBreakerKeeper({
-          virtualServices: deps.virtualServices.cache,
+          virtualServices: deps.routeObjects.cache,
           destinationRules: mesh.destinationRules.hub,
           backend: connection.backend<DestinationRule>(destinationRuleKind),
           circuitBreaking: () => deps.notebookDefaults.current().defaults.circuitBreaking,
@@ -332,7 +363,10 @@ function leaderWork(deps: {
       'janitor',
       (log) =>
         new Janitor({
-          sources: [previewExpiry(deps.previews, namespace), faultExpiry({ routes: deps.routes, virtualServices: deps.virtualServices.cache, namespace, now: () => new Date(), log })],
+          sources: [
+            previewExpiry(deps.previews, namespace, deps.routeKind.kind),
+            faultExpiry({ routes: deps.routes, virtualServices: deps.routeObjects.cache, routeKind: deps.routeKind.kind, namespace, now: () => new Date(), log }),
+          ],
           intervalMs: config.previews.janitorIntervalSeconds * 1000,
           log,
           record: recordAsJanitor(deps.changes),
@@ -346,7 +380,7 @@ function leaderWork(deps: {
         'last-activity',
         (log) =>
           new LastActivityWriter({
-            store: deps.virtualServices,
+            store: deps.routeObjects,
             clusterDomain: config.proxy.clusterDomain,
             log,
             intervalMs: config.mesh.activityIntervalSeconds * 1000,

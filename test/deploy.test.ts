@@ -36,6 +36,38 @@ function rulesOf(object: KubeObject): string[] {
   return normalizedRules(object.rules as PolicyRule[]);
 }
 
+type Subject = { kind: string; name: string; namespace?: string };
+type Binding = KubeObject & { subjects: Subject[]; roleRef: { kind: string; name: string } };
+
+/**
+ * What a subject is granted, per namespace ('' for cluster-wide): the rules of every Role and ClusterRole
+ * bound to it, as a set. How the rules are split into Roles does not matter, only what they grant together.
+ */
+function grantsOf(objects: KubeObject[], subject: Subject): Record<string, string[]> {
+  const grants: Record<string, Set<string>> = {};
+  const bindings = (objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') as Binding[]).filter((b) =>
+    b.subjects.some((s) => s.kind === subject.kind && s.name === subject.name && (subject.kind !== 'ServiceAccount' || s.namespace === subject.namespace)),
+  );
+  for (const binding of bindings) {
+    const namespace = binding.kind === 'ClusterRoleBinding' ? '' : binding.metadata.namespace!;
+    const roles = objects.filter((o) => o.kind === binding.roleRef.kind && o.metadata.name === binding.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === namespace));
+    expect(roles, `the ${binding.roleRef.kind} ${binding.roleRef.name} of ${binding.kind} ${binding.metadata.name}`).toHaveLength(1);
+    for (const rule of rulesOf(roles[0]!)) (grants[namespace] ??= new Set()).add(rule);
+  }
+  return Object.fromEntries(Object.entries(grants).map(([namespace, rules]) => [namespace, [...rules].sort()]));
+}
+
+function serviceAccountOf(objects: KubeObject[]): Subject {
+  return { kind: 'ServiceAccount', name: find(objects, 'ServiceAccount', HUB_NAMESPACE).metadata.name, namespace: HUB_NAMESPACE };
+}
+
+/** The chart's Role of the route kinds (<fullname>-routes). */
+function routesRole(objects: KubeObject[]): KubeObject {
+  const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.name.endsWith('-routes'));
+  expect(roles).toHaveLength(1);
+  return roles[0]!;
+}
+
 function container(objects: KubeObject[]): Container {
   const deployment = find(objects, 'Deployment', HUB_NAMESPACE) as KubeObject & { spec: { template: { spec: { containers: Container[] } } } };
   return deployment.spec.template.spec.containers[0]!;
@@ -89,21 +121,44 @@ describe('deployment manifests', () => {
     }
   });
 
-  it("grants exactly the RBAC of app-rbac.yaml: hub namespace Role, root namespace Role, the gateway namespace's EnvoyFilters and pods, namespaces ClusterRole", () => {
+  it("grants exactly the RBAC of app-rbac.yaml: hub namespace Roles, root namespace Role, the gateway namespace's EnvoyFilters and pods, namespaces ClusterRole", () => {
     const reference = parseObjects(readFileSync(path.join(repoRoot, 'scripts/cluster/manifests/app-rbac.yaml'), 'utf8'));
     const rendered = parseObjects(template('hubmesh'));
-    expect(rulesOf(find(rendered, 'Role', HUB_NAMESPACE))).toEqual(rulesOf(find(reference, 'Role', HUB_NAMESPACE)));
-    expect(rulesOf(find(rendered, 'Role', ROOT_NAMESPACE, false))).toEqual(rulesOf(find(reference, 'Role', ROOT_NAMESPACE, false)));
-    expect(rulesOf(find(rendered, 'Role', ROOT_NAMESPACE, true))).toEqual(rulesOf(find(reference, 'Role', ROOT_NAMESPACE, true)));
-    expect(rulesOf(find(rendered, 'ClusterRole'))).toEqual(rulesOf(find(reference, 'ClusterRole')));
+    expect(grantsOf(rendered, serviceAccountOf(rendered))).toEqual(grantsOf(reference, { kind: 'User', name: 'hubmesh-app' }));
 
-    const serviceAccount = find(rendered, 'ServiceAccount', HUB_NAMESPACE).metadata.name;
-    const bindings = [['RoleBinding', HUB_NAMESPACE, undefined], ['RoleBinding', ROOT_NAMESPACE, false], ['RoleBinding', ROOT_NAMESPACE, true], ['ClusterRoleBinding', undefined, undefined]] as const;
-    for (const [kind, namespace, filters] of bindings) {
-      const binding = find(rendered, kind, namespace, filters) as KubeObject & { subjects: unknown[]; roleRef: { kind: string; name: string } };
-      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: serviceAccount, namespace: HUB_NAMESPACE }]);
-      const role = find(rendered, binding.roleRef.kind, binding.roleRef.kind === 'ClusterRole' ? undefined : namespace, filters);
-      expect(binding.roleRef.name).toBe(role.metadata.name);
+    const serviceAccount = serviceAccountOf(rendered);
+    const bindings = rendered.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') as Binding[];
+    // main and routes Roles in the hub namespace, two in the root namespace, one ClusterRole
+    expect(bindings).toHaveLength(5);
+    for (const binding of bindings) {
+      expect(binding.subjects).toEqual([serviceAccount]);
+      expect(rendered.filter((o) => o.kind === binding.roleRef.kind && o.metadata.name === binding.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === binding.metadata.namespace))).toHaveLength(1);
+    }
+  });
+
+  it('grants the route kinds per backend: httproute the HTTPRoutes only, a migration both kinds, as the test identities of app-rbac-httproute.yaml', () => {
+    const reference = parseObjects(['app-rbac.yaml', 'app-rbac-httproute.yaml'].map((f) => readFileSync(path.join(repoRoot, 'scripts/cluster/manifests', f), 'utf8')).join('\n---\n'));
+    const identity = (name: string): Subject => ({ kind: 'ServiceAccount', name, namespace: HUB_NAMESPACE });
+    const cases: Array<[string, Subject]> = [
+      ['config.routeApi=httproute', identity('hubmesh-app-httproute')],
+      ['config.routeApi=httproute,config.migrateFrom=virtualservice', identity('hubmesh-app-migration')],
+      ['config.routeApi=virtualservice,config.migrateFrom=httproute', identity('hubmesh-app-migration')],
+    ];
+    for (const [values, subject] of cases) {
+      const rendered = parseObjects(template('hubmesh', '--set', values));
+      expect(grantsOf(rendered, serviceAccountOf(rendered)), values).toEqual(grantsOf(reference, subject));
+    }
+    const routeRules = (values: string[]) => rulesOf(routesRole(parseObjects(template('hubmesh', ...values))));
+    const fullAccess = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+    expect(routeRules([])).toEqual(normalizedRules([{ apiGroups: ['networking.istio.io'], resources: ['virtualservices'], verbs: fullAccess }]));
+    expect(routeRules(['--set', 'config.routeApi=httproute'])).toEqual(normalizedRules([{ apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: fullAccess }]));
+    expect(envOf(container(parseObjects(template('hubmesh', '--set', 'config.routeApi=httproute,config.gatewaySection=https'))), 'HUBMESH_GATEWAY_SECTION')?.value).toBe('https');
+    expect(envOf(container(parseObjects(template('hubmesh', '--set', 'config.routeApi=httproute'))), 'HUBMESH_ROUTE_API')?.value).toBe('httproute');
+    // values that make no sense fail the install instead of starting a hubmesh that cannot write its routes
+    for (const bad of ['config.routeApi=gateway', 'config.migrateFrom=httproutes', 'config.migrateFrom=virtualservice', 'config.gatewaySection=https']) {
+      const result = spawnSync(helm, ['template', 'hubmesh', chart, '--namespace', HUB_NAMESPACE, '--set', bad], { encoding: 'utf8' });
+      expect(result.status, bad).not.toBe(0);
+      expect(result.stderr, bad).toMatch(/config\.(routeApi|migrateFrom|gatewaySection)/);
     }
   });
 
@@ -127,6 +182,10 @@ describe('deployment manifests', () => {
     expect(can('update', 'leases.coordination.k8s.io', HUB_NAMESPACE)).toBe('yes');
     expect(can('create', 'events.events.k8s.io', HUB_NAMESPACE)).toBe('yes');
     expect(can('watch', 'pods', HUB_NAMESPACE)).toBe('yes');
+    expect(can('watch', 'gateways.gateway.networking.k8s.io', HUB_NAMESPACE)).toBe('yes'); // ambient's waypoints
+    // the default route API writes VirtualServices only, and reads no HTTPRoutes
+    expect(can('list', 'httproutes.gateway.networking.k8s.io', HUB_NAMESPACE)).toBe('no');
+    expect(can('create', 'gateways.gateway.networking.k8s.io', HUB_NAMESPACE)).toBe('no');
     expect(can('list', 'peerauthentications.security.istio.io', ROOT_NAMESPACE)).toBe('yes');
     expect(can('patch', 'envoyfilters.networking.istio.io', ROOT_NAMESPACE)).toBe('yes');
     expect(can('delete', 'envoyfilters.networking.istio.io', ROOT_NAMESPACE)).toBe('no');

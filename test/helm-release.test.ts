@@ -121,10 +121,13 @@ describe('helm install, upgrade and uninstall of the chart', () => {
         `ClusterRoleBinding (cluster)/${fullname}-${HUB_NAMESPACE}`,
         `Deployment ${HUB_NAMESPACE}/${fullname}`,
         `Role ${HUB_NAMESPACE}/${fullname}`,
+        // the route kind's write access, apart: config.routeApi decides it
+        `Role ${HUB_NAMESPACE}/${fullname}-routes`,
         `Role ${ROOT_NAMESPACE}/${fullname}-${HUB_NAMESPACE}`,
         // the gateway's pods run in the root namespace here: the rate limits' EnvoyFilter goes there
         `Role ${ROOT_NAMESPACE}/${fullname}-${HUB_NAMESPACE}-gateway-filters`,
         `RoleBinding ${HUB_NAMESPACE}/${fullname}`,
+        `RoleBinding ${HUB_NAMESPACE}/${fullname}-routes`,
         `RoleBinding ${ROOT_NAMESPACE}/${fullname}-${HUB_NAMESPACE}`,
         `RoleBinding ${ROOT_NAMESPACE}/${fullname}-${HUB_NAMESPACE}-gateway-filters`,
         `Secret ${HUB_NAMESPACE}/${fullname}`,
@@ -238,7 +241,7 @@ describe('helm install, upgrade and uninstall of the chart', () => {
       if (left.length > 0) throw new Error(`left: ${left.map(identity).join(', ')}`);
       return left;
     }, `no object labelled ${releaseSelector} in any namespace or cluster-wide`);
-    expect(everRendered.size).toBe(13);
+    expect(everRendered.size).toBe(15);
     expect(kubectl(['get', '-f', '-', '--ignore-not-found', '-o', 'name'], rendered.map((o) => JSON.stringify(o)).join('\n')).trim()).toBe('');
     expect(kubectl(['get', '-n', HUB_NAMESPACE, 'secrets', '-l', `owner=helm,name=${release.name}`, '-o', 'name']).trim()).toBe('');
     const listed = JSON.parse(release.helm(['list', '-a', '-o', 'json'])) as { name: string }[];

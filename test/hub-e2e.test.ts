@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { VirtualService } from '@/lib/kube/virtualservices';
+import type { RouteObject } from '@/lib/routes/route-objects';
 import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
-import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
+import { ROUTE_APIS, routeBackend, startHubmesh, type HubmeshProcess } from './hubmesh-process';
+import { destinationOf, expectedPathMatches, listRouteObjects, ownPathMatches, routeKindOfApi, routeObjectGroup } from './route-objects';
 import { quoteRoutePath as hubQuote } from '@/lib/routes/routespec';
 import { removeSpawnedObjects, startHub, type HubProcess } from './jupyterhub/hub-process';
 
@@ -9,10 +10,10 @@ import { removeSpawnedObjects, startHub, type HubProcess } from './jupyterhub/hu
  * A real JupyterHub 3.0 (Debian's) with hubmesh as its external configurable-http-proxy: the hub
  * spawns users through a KubeSpawner-like mock (Pod + Service in the test cluster, JupyterHub's
  * mock single-user server behind a DNS stand-in), and every route it adds or removes must land in
- * the apiserver as a VirtualService.
+ * the apiserver as a route object: a VirtualService, or an HTTPRoute with HUBMESH_ROUTE_API=httproute (the same
+ * tests run for both backends).
  */
 
-const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
 const USERS = ['zoe', '秀樹', 'has@', '~TestJH'] as const;
 const SPAWN_TIMEOUT_MS = 60_000;
 
@@ -32,8 +33,11 @@ const serviceName = (user: string) => `jupyter-${escapeUser(user)}`;
 const serviceHost = (user: string) => `${serviceName(user)}.${HUB_NAMESPACE}.svc.cluster.local`;
 
 
-describe('a real JupyterHub 3.0 on hubmesh', () => {
+describe.each(ROUTE_APIS)('a real JupyterHub 3.0 on hubmesh (%s)', (api) => {
   const { adminCore, adminCustom } = clients();
+  const vsGroup = routeObjectGroup(api);
+  const kindName = routeKindOfApi(api);
+  const backend = routeBackend(api, inject('appKubeconfig'));
   const prefix = uniqueName('hube2e');
   const selector = `app.kubernetes.io/managed-by=hubmesh,hubmesh.io/prefix=${prefix}`;
   let hubmesh: HubmeshProcess;
@@ -49,10 +53,8 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
     if (r.status !== 200) throw new Error(`hub GET /proxy: ${r.status} ${await r.text()}`);
     return (await r.json()) as Record<string, HubRoute>;
   };
-  const virtualServices = async (): Promise<VirtualService[]> =>
-    ((await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: selector })) as { items: VirtualService[] }).items;
+  const virtualServices = (): Promise<RouteObject[]> => listRouteObjects(adminCustom, api, selector);
   const vsFor = async (route: string) => (await virtualServices()).find((vs) => vs.metadata.annotations?.['hubmesh.io/route'] === route);
-  const destinationOf = (vs: VirtualService) => vs.spec.http?.[0]?.route?.[0]?.destination;
   const userModel = async (name: string) => {
     const r = await hub!.api(`/users/${encodeURIComponent(name)}`);
     if (r.status !== 200) throw new Error(`hub GET /users/${name}: ${r.status} ${await r.text()}`);
@@ -62,7 +64,7 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
   const logs = (max = 8000) => `--- hub ---\n${hub?.output().slice(-max)}\n--- hubmesh ---\n${hubmesh?.output().slice(-max)}`;
 
   beforeAll(async () => {
-    hubmesh = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix });
+    hubmesh = await startHubmesh({ ...backend, prefix });
     hub = await startHub({
       proxyUrl: hubmesh.url,
       proxyToken: hubmesh.token,
@@ -88,10 +90,11 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
     expect(new Date(list['/']!.last_activity).toISOString()).toBe(list['/']!.last_activity);
 
     const vs = await vsFor('/');
-    expect(vs, 'VirtualService for /').toBeDefined();
-    expect(destinationOf(vs!)).toEqual({ host: `hub.${HUB_NAMESPACE}.svc.cluster.local`, port: { number: hub!.hubPort } });
+    expect(vs, `${kindName} for /`).toBeDefined();
+    expect(vs!.kind).toBe(kindName);
+    expect(destinationOf(vs!)).toEqual({ host: `hub.${HUB_NAMESPACE}.svc.cluster.local`, port: hub!.hubPort });
     expect(JSON.parse(vs!.metadata.annotations!['hubmesh.io/data']!)).toEqual({ target: hubTarget, jupyterhub: true, hub: true });
-    expect(vs!.spec.http?.[0]?.match).toEqual([{ uri: { prefix: '/' } }]);
+    expect(ownPathMatches(vs!)).toEqual(expectedPathMatches(api, '/'));
 
     // the hub reads the route back through hubmesh
     expect((await hubRoutes())['/']).toMatchObject({ routespec: '/', target: hubTarget, data: { hub: true } });
@@ -130,16 +133,16 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
       }
       expect(Object.keys(list).sort()).toEqual(['/', ...USERS.map((n) => `/user/${n}`)].sort());
 
-      // one VirtualService per route, to the user's Service
+      // one route object per route, to the user's Service
       const items = await virtualServices();
       expect(items).toHaveLength(USERS.length + 1);
       for (const name of USERS) {
         const vs = items.find((v) => v.metadata.annotations?.['hubmesh.io/route'] === `/user/${name}`);
-        expect(vs, `VirtualService for /user/${name}`).toBeDefined();
-        expect(destinationOf(vs!)).toEqual({ host: serviceHost(name), port: { number: 8888 } });
+        expect(vs, `${kindName} for /user/${name}`).toBeDefined();
+        expect(destinationOf(vs!)).toEqual({ host: serviceHost(name), port: 8888 });
         // the match carries the URL form the hub links to (browsers ask for /user/%E7%A7%80%E6%A8%B9/, not /user/秀樹/)
         const quoted = `/user/${hubQuote(name)}`;
-        expect(vs!.spec.http?.[0]?.match).toEqual([{ uri: { prefix: `${quoted}/` } }, { uri: { exact: quoted } }]);
+        expect(ownPathMatches(vs!)).toEqual(expectedPathMatches(api, quoted));
         expect(JSON.parse(vs!.metadata.annotations!['hubmesh.io/data']!)).toEqual({
           target: `http://${serviceHost(name)}:8888`,
           jupyterhub: true,
@@ -180,7 +183,7 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
       await eventually(async () => ((await userModel('zoe')).servers?.[''] ? undefined : true), `zoe's server to stop\n${logs()}`, 30_000);
 
       await eventually(async () => ('/user/zoe' in (await routes()) ? undefined : true), 'hubmesh to drop /user/zoe');
-      await eventually(async () => ((await vsFor('/user/zoe')) ? undefined : true), 'the VirtualService of /user/zoe to be deleted');
+      await eventually(async () => ((await vsFor('/user/zoe')) ? undefined : true), `the ${kindName} of /user/zoe to be deleted`);
       const gone = await adminCustom.getNamespacedCustomObject({ ...vsGroup, name: zoeVs!.metadata.name }).then(
         () => false,
         (e: { code?: number }) => e.code === 404,
@@ -207,14 +210,14 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
       expect(Object.keys(before).sort()).toEqual(['/', '/user/has@', '/user/~TestJH', '/user/秀樹'].sort());
       const { url, token } = hubmesh;
       await hubmesh.stop();
-      hubmesh = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix, token, port: Number(new URL(url).port) });
+      hubmesh = await startHubmesh({ ...backend, prefix, token, port: Number(new URL(url).port) });
       expect(hubmesh.url).toBe(url);
 
-      // same paths, same data, same last_activity: read back from the VirtualServices
+      // same paths, same data, same last_activity: read back from the route objects
       expect(await routes()).toEqual(before);
       // nothing was rewritten
       const vsAfter = await virtualServices();
-      const versions = (items: VirtualService[]) => Object.fromEntries(items.map((v) => [v.metadata.name, v.metadata.resourceVersion]));
+      const versions = (items: RouteObject[]) => Object.fromEntries(items.map((v) => [v.metadata.name, v.metadata.resourceVersion]));
       expect(versions(vsAfter)).toEqual(versions(vsBefore));
 
       // the hub, still on the same api_url, checks its routes against the new process and finds them all
@@ -245,10 +248,10 @@ describe('a real JupyterHub 3.0 on hubmesh', () => {
       expect(after).toMatchObject({ target: before!.target, jupyterhub: true, user: '秀樹', server_name: '' });
       expect(Date.parse(after.last_activity)).toBeGreaterThanOrEqual(Date.parse(before!.last_activity));
       const restored = await vsFor(route);
-      expect(restored, `VirtualService for ${route}`).toBeDefined();
+      expect(restored, `${kindName} for ${route}`).toBeDefined();
       expect(restored!.metadata.name).toBe(vs!.metadata.name);
       expect(restored!.metadata.uid).not.toBe(vs!.metadata.uid);
-      expect(destinationOf(restored!)).toEqual({ host: serviceHost('秀樹'), port: { number: 8888 } });
+      expect(destinationOf(restored!)).toEqual({ host: serviceHost('秀樹'), port: 8888 });
       expect((await hubRoutes())[`/user/${hubQuote('秀樹')}/`]).toMatchObject({ data: { user: '秀樹', server_name: '' } });
       // the others were left alone
       expect(Object.keys(await routes()).sort()).toEqual(['/', '/user/has@', '/user/~TestJH', '/user/秀樹'].sort());

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import path from 'node:path';
 import { serverEntryIn, serverProcess } from '../scripts/server-process.mjs';
 import { repoRoot } from './cluster/harness';
 
@@ -18,6 +19,26 @@ export type HubmeshProcess = {
   /** Sends `signal` to the server and waits until it has exited (SIGKILL: a crash, as `kill -9` makes one). */
   kill: (signal: NodeJS.Signals) => Promise<void>;
 };
+
+export type RouteApi = 'virtualservice' | 'httproute';
+
+/** Both route backends, for the tests that run once per backend. */
+export const ROUTE_APIS: readonly RouteApi[] = ['virtualservice', 'httproute'];
+
+/** The Gateway API Gateway the tests' HTTPRoutes attach to (only its name: no controller runs it). */
+export const TEST_HTTPROUTE_GATEWAY = 'jupyterhub/hubmesh-test-gateway';
+
+/**
+ * How to start hubmesh with a route backend: the app's identity of that backend (scripts/cluster/up.sh writes a
+ * kubeconfig per identity next to the app's: the user hubmesh-app for VirtualServices, the service account
+ * hubmesh-app-httproute for HTTPRoutes, hubmesh-app-migration for both kinds) and the settings that choose it.
+ */
+export function routeBackend(api: RouteApi, appKubeconfig: string, options: { migrating?: boolean } = {}): { kubeconfig: string; env: Record<string, string> } {
+  const identity = options.migrating ? 'migration' : api === 'httproute' ? 'httproute' : undefined;
+  const kubeconfig = identity ? path.join(path.dirname(appKubeconfig), `kubeconfig-app-${identity}`) : appKubeconfig;
+  const env: Record<string, string> = api === 'httproute' ? { HUBMESH_ROUTE_API: 'httproute', HUBMESH_GATEWAY: TEST_HTTPROUTE_GATEWAY } : { HUBMESH_ROUTE_API: 'virtualservice' };
+  return { kubeconfig, env };
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -174,8 +174,8 @@ describe('the container image, built and run as the chart runs it', () => {
     expect(review.status.userInfo.username).toBe(`system:serviceaccount:${HUB_NAMESPACE}:${deployment.spec.template.spec.serviceAccountName}`);
     expect(deployment.spec.template.spec.serviceAccountName).toBe(`${release.name}-hubmesh`);
 
-    // take VirtualService writes out of the chart's Role: the running image loses them; put them back: it has them again
-    const roleName = `${release.name}-hubmesh`;
+    // take VirtualService writes out of the chart's route Role: the running image loses them; put them back: it has them again
+    const roleName = `${release.name}-hubmesh-routes`;
     const role = JSON.parse(kubectl(['get', 'role', roleName, '-n', HUB_NAMESPACE, '-o', 'json'])) as KubeObject & { rules: { resources: string[]; verbs: string[] }[] };
     const readOnly = { ...role, rules: role.rules.map((r) => (r.resources.includes('virtualservices') ? { ...r, verbs: ['get', 'list', 'watch'] } : r)) };
     kubectl(['replace', '-f', '-'], JSON.stringify(readOnly));

@@ -1,3 +1,4 @@
+import { type RouteObject } from '../lib/routes/route-objects';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LastActivityWriter, serviceKey, type ActivitySource, type ServiceActivity } from '@/lib/activity/last-activity';
@@ -59,13 +60,13 @@ async function routeStore(backend: ResourceBackend<VirtualService> = vsBackend) 
       return backend.patch(namespace, name, body, options);
     },
   };
-  const store = new ResourceStore<VirtualService>(recording, HUB_NAMESPACE, managedSelector(ctx.prefix), testLog);
+  const store = new ResourceStore<RouteObject>(recording, HUB_NAMESPACE, managedSelector(ctx.prefix), testLog);
   store.cache.start();
   expect(await store.cache.waitForSync(10_000)).toBe(true);
   stores.push(store);
   return { store, patches };
 }
-const stores: Array<ResourceStore<VirtualService>> = [];
+const stores: Array<ResourceStore<RouteObject>> = [];
 
 async function createRoutes(names: string[], lastActivityMs: number): Promise<VirtualService[]> {
   const created: VirtualService[] = [];
@@ -115,7 +116,7 @@ describe('last_activity from real traffic, written by the leader', () => {
     expect(await writer.pass(new AbortController().signal)).toEqual({ planned: 1, written: 1, failed: 0 });
     const [a1, b1, c1] = await Promise.all([alice!, bob!, carol!].map(stored));
     expect(lastActivityOf(a1!)).toBe(iso(start + HOUR));
-    expect(lastActivityOf(store.cache.get(alice!.metadata.name)!)).toBe(iso(start + HOUR));
+    expect(lastActivityOf(store.cache.get(alice!.metadata.name) as VirtualService)).toBe(iso(start + HOUR));
     // nothing was written to the others: same timestamp, same resourceVersion
     expect([lastActivityOf(b1!), lastActivityOf(c1!)]).toEqual([iso(start), iso(start)]);
     expect([b1!.metadata.resourceVersion, c1!.metadata.resourceVersion]).toEqual([bob!.metadata.resourceVersion, carol!.metadata.resourceVersion]);
@@ -151,7 +152,7 @@ describe('last_activity from real traffic, written by the leader', () => {
     expect(await stale.pass(new AbortController().signal)).toEqual({ planned: 1, written: 0, failed: 0 });
     expect(lagging.patches).toHaveLength(1);
     expect(lastActivityOf(await stored(dora!))).toBe(iso(start + 2 * HOUR));
-    expect(lastActivityOf(lagging.store.cache.get(dora!.metadata.name)!)).toBe(iso(start + 2 * HOUR));
+    expect(lastActivityOf(lagging.store.cache.get(dora!.metadata.name) as VirtualService)).toBe(iso(start + 2 * HOUR));
   });
 
   it('stops writing as soon as leadership is lost, in the middle of a pass and between passes', async () => {

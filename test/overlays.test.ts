@@ -1,3 +1,4 @@
+import type { RouteObject } from '@/lib/routes/route-objects';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { connect } from '@/lib/kube/connection';
@@ -5,7 +6,7 @@ import { isConflict } from '@/lib/kube/errors';
 import type { ResourceBackend } from '@/lib/kube/types';
 import type { VirtualService } from '@/lib/kube/virtualservices';
 import { NO_OVERLAYS, type Overlays } from '@/lib/routes/overlays';
-import { primaryDestination, renderRouteVirtualService, routeFromVirtualService } from '@/lib/routes/virtualservice';
+import { primaryDestination, renderRouteVirtualService, routeFromObject } from '@/lib/routes/virtualservice';
 import { ANNOTATIONS } from '@/lib/kube/labels';
 import { CLUSTER_DOMAIN, routeReplica, testRenderContext } from './route-replica';
 import { clients, HUB_NAMESPACE } from './helpers';
@@ -25,7 +26,7 @@ const hubData = (service = target) => ({ target: `http://${service}:8888`, jupyt
 const replicas: Array<{ stop(): void }> = [];
 
 /** A replica as the app identity; `wrap` may wrap its VirtualService backend. */
-async function replica(wrap?: (b: ResourceBackend<VirtualService>) => ResourceBackend<VirtualService>) {
+async function replica(wrap?: (b: ResourceBackend<RouteObject>) => ResourceBackend<RouteObject>) {
   const r = await routeReplica(app, ctx, wrap);
   replicas.push(r);
   return r;
@@ -92,10 +93,10 @@ describe('route overlays on the real apiserver', () => {
 
     const back = await stored(plain.metadata.name);
     expect(back.metadata.resourceVersion).toBe(after.metadata.resourceVersion);
-    const expected = renderRouteVirtualService(routeFromVirtualService(plain)!, primaryDestination(plain)!, { ...ctx, clusterDomain: CLUSTER_DOMAIN }, overlays);
+    const expected = renderRouteVirtualService(routeFromObject(plain)!, primaryDestination(plain)!, { ...ctx, clusterDomain: CLUSTER_DOMAIN }, overlays);
     expect(back.spec).toEqual(expected.spec);
     expect(back.metadata.annotations).toEqual(expected.metadata.annotations);
-    expect(routeFromVirtualService(back)).toEqual({ ...routeFromVirtualService(plain), overlays });
+    expect(routeFromObject(back)).toEqual({ ...routeFromObject(plain), overlays });
     expect(back.spec.http?.map((r) => r.name)).toEqual([...overlays.rules.map((r) => `rule-${r.name}`), 'route']);
   });
 
@@ -110,7 +111,7 @@ describe('route overlays on the real apiserver', () => {
     expect(await hubmesh.routes.upsert('/user/ov-repost', hubData(preview))).toMatchObject({ written: true });
     const moved = await stored(plain.metadata.name);
     expect(primaryDestination(moved)).toEqual({ host: host(preview), port: 8888 });
-    const record = routeFromVirtualService(moved)!;
+    const record = routeFromObject(moved)!;
     expect(record.overlays).toEqual(overlays);
     expect(moved.spec).toEqual(renderRouteVirtualService(record, { host: host(preview), port: 8888 }, { ...ctx, clusterDomain: CLUSTER_DOMAIN }, overlays).spec);
   });
@@ -121,7 +122,7 @@ describe('route overlays on the real apiserver', () => {
     const { after } = await hubmesh.routes.setOverlays('/user/ov-off', NO_OVERLAYS);
     const fresh = renderRouteVirtualService({ path: '/user/ov-off', data: hubData(), lastActivity: new Date().toISOString() }, { host: host(target), port: 8888 }, ctx);
     expect(plainParts(await stored(plain.metadata.name))).toEqual(plainParts(fresh));
-    expect(plainParts(after)).toEqual(plainParts(plain));
+    expect(plainParts(after as VirtualService)).toEqual(plainParts(plain));
   });
 
   it('a dry run answers with what the apiserver would store, and stores nothing', async () => {
@@ -129,8 +130,8 @@ describe('route overlays on the real apiserver', () => {
     const overlays = overlaysOfKind[0]![1];
     const { before, after } = await hubmesh.routes.setOverlays('/user/ov-dry', overlays, { dryRun: true });
     expect(before.metadata.resourceVersion).toBe(plain.metadata.resourceVersion);
-    expect(after.spec.http?.map((r) => r.name)).toEqual(['rule-testers', 'route']);
-    expect(routeFromVirtualService(after)?.overlays).toEqual(overlays);
+    expect((after as VirtualService).spec.http?.map((r) => r.name)).toEqual(['rule-testers', 'route']);
+    expect(routeFromObject(after)?.overlays).toEqual(overlays);
     const unchanged = await stored(plain.metadata.name);
     expect(unchanged.metadata.resourceVersion).toBe(plain.metadata.resourceVersion);
     expect(unchanged.spec).toEqual(plain.spec);
@@ -180,7 +181,7 @@ describe('route overlays on the real apiserver', () => {
     expect(conflicts).toHaveLength(1);
     const final = await stored(plain.metadata.name);
     expect(primaryDestination(final)).toEqual({ host: host(preview), port: 8888 });
-    expect(routeFromVirtualService(final)?.overlays).toEqual(overlays);
+    expect(routeFromObject(final)?.overlays).toEqual(overlays);
     expect(final.spec.http?.find((r) => r.name === 'route')?.route?.map((d) => [d.destination.host, d.weight])).toEqual([
       [host(preview), 90],
       [host(canaryTarget), 10],
@@ -196,7 +197,7 @@ describe('route overlays on the real apiserver', () => {
     const final = await stored(plain.metadata.name);
     expect(final.metadata.resourceVersion).toBe(after.metadata.resourceVersion);
     expect(primaryDestination(final)).toEqual({ host: host(preview), port: 8888 });
-    expect(routeFromVirtualService(final)?.overlays).toEqual(overlays);
+    expect(routeFromObject(final)?.overlays).toEqual(overlays);
     expect(final.spec.http?.map((r) => r.name)).toEqual(['rule-preview', 'route']);
   });
 });

@@ -5,12 +5,12 @@ import { isNotFound } from '@/lib/kube/errors';
 import { eventKind, type KubeEvent } from '@/lib/kube/events';
 import { leaderElected, type LeaderElector } from '@/lib/kube/leader-election';
 import { leaseKind, type Lease } from '@/lib/kube/leases';
-import type { VirtualService } from '@/lib/kube/virtualservices';
+import { virtualServiceKind, type VirtualService } from '@/lib/kube/virtualservices';
 import { parsePreviewInput, type PreviewInput } from '@/lib/routes/overlays';
 import { changePipeline, eventRecorder } from '@/lib/changes/pipeline';
 import { Janitor, JANITOR_ACTOR, previewExpiry, recordAsJanitor } from '@/lib/routes/janitor';
 import { PreviewService } from '@/lib/routes/previews';
-import { HUB_API_GUARD_RULE, routeFromVirtualService, type RenderContext } from '@/lib/routes/virtualservice';
+import { HUB_API_GUARD_RULE, routeFromObject, type RenderContext } from '@/lib/routes/virtualservice';
 import { ANNOTATIONS } from '@/lib/kube/labels';
 import { CLUSTER_DOMAIN, routeReplica, testRenderContext } from './route-replica';
 import { clients, eventually, HUB_NAMESPACE, testLog } from './helpers';
@@ -107,7 +107,7 @@ describe('preview routes on the real apiserver', () => {
       { uri: { prefix: `${userPath}/lab/` }, headers: { cookie: { regex: `^(.*?;\\s*)?hubmesh-preview=lab-${suffix}(;.*)?$` } } },
       { uri: { exact: `${userPath}/lab` }, headers: { cookie: { regex: `^(.*?;\\s*)?hubmesh-preview=lab-${suffix}(;.*)?$` } } },
     ]);
-    expect(routeFromVirtualService(userStored)?.overlays.previews).toEqual([expect.objectContaining({ name: `lab-${suffix}`, owner: user, pathPrefix: `${userPath}/lab` })]);
+    expect(routeFromObject(userStored)?.overlays.previews).toEqual([expect.objectContaining({ name: `lab-${suffix}`, owner: user, pathPrefix: `${userPath}/lab` })]);
 
     await hubmesh.previews.remove(`hub-${suffix}`);
     await hubmesh.previews.remove(`lab-${suffix}`);
@@ -116,7 +116,7 @@ describe('preview routes on the real apiserver', () => {
   it('a dry run answers with what the apiserver would store, and stores nothing', async () => {
     const before = await stored(userVs.metadata.name);
     const { after } = await hubmesh.previews.create(input({ name: `dry-${suffix}`, pathPrefix: userPath }), { owner: user, isAdmin: false, dryRun: true });
-    expect(after.spec.http?.map((r) => r.name)).toEqual([`preview-dry-${suffix}`, 'route']);
+    expect((after as VirtualService).spec.http?.map((r) => r.name)).toEqual([`preview-dry-${suffix}`, 'route']);
     const unchanged = await stored(userVs.metadata.name);
     expect(unchanged.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     expect(hubmesh.previews.get(`dry-${suffix}`)).toBeUndefined();
@@ -139,7 +139,7 @@ describe('preview routes on the real apiserver', () => {
     await hubmesh.previews.create(input({ name: `ext-${suffix}`, pathPrefix: userPath, ttl: '30m' }), { owner: user, isAdmin: false });
     const { preview, after } = await hubmesh.previews.extend(`ext-${suffix}`, 3 * 24 * 3600_000);
     expect(Date.parse(preview.expiresAt) - Date.now()).toBeGreaterThan(3 * 24 * 3600_000 - 60_000);
-    expect(routeFromVirtualService(await stored(userVs.metadata.name))?.overlays.previews?.[0]?.expiresAt).toBe(preview.expiresAt);
+    expect(routeFromObject(await stored(userVs.metadata.name))?.overlays.previews?.[0]?.expiresAt).toBe(preview.expiresAt);
     expect(after.metadata.resourceVersion).toBe((await stored(userVs.metadata.name)).metadata.resourceVersion);
 
     await hubmesh.previews.remove(`ext-${suffix}`);
@@ -180,7 +180,7 @@ describe('preview routes on the real apiserver', () => {
       // as lib/runtime.ts wires it
       const identity = `janitor-${i}-${suffix}`;
       const janitor = new Janitor({
-        sources: [previewExpiry(previews, HUB_NAMESPACE)],
+        sources: [previewExpiry(previews, HUB_NAMESPACE, virtualServiceKind)],
         intervalMs: 200,
         log: testLog,
         record: recordAsJanitor(changePipeline({ events: eventRecorder({ events: app.backend<KubeEvent>(eventKind), namespace: HUB_NAMESPACE, instance: identity }), log: testLog })),
@@ -202,8 +202,8 @@ describe('preview routes on the real apiserver', () => {
     clock.offsetMs = 5 * 60_000 + 1000;
     const vsNames = [hubVs.metadata.name, userVs.metadata.name];
     await eventually(async () => {
-      const previews = routeFromVirtualService(await stored(userVs.metadata.name))?.overlays.previews ?? [];
-      const onHub = routeFromVirtualService(await stored(hubVs.metadata.name))?.overlays.previews ?? [];
+      const previews = routeFromObject(await stored(userVs.metadata.name))?.overlays.previews ?? [];
+      const onHub = routeFromObject(await stored(hubVs.metadata.name))?.overlays.previews ?? [];
       return previews.length === 1 && onHub.length === 0 ? true : undefined;
     }, 'the janitor to remove the expired previews');
     expect(hubmesh.previews.list().map((p) => p.name)).toEqual([`long-${suffix}`]);

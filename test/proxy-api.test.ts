@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { quoteRoutePath, virtualServiceName } from '@/lib/routes/routespec';
+import type { HTTPRouteObject } from '@/lib/kube/httproutes';
 import type { VirtualService } from '@/lib/kube/virtualservices';
+import type { RouteObject } from '@/lib/routes/route-objects';
 import { clients, eventually, HUB_NAMESPACE, notebookPod, uniqueName } from './helpers';
-import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
+import { ROUTE_APIS, routeBackend, startHubmesh, TEST_HTTPROUTE_GATEWAY, type HubmeshProcess, type RouteApi } from './hubmesh-process';
+import { destinationOf, expectedPathMatches, ownPathMatches, routeKindOfApi, routeObjectGroup } from './route-objects';
 
-const group = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
 const { adminCustom, adminCore } = clients();
 
 /** What JupyterHub does to a key from GET before it compares routes: quote(key, safe='@/~'). */
@@ -17,10 +19,51 @@ const body = (user: string, target = `http://jupyter-${user.replace(/[^a-z0-9]/g
   server_name: '',
 });
 
-describe('hub proxy API on the real apiserver', () => {
+/** The spec hubmesh gives a plain user route at /user/<user> to jupyter-<user>:8888, of each kind. */
+function plainUserRouteSpec(api: RouteApi, user: string, name: string) {
+  if (api === 'httproute') {
+    const [namespace, gateway] = TEST_HTTPROUTE_GATEWAY.split('/');
+    return {
+      parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace, name: gateway }],
+      rules: [
+        {
+          name: 'route',
+          matches: [{ path: { type: 'PathPrefix', value: `/user/${user}` } }],
+          filters: [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { set: [{ name: 'x-hubmesh-route', value: name }] } }],
+          backendRefs: [{ group: '', kind: 'Service', name: `jupyter-${user}`, port: 8888, weight: 1 }],
+        },
+      ],
+    };
+  }
+  return {
+    hosts: ['*'],
+    gateways: ['jupyterhub/jupyterhub-gateway'],
+    http: [
+      {
+        name: 'route',
+        match: [{ uri: { prefix: `/user/${user}/` } }, { uri: { exact: `/user/${user}` } }],
+        route: [{ destination: { host: `jupyter-${user}.jupyterhub.svc.cluster.local`, port: { number: 8888 } } }],
+        headers: { response: { set: { 'x-hubmesh-route': name } } },
+      },
+    ],
+  };
+}
+
+/** An object of the backend's kind that is not hubmesh's, for the host `host`. */
+function foreignObject(api: RouteApi, name: string, host: string, labels: Record<string, string> = {}): RouteObject {
+  return api === 'httproute'
+    ? ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name, labels }, spec: { hostnames: [host] } } as HTTPRouteObject)
+    : ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, labels }, spec: { hosts: [host] } } as VirtualService);
+}
+
+const hostsOf = (object: RouteObject) => ('hostnames' in object.spec ? object.spec.hostnames : (object as VirtualService).spec.hosts);
+
+describe.each(ROUTE_APIS)('hub proxy API on the real apiserver (%s)', (api) => {
   let hm: HubmeshProcess;
   const prefix = `ct${uniqueName('x').slice(2)}`;
-  const vsOf = (path: string) => adminCustom.getNamespacedCustomObject({ ...group, name: virtualServiceName(prefix, path) }) as Promise<VirtualService>;
+  const group = routeObjectGroup(api);
+  const kindName = routeKindOfApi(api);
+  const vsOf = (path: string) => adminCustom.getNamespacedCustomObject({ ...group, name: virtualServiceName(prefix, path) }) as Promise<RouteObject>;
   const routes = async (query = '') => {
     const r = await hm.api(`/api/routes${query}`);
     expect(r.status).toBe(200);
@@ -31,7 +74,7 @@ describe('hub proxy API on the real apiserver', () => {
   const vsExists = async (path: string) => vsOf(path).then(() => true, () => false);
 
   beforeAll(async () => {
-    hm = await startHubmesh({ kubeconfig: inject('appKubeconfig'), prefix });
+    hm = await startHubmesh({ ...routeBackend(api, inject('appKubeconfig')), prefix });
   });
   afterAll(async () => {
     await hm?.stop();
@@ -50,7 +93,7 @@ describe('hub proxy API on the real apiserver', () => {
     expect(await routes()).toEqual({});
   });
 
-  it('adds a user route as a VirtualService that cannot catch a longer user name', async () => {
+  it('adds a user route as its object, which cannot catch a longer user name', async () => {
     const before = Date.now();
     const r = await post('/user/alice', body('alice'));
     expect(r.status).toBe(201);
@@ -60,6 +103,7 @@ describe('hub proxy API on the real apiserver', () => {
     expect(Date.parse(table['/user/alice']!.last_activity as string)).toBeGreaterThanOrEqual(before - 1000);
 
     const vs = await vsOf('/user/alice');
+    expect(vs.kind).toBe(kindName);
     expect(vs.metadata.name).toMatch(new RegExp(`^${prefix}-user-alice-[0-9a-f]{10}$`));
     expect(vs.metadata.labels).toMatchObject({
       'app.kubernetes.io/managed-by': 'hubmesh',
@@ -69,25 +113,14 @@ describe('hub proxy API on the real apiserver', () => {
     });
     expect(vs.metadata.annotations?.['hubmesh.io/route']).toBe('/user/alice');
     expect(JSON.parse(vs.metadata.annotations!['hubmesh.io/data']!)).toEqual(body('alice'));
-    expect(vs.spec).toEqual({
-      hosts: ['*'],
-      gateways: ['jupyterhub/jupyterhub-gateway'],
-      http: [
-        {
-          name: 'route',
-          match: [{ uri: { prefix: '/user/alice/' } }, { uri: { exact: '/user/alice' } }],
-          route: [{ destination: { host: 'jupyter-alice.jupyterhub.svc.cluster.local', port: { number: 8888 } } }],
-          headers: { response: { set: { 'x-hubmesh-route': vs.metadata.name } } },
-        },
-      ],
-    });
+    expect(vs.spec).toEqual(plainUserRouteSpec(api, 'alice', vs.metadata.name));
   });
 
   it('adds the hub route / as the catch-all, from POST /api/routes/ and from POST /api/routes', async () => {
     expect((await post('/', { target: 'http://hub:8081', jupyterhub: true, hub: true })).status).toBe(201);
     const vs = await vsOf('/');
-    expect(vs.spec.http?.[0]?.match).toEqual([{ uri: { prefix: '/' } }]);
-    expect(vs.spec.http?.[0]?.route?.[0]?.destination).toEqual({ host: 'hub.jupyterhub.svc.cluster.local', port: { number: 8081 } });
+    expect(ownPathMatches(vs)).toEqual(expectedPathMatches(api, '/'));
+    expect(destinationOf(vs)).toEqual({ host: 'hub.jupyterhub.svc.cluster.local', port: 8081 });
     expect((await post('', { target: 'http://hub:8081', jupyterhub: true, hub: true, again: 1 })).status).toBe(201);
     expect((await routes())['/']).toMatchObject({ hub: true, again: 1 });
   });
@@ -115,7 +148,7 @@ describe('hub proxy API on the real apiserver', () => {
     expect(hubQuote(key)).toBe(hubSpec);
     const vs = await vsOf(key);
     expect(vs.metadata.annotations?.['hubmesh.io/route']).toBe(key);
-    expect(vs.spec.http?.[0]?.match?.[0]?.uri?.prefix).toBe(`${hubSpec}/`);
+    expect(ownPathMatches(vs)).toEqual(expectedPathMatches(api, hubSpec));
     // the same route named in its decoded form is the same object
     expect((await hm.api(`/api/routes${encodeURI(key)}`)).status).toBe(200);
   });
@@ -134,7 +167,7 @@ describe('hub proxy API on the real apiserver', () => {
     const updated = await vsOf('/user/carol');
     expect(updated.metadata.uid).toBe(first.metadata.uid);
     expect(updated.metadata.generation).toBe((first.metadata.generation ?? 1) + 1);
-    expect(updated.spec.http?.[0]?.route?.[0]?.destination.host).toBe('jupyter-carol-2.jupyterhub.svc.cluster.local');
+    expect(destinationOf(updated)?.host).toBe('jupyter-carol-2.jupyterhub.svc.cluster.local');
     const data = (await routes())['/user/carol']!;
     expect(data.extra).toBeUndefined();
     expect(data.target).toBe('http://jupyter-carol-2:8888');
@@ -227,10 +260,7 @@ describe('hub proxy API on the real apiserver', () => {
     try {
       const ip = await eventually(async () => (await adminCore.readNamespacedPod({ namespace: HUB_NAMESPACE, name })).status?.podIP, 'a pod IP from kwok');
       expect((await post('/user/erin', body('erin', `http://${ip}:8888`))).status).toBe(201);
-      expect((await vsOf('/user/erin')).spec.http?.[0]?.route?.[0]?.destination).toEqual({
-        host: `${name}.${HUB_NAMESPACE}.svc.cluster.local`,
-        port: { number: 8888 },
-      });
+      expect(destinationOf(await vsOf('/user/erin'))).toEqual({ host: `${name}.${HUB_NAMESPACE}.svc.cluster.local`, port: 8888 });
       expect((await routes())['/user/erin']?.target).toBe(`http://${ip}:8888`);
     } finally {
       await adminCore.deleteNamespacedService({ namespace: HUB_NAMESPACE, name });
@@ -245,20 +275,20 @@ describe('hub proxy API on the real apiserver', () => {
     expect(await vsExists('/user/frank')).toBe(false);
   });
 
-  it('never lists or touches VirtualServices it does not own', async () => {
+  it(`never lists or touches ${kindName}s it does not own`, async () => {
     const foreign = uniqueName('someone-else');
-    await adminCustom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: foreign }, spec: { hosts: ['*'] } } });
+    await adminCustom.createNamespacedCustomObject({ ...group, body: foreignObject(api, foreign, 'elsewhere.example.com') });
     // an object that happens to carry the name hubmesh would give /user/grace, but is not hubmesh's
     const clash = virtualServiceName(prefix, '/user/grace');
-    await adminCustom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: clash, labels: { team: 'other' } }, spec: { hosts: ['other.example.com'] } } });
+    await adminCustom.createNamespacedCustomObject({ ...group, body: foreignObject(api, clash, 'other.example.com', { team: 'other' }) });
     try {
       expect(Object.keys(await routes())).not.toContain('/user/grace');
       const r = await post('/user/grace', body('grace'));
       expect(r.status).toBe(409);
       expect(((await r.json()) as { error: string }).error).toMatch(/not managed by hubmesh/);
       expect((await hm.api('/api/routes/user/grace', { method: 'DELETE' })).status).toBe(404);
-      const untouched = (await adminCustom.getNamespacedCustomObject({ ...group, name: clash })) as VirtualService;
-      expect(untouched.spec.hosts).toEqual(['other.example.com']);
+      const untouched = (await adminCustom.getNamespacedCustomObject({ ...group, name: clash })) as RouteObject;
+      expect(hostsOf(untouched)).toEqual(['other.example.com']);
     } finally {
       await adminCustom.deleteNamespacedCustomObject({ ...group, name: foreign });
       await adminCustom.deleteNamespacedCustomObject({ ...group, name: clash });
@@ -275,8 +305,8 @@ describe('hub proxy API on the real apiserver', () => {
     expect(metrics).toMatch(/hubmesh_http_request_duration_seconds_bucket\{le="0\.1",route="\/api\/routes",method="GET"\} \d+/);
     expect(metrics).toMatch(/hubmesh_kube_requests_total\{verb="POST",code="201"\} \d+/);
     expect(metrics).toMatch(/hubmesh_kube_request_errors_total\{verb="POST",code="409"\} \d+/);
-    expect(metrics).toMatch(/hubmesh_cache_objects\{kind="virtualservices"\} \d+/);
-    expect(metrics).toMatch(/hubmesh_cache_synced\{kind="virtualservices"\} 1/);
+    expect(metrics).toMatch(new RegExp(`hubmesh_cache_objects\\{kind="${group.plural}"\\} \\d+`));
+    expect(metrics).toMatch(new RegExp(`hubmesh_cache_synced\\{kind="${group.plural}"\\} 1`));
   });
 
   it('logs each request as a JSON line with its request id', async () => {
@@ -289,6 +319,7 @@ describe('hub proxy API on the real apiserver', () => {
 });
 
 describe('host routing (HUBMESH_HOST_ROUTING)', () => {
+  const group = routeObjectGroup('virtualservice');
   let hm: HubmeshProcess;
   const prefix = `ht${uniqueName('x').slice(2)}`;
   beforeAll(async () => {

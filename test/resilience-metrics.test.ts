@@ -53,7 +53,7 @@ describe("a route's resilience figures, on a real Prometheus", () => {
   it('counts requests, 429s, injected faults and retries of exactly that route’s Service over the window', async () => {
     const time = Math.floor(exporter.lastScrape() * 1000) / 1000;
     await sleep(300);
-    const figures = await routeResilienceMetrics({ virtualServices: { get: () => vs }, prometheus: client }, vs.metadata.name, { window: WINDOW, time });
+    const figures = await routeResilienceMetrics({ virtualServices: { get: () => vs }, clusterDomain: 'cluster.local', prometheus: client }, vs.metadata.name, { window: WINDOW, time });
     expect(figures.configured).toBe(true);
     if (!figures.configured) return;
     console.info(`resilience figures over ${WINDOW}: ${JSON.stringify(figures)}`);
@@ -68,7 +68,7 @@ describe("a route's resilience figures, on a real Prometheus", () => {
   });
 
   it('says when Prometheus is not configured, and that a route does not exist', async () => {
-    expect(await routeResilienceMetrics({ virtualServices: { get: () => vs }, prometheus: undefined }, vs.metadata.name)).toEqual({ configured: false });
-    await expect(routeResilienceMetrics({ virtualServices: { get: () => undefined }, prometheus: client }, 'nope')).rejects.toMatchObject({ status: 404 });
+    expect(await routeResilienceMetrics({ virtualServices: { get: () => vs }, clusterDomain: 'cluster.local', prometheus: undefined }, vs.metadata.name)).toEqual({ configured: false });
+    await expect(routeResilienceMetrics({ virtualServices: { get: () => undefined }, clusterDomain: 'cluster.local', prometheus: client }, 'nope')).rejects.toMatchObject({ status: 404 });
   });
 });

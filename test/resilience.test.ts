@@ -1,3 +1,4 @@
+import type { RouteObject } from '@/lib/routes/route-objects';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { changePipeline, eventRecorder } from '@/lib/changes/pipeline';
 import { parseConfig } from '@/lib/config';
@@ -5,11 +6,11 @@ import { connect } from '@/lib/kube/connection';
 import { envoyFilterKind, type EnvoyFilter } from '@/lib/kube/envoyfilters';
 import { eventKind, type KubeEvent } from '@/lib/kube/events';
 import type { ResourceBackend } from '@/lib/kube/types';
-import type { VirtualService } from '@/lib/kube/virtualservices';
+import { virtualServiceKind, type VirtualService } from '@/lib/kube/virtualservices';
 import { faultExpiry, Janitor, JANITOR_ACTOR, recordAsJanitor } from '@/lib/routes/janitor';
 import { parseOverlayPatch, patchOverlays, type OverlaysApiDeps } from '@/lib/routes/overlays-api';
 import { syncRateLimits } from '@/lib/routes/rate-limit-sync';
-import { notebookMatchName, routeFromVirtualService } from '@/lib/routes/virtualservice';
+import { notebookMatchName, routeFromObject } from '@/lib/routes/virtualservice';
 import { clients, HUB_NAMESPACE, testLog } from './helpers';
 import { routeReplica, testRenderContext } from './route-replica';
 
@@ -35,7 +36,7 @@ const stored = async (name: string) => (await adminCustom.getNamespacedCustomObj
 const events = app.backend<KubeEvent>(eventKind);
 const filters = app.backend<EnvoyFilter>(envoyFilterKind);
 
-async function replica(wrap?: (b: ResourceBackend<VirtualService>) => ResourceBackend<VirtualService>) {
+async function replica(wrap?: (b: ResourceBackend<RouteObject>) => ResourceBackend<RouteObject>) {
   const r = await routeReplica(app, ctx, wrap);
   replicas.push(r);
   const changes = changePipeline({ events: eventRecorder({ events, namespace: HUB_NAMESPACE, instance: `resilience-${suffix}` }), log: testLog });
@@ -46,6 +47,7 @@ async function replica(wrap?: (b: ResourceBackend<VirtualService>) => ResourceBa
     changes,
     rateLimits: { virtualServices: r.store.cache, filters, ctx: { name: filterName, namespace: 'istio-system', prefix: ctx.prefix, gatewaySelector: { istio: 'ingressgateway' } }, defaults: () => ({ limit: undefined, matchName: notebookMatchName(ctx.prefix) }) },
     notebookDefaults: () => ({}),
+    routeApi: 'virtualservice',
   };
   return { ...r, deps, changes };
 }
@@ -83,10 +85,10 @@ describe('resilience settings on the real apiserver', () => {
       expect(answer.dryRun).toBe(false);
       expect(answer.audit).toMatchObject({ recorded: true });
       const vs = await stored(name);
-      const overlays = routeFromVirtualService(vs)!.overlays as Record<string, unknown>;
+      const overlays = routeFromObject(vs)!.overlays as Record<string, unknown>;
       expect(overlays[key], key).toEqual(key === 'fault' ? { ...settings.fault, ttl: undefined, expiresAt: expect.any(String) } : value);
       expect(await a.routes.upsert(userPath, data)).toMatchObject({ written: false });
-      expect((routeFromVirtualService(await stored(name))!.overlays as Record<string, unknown>)[key], `${key} after the hub's re-POST`).toEqual(overlays[key]);
+      expect((routeFromObject(await stored(name))!.overlays as Record<string, unknown>)[key], `${key} after the hub's re-POST`).toEqual(overlays[key]);
     }
     const rules = (await stored(name)).spec.http!;
     expect(rules.map((r) => r.name)).toEqual(['fault', 'route']);
@@ -120,7 +122,7 @@ describe('resilience settings on the real apiserver', () => {
     await patch({ overlays: { retries: 'off' } });
     release();
     await fromB;
-    const overlays = routeFromVirtualService(await stored(name))!.overlays;
+    const overlays = routeFromObject(await stored(name))!.overlays;
     expect([overlays.retries, overlays.timeout]).toEqual(['off', '45s']);
     await patch({ overlays: { retries: null, timeout: null } });
   });
@@ -143,14 +145,14 @@ describe('resilience settings on the real apiserver', () => {
   it('removes an expired fault with one Event, whichever replica passes after it', async () => {
     await patch({ overlays: { fault: { delay: { percent: 10, fixedDelay: '1s' }, scope: { header: 'x-hubmesh-fault', exact: 'demo' }, ttl: '1m' } } });
     const janitors = replicas.slice(0, 2).map(
-      (r) => new Janitor({ sources: [faultExpiry({ routes: r.routes, virtualServices: r.store.cache, namespace: HUB_NAMESPACE, now, log: testLog })], record: recordAsJanitor(a.changes), log: testLog }),
+      (r) => new Janitor({ sources: [faultExpiry({ routes: r.routes, virtualServices: r.store.cache, routeKind: virtualServiceKind, namespace: HUB_NAMESPACE, now, log: testLog })], record: recordAsJanitor(a.changes), log: testLog }),
     );
     const signal = new AbortController().signal;
     expect(await janitors[0]!.pass(signal)).toEqual([]);
     clock.offsetMs = 61_000;
     const passes = await Promise.all(janitors.map((j) => j.pass(signal)));
     expect(passes.flat().map((r) => r.action)).toEqual(['ExpireFault']);
-    expect(routeFromVirtualService(await stored(name))!.overlays.fault).toBeUndefined();
+    expect(routeFromObject(await stored(name))!.overlays.fault).toBeUndefined();
     expect((await stored(name)).spec.http!.map((r) => r.name)).toEqual(['route']);
     const recorded = (await events.list(HUB_NAMESPACE)).items.filter((e) => e.reason === 'FaultExpired' && e.regarding.name === name);
     expect(recorded.map((e) => [e.action, e.metadata.annotations?.['hubmesh.io/actor']])).toEqual([['ExpireFault', JANITOR_ACTOR]]);

@@ -4,8 +4,9 @@ import type { KubeConnection } from '@/lib/kube/connection';
 import { ResourceStore } from '@/lib/kube/resource-store';
 import { serviceKind, type Service } from '@/lib/kube/services';
 import type { ResourceBackend } from '@/lib/kube/types';
-import { virtualServiceKind, type VirtualService } from '@/lib/kube/virtualservices';
 import { RouteService } from '@/lib/routes/service';
+import { parentReference } from '@/lib/routes/httproute';
+import { httpRouteRoutes, virtualServiceRoutes, type RouteApi, type RouteObject, type RouteObjects } from '@/lib/routes/route-objects';
 import { managedSelector, type RenderContext } from '@/lib/routes/virtualservice';
 import { HUB_NAMESPACE, testLog, uniqueName } from './helpers';
 
@@ -23,20 +24,28 @@ export function testRenderContext(prefixBase: string): RenderContext {
   };
 }
 
+/** The route backend of a test replica, as the runtime picks it from HUBMESH_ROUTE_API (HTTPRoutes attach to `ctx.gateway`). */
+export function routeObjectsFor(api: RouteApi, ctx: RenderContext): RouteObjects {
+  return api === 'httproute' ? (httpRouteRoutes(parentReference(ctx.gateway, undefined), CLUSTER_DOMAIN) as RouteObjects) : (virtualServiceRoutes as RouteObjects);
+}
+
 /**
- * A RouteService as the runtime builds one (its VirtualService and Service caches synced), without a Next
- * build. `wrap` may wrap the VirtualService backend, to run another writer's request at a chosen moment.
+ * A RouteService as the runtime builds one (its route object and Service caches synced), without a Next
+ * build. `wrap` may wrap the route object backend, to run another writer's request at a chosen moment.
  */
 export async function routeReplica(
   connection: KubeConnection,
   ctx: RenderContext,
-  wrap: (b: ResourceBackend<VirtualService>) => ResourceBackend<VirtualService> = (b) => b,
+  wrap: (b: ResourceBackend<RouteObject>) => ResourceBackend<RouteObject> = (b) => b,
   log: Logger = testLog,
+  api: RouteApi = 'virtualservice',
 ) {
-  const store = new ResourceStore<VirtualService>(wrap(connection.backend<VirtualService>(virtualServiceKind)), HUB_NAMESPACE, managedSelector(ctx.prefix), testLog);
+  const objects = routeObjectsFor(api, ctx);
+  const store = new ResourceStore<RouteObject>(wrap(connection.backend<RouteObject>(objects.kind)), HUB_NAMESPACE, managedSelector(ctx.prefix), testLog);
   const services = new ResourceStore<Service>(connection.backend<Service>(serviceKind), HUB_NAMESPACE, undefined, testLog);
   const routes = new RouteService({
     store,
+    objects,
     ctx,
     clusterDomain: CLUSTER_DOMAIN,
     maxRouteDataBytes: 4096,

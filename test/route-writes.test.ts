@@ -1,3 +1,4 @@
+import type { RouteObject } from '@/lib/routes/route-objects';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '@/lib/config';
@@ -17,8 +18,8 @@ const app = connect(parseConfig({ KUBECONFIG: inject('appKubeconfig'), HUBMESH_N
 
 describe('apiserver writes per route change', () => {
   const writes = { create: 0, replace: 0, delete: 0 };
-  const counting = (b: ResourceBackend<VirtualService>): ResourceBackend<VirtualService> =>
-    Object.assign(Object.create(b) as ResourceBackend<VirtualService>, {
+  const counting = (b: ResourceBackend<RouteObject>): ResourceBackend<RouteObject> =>
+    Object.assign(Object.create(b) as ResourceBackend<RouteObject>, {
       create: (ns: string, o: VirtualService) => (writes.create++, b.create(ns, o)),
       replace: (ns: string, o: VirtualService) => (writes.replace++, b.replace(ns, o)),
       delete: (ns: string, name: string) => (writes.delete++, b.delete(ns, name)),
@@ -77,8 +78,8 @@ describe('apiserver writes per route change', () => {
     const ctx = testRenderContext('wf');
     const logged: string[] = [];
     // alice's object becomes one the CRD's schema refuses (a timeout that is no duration): a real 422
-    const refusing = (b: ResourceBackend<VirtualService>): ResourceBackend<VirtualService> =>
-      Object.assign(Object.create(b) as ResourceBackend<VirtualService>, {
+    const refusing = (b: ResourceBackend<RouteObject>): ResourceBackend<RouteObject> =>
+      Object.assign(Object.create(b) as ResourceBackend<RouteObject>, {
         replace: (ns: string, o: VirtualService) =>
           b.replace(ns, o.metadata.annotations?.['hubmesh.io/route'] === '/user/alice' ? { ...o, spec: { ...o.spec, http: o.spec.http!.map((r) => ({ ...r, timeout: 'soon' })) } } : o),
       });
@@ -106,6 +107,6 @@ describe('apiserver writes per route change', () => {
     expect(table['add /extra (outside)']).toBe(2);
     expect(table['delete /jupyter/user/u0']).toBe(1);
     const hub = store.cache.list().find((vs) => vs.metadata.annotations?.['hubmesh.io/route'] === '/jupyter')!;
-    expect(hub.spec.http!.map((r) => r.name)).toEqual(['route', 'not-found', 'route']);
+    expect((hub as VirtualService).spec.http!.map((r) => r.name)).toEqual(['route', 'not-found', 'route']);
   });
 });

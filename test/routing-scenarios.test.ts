@@ -5,26 +5,33 @@ import type { VirtualService } from '@/lib/kube/virtualservices';
 import { PreviewService } from '@/lib/routes/previews';
 import type { RenderContext } from '@/lib/routes/virtualservice';
 import { routeReplica, testRenderContext } from './route-replica';
+import { routeBackend } from './hubmesh-process';
+import type { RouteApi } from '@/lib/routes/route-objects';
 import { clients, eventually, HUB_NAMESPACE, testLog } from './helpers';
 import { ChpReference } from './oracle/chp';
 import { Oracle, oracleBinary, type OracleRequest, type OracleResult } from './oracle/client';
-import { ageOrders, disagreement, expectedCluster, gatewayObject, objectsYaml, serviceObjects, withAges } from './oracle/routing-case';
+import type { KubeObject } from '@/lib/kube/types';
+import type { HTTPRouteObject } from '@/lib/kube/httproutes';
+import { ageOrders, disagreement, expectedCluster, objectsYaml, ROUTING_BACKENDS, serviceObjects, withAges } from './oracle/routing-case';
 
 /**
  * Fixed scenarios from the hub's life, each judged by Istio's own config generator (istio-oracle) under
- * every order of age its VirtualServices could have (all permutations, and all of them created in the same
- * second), with 0 messages from Istio's validation and analyzers. Plain routes are compared with
- * configurable-http-proxy itself; overlays (which CHP does not have) with what they promise.
+ * every order of age its route objects could have (all permutations, and all of them created in the same
+ * second), with 0 messages from Istio's validation and analyzers, for both route backends: VirtualServices on
+ * an Istio Gateway, and HTTPRoutes on a Gateway API Gateway (Istio's own Gateway API translation). Plain routes
+ * are compared with configurable-http-proxy itself; overlays (which CHP does not have) with what they promise.
  */
-const vsGroup = { group: 'networking.istio.io', version: 'v1', namespace: HUB_NAMESPACE, plural: 'virtualservices' };
 const { adminCore, adminCustom } = clients();
-const app = connect(parseConfig({ KUBECONFIG: inject('appKubeconfig'), HUBMESH_NAMESPACE: HUB_NAMESPACE }));
+/** The app's own identity for a route backend (the httproute one may write HTTPRoutes, as the chart grants it). */
+const appFor = (api: RouteApi) => connect(parseConfig({ KUBECONFIG: routeBackend(api, inject('appKubeconfig')).kubeconfig, HUBMESH_NAMESPACE: HUB_NAMESPACE }));
 const OVERLAY_SERVICES = ['hub-next', 'beta', 'lab-next', 'alice-next'];
 const cluster = (service: string, port = 8888) => expectedCluster(`http://${service}:${port}`, HUB_NAMESPACE);
 
 type Route = { path: string; target: string; data?: Record<string, unknown> };
 
-describe('routing scenarios through Istio (istio-oracle)', () => {
+describe.each(ROUTING_BACKENDS)('routing scenarios through Istio (istio-oracle), $api backend', (backend) => {
+  const vsGroup = { ...backend.objects, namespace: HUB_NAMESPACE };
+  const app = appFor(backend.api);
   let oracle: Oracle;
   const stop: Array<() => void> = [];
   let ctx: RenderContext;
@@ -50,7 +57,7 @@ describe('routing scenarios through Istio (istio-oracle)', () => {
 
   async function setUp(routes: Route[], options: { hostRouting?: boolean; order?: number[] } = {}) {
     ctx = { ...testRenderContext('sc'), hostRouting: options.hostRouting ?? false };
-    const replica = await routeReplica(app, ctx);
+    const replica = await routeReplica(app, ctx, undefined, testLog, backend.api);
     stop.push(() => replica.stop());
     for (const i of options.order ?? routes.keys()) await replica.routes.upsert(routes[i]!.path, { target: routes[i]!.target, jupyterhub: true, ...routes[i]!.data });
     const previews = new PreviewService({ routes: replica.routes, store: replica.store, hostRouting: ctx.hostRouting, log: testLog });
@@ -59,12 +66,12 @@ describe('routing scenarios through Istio (istio-oracle)', () => {
 
   /** The objects as stored, then Istio's answer to each request under every order of age; with `expect`, the answers to check. */
   async function judgeAllOrders(routes: Route[], requests: OracleRequest[], check: (request: OracleRequest, result: OracleResult) => string | undefined) {
-    const list = (await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` })) as { items: VirtualService[] };
+    const list = (await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` })) as { items: KubeObject[] };
     const services = serviceObjects(HUB_NAMESPACE, [...routes.map((r) => r.target), ...OVERLAY_SERVICES.map((s) => `http://${s}:8888`)]);
     const problems: string[] = [];
     let orders = 0;
     for (const { ranks, tieWidth } of ageOrders(list.items.length)) {
-      const verdict = await oracle.judge({ objects: objectsYaml([gatewayObject(HUB_NAMESPACE), ...services, ...withAges(list.items, ranks, tieWidth)]), requests });
+      const verdict = await oracle.judge({ objects: objectsYaml([backend.gateway(HUB_NAMESPACE), ...services, ...withAges(list.items, ranks, tieWidth)]), requests, ...backend.judgeWith(HUB_NAMESPACE) });
       expect(verdict.error).toBe('');
       expect(verdict.messages, "Istio's validation and analyzers").toEqual([]);
       for (const [i, request] of requests.entries()) {
@@ -163,8 +170,13 @@ describe('routing scenarios through Istio (istio-oracle)', () => {
 
   it("target paths: CHP's prepend-path is Istio's rewrite", async () => {
     const routes: Route[] = [hub, { path: '/has space/foo', target: 'http://localhost:9999/test' }, { path: '/prefixed', target: 'http://svc:8000/base/' }];
-    await setUp(routes);
+    const { replica } = await setUp(routes);
     await equalsChp(routes, [at('/has%20space/foo/x'), at('/has%20space/foo'), at('/has%20space/foo/'), at('/prefixed/a?b=1'), at('/prefixed')]);
+    if (backend.api === 'httproute') {
+      // Istio rewrites an HTTPRoute's PathPrefix "/" to "<path>x", not CHP's "<path>/x": refused, the route kept as it was
+      await expect(replica.routes.upsert('/', { target: 'http://hub:8081/base', jupyterhub: true })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/on "\/" Istio rewrites/) });
+      await equalsChp(routes, [at('/hub/home')]);
+    }
   });
 
   it('a canary applies only to its own route: not to the named server below it', async () => {
@@ -197,12 +209,14 @@ describe('routing scenarios through Istio (istio-oracle)', () => {
       [hub, alice, lab2],
       [at('/hub/home', cookie), at('/hub/home', { 'x-hubmesh-preview': 'hub-next' }), at('/user/alice/x', cookie), at('/user/alice/lab2/x', cookie), at('/hub/api/users', cookie), at('/hub/home'), at('/user/bob/', cookie)],
       (request, r) => {
-        // the preview keeps off the whole first segment that holds routes (/user/...), so a stopped user's
-        // /user/bob/ stays with the hub: a preview may take less than its route, never a more specific route's
+        // a preview never takes a more specific route's requests. In a VirtualService it keeps off the whole first
+        // segment that holds routes (/user/...), so a stopped user's /user/bob/ stays with the hub; an HTTPRoute's
+        // PathPrefix "/" loses to every longer route by the Gateway API's own precedence, and takes /user/bob/ too
+        const keptOff = backend.api === 'virtualservice' && request.path.startsWith('/user/');
         const want =
           request.path.startsWith('/user/alice/lab2') ? cluster('jupyter-alice-lab2')
           : request.path.startsWith('/user/alice') ? cluster('jupyter-alice')
-          : request.path.startsWith('/hub/api') || request.path.startsWith('/user/') || !request.headers ? cluster('hub', 8081)
+          : request.path.startsWith('/hub/api') || keptOff || !request.headers ? cluster('hub', 8081)
           : cluster('hub-next');
         return r.cluster === want ? undefined : `${request.path} ${JSON.stringify(request.headers)}: ${r.cluster} (${r.routeName}), want ${want}`;
       },
@@ -219,7 +233,23 @@ describe('routing scenarios through Istio (istio-oracle)', () => {
     });
   });
 
-  it('renders objects written by the previous rendering again, in place, once the reconciler runs', async () => {
+  it.runIf(backend.api === 'httproute')('renders an HTTPRoute changed by hand again, in place, once the reconciler runs', async () => {
+    const { replica } = await setUp([hub, alice, lab2]);
+    const list = (await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` })) as { items: HTTPRouteObject[] };
+    const stored = list.items.find((r) => r.metadata.annotations?.['hubmesh.io/route'] === '/user/alice')!;
+    // someone points alice's rule at the hub: the reconciler puts the route's own backend back, in the same object
+    const edited = { ...stored, spec: { ...stored.spec, rules: stored.spec.rules!.map((r) => ({ ...r, backendRefs: [{ group: '', kind: 'Service', name: 'hub', port: 8081, weight: 1 }] })) } };
+    await adminCustom.replaceNamespacedCustomObject({ ...vsGroup, name: stored.metadata.name, body: edited });
+    await eventually(() => ((replica.store.cache.get(stored.metadata.name) as HTTPRouteObject | undefined)?.spec.rules?.[0]?.backendRefs?.[0]?.name === 'hub' ? true : undefined), 'the edit in the cache');
+    // the stored object's own rule now names the hub: the route keeps the destination its object says, as for a VirtualService
+    expect(await replica.routes.reconcileAll()).toEqual({ routes: 3, written: 0, failed: 0 });
+    await replica.routes.upsert(alice.path, { target: alice.target, jupyterhub: true, ...alice.data });
+    const after = (await adminCustom.getNamespacedCustomObject({ ...vsGroup, name: stored.metadata.name })) as HTTPRouteObject;
+    expect(after.metadata.uid).toBe(stored.metadata.uid);
+    await equalsChp([hub, alice, lab2], aliceRequests);
+  });
+
+  it.runIf(backend.api === 'virtualservice')('renders objects written by the previous rendering again, in place, once the reconciler runs', async () => {
     const { replica } = await setUp([hub, alice]);
     // an object as the previous version wrote it: alice's route alone, without lab2's rule nested in it
     const before = (await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` })) as { items: VirtualService[] };
@@ -228,7 +258,7 @@ describe('routing scenarios through Istio (istio-oracle)', () => {
     const old = before.items.find((vs) => vs.metadata.name === aliceName)!;
     const current = (await adminCustom.getNamespacedCustomObject({ ...vsGroup, name: aliceName })) as VirtualService;
     await adminCustom.replaceNamespacedCustomObject({ ...vsGroup, name: aliceName, body: { ...current, spec: old.spec } });
-    await eventually(() => (replica.store.cache.get(aliceName)?.spec.http?.length === 1 ? true : undefined), 'the old rendering in the cache');
+    await eventually(() => ((replica.store.cache.get(aliceName) as VirtualService | undefined)?.spec.http?.length === 1 ? true : undefined), 'the old rendering in the cache');
     const result = await replica.routes.reconcileAll();
     expect(result).toEqual({ routes: 3, written: 1, failed: 0 });
     const after = (await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` })) as { items: VirtualService[] };

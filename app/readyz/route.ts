@@ -15,8 +15,8 @@ export async function GET() {
     return errorResponse(new ApiError(503, 'config', (error as Error).message));
   }
   const checks: Record<string, { ok: boolean; detail?: string }> = {};
-  const vs = rt.virtualServices.cache.status();
-  checks.routeCache = { ok: vs.synced, detail: vs.synced ? `${vs.objects} VirtualServices` : (vs.lastError ?? 'listing') };
+  const routes = rt.routeObjects.cache.status();
+  checks.routeCache = { ok: routes.synced, detail: routes.synced ? `${routes.objects} ${rt.config.proxy.routeApi === 'httproute' ? 'HTTPRoutes' : 'VirtualServices'}` : (routes.lastError ?? 'listing') };
   if (rt.connection.mode === 'cluster') {
     try {
       await rt.connection.rest.request({ method: 'GET', path: '/version', timeoutMs: 2000 });

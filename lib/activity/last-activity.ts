@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import { isConflict, isNotFound, toKubeError } from '../kube/errors';
 import type { ResourceStore } from '../kube/resource-store';
 import { promqlString } from '../telemetry/promql';
-import type { VirtualService } from '../kube/virtualservices';
-import { routeFromVirtualService } from '../routes/virtualservice';
+import { isHttpRoute, type RouteObject } from '../routes/route-objects';
+import { routeFromObject } from '../routes/virtualservice';
 import { ANNOTATIONS } from '../kube/labels';
 
 export type ServiceRef = { namespace: string; name: string };
@@ -59,9 +59,13 @@ export function serviceOfHost(host: string, virtualServiceNamespace: string, clu
 }
 
 /** The Services a route sends its requests to: every destination of its `route` rule (one, or several under weights). */
-export function routeServices(vs: VirtualService, clusterDomain: string): ServiceRef[] {
-  const rule = vs.spec.http?.find((r) => r.name === 'route');
-  const namespace = vs.metadata.namespace ?? '';
+export function routeServices(object: RouteObject, clusterDomain: string): ServiceRef[] {
+  const namespace = object.metadata.namespace ?? '';
+  if (isHttpRoute(object)) {
+    const rule = object.spec.rules?.find((r) => r.name === 'route');
+    return (rule?.backendRefs ?? []).flatMap((ref) => ((ref.kind ?? 'Service') === 'Service' && (ref.group ?? '') === '' ? [{ name: ref.name, namespace: ref.namespace ?? namespace }] : []));
+  }
+  const rule = object.spec.http?.find((r) => r.name === 'route');
   return (rule?.route ?? []).flatMap((d) => serviceOfHost(d.destination.host, namespace, clusterDomain) ?? []);
 }
 
@@ -72,10 +76,10 @@ export type ActivityUpdate = { name: string; resourceVersion: string | undefined
  * Which routes' last activity moves, and to when: only routes one of whose Services had traffic, only
  * forward, and never past `now` (a Prometheus clock ahead of ours must not pin a route in the future).
  */
-export function planActivityUpdates(virtualServices: VirtualService[], activity: ServiceActivity, now: Date, clusterDomain: string): ActivityUpdate[] {
+export function planActivityUpdates(virtualServices: RouteObject[], activity: ServiceActivity, now: Date, clusterDomain: string): ActivityUpdate[] {
   const updates: ActivityUpdate[] = [];
   for (const vs of virtualServices) {
-    const route = routeFromVirtualService(vs);
+    const route = routeFromObject(vs);
     if (!route) continue;
     let seenMs = -Infinity;
     for (const service of routeServices(vs, clusterDomain)) seenMs = Math.max(seenMs, activity.get(serviceKey(service))?.getTime() ?? -Infinity);
@@ -100,7 +104,7 @@ export async function forEachBounded<T>(items: readonly T[], limit: number, sign
 
 export type LastActivityWriterOptions = {
   /** the route VirtualServices: planned from its cache, written through its backend */
-  store: ResourceStore<VirtualService>;
+  store: ResourceStore<RouteObject>;
   source: ActivitySource;
   clusterDomain: string;
   log: Logger;
@@ -204,7 +208,7 @@ export class LastActivityWriter {
         if (!isConflict(error) || attempt > 0) throw error;
       }
       // changed since the cache saw it (the route was updated, or the cache lags): plan once more on the stored object
-      let stored: VirtualService;
+      let stored: RouteObject;
       try {
         stored = await store.backend.get(store.namespace, update.name);
       } catch (error) {

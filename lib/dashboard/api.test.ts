@@ -1,3 +1,4 @@
+import type { RouteObject } from '../routes/route-objects';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ProxyToken } from '../auth/proxy-token';
@@ -15,7 +16,7 @@ const log = pino({ level: 'silent' });
 const cache = <T extends KubeObject>() => new Informer<T>({} as ResourceBackend<T>, 'hub', undefined, log);
 
 function deps(proxyToken: ProxyToken = { token: undefined, source: 'disabled' }): DashboardApiDeps {
-  const virtualServices = cache<VirtualService>();
+  const virtualServices = cache<RouteObject>();
   const pods = cache<Pod>();
   const services = cache<Service>();
   const state = new DashboardState(
@@ -31,6 +32,7 @@ function deps(proxyToken: ProxyToken = { token: undefined, source: 'disabled' })
     routeData: () => undefined,
     placement: { mode: 'local', dataDir: '/data', namespace: 'hub' },
     gateway: 'hub/jupyterhub-gateway',
+    routeApi: 'virtualservice',
     proxyToken,
     notebookSelector: 'component=singleuser-server',
   };
@@ -60,7 +62,8 @@ describe('overviewAnswer', () => {
   });
 
   it('still carries where hubmesh runs and its counts', () => {
-    expect(overviewAnswer(deps())).toMatchObject({ mode: 'local', cluster: { dataDir: '/data' }, namespace: 'hub', gateway: 'hub/jupyterhub-gateway', counts: { routes: 0, notebookPods: 0 } });
+    expect(overviewAnswer(deps())).toMatchObject({ mode: 'local', cluster: { dataDir: '/data' }, namespace: 'hub', gateway: 'hub/jupyterhub-gateway', routeApi: 'virtualservice', counts: { routes: 0, notebookPods: 0 } });
+    expect(overviewAnswer({ ...deps(), routeApi: 'httproute' }).routeApi).toBe('httproute');
     const inCluster = { ...deps(), placement: { mode: 'cluster' as const, server: 'https://10.0.0.1:6443', context: 'kind', namespace: 'jupyterhub' } };
     expect(overviewAnswer(inCluster)).toMatchObject({ mode: 'cluster', cluster: { server: 'https://10.0.0.1:6443', context: 'kind' }, namespace: 'jupyterhub' });
   });
@@ -79,7 +82,7 @@ describe('freshness', () => {
 describe('the table answers', () => {
   it('answer with freshness and a page, or with the query parameter that is wrong', () => {
     const d = deps();
-    expect(routesAnswer(d, new URLSearchParams('pageSize=10'))).toMatchObject({ version: 0, synced: false, items: [], total: 0, page: 1, pageSize: 10 });
+    expect(routesAnswer(d, new URLSearchParams('pageSize=10'))).toMatchObject({ version: 0, synced: false, routeApi: 'virtualservice', items: [], total: 0, page: 1, pageSize: 10 });
     expect(usersAnswer(d, new URLSearchParams())).toMatchObject({ items: [], total: 0 });
     expect(() => routesAnswer(d, new URLSearchParams('sort=colour'))).toThrow(expect.objectContaining({ status: 400, field: 'sort' }));
     expect(() => usersAnswer(d, new URLSearchParams('page=0'))).toThrow(expect.objectContaining({ status: 400, field: 'page' }));
@@ -97,16 +100,18 @@ describe('routeDetailAnswer', () => {
     state: { ...deps().state, dashboard: () => ({ ...deps().state.dashboard(), routes: [row as never] }) } as DashboardApiDeps['state'],
     virtualServices: { get: (name: string) => (name === vs.metadata.name ? vs : undefined) },
     routeData: (path: string) => (path === '/user/alice' ? data : undefined),
+    routeApi: 'virtualservice' as const,
   });
 
   it('joins the row, the route data as sent and the object as YAML', () => {
     const answer = routeDetailAnswer(detailDeps('{"user":"alice","target":"http://a:8888"}'), 'hubmesh-user-alice');
-    expect(answer).toEqual({ row, data: { user: 'alice', target: 'http://a:8888' }, yaml: expect.stringContaining('name: hubmesh-user-alice') });
+    expect(answer).toEqual({ row, kind: 'VirtualService', data: { user: 'alice', target: 'http://a:8888' }, yaml: expect.stringContaining('name: hubmesh-user-alice') });
     expect(routeDetailAnswer(detailDeps(undefined), 'hubmesh-user-alice').data).toBeNull();
   });
 
   it('is a 404 naming the VirtualService it does not know', () => {
     expect(() => routeDetailAnswer(detailDeps(undefined), 'nope')).toThrow(expect.objectContaining({ status: 404, code: 'not-found', message: 'no route with VirtualService "nope"' }));
+    expect(() => routeDetailAnswer({ ...detailDeps(undefined), routeApi: 'httproute' }, 'nope')).toThrow(expect.objectContaining({ status: 404, message: 'no route with HTTPRoute "nope"' }));
   });
 });
 

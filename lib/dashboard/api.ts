@@ -1,12 +1,13 @@
+import { routeKindName, routeKindOfApi, type RouteApi, type RouteObject } from '../routes/route-objects';
 import YAML from 'yaml';
 import { ApiError } from '../api-error';
 import { proxyTokenStrength, type ProxyToken } from '../auth/proxy-token';
 import { parseJson } from '../json';
 import type { Informer, InformerStatus } from '../kube/informer';
 import { serviceChoices, type Service } from '../kube/services';
-import type { VirtualService } from '../kube/virtualservices';
 import { parseQuery } from '../search-params';
 import { podQuery, queryPods, queryRoutes, queryUsers, routeQuery, userQuery } from './query';
+import { inMesh } from '../mesh/pod-status';
 import type { DashboardState } from './state';
 
 type CacheStatus = { status(): InformerStatus };
@@ -22,12 +23,14 @@ export type DashboardApiDeps = {
   /** every other cache (mesh security, session revocations), listed in the overview, where a missing permission shows */
   otherCaches: Record<string, CacheStatus>;
   services: Pick<Informer<Service>, 'list'>;
-  virtualServices: Pick<Informer<VirtualService>, 'get'>;
+  virtualServices: Pick<Informer<RouteObject>, 'get'>;
   /** a route's data (the JSON the hub posted) by its path */
   routeData: (path: string) => string | undefined;
   placement: Placement;
-  /** "<namespace>/<name>" of the Istio Gateway routes bind to */
+  /** "<namespace>/<name>" of the Gateway routes bind to (an Istio Gateway, or a Gateway API Gateway with httproute) */
   gateway: string;
+  /** what the hub's routes are stored as (HUBMESH_ROUTE_API): the console names the kind and hides what it cannot do */
+  routeApi: RouteApi;
   proxyToken: ProxyToken;
   notebookSelector: string;
 };
@@ -59,13 +62,15 @@ export function overviewAnswer(deps: DashboardApiDeps) {
     cluster: c.mode === 'cluster' ? { server: c.server, context: c.context } : { dataDir: c.dataDir },
     namespace: c.namespace,
     gateway: deps.gateway,
+    routeApi: deps.routeApi,
     counts: {
       routes: d.routes.length,
       degradedRoutes: d.routes.filter((r) => r.status === 'degraded').length,
       usersWithServers: new Set(d.routes.filter((r) => r.user !== undefined).map((r) => r.user)).size,
       notebookPods: d.pods.length,
       podsByPhase,
-      podsWithoutReadySidecar: d.pods.filter((p) => !p.sidecar.ready).length,
+      /** neither a ready sidecar nor ambient with ztunnel redirecting */
+      podsOutsideMesh: d.pods.filter((p) => !inMesh(p)).length,
       podsWithWarnings: d.pods.filter((p) => p.warnings.length > 0).length,
     },
     expectedSidecarVersion: d.expectedSidecarVersion,
@@ -76,9 +81,9 @@ export function overviewAnswer(deps: DashboardApiDeps) {
 
 // One answer per table, shared by /api/v1/<kind> and by the server render of the page (its first data).
 
-export function routesAnswer(deps: DashboardApiDeps, params: URLSearchParams) {
+export function routesAnswer(deps: Pick<DashboardApiDeps, 'state' | 'caches' | 'routeApi'>, params: URLSearchParams) {
   const q = parseQuery(routeQuery, params);
-  return { ...freshness(deps), ...queryRoutes(deps.state.dashboard().routes, q) };
+  return { ...freshness(deps), routeApi: deps.routeApi, ...queryRoutes(deps.state.dashboard().routes, q) };
 }
 
 export function podsAnswer(deps: DashboardApiDeps, params: URLSearchParams) {
@@ -99,13 +104,13 @@ export function searchParamsOf(searchParams: Record<string, string | string[] | 
   return params;
 }
 
-/** One route by its VirtualService's name: the joined row, the route data, and the object as YAML. */
-export function routeDetailAnswer(deps: Pick<DashboardApiDeps, 'state' | 'virtualServices' | 'routeData'>, name: string) {
-  const vs = deps.virtualServices.get(name);
+/** One route by its object's name (a VirtualService, or an HTTPRoute): the joined row, the route data, and the object as YAML. */
+export function routeDetailAnswer(deps: Pick<DashboardApiDeps, 'state' | 'virtualServices' | 'routeData' | 'routeApi'>, name: string) {
+  const object = deps.virtualServices.get(name);
   const row = deps.state.dashboard().routes.find((r) => r.virtualService === name);
-  if (!vs || !row) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
+  if (!object || !row) throw new ApiError(404, 'not-found', `no route with ${routeKindOfApi(deps.routeApi)} ${JSON.stringify(name)}`);
   const data = deps.routeData(row.path);
-  return { row, data: data ? (parseJson(data) as Record<string, unknown>) : null, yaml: YAML.stringify(vs) };
+  return { row, kind: routeKindName(object), data: data ? (parseJson(data) as Record<string, unknown>) : null, yaml: YAML.stringify(object) };
 }
 
 /** The Services to choose a canary, rule or preview target from. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { POD_WARNING_CODES } from '../mesh/types';
 import { paginate, type Page, type PodRow, type RouteRow, type UserRow } from './view';
 
 const base = {
@@ -17,7 +18,8 @@ export const routeQuery = z.object({
 
 export const podQuery = z.object({
   ...base,
-  warning: z.enum(['any', 'none', 'no-sidecar', 'sidecar-not-ready', 'sidecar-version-skew', 'pod-without-route']).optional(),
+  warning: z.enum(['any', 'none', ...POD_WARNING_CODES]).optional(),
+  dataplane: z.enum(['sidecar', 'ambient', 'none']).optional(),
   phase: z.string().max(40).optional(),
   sort: z.enum(['name', 'user', 'status', 'restarts', 'age']).default('name'),
 });
@@ -60,6 +62,7 @@ export function queryPods(rows: PodRow[], q: z.infer<typeof podQuery>): Page<Pod
     (p) =>
       contains(q.q, p.name, p.user, p.node, p.status) &&
       (!q.phase || p.phase === q.phase) &&
+      (!q.dataplane || p.dataplane === q.dataplane) &&
       (!q.warning ||
         (q.warning === 'any' ? p.warnings.length > 0 : q.warning === 'none' ? p.warnings.length === 0 : p.warnings.some((w) => w.code === q.warning))),
   );

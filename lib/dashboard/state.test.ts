@@ -1,3 +1,4 @@
+import type { RouteObject } from '../routes/route-objects';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Informer } from '../kube/informer';
@@ -15,7 +16,7 @@ const cache = <T extends KubeObject>() => new Informer<T>({} as ResourceBackend<
 
 function dashboard() {
   const caches = {
-    virtualServices: cache<VirtualService>(),
+    virtualServices: cache<RouteObject>(),
     pods: cache<Pod>(),
     services: cache<Service>(),
     peerAuthentications: { hub: cache<PeerAuthentication>(), root: cache<PeerAuthentication>() },

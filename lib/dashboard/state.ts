@@ -1,11 +1,12 @@
+import type { RouteObject } from '../routes/route-objects';
 import type { ChangeListener, Informer } from '../kube/informer';
 import type { CacheView } from '../kube/cache-view';
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
 import type { KubeObject } from '../kube/types';
-import type { VirtualService } from '../kube/virtualservices';
-import { routeFromVirtualService } from '../routes/virtualservice';
+import { routeFromObject } from '../routes/virtualservice';
 import { watchedKindOfCache, type ObjectChange, type WatchedKind } from './live';
+import type { MeshAroundPods } from '../mesh/types';
 import { buildDashboard, type Dashboard } from './view';
 
 export type Change = { at: string; kind: 'route' | 'pod' | 'service' | 'mesh'; type: 'ADDED' | 'MODIFIED' | 'DELETED'; name: string };
@@ -24,10 +25,17 @@ export class DashboardState {
   private readonly listeners = new Set<(change: ObjectChange) => void>();
 
   constructor(
-    private readonly caches: { virtualServices: Informer<VirtualService>; pods: Informer<Pod>; services: Informer<Service>; mesh: Record<string, CacheView> },
-    private readonly options: { namespace: string; clusterDomain: string; notebookSelector: string; istioVersion: string | undefined },
+    private readonly caches: { virtualServices: Informer<RouteObject>; pods: Informer<Pod>; services: Informer<Service>; mesh: Record<string, CacheView> },
+    private readonly options: {
+      namespace: string;
+      clusterDomain: string;
+      notebookSelector: string;
+      istioVersion: string | undefined;
+      /** cluster mode: the mesh around the pods, read from the mesh caches (whose changes move the version) */
+      mesh?: () => MeshAroundPods;
+    },
   ) {
-    this.follow(caches.virtualServices, 'virtualservices', (vs) => ({ kind: 'route', name: routeFromVirtualService(vs)?.path ?? vs.metadata.name }));
+    this.follow(caches.virtualServices, 'virtualservices', (vs) => ({ kind: 'route', name: routeFromObject(vs)?.path ?? vs.metadata.name }));
     this.follow(caches.pods, 'pods', (pod) => ({ kind: 'pod', name: pod.metadata.name }));
     this.follow(caches.services, 'services', (svc) => ({ kind: 'service', name: svc.metadata.name }));
     // mesh objects (mTLS settings, gateways, namespaces) move the version too, so the mesh pages stay live
@@ -52,7 +60,11 @@ export class DashboardState {
           virtualServices: this.caches.virtualServices.list(),
           pods: this.caches.pods.list(),
           services: this.caches.services.list(),
-          ...this.options,
+          namespace: this.options.namespace,
+          clusterDomain: this.options.clusterDomain,
+          notebookSelector: this.options.notebookSelector,
+          istioVersion: this.options.istioVersion,
+          mesh: this.options.mesh?.(),
         }),
       };
     }

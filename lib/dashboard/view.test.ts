@@ -92,6 +92,43 @@ describe('buildDashboard', () => {
     expect(d.pods.every((p) => p.warnings.some((w) => w.code === 'sidecar-version-skew'))).toBe(true);
   });
 
+  it('reads ambient pods with the mesh around them: their namespace, the waypoints and the policies that need one', () => {
+    const withAnnotations = (p: Pod, annotations: Record<string, string>, labels: Record<string, string> = {}): Pod => ({
+      ...p,
+      metadata: { ...p.metadata, annotations, labels: { ...p.metadata.labels, ...labels } },
+    });
+    const redirected = { 'ambient.istio.io/redirection': 'enabled' };
+    const mesh = {
+      namespaces: [{ metadata: { name: 'hub', labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' } } }],
+      waypoints: [{ namespace: 'hub', name: 'waypoint', for: 'all' as const }],
+      authorizationPolicies: [{ metadata: { name: 'gets', namespace: 'hub' }, spec: { selector: { matchLabels: { l7: 'yes' } }, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] } }],
+      rootNamespace: 'istio-system',
+    };
+    const d = buildDashboard(
+      input({
+        virtualServices: ['a', 'b', 'c', 'd'].map((u) => route(u)),
+        pods: [
+          withAnnotations(pod('a', { sidecar: false }), redirected),
+          withAnnotations(pod('b', { sidecar: false }), {}),
+          withAnnotations(pod('c', { sidecar: false }), redirected, { 'istio.io/use-waypoint': 'none', l7: 'yes' }),
+          withAnnotations(pod('d', { sidecar: false }), {}, { 'istio.io/dataplane-mode': 'none' }),
+        ],
+        mesh,
+      }),
+    );
+    const byName = Object.fromEntries(d.pods.map((p) => [p.name, p]));
+    expect(Object.fromEntries(d.pods.map((p) => [p.name, [p.dataplane, ...p.warnings.map((w) => w.code)]]))).toEqual({
+      'jupyter-a': ['ambient'],
+      'jupyter-b': ['ambient', 'ztunnel-not-redirecting'],
+      'jupyter-c': ['ambient', 'waypoint-missing'],
+      'jupyter-d': ['none', 'not-enrolled'],
+    });
+    expect(byName['jupyter-a']!.ambient.waypoint).toMatchObject({ name: 'waypoint', found: true, ready: true });
+    // without the mesh (local mode) the same pods have no data plane, in the old words
+    expect(buildDashboard(input({ pods: [withAnnotations(pod('a', { sidecar: false }), redirected)] })).pods[0]).toMatchObject({ dataplane: 'none', warnings: [{ code: 'no-sidecar' }, { code: 'pod-without-route' }] });
+    expect(queryPods(d.pods, parseQuery(podQuery, new URLSearchParams('dataplane=ambient'))).items.map((p) => p.name)).toEqual(['jupyter-a', 'jupyter-b', 'jupyter-c']);
+  });
+
   it('only counts pods that match the notebook selector', () => {
     const hub = { ...pod('hub'), metadata: { ...pod('hub').metadata, name: 'hub-0', labels: { component: 'hub' } } };
     expect(buildDashboard(input({ pods: [hub, pod('a')] })).pods.map((p) => p.name)).toEqual(['jupyter-a']);

@@ -1,12 +1,11 @@
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
-import type { VirtualService } from '../kube/virtualservices';
 import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector';
-import { majorityVersion, podWarnings } from '../mesh/warnings';
+import { majorityVersion, meshWarningContext, podWarnings } from '../mesh/warnings';
 import { summarizePod } from '../mesh/pod-status';
-import type { PodSummary, PodWarning } from '../mesh/types';
-import { isReconciled } from '../routes/readiness';
-import { routeFromVirtualService } from '../routes/virtualservice';
+import type { MeshAroundPods, PodSummary, PodWarning } from '../mesh/types';
+import { routeKindName, routeObjectStatus, routeObjectDestination, type RouteKindName, type RouteObject } from '../routes/route-objects';
+import { routeFromObject } from '../routes/virtualservice';
 
 export type RouteRow = {
   path: string;
@@ -14,9 +13,16 @@ export type RouteRow = {
   serverName: string | undefined;
   target: string;
   destination: string;
+  /** the name of the route's object (a VirtualService, or an HTTPRoute: see `kind`) */
   virtualService: string;
-  /** istiod's Reconciled condition when it reports one, else undefined */
+  kind: RouteKindName;
+  /**
+   * Whether the mesh reports the route in force, when it reports at all (else undefined): istiod's Reconciled
+   * condition on a VirtualService; on an HTTPRoute, its Gateway's Accepted and ResolvedRefs conditions.
+   */
   reconciled: boolean | undefined;
+  /** an HTTPRoute's conditions per Gateway, as its controller wrote them ("Accepted", "ResolvedRefs", ...) */
+  conditions?: Array<{ gateway: string; type: string; status: string; reason?: string; message?: string }>;
   /** whether the destination Service exists; undefined when it is outside the watched namespace */
   serviceExists: boolean | undefined;
   /** whether a pod behind the Service is ready; undefined when the Service is unknown */
@@ -37,13 +43,15 @@ export type UserRow = {
 };
 
 export type DashboardInput = {
-  virtualServices: VirtualService[];
+  virtualServices: RouteObject[];
   pods: Pod[];
   services: Service[];
   namespace: string;
   clusterDomain: string;
   notebookSelector: string;
   istioVersion: string | undefined;
+  /** absent in local mode, which has no mesh */
+  mesh?: MeshAroundPods;
 };
 
 export type Dashboard = { routes: RouteRow[]; pods: PodRow[]; users: UserRow[]; expectedSidecarVersion: string | undefined };
@@ -53,7 +61,9 @@ const serverKey = (user: string, server: string) => `${user}\u0000${server}`;
 
 /** Joins routes, their Services and the pods behind them, and classifies notebook pods. Pure. */
 export function buildDashboard(input: DashboardInput): Dashboard {
-  const summaries = new Map(input.pods.map((p) => [p.metadata.name, summarizePod(p)]));
+  const namespaceLabels = input.mesh?.namespaces.find((ns) => ns.metadata.name === input.namespace)?.metadata.labels;
+  const podMesh = { namespaceLabels, waypoints: input.mesh?.waypoints ?? [] };
+  const summaries = new Map(input.pods.map((p) => [p.metadata.name, summarizePod(p, podMesh)]));
   const servicesByName = new Map(input.services.map((s) => [s.metadata.name, s]));
   // pods by each of their labels, so a Service's selector is matched against a few candidates, not every pod
   const podsByLabel = new Map<string, Pod[]>();
@@ -76,9 +86,9 @@ export function buildDashboard(input: DashboardInput): Dashboard {
   const routeOfPod = new Map<string, string>();
   const routedServers = new Set<string>();
   for (const vs of input.virtualServices) {
-    const route = routeFromVirtualService(vs);
+    const route = routeFromObject(vs);
     if (!route) continue;
-    const dest = vs.spec.http?.find((r) => r.name === 'route')?.route?.[0]?.destination;
+    const dest = routeObjectDestination(vs, input.clusterDomain);
     const host = dest?.host ?? '';
     const user = typeof route.data.user === 'string' ? route.data.user : undefined;
     const serverName = typeof route.data.server_name === 'string' ? route.data.server_name : undefined;
@@ -100,16 +110,18 @@ export function buildDashboard(input: DashboardInput): Dashboard {
         for (const name of pods) routeOfPod.set(name, route.path);
       }
     }
-    const reconciled = vs.status?.conditions?.some((c) => c.type === 'Reconciled') ? isReconciled(vs) : undefined;
-    if (reconciled === false) problems.push('istiod has not reconciled this VirtualService');
+    const status = routeObjectStatus(vs);
+    problems.push(...status.problems);
     routes.push({
       path: route.path,
       user,
       serverName,
       target: route.data.target,
-      destination: dest ? `${host}:${dest.port?.number ?? ''}` : '',
+      destination: dest ? `${host}:${dest.port}` : '',
       virtualService: vs.metadata.name,
-      reconciled,
+      kind: routeKindName(vs),
+      reconciled: status.inForce,
+      ...(status.conditions ? { conditions: status.conditions } : {}),
       serviceExists,
       podReady,
       pods,
@@ -124,11 +136,13 @@ export function buildDashboard(input: DashboardInput): Dashboard {
   const notebookRequirements = parseLabelSelector(input.notebookSelector);
   const notebooks = input.pods.filter((p) => matchesLabelSelector(p.metadata.labels, notebookRequirements)).map((p) => summaries.get(p.metadata.name)!);
   const expectedSidecarVersion = input.istioVersion ?? majorityVersion(notebooks);
+  const podsByName = new Map(input.pods.map((p) => [p.metadata.name, p]));
   const pods: PodRow[] = notebooks
     .map((s) => {
       const route = routeOfPod.get(s.name);
       const hasRoute = route !== undefined || (s.user !== undefined && routedServers.has(serverKey(s.user, s.serverName ?? '')));
-      return { ...s, route, warnings: podWarnings(s, { expectedVersion: expectedSidecarVersion, hasRoute }) };
+      const context = { expectedVersion: expectedSidecarVersion, hasRoute, ...meshWarningContext(podsByName.get(s.name)!, s, input.mesh) };
+      return { ...s, route, warnings: podWarnings(s, context) };
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 

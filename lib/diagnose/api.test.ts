@@ -21,6 +21,7 @@ const meshObjects: MeshObjects = {
   authorizationPolicies: { hub: none, root: none },
   gatewayPods: none,
   networkPolicies: none,
+  k8sGateways: none,
 };
 
 function deps(options: { prometheus?: (query: string) => Promise<InstantSample[]>; mesh?: MeshObjects | undefined; gatewayUrl?: string; log?: string[] } = {}): DiagnoseDeps {

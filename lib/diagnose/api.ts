@@ -132,7 +132,7 @@ export async function probeAnswer(deps: DiagnoseDeps, rawUser: string, params: U
   if (!route) throw new ApiError(404, 'not-found', `${serverWords(user, server)} has no route to probe`);
   const gatewayUrl = deps.gatewayUrl;
   const result = await deps.probes.run(user, server, () =>
-    probeRoute({ gatewayUrl, host: probeHost(deps, route.record.path), path: serverUrlPath(route.record.path, deps.settings.hostRouting), expectedRoute: route.vs.metadata.name, now: deps.mesh.now }),
+    probeRoute({ gatewayUrl, host: probeHost(deps, route.record.path), path: serverUrlPath(route.record.path, deps.settings.hostRouting), expectedRoute: route.object.metadata.name, now: deps.mesh.now }),
   );
   return { status: result.status === null ? 503 : 200, result };
 }

@@ -33,7 +33,7 @@ describe('the Markdown report', () => {
     expect(report).toContain("# hubmesh diagnosis: alice's default server");
     expect(report).toContain('- Verdict: **failing: requests fail**');
     expect(report).toContain('## 3. ✗ FAIL: The route\'s Service exists, selects the pod, and has an HTTP port');
-    expect(report).toContain(`| VirtualService | jupyterhub/${d.objects.route!.vs.metadata.name} |`);
+    expect(report).toContain(`| VirtualService | jupyterhub/${d.objects.route!.object.metadata.name} |`);
     expect(report).toContain('**Fix:** Restart the server from the hub');
     expect(report).toMatch(/## 7\. \? unknown: Recent traffic/);
     const withPipe = diagnosisReport({ user: 'a', server: 'b', path: undefined, verdict: 'ok', hops: [{ ...hop('pass'), evidence: [{ label: 'x|y', value: 'one\ntwo' }] }], checkedAt: 'now' });

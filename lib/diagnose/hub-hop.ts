@@ -1,9 +1,11 @@
+import type { HTTPRouteObject } from '../kube/httproutes';
 import type { HTTPRoute, VirtualService } from '../kube/virtualservices';
 import { hostIntersection } from '../mesh/checkers/hosts';
-import { isHubRoute } from '../mesh/checkers/routing';
+import { hubRouteObjects, routeObjectWords } from '../mesh/checkers/destinations';
+import { isHttpRoute, routeKindName, type RouteObject } from '../routes/route-objects';
 import { quoteRoutePath } from '../routes/routespec';
-import { isOwnRule, routeFromVirtualService } from '../routes/virtualservice';
-import { hopFrom, link, objectName, type Problem } from './hop-kit';
+import { isOwnRule, routeFromObject } from '../routes/virtualservice';
+import { hopFrom, link, type Problem } from './hop-kit';
 import { serverUrlPath } from './route-hops';
 import { serverWords } from './server';
 import type { Evidence, Hop, HopContext } from './types';
@@ -11,17 +13,31 @@ import type { Evidence, Hop, HopContext } from './types';
 const TITLE = "The hub's base URL and Host agree with the routes";
 
 /** The hub's own route: the one whose data the hub marks `hub: true`. */
-export function hubRouteOf(ctx: Pick<HopContext, 'snapshot'>): { vs: VirtualService; path: string } | undefined {
-  for (const vs of ctx.snapshot.virtualServices) {
-    if (!isHubRoute(vs, ctx.snapshot.prefix)) continue;
-    const record = routeFromVirtualService(vs)!;
-    if (record.data.hub === true) return { vs, path: record.path };
+export function hubRouteOf(ctx: Pick<HopContext, 'snapshot'>): { object: RouteObject; path: string } | undefined {
+  for (const object of hubRouteObjects(ctx.snapshot)) {
+    const record = routeFromObject(object)!;
+    if (record.data.hub === true) return { object, path: record.path };
   }
   return undefined;
 }
 
 const ownRules = (vs: VirtualService): HTTPRoute[] => (vs.spec.http ?? []).filter((rule) => isOwnRule(vs, rule) && rule.route !== undefined);
-const rewritesPath = (rule: HTTPRoute) => rule.rewrite?.uri !== undefined || rule.rewrite?.uriRegexRewrite !== undefined;
+const urlRewrites = (route: HTTPRouteObject) => (route.spec.rules ?? []).flatMap((rule) => rule.filters ?? []).flatMap((f) => (f.type === 'URLRewrite' ? [f.urlRewrite] : []));
+
+/** Whether the route's own rules rewrite the request path (an HTTPRoute: a URLRewrite filter's path). */
+function rewritesPath(object: RouteObject): boolean {
+  if (isHttpRoute(object)) return urlRewrites(object).some((rewrite) => rewrite.path !== undefined);
+  return ownRules(object).some((rule) => rule.rewrite?.uri !== undefined || rule.rewrite?.uriRegexRewrite !== undefined);
+}
+
+/** Whether the route's own rules rewrite the Host header, and the field that does, in the object's terms. */
+function hostRewrite(object: RouteObject): string | undefined {
+  if (isHttpRoute(object)) {
+    // hubmesh never writes one; an edit by hand can (the standard channel's URLRewrite has a hostname)
+    return urlRewrites(object).some((rewrite) => 'hostname' in rewrite) ? "a URLRewrite filter's hostname" : undefined;
+  }
+  return ownRules(object).some((rule) => rule.rewrite?.authority !== undefined) ? 'rewrite.authority' : undefined;
+}
 
 /** The base URL a server URL of the hub's API carries: what comes before `user/<name>/`. */
 export function baseUrlOf(serverUrl: string, user: string): string | undefined {
@@ -30,27 +46,28 @@ export function baseUrlOf(serverUrl: string, user: string): string | undefined {
 }
 
 /** What the routes themselves say about the base URL and the Host header, true whatever the hub answers. */
-function routeProblems(ctx: HopContext, hub: { vs: VirtualService; path: string } | undefined, evidence: Evidence[]): Problem[] {
+function routeProblems(ctx: HopContext, hub: { object: RouteObject; path: string } | undefined, evidence: Evidence[]): Problem[] {
   const problems: Problem[] = [];
   const { route } = ctx.objects;
   if (hub) {
-    evidence.push({ label: 'Hub route', value: `${hub.path} (VirtualService ${objectName(hub.vs)})`, ref: link('VirtualService', hub.vs) });
-    if (ownRules(hub.vs).some(rewritesPath)) {
+    evidence.push({ label: 'Hub route', value: `${hub.path} (${routeObjectWords(hub.object)})`, ref: link(routeKindName(hub.object), hub.object) });
+    if (rewritesPath(hub.object)) {
       problems.push({
         status: 'fail',
-        summary: `The hub route ${hub.path} (VirtualService ${objectName(hub.vs)}) rewrites the request path, so the hub sees another path than the browser asked for and redirects back to its base URL: a redirect loop.`,
+        summary: `The hub route ${hub.path} (${routeObjectWords(hub.object)}) rewrites the request path, so the hub sees another path than the browser asked for and redirects back to its base URL: a redirect loop.`,
         fix: "Give the hub's route a target without a path (JupyterHub's hub_connect_url, or the route POSTed by hand): the hub serves below its base URL and needs the path as the browser sent it.",
       });
     }
   } else {
     evidence.push({ label: 'Hub route', value: 'none (no route carries the hub\'s mark "hub": true)' });
   }
-  for (const vs of [hub?.vs, route?.vs]) {
-    if (!vs || !ownRules(vs).some((rule) => rule.rewrite?.authority !== undefined)) continue;
+  for (const object of [hub?.object, route?.object]) {
+    const field = object && hostRewrite(object);
+    if (!object || !field) continue;
     problems.push({
       status: 'fail',
-      summary: `VirtualService ${objectName(vs)} rewrites the Host header (rewrite.authority): the hub and the notebook then see another host than the browser's Origin, and refuse its API requests ("Blocking Cross Origin API request").`,
-      fix: `Remove rewrite.authority from VirtualService ${objectName(vs)}: the gateway must pass the browser's Host on.`,
+      summary: `${routeObjectWords(object)} rewrites the Host header (${field}): the hub and the notebook then see another host than the browser's Origin, and refuse its API requests ("Blocking Cross Origin API request").`,
+      fix: `Remove ${field} from ${routeObjectWords(object)}: the gateway must pass the browser's Host on.`,
     });
   }
   if (ctx.settings.hubUrl && !ctx.settings.hostRouting) {

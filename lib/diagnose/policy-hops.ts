@@ -9,6 +9,7 @@ import { analyzeIsolation, type Access, type Probe } from '../mesh/authz/isolati
 import { describeServerSide, formatRef, type KialiMtlsStatus, type MtlsStatusResult } from '../mesh/mtls';
 import { capitalize, hopFrom, link, objectName, type Problem } from './hop-kit';
 import { destinationPort } from './workload-hops';
+import { withOnlyRoute } from './server';
 import type { Evidence, Hop, HopContext } from './types';
 
 const MTLS_TITLE = 'PeerAuthentication and DestinationRule agree on mTLS';
@@ -156,7 +157,7 @@ export function accessHop(ctx: HopContext): Hop {
     }
   }
 
-  const narrowed = { ...snapshot, pods: [pod], virtualServices: route ? [route.vs] : [], services: service ? [service] : [] };
+  const narrowed = { ...withOnlyRoute(snapshot, route?.object), pods: [pod], services: service ? [service] : [] };
   for (const finding of aboutPod([...gatewayBlocked.check(narrowed), ...egressBlocksIstiod.check(narrowed)], pod)) {
     evidence.push({ label: 'NetworkPolicy', value: `${finding.object.namespace}/${finding.object.name} (${finding.code})`, ref: { kind: 'NetworkPolicy', namespace: finding.object.namespace ?? '', name: finding.object.name } });
     const fixStart = finding.message.indexOf(' Add this rule');

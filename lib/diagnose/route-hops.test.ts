@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gateway, HUB_HOST, hubRoute, NS, prefixRule, virtualService } from '../mesh/checkers/test-fixtures';
+import type { HTTPRouteObject } from '../kube/httproutes';
+import { gateway, HUB_HOST, hubHttpRoute, hubRoute, NS, prefixRule, virtualService } from '../mesh/checkers/test-fixtures';
 import { routeHop, routingHop, serverUrlPath } from './route-hops';
 import { diagnoseInput, healthyObjects, healthySnapshot, hopContext, SERVICE } from './test-fixtures';
 
@@ -92,5 +93,58 @@ describe('hop 2: the route wins in the gateway', () => {
     expect(serverUrlPath('/user/a b@x', false)).toBe('/user/a%20b@x/');
     expect(serverUrlPath('/alice.hub.example.org/user/alice', true)).toBe('/user/alice/');
     expect(serverUrlPath('/', false)).toBe('/');
+  });
+});
+
+describe('hops 1 and 2 with the httproute backend', () => {
+  const gw = `${NS}/jupyterhub-gateway`;
+  /** alice's route as an HTTPRoute, with the conditions its Gateway reported (none: no status) */
+  function aliceRoute(conditions?: Array<{ type: string; status: 'True' | 'False'; reason?: string; message?: string; observedGeneration?: number }>) {
+    const route = hubHttpRoute('/user/alice', { service: SERVICE, user: 'alice', created: 10 });
+    route.metadata.generation = 2;
+    if (conditions) route.status = { parents: [{ parentRef: { name: 'jupyterhub-gateway', namespace: NS }, controllerName: 'istio.io/gateway-controller', conditions: conditions.map((c) => ({ observedGeneration: 2, ...c })) }] };
+    return route;
+  }
+  const accepted = [
+    { type: 'Accepted', status: 'True' as const, reason: 'Accepted' },
+    { type: 'ResolvedRefs', status: 'True' as const, reason: 'ResolvedRefs' },
+  ];
+  const ctxOf = (...httpRoutes: HTTPRouteObject[]) => ctxWith({ virtualServices: [], httpRoutes });
+
+  it("passes on the Gateway's Accepted and ResolvedRefs, each shown per Gateway", () => {
+    const hop = routeHop(ctxOf(aliceRoute(accepted)));
+    expect(hop).toMatchObject({ id: 'route', status: 'pass', title: 'The hub added the route, and its Gateway accepted it' });
+    expect(hop.summary).toContain('(HTTPRoute jupyterhub/hubmesh-user-alice-');
+    expect(hop.evidence[0]!.ref).toMatchObject({ kind: 'HTTPRoute', namespace: NS });
+    expect(hop.evidence.find((e) => e.label === `ResolvedRefs on ${gw}`)!.value).toBe('True (ResolvedRefs)');
+  });
+
+  it('fails with the reason and message of a negative condition, warns on a stale generation, and is unknown without status', () => {
+    const broken = routeHop(ctxOf(aliceRoute([accepted[0]!, { type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound', message: 'backend(jupyter-alice) not found' }])));
+    expect(broken.status).toBe('fail');
+    expect(broken.summary).toBe(`Gateway ${gw}: ResolvedRefs is False (BackendNotFound): backend(jupyter-alice) not found: the Gateway does not serve the route as it is.`);
+    expect(broken.fix).toContain('BackendNotFound means the Service the route names does not exist');
+    const stale = routeHop(ctxOf(aliceRoute(accepted.map((c) => ({ ...c, observedGeneration: 1 })))));
+    expect(stale.status).toBe('warn');
+    expect(stale.summary).toContain('generation 2');
+    expect(routeHop(ctxOf(aliceRoute()))).toMatchObject({ status: 'unknown', summary: expect.stringContaining('No Gateway has reported on HTTPRoute') });
+  });
+
+  it("checks hop 2 by the Gateway API's precedence (the longest path), not by istiod's merge order", () => {
+    const alice = aliceRoute(accepted);
+    // an older hub route with a shorter path does not take alice's requests, as it would in a VirtualService merge
+    const hubRoot = hubHttpRoute('/', { service: 'hub', created: 1 });
+    const hop = routingHop(ctxOf(alice, hubRoot));
+    expect(hop.status).toBe('pass');
+    expect(hop.summary).toContain("Of the hub's routes, its own PathPrefix /user/alice is the longest over /user/alice/");
+    expect(hop.summary).toContain("hubmesh does not watch other owners' HTTPRoutes");
+    expect(hop.evidence.find((e) => e.label === 'Serves /user/alice/')!.ref).toMatchObject({ kind: 'HTTPRoute', name: alice.metadata.name });
+    // an older hub route with the same path (a left-over object under another name) wins the tie: the oldest route first
+    const leftOver = hubHttpRoute('/user/alice', { service: 'jupyter-alice-old', created: 5 });
+    leftOver.metadata.name = 'hubmesh-user-alice-old';
+    const lost = routingHop(ctxOf(alice, leftOver));
+    expect(lost.status).toBe('fail');
+    expect(lost.summary).toBe(`Hub route /user/alice (HTTPRoute ${NS}/hubmesh-user-alice-old) comes first for /user/alice/ (the same path, and older), so the Gateway sends its requests there.`);
+    expect(routingHop(ctxOf(aliceRoute()))).toMatchObject({ status: 'unknown' });
   });
 });

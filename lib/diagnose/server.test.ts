@@ -30,7 +30,7 @@ describe('locateServer', () => {
   it("falls back to the route's path when its data names no user, and to the hub's labels for the pod", () => {
     const bare = hubRoute('/jhub/user/alice', { service: 'elsewhere' });
     const found = locateServer(healthySnapshot({ virtualServices: [bare] }), USER, '');
-    expect(found.route?.vs.metadata.name).toBe(bare.metadata.name);
+    expect(found.route?.object.metadata.name).toBe(bare.metadata.name);
     expect(found.service).toBeUndefined();
     expect(found.pod?.metadata.name).toBe(SERVICE);
   });

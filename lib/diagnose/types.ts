@@ -1,10 +1,10 @@
 import type { Pod } from '../kube/pods';
 import type { Service } from '../kube/services';
-import type { VirtualService } from '../kube/virtualservices';
 import type { GatewayKey } from '../mesh/checkers/hosts';
 import type { ValidationSnapshot } from '../mesh/checkers/types';
 import type { IsolationScene } from '../mesh/isolation-api';
 import type { MtlsStatusResult } from '../mesh/mtls';
+import type { RouteObject } from '../routes/route-objects';
 import type { Destination, StoredRoute } from '../routes/virtualservice';
 
 /**
@@ -41,8 +41,8 @@ export type ServerObjects = {
   user: string;
   /** '' for the default server */
   server: string;
-  /** the hub's route for the server, and the route it was rendered from */
-  route: { vs: VirtualService; record: StoredRoute } | undefined;
+  /** the hub's route for the server: its object (a VirtualService, or an HTTPRoute with HUBMESH_ROUTE_API=httproute) and the route it was rendered from */
+  route: { object: RouteObject; record: StoredRoute } | undefined;
   /** where the route sends the server's path */
   destination: Destination | undefined;
   /** the Kubernetes Service the destination host names, when it names one */

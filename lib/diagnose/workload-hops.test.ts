@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NS, notebookPod, pod, service } from '../mesh/checkers/test-fixtures';
+import { namespace, NS, notebookPod, pod, service } from '../mesh/checkers/test-fixtures';
 import { destinationHop, podHop } from './workload-hops';
 import { diagnoseInput, healthyObjects, healthySnapshot, hopContext, ready, SERVICE, USER } from './test-fixtures';
 
@@ -84,5 +84,39 @@ describe('hop 4: the pod', () => {
     const skew = podHop(ctxWith({}, '1.29.0'));
     expect(skew.status).toBe('warn');
     expect(skew.summary).toContain('istio-proxy 1.28.1 differs from the expected 1.29.0');
+  });
+
+  describe('under ambient', () => {
+    const ambientNamespace = [namespace(NS, { 'istio.io/dataplane-mode': 'ambient' })];
+    const ambientPod = (annotations: Record<string, string> = {}, labels: Record<string, string> = {}) =>
+      ready(pod(SERVICE, { component: 'singleuser-server', 'hub.jupyter.org/username': USER, app: SERVICE, ...labels }, { sidecar: false, annotations }));
+    const redirected = { 'ambient.istio.io/redirection': 'enabled' };
+
+    it('passes for a pod ztunnel has redirected, and names its data plane', () => {
+      const hop = podHop(ctxWith({ namespaces: ambientNamespace, pods: [ambientPod(redirected)] }));
+      expect(hop).toMatchObject({ status: 'pass', summary: `Pod ${NS}/${SERVICE} is Running and ready, in ambient, redirected to ztunnel.` });
+      expect(hop.evidence).toContainEqual({ label: 'Data plane', value: 'ambient (ztunnel), redirected' });
+    });
+
+    it('fails for an enrolled pod istio-cni has not redirected, and for one that opted out', () => {
+      const notRedirected = podHop(ctxWith({ namespaces: ambientNamespace, pods: [ambientPod()] }));
+      expect(notRedirected.status).toBe('fail');
+      expect(notRedirected.summary).toContain('ztunnel not redirecting');
+      expect(notRedirected.fix).toContain('istio-cni and ztunnel');
+      const optedOut = podHop(ctxWith({ namespaces: ambientNamespace, pods: [ambientPod({}, { 'istio.io/dataplane-mode': 'none' })] }));
+      expect(optedOut.status).toBe('fail');
+      expect(optedOut.summary).toContain('is not enrolled');
+      expect(optedOut.summary).toContain('opts out of its namespace\'s ambient mode');
+      expect(optedOut.fix).toContain('Remove istio.io/dataplane-mode=none');
+      expect(optedOut.evidence).toContainEqual({ label: 'Data plane', value: 'none (opted out of ambient)' });
+    });
+
+    it('warns when an L7 policy applies and no waypoint serves the pod', () => {
+      const getOnly = { metadata: { name: 'get-only', namespace: NS }, spec: { rules: [{ to: [{ operation: { methods: ['GET'] } }] }] } };
+      const hop = podHop(ctxWith({ namespaces: ambientNamespace, pods: [ambientPod(redirected)], authorizationPolicies: [getOnly] }));
+      expect(hop.status).toBe('warn');
+      expect(hop.summary).toContain(`no waypoint, but an L7 policy needs one: ztunnel cannot enforce the HTTP rules of AuthorizationPolicy ${NS}/get-only`);
+      expect(hop.fix).toContain('istioctl waypoint apply');
+    });
   });
 });

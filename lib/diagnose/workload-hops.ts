@@ -2,16 +2,17 @@ import type { ServicePort } from '../kube/services';
 import { destinationPortMissing } from '../mesh/checkers/destination-port-missing';
 import { destinationPortNotHttp } from '../mesh/checkers/destination-port-not-http';
 import { destinationServiceMissing } from '../mesh/checkers/destination-service-missing';
-import { podsBehind } from '../mesh/checkers/destinations';
+import { podsBehind, routeObjectWords } from '../mesh/checkers/destinations';
 import { servicePortProtocol } from '../mesh/checkers/protocol';
 import { summarizePod } from '../mesh/pod-status';
-import { podWarnings } from '../mesh/warnings';
+import type { MeshAroundPods, PodSummary } from '../mesh/types';
+import { meshWarningContext, podWarnings } from '../mesh/warnings';
 import { hopFrom, link, objectName, type Problem } from './hop-kit';
-import { serverWords } from './server';
+import { serverWords, withOnlyRoute } from './server';
 import type { Evidence, Hop, HopContext } from './types';
 
 const DESTINATION_TITLE = "The route's Service exists, selects the pod, and has an HTTP port";
-const POD_TITLE = 'The pod runs and is ready, with a ready and current sidecar';
+const POD_TITLE = 'The pod runs and is ready, in the mesh: a ready and current sidecar, or ambient with ztunnel';
 
 const selectorText = (selector: Record<string, string> | undefined) =>
   Object.entries(selector ?? {})
@@ -32,12 +33,12 @@ export function destinationHop(ctx: HopContext): Hop {
   const { route, destination, serviceKey, service, pod } = ctx.objects;
   const base = { id: 'destination' as const, title: DESTINATION_TITLE };
   if (!route) return { ...base, status: 'unknown', summary: 'There is no route, so no destination to check.', evidence: [] };
-  if (!destination) return { ...base, status: 'fail', summary: `VirtualService ${objectName(route.vs)} has no destination for the route's own rule.`, evidence: [], fix: 'POST the route again through the proxy API so that hubmesh renders it afresh.' };
+  if (!destination) return { ...base, status: 'fail', summary: `${routeObjectWords(route.object)} has no destination for the route's own rule.`, evidence: [], fix: 'POST the route again through the proxy API so that hubmesh renders it afresh.' };
   const evidence: Evidence[] = [{ label: 'Destination', value: `${destination.host}:${destination.port}` }];
   if (!serviceKey || !ctx.snapshot.observedNamespaces.includes(serviceKey.namespace)) {
     return { ...base, status: 'unknown', summary: `The destination ${destination.host} is not a Service of a namespace hubmesh watches, so hubmesh cannot check it.`, evidence };
   }
-  const routeOnly = { ...ctx.snapshot, virtualServices: [route.vs] };
+  const routeOnly = withOnlyRoute(ctx.snapshot, route.object);
   const missing = destinationServiceMissing.check(routeOnly)[0];
   if (missing || !service) {
     return {
@@ -85,9 +86,21 @@ export function destinationHop(ctx: HopContext): Hop {
   return hopFrom(base, problems, evidence, `Service ${objectName(service)} exists, selects ${behind.map((p) => p.metadata.name).join(', ')}, and port ${port?.port ?? destination.port} is declared ${protocol?.protocol ?? 'HTTP'}.`);
 }
 
+/** The pod's data plane in words: its sidecar, or ambient's ztunnel and waypoint, or neither. */
+function dataplaneWords({ dataplane, sidecar, ambient }: PodSummary): string {
+  if (dataplane === 'sidecar') return `istio-proxy ${sidecar.version ?? '(untagged)'}${sidecar.native ? ' (native)' : ''}, ${sidecar.ready ? 'ready' : 'not ready'}`;
+  if (dataplane === 'ambient') {
+    const waypoint = ambient.waypoint ? `, waypoint ${ambient.waypoint.namespace}/${ambient.waypoint.name}${ambient.waypoint.found ? '' : ' (not found)'}` : '';
+    return `ambient (ztunnel), ${ambient.redirected ? 'redirected' : 'not redirected'}${waypoint}`;
+  }
+  const optedOut = [sidecar.optedOut && 'opted out of injection', ambient.optedOut && 'opted out of ambient'].filter(Boolean).join(', ');
+  return `none${optedOut ? ` (${optedOut})` : ''}`;
+}
+
 /**
- * Hop 4: the server's pod is Running with every container ready, it has an istio-proxy sidecar that is ready, and
- * the sidecar runs the expected version (the pods page's warnings for the pod).
+ * Hop 4: the server's pod is Running with every container ready and in the mesh: an istio-proxy sidecar that is
+ * ready and runs the expected version, or enrolled in ambient and redirected to ztunnel, with a waypoint where an
+ * L7 policy needs one (the pods page's warnings for the pod).
  */
 export function podHop(ctx: HopContext): Hop {
   const { pod, user, server, route } = ctx.objects;
@@ -101,12 +114,19 @@ export function podHop(ctx: HopContext): Hop {
       fix: "Start the server from the hub. If it does not come up, read the pod's events (kubectl describe pod) and the hub's log of the spawn.",
     };
   }
-  const summary = summarizePod(pod);
+  const mesh: MeshAroundPods = {
+    namespaces: ctx.snapshot.namespaces,
+    waypoints: [...(ctx.snapshot.waypoints ?? [])],
+    authorizationPolicies: ctx.snapshot.authorizationPolicies,
+    rootNamespace: ctx.snapshot.rootNamespace,
+  };
+  const namespaceLabels = mesh.namespaces.find((ns) => ns.metadata.name === pod.metadata.namespace)?.metadata.labels;
+  const summary = summarizePod(pod, { namespaceLabels, waypoints: mesh.waypoints });
   const { sidecar } = summary;
   const evidence: Evidence[] = [
     { label: 'Pod', value: objectName(pod), ref: link('Pod', pod) },
     { label: 'Status', value: `${summary.status}, ${summary.readyContainers}/${summary.totalContainers} containers ready${summary.restarts ? `, ${summary.restarts} restarts` : ''}` },
-    { label: 'Sidecar', value: sidecar.injected ? `istio-proxy ${sidecar.version ?? '(untagged)'}${sidecar.native ? ' (native)' : ''}, ${sidecar.ready ? 'ready' : 'not ready'}` : `none${sidecar.optedOut ? ' (opted out)' : ''}` },
+    { label: 'Data plane', value: dataplaneWords(summary) },
   ];
   if (ctx.expectedSidecarVersion) evidence.push({ label: 'Expected sidecar', value: ctx.expectedSidecarVersion });
   if (summary.phase !== 'Running' || summary.status === 'Terminating') {
@@ -130,8 +150,20 @@ export function podHop(ctx: HopContext): Hop {
       fix: "Read the notebook container's log: the server has not started listening, or crashed.",
     });
   }
-  for (const warning of podWarnings(summary, { expectedVersion: ctx.expectedSidecarVersion, hasRoute: true })) {
-    if (warning.code === 'no-sidecar') {
+  for (const warning of podWarnings(summary, { expectedVersion: ctx.expectedSidecarVersion, hasRoute: true, ...meshWarningContext(pod, summary, mesh) })) {
+    if (warning.code === 'not-enrolled') {
+      problems.push({
+        status: 'fail',
+        summary: `Pod ${objectName(pod)} is ${warning.message}.`,
+        fix: summary.ambient.optedOut
+          ? 'Remove istio.io/dataplane-mode=none from the pod (KubeSpawner: extra_labels) and restart the server.'
+          : 'Enroll the namespace in ambient (the Mesh page\'s "Enroll the namespace in ambient" action), or enable sidecar injection and restart the server so the injector adds istio-proxy.',
+      });
+    } else if (warning.code === 'ztunnel-not-redirecting') {
+      problems.push({ status: 'fail', summary: `Pod ${objectName(pod)}: ${warning.message}.`, fix: 'Check that istio-cni and ztunnel run on the pod\'s node (kubectl -n istio-system get pods -o wide), then restart the server.' });
+    } else if (warning.code === 'waypoint-missing') {
+      problems.push({ status: 'warn', summary: `Pod ${objectName(pod)}: ${warning.message}.`, fix: 'Deploy a waypoint (istioctl waypoint apply -n <namespace> --enroll-namespace) and attach the L7 policy to it with targetRefs.' });
+    } else if (warning.code === 'no-sidecar') {
       problems.push({
         status: 'fail',
         summary: `Pod ${objectName(pod)} has ${warning.message}.`,
@@ -149,5 +181,6 @@ export function podHop(ctx: HopContext): Hop {
       problems.push({ status: 'warn', summary: `Pod ${objectName(pod)}: ${warning.message}.`, fix: 'Restart the server from the hub so the injector gives it the current istio-proxy.' });
     }
   }
-  return hopFrom(base, problems, evidence, `Pod ${objectName(pod)} is Running and ready, with a ready istio-proxy${sidecar.version ? ` ${sidecar.version}` : ''}.`);
+  const inMesh = summary.dataplane === 'ambient' ? "in ambient, redirected to ztunnel" : `with a ready istio-proxy${sidecar.version ? ` ${sidecar.version}` : ''}`;
+  return hopFrom(base, problems, evidence, `Pod ${objectName(pod)} is Running and ready, ${inMesh}.`);
 }

@@ -28,6 +28,7 @@ const meshObjects: MeshObjects = {
   authorizationPolicies: { hub: none, root: none },
   gatewayPods: none,
   networkPolicies: none,
+  k8sGateways: none,
 };
 
 function deps(over: Partial<MeshApiDeps> = {}): MeshApiDeps {
@@ -77,6 +78,7 @@ describe('meshAction', () => {
     expect(meshAction(withTls, 'gateway')).toMatchObject({ gateway: { https: { credentialName: 'hub-tls' } } });
     expect(meshAction(withTls, 'injection')).toEqual({ target: 'injection', namespace: 'hub', revision: 'canary' });
     expect(meshAction(deps(), 'peer-authentication')).toEqual({ target: 'peer-authentication', namespace: 'hub' });
+    expect(meshAction(deps(), 'ambient')).toEqual({ target: 'ambient', namespace: 'hub' });
   });
 });
 
@@ -97,6 +99,15 @@ describe('requiredPods', () => {
       ['notebook', 'jupyter-bob'],
     ]);
   });
+
+  it("read their data plane from the hub namespace's labels and its waypoints", () => {
+    const ambientNamespace: Namespace = { metadata: { name: 'hub', labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' } } };
+    const waypoint = { metadata: { name: 'waypoint', namespace: 'hub' }, spec: { gatewayClassName: 'istio-waypoint' }, status: { addresses: [{ value: '10.96.0.9' }] } };
+    const notebook = { ...pod('jupyter-alice', { component: 'singleuser-server' }), metadata: { name: 'jupyter-alice', namespace: 'hub', labels: { component: 'singleuser-server' }, annotations: { 'ambient.istio.io/redirection': 'enabled' } } };
+    const mesh = { ...meshObjects, namespaces: { get: () => ambientNamespace }, k8sGateways: { list: () => [waypoint] } };
+    const [required] = requiredPods(deps({ mesh, pods: { list: () => [notebook] } }));
+    expect(required!.pod).toMatchObject({ dataplane: 'ambient', ambient: { enrolled: true, enrolledBy: 'namespace', redirected: true, waypoint: { name: 'waypoint', found: true, ready: true } } });
+  });
 });
 
 describe('meshStatusAnswer', () => {
@@ -113,6 +124,7 @@ describe('meshStatusAnswer', () => {
       window: '5m',
       telemetry: { state: 'unconfigured' },
       injection: { labels: { 'istio-injection': 'enabled' }, enabled: true, known: true },
+      ambient: { enrolled: false, known: true },
       prometheus: { configured: false },
       pods: [],
     });

@@ -1,3 +1,4 @@
+import { isHttpRoute, type RouteObject } from '../routes/route-objects';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApiError, localModeError } from '../api-error';
@@ -6,6 +7,7 @@ import type { Config } from '../config';
 import type { AuthorizationPolicy } from '../kube/authorizationpolicies';
 import type { DestinationRule } from '../kube/destinationrules';
 import type { Gateway } from '../kube/gateways';
+import type { K8sGateway } from '../kube/k8s-gateways';
 import { matchesLabelSelector, parseLabelSelector } from '../kube/label-selector';
 import { INJECTION_LABEL, REVISION_LABEL, type Namespace } from '../kube/namespaces';
 import type { NetworkPolicy } from '../kube/networkpolicies';
@@ -23,7 +25,8 @@ import type { EnvoyFilter } from '../kube/envoyfilters';
 import type { CircuitBreaking } from '../routes/circuit-breaking';
 import { gatewayInputFromConfig } from './desired';
 import { describeServerSide, meshMtlsStatus, namespaceMtlsStatus } from './mtls';
-import { summarizePod } from './pod-status';
+import { namespaceInAmbient, waypointRefs } from './ambient';
+import { summarizePod, type PodMeshContext } from './pod-status';
 import { durationSeconds, historyRange, loadMeshTraffic, loadShareHistory, trafficWindow, type TrafficSource } from './traffic';
 import { runValidations, type ValidationSnapshot } from './validations';
 
@@ -42,6 +45,8 @@ export type MeshObjects = {
   gatewayPods: Lister<Pod>;
   /** the hub namespace's NetworkPolicies */
   networkPolicies: Lister<NetworkPolicy>;
+  /** the hub namespace's Gateway API Gateways: the waypoints among them serve ambient pods */
+  k8sGateways: Lister<K8sGateway>;
 };
 
 /** What the mesh security pages and actions read. */
@@ -57,7 +62,8 @@ export type MeshApiDeps = {
   };
   /** undefined in local mode, which has no Istio */
   mesh: MeshObjects | undefined;
-  virtualServices: Lister<VirtualService>;
+  /** the hub's route objects: VirtualServices or HTTPRoutes (HUBMESH_ROUTE_API) */
+  virtualServices: Lister<RouteObject>;
   services: Lister<Service>;
   pods: Lister<Pod>;
   /** Istio's Prometheus, when configured */
@@ -70,13 +76,13 @@ export type MeshApiDeps = {
   circuitBreaking?: () => CircuitBreaking | undefined;
 };
 
-export const MESH_ACTION_TARGETS = ['gateway', 'injection', 'peer-authentication'] as const;
+export const MESH_ACTION_TARGETS = ['gateway', 'injection', 'ambient', 'peer-authentication'] as const;
 export type MeshActionTarget = (typeof MESH_ACTION_TARGETS)[number];
 
 export const actionTarget = z.enum(MESH_ACTION_TARGETS, { error: `must be one of ${MESH_ACTION_TARGETS.join(', ')}` });
 export const applyBody = z.strictObject({ confirmTakeover: z.boolean().default(false) });
 
-/** What each action ensures, from hubmesh's config: the hub's Gateway, and injection and STRICT mTLS for the hub namespace. */
+/** What each action ensures, from hubmesh's config: the hub's Gateway, and injection (or ambient enrollment) and STRICT mTLS for the hub namespace. */
 export function meshAction(deps: Pick<MeshApiDeps, 'namespace' | 'config'>, target: MeshActionTarget): MeshAction {
   const { namespace, config } = deps;
   switch (target) {
@@ -87,6 +93,8 @@ export function meshAction(deps: Pick<MeshApiDeps, 'namespace' | 'config'>, targ
     }
     case 'injection':
       return { target, namespace, revision: config.mesh.istioRevision };
+    case 'ambient':
+      return { target, namespace };
     case 'peer-authentication':
       return { target, namespace };
   }
@@ -157,10 +165,19 @@ export function podsByRole(deps: Pick<MeshApiDeps, 'pods' | 'config'>): Record<R
   return byRole;
 }
 
+/** What the hub namespace's pods' data plane depends on: the namespace's labels (injection, ambient) and the waypoints. */
+export function podMeshContext(deps: Pick<MeshApiDeps, 'namespace' | 'mesh'>): PodMeshContext {
+  return {
+    namespaceLabels: deps.mesh?.namespaces.get(deps.namespace)?.metadata.labels,
+    waypoints: waypointRefs(deps.mesh?.k8sGateways.list() ?? []),
+  };
+}
+
 /** The pods the verdict requires in the mesh (podsByRole), by name. */
-export function requiredPods(deps: Pick<MeshApiDeps, 'pods' | 'config'>): RequiredPod[] {
+export function requiredPods(deps: Pick<MeshApiDeps, 'pods' | 'config' | 'namespace' | 'mesh'>): RequiredPod[] {
+  const context = podMeshContext(deps);
   return Object.entries(podsByRole(deps))
-    .flatMap(([role, pods]) => pods.map((pod) => ({ role: role as RequiredPod['role'], pod: summarizePod(pod) })))
+    .flatMap(([role, pods]) => pods.map((pod) => ({ role: role as RequiredPod['role'], pod: summarizePod(pod, context) })))
     .sort((a, b) => (a.pod.name < b.pod.name ? -1 : 1));
 }
 
@@ -198,12 +215,13 @@ export async function meshStatusAnswer(deps: MeshApiDeps, params: URLSearchParam
     verdict: complianceVerdict({ namespace, config: config.namespace, telemetry, pods }),
     config: { ...config, summary: { namespace: describeServerSide(config.namespace), mesh: describeServerSide(config.mesh) } },
     telemetry,
-    pods: pods.map(({ role, pod }) => ({ role, name: pod.name, status: pod.status, sidecar: pod.sidecar })),
+    pods: pods.map(({ role, pod }) => ({ role, name: pod.name, status: pod.status, dataplane: pod.dataplane, sidecar: pod.sidecar, ambient: pod.ambient })),
     injection: {
       labels: Object.fromEntries(Object.entries(labels).filter(([k]) => k === INJECTION_LABEL || k === REVISION_LABEL)),
       enabled: labels[INJECTION_LABEL] === 'enabled' || (labels[INJECTION_LABEL] === undefined && labels[REVISION_LABEL] !== undefined),
       known: namespaceObject !== undefined,
     },
+    ambient: { enrolled: namespaceInAmbient(labels), known: namespaceObject !== undefined },
     prometheus: { configured: deps.prometheus !== undefined },
   };
 }
@@ -259,7 +277,8 @@ export function validationSnapshot(deps: MeshApiDeps, mesh: MeshObjects): Valida
     prefix: config.proxy.prefix,
     notebookSelector: config.notebookSelector,
     observedNamespaces: [...new Set([namespace, deps.gateway.split('/')[0]!])],
-    virtualServices: [...deps.virtualServices.list(), ...mesh.foreignVirtualServices.list()],
+    virtualServices: [...deps.virtualServices.list().filter((o): o is VirtualService => !isHttpRoute(o)), ...mesh.foreignVirtualServices.list()],
+    httpRoutes: deps.virtualServices.list().filter(isHttpRoute),
     gateways: mesh.gateways.list(),
     services: deps.services.list(),
     pods: deps.pods.list(),
@@ -276,6 +295,7 @@ export function validationSnapshot(deps: MeshApiDeps, mesh: MeshObjects): Valida
     prometheus: config.mesh.prometheusUrl ? { namespace: serviceNamespaceOf(config.mesh.prometheusUrl) } : undefined,
     authorizationPolicies: uniqueObjects([...mesh.authorizationPolicies.hub.list(), ...mesh.authorizationPolicies.root.list()]),
     trustDomain: config.mesh.trustDomain,
+    waypoints: podMeshContext({ namespace, mesh }).waypoints,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RouteObject } from './route-objects';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { referenceTo, type ChangePipeline } from '../changes/pipeline';
@@ -7,12 +8,11 @@ import type { DestinationRule } from '../kube/destinationrules';
 import { isNotFound } from '../kube/errors';
 import type { Informer } from '../kube/informer';
 import type { ResourceBackend } from '../kube/types';
-import type { VirtualService } from '../kube/virtualservices';
 import type { CircuitBreaking } from './circuit-breaking';
 import { isOurCircuitBreaker, planCircuitBreakers, type CircuitBreakerContext } from './circuit-breakers';
 
 export type CircuitBreakerSyncDeps = {
-  virtualServices: Pick<Informer<VirtualService>, 'list' | 'subscribe' | 'waitForSync'>;
+  virtualServices: Pick<Informer<RouteObject>, 'list' | 'subscribe' | 'waitForSync'>;
   /** the hub namespace's DestinationRules (everyone's: another owner's rule for a notebook host blocks ours) */
   destinationRules: Pick<Informer<DestinationRule>, 'list' | 'subscribe'>;
   backend: ResourceBackend<DestinationRule>;

@@ -1,9 +1,9 @@
 import type { DestinationRule } from '../kube/destinationrules';
 import { LABELS } from '../kube/labels';
-import type { VirtualService } from '../kube/virtualservices';
 import { trafficPolicyOf, type CircuitBreaking } from './circuit-breaking';
 import { isNotebookRoute } from './notebook-route';
-import { primaryDestination, routeFromVirtualService } from './virtualservice';
+import { routeFromObject } from './virtualservice';
+import { routeObjectDestination, type RouteObject } from './route-objects';
 
 export const CIRCUIT_BREAKER_KIND = 'circuit-breaker';
 
@@ -25,12 +25,12 @@ export type CircuitBreakerPlan = {
  * namespace, named after the host's Service. A host another owner's DestinationRule configures gets none:
  * Istio would use only the older rule's traffic policy for it.
  */
-export function planCircuitBreakers(routes: Iterable<VirtualService>, others: readonly DestinationRule[], cb: CircuitBreaking | undefined, ctx: CircuitBreakerContext): CircuitBreakerPlan {
+export function planCircuitBreakers(routes: Iterable<RouteObject>, others: readonly DestinationRule[], cb: CircuitBreaking | undefined, ctx: CircuitBreakerContext): CircuitBreakerPlan {
   if (!cb) return { desired: [], blocked: [] };
   const hosts = new Set<string>();
   for (const vs of routes) {
-    const route = routeFromVirtualService(vs);
-    const host = primaryDestination(vs)?.host;
+    const route = routeFromObject(vs);
+    const host = routeObjectDestination(vs, ctx.clusterDomain)?.host;
     if (route && host && isNotebookRoute(route.data) && host.endsWith(`.${ctx.namespace}.svc.${ctx.clusterDomain}`)) hosts.add(host);
   }
   const foreign = new Map<string, string>();

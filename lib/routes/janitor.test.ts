@@ -1,3 +1,4 @@
+import { virtualServiceRoutes, type RouteObject } from './route-objects';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { faultExpiry, Janitor, JANITOR_ACTOR, previewExpiry, recordAsJanitor } f
 import type { Fault } from './overlays';
 import type { PreviewView } from './previews';
 import { RouteService } from './service';
-import { managedSelector, routeFromVirtualService, type RenderContext } from './virtualservice';
+import { managedSelector, routeFromObject, type RenderContext } from './virtualservice';
 
 const log = pino({ level: 'silent' });
 const expired = { name: 'old', route: '/', virtualService: 'vs', owner: 'alice', expiresAt: '2026-11-24T10:00:00.000Z' } as PreviewView;
@@ -65,7 +66,7 @@ describe('Janitor', () => {
 
   it("audits a preview's removal through the change pipeline, on the route's VirtualService, as the janitor", async () => {
     const { changes, events, lines } = recordingPipeline({ events: true });
-    const [record] = await previewExpiry({ removeExpired: async () => [expired] }, 'hub').removeExpired(new AbortController().signal);
+    const [record] = await previewExpiry({ removeExpired: async () => [expired] }, 'hub', virtualServiceKind).removeExpired(new AbortController().signal);
     await recordAsJanitor(changes)(record!);
     expect(events).toEqual([
       {
@@ -90,11 +91,11 @@ describe('faultExpiry', () => {
 
   async function routes(clock: { now: Date }) {
     const local = LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-janitor-'))).backend<VirtualService>(virtualServiceKind);
-    const store = new ResourceStore<VirtualService>(local, 'hub', managedSelector('hubmesh'), log);
-    const service = new RouteService({ store, ctx, clusterDomain: 'cluster.local', maxRouteDataBytes: 4096, resolveIp: async () => undefined, waitUntilServed: async () => undefined, log, now: () => clock.now });
+    const store = new ResourceStore<RouteObject>(local, 'hub', managedSelector('hubmesh'), log);
+    const service = new RouteService({ store, objects: virtualServiceRoutes, ctx, clusterDomain: 'cluster.local', maxRouteDataBytes: 4096, resolveIp: async () => undefined, waitUntilServed: async () => undefined, log, now: () => clock.now });
     store.cache.start();
     await store.cache.waitForSync(1000);
-    return { service, store, sweep: faultExpiry({ routes: service, virtualServices: store.cache, namespace: 'hub', now: () => clock.now, log }) };
+    return { service, store, sweep: faultExpiry({ routes: service, virtualServices: store.cache, routeKind: virtualServiceKind, namespace: 'hub', now: () => clock.now, log }) };
   }
 
   it('removes a fault once it has expired, keeping the other sections, and answers one record per removal', async () => {
@@ -110,7 +111,7 @@ describe('faultExpiry', () => {
 
     clock.now = new Date('2026-12-03T10:30:00.000Z');
     const records = await sweep.removeExpired(signal);
-    const alice = store.cache.list().find((vs) => routeFromVirtualService(vs)?.path === '/user/alice')!;
+    const alice = store.cache.list().find((vs) => routeFromObject(vs)?.path === '/user/alice')!;
     expect(records).toEqual([
       {
         action: 'ExpireFault',
@@ -120,9 +121,9 @@ describe('faultExpiry', () => {
         note: 'route /user/alice: fault abort 503 on 50% of requests with x-hubmesh-fault: demo until 2026-12-03T10:30:00.000Z (set by admin) expired and was removed',
       },
     ]);
-    expect(routeFromVirtualService(alice)?.overlays).toEqual({ rules: [], retries });
-    expect(alice.spec.http!.map((r) => r.name)).toEqual(['route']);
+    expect(routeFromObject(alice)?.overlays).toEqual({ rules: [], retries });
+    expect((alice as VirtualService).spec.http!.map((r) => r.name)).toEqual(['route']);
     expect(await sweep.removeExpired(signal)).toEqual([]);
-    expect(store.cache.list().flatMap((vs) => (routeFromVirtualService(vs)?.overlays.fault ? [routeFromVirtualService(vs)!.path] : []))).toEqual(['/user/bob']);
+    expect(store.cache.list().flatMap((vs) => (routeFromObject(vs)?.overlays.fault ? [routeFromObject(vs)!.path] : []))).toEqual(['/user/bob']);
   });
 });

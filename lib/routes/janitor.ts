@@ -1,13 +1,14 @@
+import type { RouteObject } from './route-objects';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ApiError, isApiError } from '../api-error';
 import { referenceTo, type ChangePipeline, type ChangeRecord } from '../changes/pipeline';
 import type { Informer } from '../kube/informer';
-import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
+import type { KindDescriptor } from '../kube/types';
 import { describeFault, faultExpired, type Fault } from './overlay-sections/fault';
 import type { PreviewService, PreviewView } from './previews';
 import type { RouteService } from './service';
-import { routeFromVirtualService } from './virtualservice';
+import { routeFromObject } from './virtualservice';
 
 export const JANITOR_ACTOR = 'hubmesh-janitor';
 export const DEFAULT_JANITOR_INTERVAL_MS = 30_000;
@@ -84,10 +85,10 @@ export function recordAsJanitor(changes: Pick<ChangePipeline, 'record'>) {
   };
 }
 
-/** The audit of a preview's removal: an Event on the route's VirtualService. */
-export function previewExpiryRecord(preview: PreviewView, namespace: string): ChangeRecord {
+/** The audit of a preview's removal: an Event on the route's object (`routeKind`: VirtualService or HTTPRoute). */
+export function previewExpiryRecord(preview: PreviewView, namespace: string, routeKind: KindDescriptor): ChangeRecord {
   return {
-    regarding: referenceTo(virtualServiceKind, { namespace, name: preview.virtualService }),
+    regarding: referenceTo(routeKind, { namespace, name: preview.virtualService }),
     action: 'ExpirePreview',
     reason: 'PreviewExpired',
     type: 'Normal',
@@ -95,13 +96,13 @@ export function previewExpiryRecord(preview: PreviewView, namespace: string): Ch
   };
 }
 
-export function previewExpiry(previews: Pick<PreviewService, 'removeExpired'>, namespace: string): ExpirySource {
-  return { removeExpired: async (signal) => (await previews.removeExpired(signal)).map((preview) => previewExpiryRecord(preview, namespace)) };
+export function previewExpiry(previews: Pick<PreviewService, 'removeExpired'>, namespace: string, routeKind: KindDescriptor): ExpirySource {
+  return { removeExpired: async (signal) => (await previews.removeExpired(signal)).map((preview) => previewExpiryRecord(preview, namespace, routeKind)) };
 }
 
-export function faultExpiryRecord(route: { path: string; virtualService: string; fault: Fault }, namespace: string): ChangeRecord {
+export function faultExpiryRecord(route: { path: string; virtualService: string; fault: Fault }, namespace: string, routeKind: KindDescriptor): ChangeRecord {
   return {
-    regarding: referenceTo(virtualServiceKind, { namespace, name: route.virtualService }),
+    regarding: referenceTo(routeKind, { namespace, name: route.virtualService }),
     action: 'ExpireFault',
     reason: 'FaultExpired',
     type: 'Normal',
@@ -113,13 +114,13 @@ export function faultExpiryRecord(route: { path: string; virtualService: string;
  * Faults past their expiry, removed from their routes: each read again before it is removed (another replica,
  * or an admin, may have changed or removed it meanwhile), so a fault is removed, and recorded, once.
  */
-export function faultExpiry(deps: { routes: Pick<RouteService, 'updateOverlays'>; virtualServices: Pick<Informer<VirtualService>, 'list'>; namespace: string; now: () => Date; log: Logger }): ExpirySource {
+export function faultExpiry(deps: { routes: Pick<RouteService, 'updateOverlays'>; virtualServices: Pick<Informer<RouteObject>, 'list'>; routeKind: KindDescriptor; namespace: string; now: () => Date; log: Logger }): ExpirySource {
   return {
     async removeExpired(signal) {
       const removed: ChangeRecord[] = [];
       for (const vs of deps.virtualServices.list()) {
         if (signal.aborted) break;
-        const fault = routeFromVirtualService(vs)?.overlays.fault;
+        const fault = routeFromObject(vs)?.overlays.fault;
         if (!fault || !faultExpired(fault, deps.now())) continue;
         let expired: Fault | undefined;
         try {
@@ -135,8 +136,8 @@ export function faultExpiry(deps: { routes: Pick<RouteService, 'updateOverlays'>
           deps.log.warn({ virtualService: vs.metadata.name, err: error instanceof Error ? error.message : String(error) }, 'janitor: cannot remove an expired fault');
           continue;
         }
-        const path = routeFromVirtualService(vs)!.path;
-        removed.push(faultExpiryRecord({ path, virtualService: vs.metadata.name, fault: expired! }, deps.namespace));
+        const path = routeFromObject(vs)!.path;
+        removed.push(faultExpiryRecord({ path, virtualService: vs.metadata.name, fault: expired! }, deps.namespace, deps.routeKind));
       }
       return removed;
     },

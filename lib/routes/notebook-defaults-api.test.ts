@@ -31,7 +31,7 @@ describe('the notebook defaults API', () => {
     store.onChange((d) => heard.push(d));
     const { changes, events } = recordingPipeline({ events: true });
     const routes = [route('/', { hub: true }), route('/user/alice', { user: 'alice' }), route('/user/bob', { user: 'bob' }, { retries: 'off' })];
-    const deps = { store, configMaps: backend, virtualServices: { list: () => routes }, changes };
+    const deps = { store, configMaps: backend, virtualServices: { list: () => routes }, changes, routeApi: 'virtualservice' as const };
     const defaults = { retries: { attempts: 3, retryOn: 'connect-failure,refused-stream,unavailable,reset' } };
 
     const dry = await changeDefaults(deps, { defaults, dryRun: true }, 'admin');
@@ -44,7 +44,20 @@ describe('the notebook defaults API', () => {
     expect(events.map((e) => [e.action, e.note])).toEqual([['SetNotebookDefaults', 'every notebook: retries 3× on connect-failure,refused-stream,unavailable,reset']]);
     await expect.poll(() => store.current().defaults).toEqual(defaults);
     expect(heard).toEqual([defaults]);
-    expect(defaultsAnswer(deps)).toMatchObject({ defaults, routes: { notebooks: 2 } });
+    expect(defaultsAnswer(deps)).toMatchObject({ defaults, routes: { notebooks: 2 }, unavailable: {} });
+
+    // with HTTPRoutes, retries and rate limits cannot be set or changed; circuit breaking can, with the stored retries sent back as they are
+    const httpRoutes = { ...deps, routeApi: 'httproute' as const };
+    expect(defaultsAnswer(httpRoutes).unavailable).toEqual({
+      retries: "is not available with the httproute backend (HUBMESH_ROUTE_API=httproute): the Gateway API's standard channel has no retries",
+      rateLimit: "is not available with the httproute backend (HUBMESH_ROUTE_API=httproute): hubmesh's rate limits patch the VirtualService routes' Envoy names",
+    });
+    const refused = changeDefaults(httpRoutes, { defaults: { retries: { attempts: 5, retryOn: 'reset' }, rateLimit: { requests: 5, per: 'second' } }, dryRun: true }, 'admin');
+    await expect(refused).rejects.toMatchObject({ status: 400, fields: [{ field: 'defaults.retries' }, { field: 'defaults.rateLimit' }] });
+    const circuitBreaking = { ...defaults, circuitBreaking: { connectionPool: { maxConnections: 100 } } };
+    const kept = await changeDefaults(httpRoutes, { defaults: circuitBreaking, dryRun: false }, 'admin');
+    expect(kept.defaults).toEqual(circuitBreaking);
+    await expect.poll(() => store.current().defaults).toEqual(circuitBreaking);
     store.store.cache.stop();
   });
 });

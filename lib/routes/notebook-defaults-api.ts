@@ -1,3 +1,5 @@
+import type { RouteApi, RouteObject } from './route-objects';
+import { UNAVAILABLE_WITH_HTTPROUTE } from './httproute';
 import { ApiError, invalidField } from '../api-error';
 import { referenceTo, type ChangeKind, type ChangePipeline, type Written } from '../changes/pipeline';
 import { configMapKind, type ConfigMap } from '../kube/configmaps';
@@ -5,19 +7,25 @@ import { isKubeError, isNotFound } from '../kube/errors';
 import type { Informer } from '../kube/informer';
 import { toYaml } from '../kube/object-diff';
 import type { ResourceBackend } from '../kube/types';
-import type { VirtualService } from '../kube/virtualservices';
 import { describeDefaults, isNotebookRoute, notebookDefaults, type NotebookDefaults } from './notebook-defaults';
 import { DEFAULTS_KEY, type NotebookDefaultsStore } from './notebook-defaults-store';
 import { issueErrors } from './overlays';
-import { canonicalJson, routeFromVirtualService } from './virtualservice';
+import { canonicalJson, routeFromObject } from './virtualservice';
 
 export type NotebookDefaultsApiDeps = {
   store: Pick<NotebookDefaultsStore, 'name' | 'namespace' | 'labels' | 'current'>;
   configMaps: ResourceBackend<ConfigMap>;
-  /** the route VirtualServices, to say how many notebook routes the defaults reach */
-  virtualServices: Pick<Informer<VirtualService>, 'list'>;
+  /** the route objects, to say how many notebook routes the defaults reach */
+  virtualServices: Pick<Informer<RouteObject>, 'list'>;
   changes: ChangePipeline;
+  /** what routes are stored as (HUBMESH_ROUTE_API): an HTTPRoute has no retries, and rate limits need VirtualServices */
+  routeApi: RouteApi;
 };
+
+/** The defaults a backend cannot apply, each with why; circuit breaking (DestinationRules) works with both. */
+function unavailableDefaults(routeApi: RouteApi): Partial<Record<'retries' | 'rateLimit', string>> {
+  return routeApi === 'httproute' ? { retries: UNAVAILABLE_WITH_HTTPROUTE.retries, rateLimit: UNAVAILABLE_WITH_HTTPROUTE.rateLimit } : {};
+}
 
 export type DefaultsChange = { defaults: NotebookDefaults; dryRun: boolean };
 
@@ -34,11 +42,11 @@ export function parseDefaultsChange(body: unknown): DefaultsChange {
 }
 
 /** How many notebook routes there are, and how many of them leave each section to the defaults. */
-function reach(virtualServices: Iterable<VirtualService>) {
+function reach(virtualServices: Iterable<RouteObject>) {
   let notebooks = 0;
   const own = { retries: 0, rateLimit: 0 };
   for (const vs of virtualServices) {
-    const route = routeFromVirtualService(vs);
+    const route = routeFromObject(vs);
     if (!route || !isNotebookRoute(route.data)) continue;
     notebooks++;
     if (route.overlays.retries !== undefined) own.retries++;
@@ -49,7 +57,7 @@ function reach(virtualServices: Iterable<VirtualService>) {
 
 export function defaultsAnswer(deps: NotebookDefaultsApiDeps) {
   const { defaults, error } = deps.store.current();
-  return { defaults, ...(error ? { error } : {}), description: describeDefaults(defaults), routes: reach(deps.virtualServices.list()) };
+  return { defaults, ...(error ? { error } : {}), description: describeDefaults(defaults), routes: reach(deps.virtualServices.list()), unavailable: unavailableDefaults(deps.routeApi) };
 }
 
 type Plan = { current: ConfigMap | undefined; desired: ConfigMap; defaults: NotebookDefaults };
@@ -67,6 +75,15 @@ function setDefaults(deps: NotebookDefaultsApiDeps): ChangeKind<NotebookDefaults
       }
       const desired: ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: deps.store.labels() }, data: { [DEFAULTS_KEY]: canonicalJson(defaults) } };
       return { current, desired, defaults };
+    },
+    // a default the backend cannot apply is refused when it is set or changed; one stored before a switch of backend may be sent back as it is
+    validate({ defaults }) {
+      const stored = deps.store.current().defaults;
+      const unavailable = unavailableDefaults(deps.routeApi);
+      const fields = (['retries', 'rateLimit'] as const).flatMap((key) =>
+        defaults[key] !== undefined && unavailable[key] && canonicalJson(defaults[key]) !== canonicalJson(stored[key]) ? [{ field: `defaults.${key}`, message: unavailable[key] }] : [],
+      );
+      if (fields.length) throw new ApiError(400, 'invalid-input', fields.map((f) => `${f.field}: ${f.message}`).join('; '), { fields });
     },
     async write({ current, desired }, { dryRun }): Promise<Written> {
       try {
@@ -92,5 +109,5 @@ function setDefaults(deps: NotebookDefaultsApiDeps): ChangeKind<NotebookDefaults
  */
 export async function changeDefaults(deps: NotebookDefaultsApiDeps, change: DefaultsChange, actor: string) {
   const { dryRun, after, diff, audit } = await deps.changes.run(setDefaults(deps), change.defaults, { actor, dryRun: change.dryRun });
-  return { dryRun, defaults: change.defaults, description: describeDefaults(change.defaults), routes: reach(deps.virtualServices.list()), diff, preview: toYaml(after), ...(audit ? { audit } : {}) };
+  return { dryRun, defaults: change.defaults, description: describeDefaults(change.defaults), routes: reach(deps.virtualServices.list()), unavailable: unavailableDefaults(deps.routeApi), diff, preview: toYaml(after), ...(audit ? { audit } : {}) };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultsFromConfigMap } from './notebook-defaults-store';
 import { describeDefaults, inheritedSections, isNotebookRoute, withNotebookDefaults, type NotebookDefaults } from './notebook-defaults';
 import { patchedRouteNames, rateLimitedRoutes, renderRateLimitFilter } from './rate-limits';
-import { notebookMatchName, renderRouteVirtualService, routeFromVirtualService, type RenderContext } from './virtualservice';
+import { notebookMatchName, renderRouteVirtualService, routeFromObject, type RenderContext } from './virtualservice';
 
 const defaults: NotebookDefaults = { retries: { attempts: 3, retryOn: 'connect-failure,refused-stream,unavailable,reset' }, rateLimit: { requests: 20, per: 'second' } };
 const alice = { target: 'http://jupyter-alice:8888', user: 'alice' };
@@ -24,7 +24,7 @@ describe('notebook defaults', () => {
     const [own] = vs.spec.http!;
     expect(own).toMatchObject({ name: 'route', retries: defaults.retries, timeout: '60s' });
     expect(own!.match!.map((m) => m.name)).toEqual(['hubmesh-notebooks', 'hubmesh-notebooks']);
-    expect(routeFromVirtualService(vs)?.overlays).toEqual({ rules: [], timeout: '60s' });
+    expect(routeFromObject(vs)?.overlays).toEqual({ rules: [], timeout: '60s' });
 
     // one patch per Envoy route name covers every notebook route that takes the defaults' limit
     const bob = renderRouteVirtualService({ path: '/user/bob', data: { target: 'http://jupyter-bob:8888', user: 'bob' }, lastActivity: '2026-12-03T10:00:00.000Z' }, { host: 'jupyter-bob.hub.svc.cluster.local', port: 8888 }, ctx);

@@ -8,7 +8,7 @@ import type { VirtualService } from '../kube/virtualservices';
 import { changeOverlays, overlaysAnswer, parseOverlayChange, parseOverlayPatch, patchOverlays, type OverlaysApiDeps } from './overlays-api';
 import type { Overlays } from './overlays';
 import { recordingPipeline } from '../changes/test-fixtures';
-import { renderRouteVirtualService, routeFromVirtualService, type RenderContext } from './virtualservice';
+import { renderRouteVirtualService, routeFromObject, type RenderContext } from './virtualservice';
 
 const ctx: RenderContext = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/jupyterhub-gateway', hosts: ['*'], hostRouting: false, routeTimeout: undefined };
 const hubRoute = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-11-24T10:00:00.000Z' }, { host: 'hub.hub.svc.cluster.local', port: 8081 }, ctx);
@@ -26,7 +26,7 @@ function fakes(options: { audit: boolean }) {
     routes: {
       // as RouteService does: the change applied to what is stored
       updateOverlays: async (path, change, opts) => {
-        const overlays = change({ rules: [] }, routeFromVirtualService(hubRoute)!);
+        const overlays = change({ rules: [] }, routeFromObject(hubRoute)!);
         writes.push({ path, overlays, dryRun: opts?.dryRun });
         const rendered = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-11-24T10:00:00.000Z' }, { host: 'hub.hub.svc.cluster.local', port: 8081 }, ctx, overlays);
         return { before: hubRoute, after: { ...rendered, metadata: { ...rendered.metadata, uid: after.metadata.uid, annotations: { ...rendered.metadata.annotations, changed: 'yes' } } }, warnings: [] };
@@ -40,6 +40,7 @@ function fakes(options: { audit: boolean }) {
       defaults: () => ({ limit: undefined, matchName: 'hubmesh-notebooks' }),
     },
     notebookDefaults: () => ({ retries: { attempts: 3, retryOn: 'connect-failure' } }),
+    routeApi: 'virtualservice',
   };
   return { deps, audits: pipeline.events, writes, after };
 }
@@ -47,11 +48,32 @@ function fakes(options: { audit: boolean }) {
 describe('overlaysAnswer', () => {
   it("answers with the route's path, its overlays (none yet) and the Services to choose from", () => {
     // the hub's own route takes nothing from the notebook defaults
-    expect(overlaysAnswer(fakes({ audit: true }).deps, name)).toEqual({ path: '/', overlays: { rules: [] }, inherited: {}, notebook: false, services: [{ name: 'hub-canary', ports: [{ name: 'http', port: 8081 }] }] });
+    expect(overlaysAnswer(fakes({ audit: true }).deps, name)).toEqual({
+      path: '/',
+      overlays: { rules: [] },
+      inherited: {},
+      notebook: false,
+      services: [{ name: 'hub-canary', ports: [{ name: 'http', port: 8081 }] }],
+      routeApi: 'virtualservice',
+      kind: 'VirtualService',
+      unavailable: {},
+    });
+  });
+
+  it('with the httproute backend, names the settings an HTTPRoute cannot store, and inherits none of them from the notebook defaults', () => {
+    const { deps } = fakes({ audit: true });
+    const notebookRoute = renderRouteVirtualService({ path: '/user/alice', data: { target: 'http://a:8888', user: 'alice' }, lastActivity: '2026-11-24T10:00:00.000Z' }, { host: 'a.hub.svc.cluster.local', port: 8888 }, ctx);
+    const answer = overlaysAnswer({ ...deps, routeApi: 'httproute', virtualServices: { get: () => notebookRoute } }, notebookRoute.metadata.name);
+    expect(answer).toMatchObject({ kind: 'HTTPRoute', notebook: true, inherited: {} });
+    expect(Object.keys(answer.unavailable).sort()).toEqual(['fault', 'rateLimit', 'retries', 'subset']);
+    expect(answer.unavailable.retries).toBe("is not available with the httproute backend (HUBMESH_ROUTE_API=httproute): the Gateway API's standard channel has no retries");
+    // the same notebook route inherits the defaults' retries with VirtualServices
+    expect(overlaysAnswer({ ...deps, virtualServices: { get: () => notebookRoute } }, notebookRoute.metadata.name).inherited).toEqual({ retries: { attempts: 3, retryOn: 'connect-failure' } });
   });
 
   it('is a 404 for a VirtualService that is not a route', () => {
     expect(() => overlaysAnswer(fakes({ audit: true }).deps, 'nope')).toThrow(expect.objectContaining({ status: 404, message: 'no route with VirtualService "nope"' }));
+    expect(() => overlaysAnswer({ ...fakes({ audit: true }).deps, routeApi: 'httproute' }, 'nope')).toThrow(expect.objectContaining({ status: 404, message: 'no route with HTTPRoute "nope"' }));
   });
 });
 
@@ -136,7 +158,7 @@ describe('patchOverlays', () => {
     const { deps, writes } = fakes({ audit: true });
     const stored = { rules: [], timeout: '30s', retries: 'off' as const };
     deps.routes.updateOverlays = async (path, change) => {
-      writes.push({ path, overlays: change(stored, routeFromVirtualService(hubRoute)!), dryRun: false });
+      writes.push({ path, overlays: change(stored, routeFromObject(hubRoute)!), dryRun: false });
       return { before: hubRoute, after: hubRoute, warnings: [] };
     };
     await patchOverlays(deps, name, parseOverlayPatch({ overlays: { retries: { attempts: 2, retryOn: '5xx' }, timeout: null } }), 'admin');

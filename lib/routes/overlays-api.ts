@@ -1,7 +1,8 @@
+import { routeKindOfApi, type RouteApi, type RouteObject } from './route-objects';
+import { UNAVAILABLE_WITH_HTTPROUTE } from './httproute';
 import { ApiError, invalidField } from '../api-error';
 import type { Informer } from '../kube/informer';
 import { serviceChoices, type Service } from '../kube/services';
-import type { VirtualService } from '../kube/virtualservices';
 import type { ChangeKind, ChangePipeline } from '../changes/pipeline';
 import { routeChangeRecord } from './route-audit';
 import { toYaml } from '../kube/object-diff';
@@ -10,11 +11,11 @@ import { canonicalJson } from './virtualservice';
 import type { OverlaysWritten, RouteService } from './service';
 import { syncRateLimits, type RateLimitSyncDeps } from './rate-limit-sync';
 import { inheritedSections, isNotebookRoute, type NotebookDefaults } from './notebook-defaults';
-import { routeFromVirtualService } from './virtualservice';
+import { routeFromObject } from './virtualservice';
 
 export type OverlaysApiDeps = {
   routes: Pick<RouteService, 'updateOverlays'>;
-  virtualServices: Pick<Informer<VirtualService>, 'get'>;
+  virtualServices: Pick<Informer<RouteObject>, 'get'>;
   /** the Services overlays may route to, offered as the editor's choices */
   services: Pick<Informer<Service>, 'list'>;
   /** applies and audits the changes (as Events too, in cluster mode) */
@@ -23,7 +24,16 @@ export type OverlaysApiDeps = {
   rateLimits: Omit<RateLimitSyncDeps, 'changes'>;
   /** the notebook defaults now: a notebook route shows what it takes from them */
   notebookDefaults: () => NotebookDefaults;
+  /** what routes are stored as (HUBMESH_ROUTE_API): some settings have no field in an HTTPRoute */
+  routeApi: RouteApi;
 };
+
+/** The overlay settings a backend cannot store, each with why: the editor shows them disabled before an admin tries. */
+function unavailableSettings(routeApi: RouteApi): Partial<Record<keyof typeof UNAVAILABLE_WITH_HTTPROUTE, string>> {
+  return routeApi === 'httproute' ? UNAVAILABLE_WITH_HTTPROUTE : {};
+}
+
+const noRoute = (routeApi: RouteApi, name: string) => new ApiError(404, 'not-found', `no route with ${routeKindOfApi(routeApi)} ${JSON.stringify(name)}`);
 
 type EditFlags = { dryRun: boolean; confirmUnscopedFault: boolean };
 
@@ -87,13 +97,14 @@ function withFaultExpiry(overlays: unknown, now: Date): unknown {
   return { ...(overlays as object), fault: { ...rest, expiresAt: new Date(now.getTime() + ttlMs.data).toISOString() } };
 }
 
-/** A route's overlays and the Services they may route to (for the editor's choices). */
+/** A route's overlays, the Services they may route to (the editor's choices), and the settings the backend cannot store. */
 export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
   const vs = deps.virtualServices.get(name);
-  const route = vs && routeFromVirtualService(vs);
-  if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
+  const route = vs && routeFromObject(vs);
+  if (!route) throw noRoute(deps.routeApi, name);
   const defaults = deps.notebookDefaults();
-  const keys = inheritedSections(route.overlays, route.data, defaults);
+  const unavailable = unavailableSettings(deps.routeApi);
+  const keys = inheritedSections(route.overlays, route.data, defaults).filter((key) => !(key in unavailable));
   const inherited: NotebookDefaults = {
     ...(keys.includes('retries') ? { retries: defaults.retries } : {}),
     ...(keys.includes('rateLimit') ? { rateLimit: defaults.rateLimit } : {}),
@@ -105,11 +116,15 @@ export function overlaysAnswer(deps: OverlaysApiDeps, name: string) {
     inherited,
     notebook: isNotebookRoute(route.data),
     services: serviceChoices(deps.services),
+    routeApi: deps.routeApi,
+    kind: routeKindOfApi(deps.routeApi),
+    /** settings this backend cannot store (HTTPRoute: retries, fault, rateLimit, a destination's subset), with why */
+    unavailable,
   };
 }
 
 /**
- * Sets a route's overlays: validated, rendered into its VirtualService and run through the apiserver's dry
+ * Sets a route's overlays: validated, rendered into its route object and run through the apiserver's dry
  * run, or applied and recorded as an Event with the admin as actor. Answers with the diff and the YAML.
  */
 export function changeOverlays(deps: OverlaysApiDeps, name: string, change: OverlayChange, actor: string) {
@@ -131,7 +146,7 @@ async function runOverlayEdit(deps: OverlaysApiDeps, name: string, change: Overl
       ? undefined
       : await syncRateLimits({ ...deps.rateLimits, changes: deps.changes }, { actor, dryRun: change.dryRun, pending: after });
   const related = filter ? [{ kind: filter.after.kind, namespace: filter.after.metadata.namespace, name: filter.after.metadata.name, diff: filter.diff, preview: toYaml(filter.after), ...(filter.audit ? { audit: filter.audit } : {}) }] : [];
-  return { dryRun, path: plan.path, overlays: routeFromVirtualService(after)?.overlays ?? plan.overlays, diff, preview: toYaml(after), warnings, related, ...(audit ? { audit } : {}) };
+  return { dryRun, path: plan.path, overlays: routeFromObject(after)?.overlays ?? plan.overlays, diff, preview: toYaml(after), warnings, related, ...(audit ? { audit } : {}) };
 }
 
 type OverlaysPlan = { path: string; overlays: Overlays; stored: Overlays; confirmUnscopedFault: boolean };
@@ -146,12 +161,12 @@ export const UNSCOPED_FAULT_REFUSAL: FieldError = {
  * A route's overlays as a change. RouteService validates them against each fresh read of its
  * read-modify-write (409s are retried with the change applied again) and runs a dry run through the apiserver.
  */
-function editOverlays(deps: Pick<OverlaysApiDeps, 'routes' | 'virtualServices'>): ChangeKind<OverlayEdit & { name: string }, OverlaysPlan & { edit: OverlayEdit['edit'] }, OverlaysWritten> {
+function editOverlays(deps: Pick<OverlaysApiDeps, 'routes' | 'virtualServices' | 'routeApi'>): ChangeKind<OverlayEdit & { name: string }, OverlaysPlan & { edit: OverlayEdit['edit'] }, OverlaysWritten> {
   return {
     plan({ name, edit, confirmUnscopedFault }) {
       const vs = deps.virtualServices.get(name);
-      const route = vs && routeFromVirtualService(vs);
-      if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
+      const route = vs && routeFromObject(vs);
+      if (!route) throw noRoute(deps.routeApi, name);
       const parsed = parseOverlays(edit(route.overlays));
       if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
       return { path: route.path, overlays: parsed.overlays, stored: route.overlays, confirmUnscopedFault, edit };

@@ -1,3 +1,4 @@
+import { virtualServiceRoutes, type RouteObject } from './route-objects';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,7 @@ import {
   type Preview,
 } from './overlays';
 import { RouteService } from './service';
-import { managedSelector, primaryDestination, renderRouteVirtualService, routeFromVirtualService, type RenderContext } from './virtualservice';
+import { managedSelector, primaryDestination, renderRouteVirtualService, routeFromObject, type RenderContext } from './virtualservice';
 import { ANNOTATIONS } from '../kube/labels';
 
 /** Envoy matches header regexes with RE2 against the whole value; re2js is a port of RE2 with the same syntax. */
@@ -182,8 +183,8 @@ const withOverlays: Overlays = {
 /** RouteService on the embedded store local mode uses; `wrap` may wrap its backend, to interfere. */
 async function routeService(wrap: (b: ResourceBackend<VirtualService>) => ResourceBackend<VirtualService> = (b) => b) {
   const local = LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-overlays-'))).backend<VirtualService>(virtualServiceKind);
-  const store = new ResourceStore<VirtualService>(wrap(local), 'hub', managedSelector('hubmesh'), log);
-  const service = new RouteService({ store, ctx, clusterDomain: 'cluster.local', maxRouteDataBytes: 4096, resolveIp: async () => undefined, waitUntilServed: async () => undefined, services: () => services, log });
+  const store = new ResourceStore<RouteObject>(wrap(local), 'hub', managedSelector('hubmesh'), log);
+  const service = new RouteService({ store, objects: virtualServiceRoutes, ctx, clusterDomain: 'cluster.local', maxRouteDataBytes: 4096, resolveIp: async () => undefined, waitUntilServed: async () => undefined, services: () => services, log });
   store.cache.start();
   await store.cache.waitForSync(1000);
   return { service, store, local };
@@ -195,7 +196,7 @@ describe('RouteService overlays', () => {
     const { service, local } = await routeService();
     await service.upsert('/user/alice', alice);
     const { after } = await service.setOverlays('/user/alice', withOverlays);
-    expect(routeFromVirtualService(after)?.overlays).toEqual(withOverlays);
+    expect(routeFromObject(after)?.overlays).toEqual(withOverlays);
 
     expect(await service.upsert('/user/alice', alice)).toMatchObject({ written: false });
     expect((await local.get('hub', after.metadata.name)).metadata.resourceVersion).toBe(after.metadata.resourceVersion);
@@ -203,7 +204,7 @@ describe('RouteService overlays', () => {
     expect(await service.upsert('/user/alice', { ...alice, target: 'http://jupyter-alice:9999' })).toMatchObject({ written: true });
     const moved = await local.get('hub', after.metadata.name);
     expect(primaryDestination(moved)).toEqual({ host: 'jupyter-alice.hub.svc.cluster.local', port: 9999 });
-    expect(routeFromVirtualService(moved)?.overlays).toEqual(withOverlays);
+    expect(routeFromObject(moved)?.overlays).toEqual(withOverlays);
     expect(moved.spec.http?.map((r) => r.name)).toEqual(['rule-preview', 'route']);
   });
 
@@ -224,7 +225,7 @@ describe('RouteService overlays', () => {
     const [stored] = (await local.list('hub')).items;
     const { before, after } = await service.setOverlays('/user/alice', withOverlays, { dryRun: true });
     expect(before.metadata.resourceVersion).toBe(stored!.metadata.resourceVersion);
-    expect(after.spec).toEqual(renderRouteVirtualService(routeFromVirtualService(stored!)!, primaryDestination(stored!)!, { ...ctx, clusterDomain: 'cluster.local' }, withOverlays).spec);
+    expect(after.spec).toEqual(renderRouteVirtualService(routeFromObject(stored!)!, primaryDestination(stored!)!, { ...ctx, clusterDomain: 'cluster.local' }, withOverlays).spec);
     expect(await local.get('hub', stored!.metadata.name)).toEqual(stored);
   });
 
@@ -258,21 +259,21 @@ describe('RouteService overlays', () => {
   it('an overlay update that loses a race with the hub re-reads, and keeps the new target', async () => {
     const { service, local, stored, before } = await racing();
     const newTarget = { host: 'jupyter-alice.hub.svc.cluster.local', port: 9999 };
-    before(() => local.replace('hub', renderRouteVirtualService(routeFromVirtualService(stored)!, newTarget, ctxWithDomain)));
+    before(() => local.replace('hub', renderRouteVirtualService(routeFromObject(stored)!, newTarget, ctxWithDomain)));
     const { after } = await service.setOverlays('/user/alice', withOverlays);
     expect(Number(after.metadata.resourceVersion)).toBe(Number(stored.metadata.resourceVersion) + 2);
-    expect(primaryDestination(after)).toEqual(newTarget);
-    expect(routeFromVirtualService(after)?.overlays).toEqual(withOverlays);
+    expect(primaryDestination(after as VirtualService)).toEqual(newTarget);
+    expect(routeFromObject(after)?.overlays).toEqual(withOverlays);
   });
 
   it("a hub re-POST that loses a race with an overlay update re-reads, and keeps the overlays", async () => {
     const { service, local, stored, before } = await racing();
-    before(() => local.replace('hub', renderRouteVirtualService(routeFromVirtualService(stored)!, primaryDestination(stored)!, ctxWithDomain, withOverlays)));
+    before(() => local.replace('hub', renderRouteVirtualService(routeFromObject(stored)!, primaryDestination(stored)!, ctxWithDomain, withOverlays)));
     expect(await service.upsert('/user/alice', { ...alice, target: 'http://jupyter-alice:9999' })).toMatchObject({ written: true });
     const after = await local.get('hub', stored.metadata.name);
     expect(Number(after.metadata.resourceVersion)).toBe(Number(stored.metadata.resourceVersion) + 2);
     expect(primaryDestination(after)).toEqual({ host: 'jupyter-alice.hub.svc.cluster.local', port: 9999 });
-    expect(routeFromVirtualService(after)?.overlays).toEqual(withOverlays);
+    expect(routeFromObject(after)?.overlays).toEqual(withOverlays);
   });
 });
 

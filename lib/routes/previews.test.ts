@@ -1,3 +1,4 @@
+import { virtualServiceRoutes, type RouteObject } from './route-objects';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { virtualServiceKind, type VirtualService } from '../kube/virtualservices
 import { parsePreviewInput, type PreviewInput } from './overlays';
 import { attachPoint, PreviewService, shadowReason, shareLinkLocation, shareUrl } from './previews';
 import { RouteService } from './service';
-import { managedSelector, routeFromVirtualService, type RenderContext } from './virtualservice';
+import { managedSelector, routeFromObject, type RenderContext } from './virtualservice';
 
 const log = pino({ level: 'silent' });
 const ctx: RenderContext = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/jupyterhub-gateway', hosts: ['*'], hostRouting: false, routeTimeout: undefined };
@@ -31,16 +32,16 @@ const input = (fields: Record<string, unknown>): PreviewInput => {
 /** PreviewService over a RouteService on the embedded store, with a clock the test moves. */
 async function setup() {
   const local = LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-previews-'))).backend<VirtualService>(virtualServiceKind);
-  const store = new ResourceStore<VirtualService>(local, 'hub', managedSelector('hubmesh'), log);
+  const store = new ResourceStore<RouteObject>(local, 'hub', managedSelector('hubmesh'), log);
   const clock = { now: new Date('2026-11-24T10:00:00.000Z') };
   const gone = new Set<string>();
-  const routes = new RouteService({ store, ctx, clusterDomain: 'cluster.local', maxRouteDataBytes: 4096, resolveIp: async () => undefined, waitUntilServed: async () => undefined, services: () => services.filter((s) => !gone.has(s.metadata.name)), log });
+  const routes = new RouteService({ store, objects: virtualServiceRoutes, ctx, clusterDomain: 'cluster.local', maxRouteDataBytes: 4096, resolveIp: async () => undefined, waitUntilServed: async () => undefined, services: () => services.filter((s) => !gone.has(s.metadata.name)), log });
   store.cache.start();
   await store.cache.waitForSync(1000);
   await routes.upsert('/', { target: 'http://hub:8081' });
   await routes.upsert('/user/alice', { target: 'http://jupyter-alice:8888', user: 'alice' });
   const previews = new PreviewService({ routes, store, hostRouting: false, log, now: () => clock.now });
-  const vsOf = async (routePath: string) => (await local.list('hub')).items.find((vs) => routeFromVirtualService(vs)?.path === routePath)!;
+  const vsOf = async (routePath: string) => (await local.list('hub')).items.find((vs) => routeFromObject(vs)?.path === routePath)!;
   return { routes, previews, local, clock, gone, vsOf };
 }
 
@@ -129,7 +130,7 @@ describe('PreviewService', () => {
     const { previews, vsOf } = await setup();
     const onHub = await previews.create(input({ name: 'hub-demo' }), { owner: 'alice', isAdmin: false });
     expect(onHub.preview).toMatchObject({ name: 'hub-demo', route: '/', pathPrefix: '/', owner: 'alice', createdAt: '2026-11-24T10:00:00.000Z', expiresAt: '2026-11-24T11:00:00.000Z', expired: false });
-    expect(onHub.after.spec.http?.map((r) => r.name)).toEqual(['preview-guard-hub-api', 'preview-hub-demo', 'route']);
+    expect((onHub.after as VirtualService).spec.http?.map((r) => r.name)).toEqual(['preview-guard-hub-api', 'preview-hub-demo', 'route']);
     const onAlice = await previews.create(input({ name: 'lab', pathPrefix: '/user/alice/lab', match: { header: false } }), { owner: 'alice', isAdmin: false });
     expect(onAlice.preview).toMatchObject({ route: '/user/alice', virtualService: (await vsOf('/user/alice')).metadata.name, match: { header: false, cookie: true } });
     expect((await vsOf('/user/alice')).spec.http?.map((r) => r.name)).toEqual(['preview-lab', 'route']);
@@ -186,7 +187,7 @@ describe('PreviewService', () => {
     const plain = await vsOf('/user/alice');
     const { before, after } = await previews.create(input({ name: 'dry', pathPrefix: '/user/alice' }), { owner: 'alice', isAdmin: false, dryRun: true });
     expect(before.metadata.resourceVersion).toBe(plain.metadata.resourceVersion);
-    expect(after.spec.http?.map((r) => r.name)).toEqual(['preview-dry', 'route']);
+    expect((after as VirtualService).spec.http?.map((r) => r.name)).toEqual(['preview-dry', 'route']);
     expect(await vsOf('/user/alice')).toEqual(plain);
     expect(previews.list()).toEqual([]);
   });

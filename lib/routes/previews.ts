@@ -1,11 +1,11 @@
+import type { RouteObject } from './route-objects';
 import pino, { type Logger } from 'pino';
 import { ApiError, invalidField, isApiError } from '../api-error';
 import type { ResourceStore } from '../kube/resource-store';
-import type { VirtualService } from '../kube/virtualservices';
 import { formatFieldErrors, PREVIEW_TTL_MAX_MS, PREVIEW_TTL_MIN_MS, type FieldError, type Overlays, type Preview, type PreviewInput } from './overlays';
 import { coversPath, quoteRoutePath, splitHostRoute } from './routespec';
 import type { RouteService } from './service';
-import { HUB_API_PATH, routeFromVirtualService, type StoredRoute } from './virtualservice';
+import { HUB_API_PATH, routeFromObject, type StoredRoute } from './virtualservice';
 
 /**
  * A preview as listed: where it lives, whether its time is up (it stays until the janitor removes it), and
@@ -15,12 +15,12 @@ import { HUB_API_PATH, routeFromVirtualService, type StoredRoute } from './virtu
 export type PreviewView = Preview & { route: string; virtualService: string; expired: boolean; coveredBy?: string };
 
 /** A preview change: the preview as it is after it, and the route's VirtualService before and after (with dryRun: as it would be). */
-export type PreviewChange = { preview: PreviewView; before: VirtualService; after: VirtualService };
+export type PreviewChange = { preview: PreviewView; before: RouteObject; after: RouteObject };
 
 export type PreviewServiceDeps = {
   routes: RouteService;
   /** The route VirtualServices' cache RouteService writes through. */
-  store: ResourceStore<VirtualService>;
+  store: ResourceStore<RouteObject>;
   /** As the routes are rendered: the first segment of a route path is its host. */
   hostRouting: boolean;
   log?: Logger;
@@ -188,7 +188,7 @@ export class PreviewService {
 
   private routeEntries(): RouteEntry[] {
     return this.deps.store.cache.list().flatMap((vs) => {
-      const route = routeFromVirtualService(vs);
+      const route = routeFromObject(vs);
       return route ? [{ ...route, virtualService: vs.metadata.name }] : [];
     });
   }

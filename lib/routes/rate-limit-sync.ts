@@ -8,12 +8,13 @@ import type { Informer } from '../kube/informer';
 import { LABELS } from '../kube/labels';
 import type { ResourceBackend } from '../kube/types';
 import type { VirtualService } from '../kube/virtualservices';
+import { isHttpRoute, type RouteObject } from './route-objects';
 import { rateLimitedRoutes, renderRateLimitFilter, type DefaultLimit, type RateLimitFilterContext } from './rate-limits';
 import { canonicalJson } from './virtualservice';
 
 export type RateLimitSyncDeps = {
-  /** the route VirtualServices (the route cache) */
-  virtualServices: Pick<Informer<VirtualService>, 'list'>;
+  /** the route objects (the route cache): only VirtualServices hold rate limits */
+  virtualServices: Pick<Informer<RouteObject>, 'list'>;
   /** EnvoyFilters in the gateway's namespace */
   filters: ResourceBackend<EnvoyFilter>;
   ctx: RateLimitFilterContext;
@@ -25,9 +26,9 @@ export type RateLimitSyncDeps = {
 type Plan = { current: EnvoyFilter | undefined; desired: EnvoyFilter; limited: string[] };
 
 /** The routes as they will be: the cache, with `pending` (a route's object about to be written, or a dry run's answer) in place of its stored one. */
-function routesWith(deps: RateLimitSyncDeps, pending: VirtualService | undefined): VirtualService[] {
+function routesWith(deps: RateLimitSyncDeps, pending: RouteObject | undefined): VirtualService[] {
   const list = deps.virtualServices.list().filter((vs) => vs.metadata.name !== pending?.metadata.name);
-  return pending ? [...list, pending] : list;
+  return (pending ? [...list, pending] : list).filter((object): object is VirtualService => !isHttpRoute(object));
 }
 
 const isOurs = (filter: EnvoyFilter, prefix: string) => filter.metadata.labels?.[LABELS.managedBy] === 'hubmesh' && filter.metadata.labels?.[LABELS.prefix] === prefix;
@@ -40,7 +41,7 @@ const samePatches = (a: EnvoyFilter, b: EnvoyFilter) => canonicalJson(a.spec) ==
  * apply, so a dry run is the apiserver's). With no limit left the object stays, holding only the filter with no
  * limit of its own, which lets every request through.
  */
-function rateLimitChange(deps: RateLimitSyncDeps): ChangeKind<{ pending?: VirtualService }, Plan> {
+function rateLimitChange(deps: RateLimitSyncDeps): ChangeKind<{ pending?: RouteObject }, Plan> {
   return {
     async plan({ pending }) {
       let current: EnvoyFilter | undefined;
@@ -81,7 +82,7 @@ function rateLimitChange(deps: RateLimitSyncDeps): ChangeKind<{ pending?: Virtua
  * Brings the gateway's EnvoyFilter in line with the routes (with `pending` as about to be written); undefined
  * when it already is, or when no route ever had a limit (no object, none needed).
  */
-export async function syncRateLimits(deps: RateLimitSyncDeps, options: { actor: string; dryRun?: boolean; pending?: VirtualService }): Promise<ChangeResult<Plan> | undefined> {
+export async function syncRateLimits(deps: RateLimitSyncDeps, options: { actor: string; dryRun?: boolean; pending?: RouteObject }): Promise<ChangeResult<Plan> | undefined> {
   const kind = rateLimitChange(deps);
   const plan = await kind.plan({ pending: options.pending });
   if (plan.current ? samePatches(plan.current, plan.desired) : plan.limited.length === 0) return undefined;
@@ -100,7 +101,7 @@ export class RateLimitKeeper {
   private readonly work: DebouncedLeaderWork;
 
   constructor(
-    private readonly deps: RateLimitSyncDeps & { virtualServices: Pick<Informer<VirtualService>, 'list' | 'subscribe' | 'waitForSync'>; log: Logger },
+    private readonly deps: RateLimitSyncDeps & { virtualServices: Pick<Informer<RouteObject>, 'list' | 'subscribe' | 'waitForSync'>; log: Logger },
   ) {
     this.work = new DebouncedLeaderWork({
       delayMs: SYNC_DELAY_MS,
@@ -140,4 +141,4 @@ export class RateLimitKeeper {
 }
 
 /** Whether a route's object may hold a rate limit (its own or the defaults'): a limited route's own matches are named. */
-const mayBeLimited = (vs: VirtualService) => vs.spec.http?.some((rule) => rule.match?.some((m) => m.name !== undefined)) === true;
+const mayBeLimited = (object: RouteObject) => !isHttpRoute(object) && object.spec.http?.some((rule) => rule.match?.some((m) => m.name !== undefined)) === true;

@@ -2,7 +2,7 @@ import type { EnvoyConfigPatch, EnvoyFilter } from '../kube/envoyfilters';
 import { LABELS } from '../kube/labels';
 import type { VirtualService } from '../kube/virtualservices';
 import { describeRateLimit, tokenBucket, type RateLimitPolicy } from './overlays';
-import { isOwnRule, routeFromVirtualService } from './virtualservice';
+import { isOwnRule, routeFromObject } from './virtualservice';
 
 /**
  * The rate limits of the routes, as one EnvoyFilter on the ingress gateway, rendered from the routes' own
@@ -42,7 +42,7 @@ export function rateLimitedRoutes(virtualServices: Iterable<VirtualService>, def
   const limited: RateLimitedRoute[] = [];
   const shared = new Set<string>();
   for (const vs of virtualServices) {
-    const route = routeFromVirtualService(vs);
+    const route = routeFromObject(vs);
     if (!route) continue;
     const own = route.overlays.rateLimit;
     if (own !== undefined && own !== 'off') limited.push({ path: route.path, virtualService: vs.metadata.name, envoyRoutes: envoyRoutesNamed(vs, vs.metadata.name).sort(), limit: own });

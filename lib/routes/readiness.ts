@@ -1,18 +1,21 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
+import type { KubeObject } from '../kube/types';
 import type { VirtualService } from '../kube/virtualservices';
-import { routeFromVirtualService, ROUTE_HEADER } from './virtualservice';
+import { routeFromObject, ROUTE_HEADER } from './virtualservice';
 import { splitHostRoute } from './routespec';
 
-export type ReadinessOptions = {
+export type ReadinessOptions<T extends KubeObject> = {
   mode: 'none' | 'gateway' | 'reconciled';
   gatewayUrl: string | undefined;
   timeoutMs: number;
   hosts: string[];
   hostRouting: boolean;
-  /** the freshest copy of a VirtualService (the watch cache), for the Reconciled condition */
-  current: (name: string) => VirtualService | undefined;
+  /** the freshest copy of a route object (the watch cache), for the mesh's status of it */
+  current: (name: string) => T | undefined;
+  /** whether the mesh reports the object's generation as in force: a VirtualService Reconciled, an HTTPRoute Accepted with its refs resolved */
+  inForce: (object: T) => boolean;
   log: Logger;
   pollMs?: number;
 };
@@ -60,24 +63,24 @@ export async function probeGateway(gatewayUrl: string, hostHeader: string | unde
  * Waits until the gateway serves a freshly written route, bounded by timeoutMs (well under the
  * hub's 10 s request timeout). Running out is not an error: the route is stored, so it is logged.
  */
-export function readinessWaiter(options: ReadinessOptions): (vs: VirtualService) => Promise<void> {
+export function readinessWaiter<T extends KubeObject>(options: ReadinessOptions<T>): (object: T) => Promise<void> {
   const pollMs = options.pollMs ?? 100;
   if (options.mode === 'none') return async () => undefined;
-  return async (vs) => {
-    const name = vs.metadata.name;
+  return async (object) => {
+    const name = object.metadata.name;
     const deadline = Date.now() + options.timeoutMs;
-    const route = routeFromVirtualService(vs);
+    const route = routeFromObject(object);
     const { host, path } = splitHostRoute(route?.path ?? '/', options.hostRouting);
     const hostHeader = host ?? options.hosts.find((h) => !h.includes('*'));
     const probePath = path === '/' ? '/' : `${path}/`;
     while (Date.now() < deadline) {
       const served =
         options.mode === 'reconciled'
-          ? isReconciled(options.current(name) ?? vs)
+          ? options.inForce(options.current(name) ?? object)
           : await probeGateway(options.gatewayUrl!, hostHeader, probePath, name, Math.max(50, Math.min(1000, deadline - Date.now())));
       if (served) return;
       await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
     }
-    options.log.warn({ virtualService: name, mode: options.mode, timeoutMs: options.timeoutMs }, 'route not confirmed served before the readiness timeout; answering 201 anyway');
+    options.log.warn({ routeObject: name, mode: options.mode, timeoutMs: options.timeoutMs }, 'route not confirmed served before the readiness timeout; answering 201 anyway');
   };
 }

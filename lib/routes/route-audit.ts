@@ -1,9 +1,8 @@
 import { referenceTo, type ChangeRecord } from '../changes/pipeline';
-import type { KubeObject } from '../kube/types';
-import { virtualServiceKind } from '../kube/virtualservices';
+import { routeKindOf, type RouteObject } from './route-objects';
 
-/** The audit of an admin's change to a route's VirtualService (its overlays or previews), as written. */
-export function routeChangeRecord(action: string, virtualService: KubeObject, note: string): ChangeRecord {
-  const { namespace = '', name, uid } = virtualService.metadata;
-  return { action, regarding: referenceTo(virtualServiceKind, { namespace, name, uid }), reason: 'AppliedByHubmesh', type: 'Normal', note };
+/** The audit of an admin's change to a route's object (its overlays or previews), as written. */
+export function routeChangeRecord(action: string, object: RouteObject, note: string): ChangeRecord {
+  const { namespace = '', name, uid } = object.metadata;
+  return { action, regarding: referenceTo(routeKindOf(object), { namespace, name, uid }), reason: 'AppliedByHubmesh', type: 'Normal', note };
 }

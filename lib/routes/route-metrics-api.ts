@@ -1,12 +1,14 @@
+import type { RouteObject } from './route-objects';
 import { ApiError } from '../api-error';
 import type { Informer } from '../kube/informer';
-import type { VirtualService } from '../kube/virtualservices';
 import { resilienceFigures, resilienceQueries } from './resilience-metrics';
 import type { PrometheusClient } from '../telemetry/prometheus';
-import { primaryDestination, routeFromVirtualService } from './virtualservice';
+import { routeFromObject } from './virtualservice';
+import { routeObjectDestination } from './route-objects';
 
 export type RouteMetricsDeps = {
-  virtualServices: Pick<Informer<VirtualService>, 'get'>;
+  virtualServices: Pick<Informer<RouteObject>, 'get'>;
+  clusterDomain: string;
   /** Istio's Prometheus; undefined when HUBMESH_PROMETHEUS_URL is not set */
   prometheus: Pick<PrometheusClient, 'queryVector'> | undefined;
 };
@@ -17,9 +19,9 @@ export type RouteMetricsDeps = {
  */
 export async function routeResilienceMetrics(deps: RouteMetricsDeps, name: string, options: { window?: string; time?: number } = {}) {
   const vs = deps.virtualServices.get(name);
-  const route = vs && routeFromVirtualService(vs);
-  const destination = vs && primaryDestination(vs);
-  if (!route || !destination) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(name)}`);
+  const route = vs && routeFromObject(vs);
+  const destination = vs && routeObjectDestination(vs, deps.clusterDomain);
+  if (!route || !destination) throw new ApiError(404, 'not-found', `no route object ${JSON.stringify(name)}`);
   if (!deps.prometheus) return { configured: false as const };
   const window = options.window ?? '1h';
   const queries = resilienceQueries(destination.host, `outbound|${destination.port}||${destination.host}`, window);

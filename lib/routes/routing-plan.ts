@@ -2,6 +2,7 @@ import type { HTTPRoute } from '../kube/virtualservices';
 import type { RouteTree } from './route-tree';
 import { ISTIO_MAX_REGEX_LENGTH } from './path-regex';
 import { coversPath, quoteRoutePath, splitHostRoute } from './routespec';
+import type { GatewayPlacement } from './httproute';
 import { HUB_API_SUBPATH, ownRules, ROUTE_RULE, type Destination, type Placement, type RenderContext, type StoredRoute } from './virtualservice';
 
 /** What the tree keeps per route: its VirtualService's name, and whether the hub registered it as its own route. */
@@ -55,8 +56,7 @@ export function placementFor(path: string, input: PlanInput): Placement {
     carried,
     hubApiPath: hubApi,
     occupied: (p) => tree.occupiedChildSegments(p),
-    // a path that another route below this one covers is that route's
-    claimed: (p) => (tree.get(p) !== undefined && p !== path) || tree.ancestors(p).some((a) => a.path !== path && coversPath(path, a.path)),
+    claimed: claimedBelow(path, tree),
   });
   if (path === '/') return wide('catch-all', []);
   if (path === root) return wide('root', carry(tree.descendants('/', root)));
@@ -67,14 +67,30 @@ export function placementFor(path: string, input: PlanInput): Placement {
 }
 
 /**
+ * Where the route at `path` stands for a Gateway API route: only the hub API's path (for the previews' guard)
+ * and the host fallback matter, since the Gateway API itself tries longer paths first across routes.
+ */
+export function gatewayPlacementFor(path: string, input: PlanInput): GatewayPlacement {
+  const hubApi = hubApiPath(input);
+  const fallback = hostFallback(path, input, hubApi, true);
+  const placement: GatewayPlacement = { hubApiPath: hubApi, claimed: claimedBelow(path, input.tree) };
+  return fallback ? { ...placement, fallback } : placement;
+}
+
+/** Whether a path below the route at `path` is another route's, which covers it: the route's overlays keep off it. */
+function claimedBelow(path: string, tree: RouteTree<TreeValue>): (p: string) => boolean {
+  return (p) => (tree.get(p) !== undefined && p !== path) || tree.ancestors(p).some((a) => a.path !== path && coversPath(path, a.path));
+}
+
+/**
  * With host routing, a host's routes that have nothing above them end with the hub route's rule: CHP
  * sends what a host's routes do not match to "/", but Envoy picks a virtual host by Host first.
  */
-function hostFallback(path: string, { tree, lookup, ctx }: PlanInput, hubApi: string): HTTPRoute | undefined {
+function hostFallback(path: string, { tree, lookup, ctx }: PlanInput, hubApi: string, pathPrefixes?: true): HTTPRoute | undefined {
   if (!ctx.hostRouting || splitHostRoute(path, true).host === undefined || tree.ancestors(path).length) return undefined;
   const hub = lookup('/');
   if (!hub) return undefined;
-  return ownRules(hub.route, hub.destination, ctx, hub.route.overlays, { mode: 'catch-all', hubApiPath: hubApi }).find((r) => r.name === ROUTE_RULE);
+  return ownRules(hub.route, hub.destination, ctx, hub.route.overlays, { mode: 'catch-all', hubApiPath: hubApi, ...(pathPrefixes ? { pathPrefixes } : {}) }).find((r) => r.name === ROUTE_RULE);
 }
 
 /**
@@ -83,8 +99,19 @@ function hostFallback(path: string, { tree, lookup, ctx }: PlanInput, hubApi: st
  * may be the root, which carries the routes outside it), and with host routing, what depends on host
  * fallbacks. Each may then be rendered again; an unchanged one writes nothing.
  */
-export function dependents(path: string, { tree, hubPaths, ctx }: Pick<PlanInput, 'tree' | 'hubPaths' | 'ctx'>): string[] {
-  const paths = new Set<string>([path, ...tree.ancestors(path).map((a) => a.path), ...hubPaths]);
+export function dependents(path: string, input: Pick<PlanInput, 'tree' | 'hubPaths' | 'ctx'>): string[] {
+  return withHostDependents(path, new Set<string>([path, ...input.tree.ancestors(path).map((a) => a.path), ...input.hubPaths]), input);
+}
+
+/**
+ * The same for Gateway API routes, which carry no other route's rules: the route itself, the hub's routes
+ * (their previews' guard follows the hub API's path) and the host fallbacks. A route's write touches no other.
+ */
+export function gatewayDependents(path: string, input: Pick<PlanInput, 'tree' | 'hubPaths' | 'ctx'>): string[] {
+  return withHostDependents(path, new Set<string>([path, ...input.hubPaths]), input);
+}
+
+function withHostDependents(path: string, paths: Set<string>, { tree, ctx }: Pick<PlanInput, 'tree' | 'ctx'>): string[] {
   if (ctx.hostRouting) {
     if (path === '/') for (const host of tree.hosts()) if (host !== '') for (const top of tree.tops(host)) paths.add(top.path);
     if (splitHostRoute(path, true).host !== undefined) for (const below of tree.nearestBelow(path)) paths.add(below.path);

@@ -1,3 +1,4 @@
+import { virtualServiceRoutes, type RouteObject } from './route-objects';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { LocalStore } from '../kube/local-backend';
 import { ResourceStore } from '../kube/resource-store';
-import { virtualServiceKind, type VirtualService } from '../kube/virtualservices';
+import { virtualServiceKind } from '../kube/virtualservices';
 import { RouteService, withLastActivity } from './service';
 import { managedSelector, type RenderContext } from './virtualservice';
 
@@ -14,7 +15,7 @@ const ctx: RenderContext = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/
 
 /** RouteService on the embedded store local mode uses, with a clock the test moves. */
 async function routeService() {
-  const store = new ResourceStore<VirtualService>(
+  const store = new ResourceStore<RouteObject>(
     LocalStore.open(mkdtempSync(path.join(os.tmpdir(), 'hubmesh-routes-'))).backend(virtualServiceKind),
     'hub',
     managedSelector('hubmesh'),
@@ -23,6 +24,7 @@ async function routeService() {
   let now = Date.parse('2026-11-24T10:00:00.000Z');
   const service = new RouteService({
     store,
+    objects: virtualServiceRoutes,
     ctx,
     clusterDomain: 'cluster.local',
     maxRouteDataBytes: 4096,

@@ -3,20 +3,19 @@ import { ApiError, isApiError } from '../api-error';
 import { isConflict, isKubeError, isNotFound } from '../kube/errors';
 import type { ResourceStore } from '../kube/resource-store';
 import type { Service } from '../kube/services';
-import type { VirtualService } from '../kube/virtualservices';
 import { SERVICES_ENABLED_HINT } from './destination';
-import { checkOverlays, editedOverlays, formatFieldErrors, parseOverlays, warnOverlays, type FieldError, type Overlays } from './overlays';
+import { checkOverlays, editedOverlays, formatFieldErrors, NO_OVERLAYS, parseOverlays, warnOverlays, type FieldError, type Overlays } from './overlays';
 import type { NotebookDefaults } from './notebook-defaults';
 import { RouteTree } from './route-tree';
-import { dependents, hubApiPath, placementFor, type PlanInput, type TreeValue } from './routing-plan';
+import type { RouteObject, RouteObjects } from './route-objects';
+import type { Adopted, MigrationStep } from './route-migration';
+import { hubApiPath, type PlanInput, type TreeValue } from './routing-plan';
 import { virtualServiceName } from './routespec';
 import { parseTarget } from './target';
 import {
   canonicalJson,
-  overlaysFromVirtualService,
-  primaryDestination,
-  renderRouteVirtualService,
-  routeFromVirtualService,
+  overlaysFromObject,
+  routeFromObject,
   sameRoute,
   type Destination,
   type RenderContext,
@@ -26,21 +25,34 @@ import {
 } from './virtualservice';
 import { ANNOTATIONS, LABELS } from '../kube/labels';
 
-export type RouteServiceDeps = {
-  store: ResourceStore<VirtualService>;
+export type RouteServiceDeps<T extends RouteObject> = {
+  store: ResourceStore<T>;
+  /** the kind routes are stored as (HUBMESH_ROUTE_API) */
+  objects: RouteObjects<T>;
   ctx: RenderContext;
   clusterDomain: string;
   /** The most a route's data may take as stored (UTF-8 bytes of its JSON): each route's data is held once in memory, in the watch cache. */
   maxRouteDataBytes: number;
   /** The Service behind a pod or cluster IP, or undefined. */
   resolveIp: (ip: string, port: number) => Promise<Destination | undefined>;
-  /** Waits (bounded) until the gateway serves the VirtualService; never throws. */
-  waitUntilServed: (vs: VirtualService) => Promise<void>;
+  /** Waits (bounded) until the gateway serves the route object; never throws. */
+  waitUntilServed: (object: T) => Promise<void>;
   /**
    * The hub namespace's Services, which overlay destinations must be (e.g. the Services cache's list).
    * Without it (local mode, which has no Services) destinations are taken on trust.
    */
   services?: () => readonly Service[];
+  /**
+   * The other backend's twin of a route, while a migration between the backends may be pending (route-migration.ts):
+   * a DELETE removes it first, so the old kind never routes a route the hub deleted.
+   */
+  previous?: {
+    removeOld(name: string): Promise<boolean>;
+    /** the other kind's objects not migrated yet: GET lists their routes meanwhile, read-only */
+    oldObject(name: string): RouteObject | undefined;
+    oldObjects(): RouteObject[];
+    readonly synced: boolean;
+  };
   log: Logger;
   now?: () => Date;
 };
@@ -57,14 +69,14 @@ export type WriteOutcome = { written: boolean; name: string; dependentsWritten: 
 const MAX_CONFLICT_RETRIES = 5;
 
 /** A change of a route's overlays: `after` is the apiserver's answer (with dryRun, what it would store); warnings are advice (see warnOverlays). */
-export type OverlaysWritten = { before: VirtualService; after: VirtualService; warnings: FieldError[] };
+export type OverlaysWritten<T extends RouteObject = RouteObject> = { before: T; after: T; warnings: FieldError[] };
 
 /**
- * The hub's routing table, kept as one VirtualService per route. Reads come from the watch cache
- * through an index kept up to date by the cache's change events; writes go to the apiserver only
- * when the route really changed.
+ * The hub's routing table, kept as one route object per route (a VirtualService or an HTTPRoute, see
+ * route-objects.ts). Reads come from the watch cache through an index kept up to date by the cache's change
+ * events; writes go to the apiserver only when the route really changed.
  */
-export class RouteService {
+export class RouteService<T extends RouteObject = RouteObject> {
   private readonly byPath = new Map<string, Indexed>();
   private readonly pathByName = new Map<string, string>();
   private readonly tree: RouteTree<TreeValue>;
@@ -80,7 +92,7 @@ export class RouteService {
    */
   private readonly writing = new Map<string, number>();
 
-  constructor(private readonly deps: RouteServiceDeps) {
+  constructor(private readonly deps: RouteServiceDeps<T>) {
     this.now = deps.now ?? (() => new Date());
     this.ctx = { ...deps.ctx, clusterDomain: deps.clusterDomain };
     this.tree = new RouteTree(this.ctx.hostRouting);
@@ -124,7 +136,7 @@ export class RouteService {
   }
 
   get ready(): boolean {
-    return this.deps.store.cache.isSynced;
+    return this.deps.store.cache.isSynced && (this.deps.previous?.synced ?? true);
   }
 
   /** The hub's API path below its own route: "/hub/api", or "/jupyter/hub/api" under a base URL. */
@@ -147,11 +159,11 @@ export class RouteService {
    */
   *listJsonChunks(inactiveSince?: Date): Generator<string> {
     const cutoff = inactiveSince?.getTime();
-    const paths = [...this.byPath.keys()];
+    const paths = [...this.byPath.keys(), ...this.unmigrated().filter((route) => !this.byPath.has(route.path)).map((route) => route.path)];
     let chunk = '{';
     let first = true;
     for (const path of paths) {
-      const entry = this.byPath.get(path);
+      const entry = this.byPath.get(path) ?? this.unmigratedEntry(path);
       if (!entry || (cutoff !== undefined && !(entry.lastActivityMs < cutoff))) continue;
       const json = this.getJson(path);
       if (json === undefined) continue;
@@ -167,15 +179,33 @@ export class RouteService {
 
   /** GET /api/routes/<path>: the route's data with its last_activity, as JSON text. */
   getJson(path: string): string | undefined {
-    const entry = this.byPath.get(path);
-    const annotations = entry && this.deps.store.cache.get(entry.name)?.metadata.annotations;
+    const entry = this.byPath.get(path) ?? this.unmigratedEntry(path);
+    const annotations = entry && (this.deps.store.cache.get(entry.name) ?? this.deps.previous?.oldObject(entry.name))?.metadata.annotations;
     const data = annotations?.[ANNOTATIONS.data];
     const lastActivity = annotations?.[ANNOTATIONS.lastActivity];
     return data === undefined ? undefined : withLastActivity(data, lastActivity ?? new Date(entry!.lastActivityMs).toISOString());
   }
 
+  /** The routes still stored as the other kind only (a migration is pending), as their objects say. */
+  private unmigrated(): StoredRoute[] {
+    const routes: StoredRoute[] = [];
+    for (const object of this.deps.previous?.oldObjects() ?? []) {
+      const route = this.isOurs(object as T) ? routeFromObject(object) : undefined;
+      if (route) routes.push(route);
+    }
+    return routes;
+  }
+
+  /** A route of the other kind's that this kind does not hold yet, for GET. */
+  private unmigratedEntry(path: string): Indexed | undefined {
+    const name = virtualServiceName(this.deps.ctx.prefix, path);
+    const object = this.deps.previous?.oldObject(name);
+    const route = object && this.isOurs(object as T) ? routeFromObject(object) : undefined;
+    return route?.path === path ? { name, lastActivityMs: Date.parse(route.lastActivity) } : undefined;
+  }
+
   /**
-   * POST: create or update the route's VirtualService. Returns whether anything was written. The hub
+   * POST: create or update the route's object. Returns whether anything was written. The hub
    * knows nothing of overlays, so they are taken from the stored object each time it is read.
    */
   async upsert(path: string, body: unknown): Promise<WriteOutcome> {
@@ -183,7 +213,7 @@ export class RouteService {
     const destination = await this.destinationOf(data.target);
     const name = virtualServiceName(this.deps.ctx.prefix, path);
     const record: RouteRecord = { path, data, lastActivity: this.now().toISOString() };
-    const render = (stored: VirtualService | undefined) => this.renderOver(stored, record, destination);
+    const render = (stored: T | undefined) => this.renderOver(stored, record, destination);
 
     const cached = await this.current(name);
     if (cached) this.assertSameRoute(cached, path);
@@ -201,7 +231,7 @@ export class RouteService {
    */
   async settle(path: string): Promise<number> {
     let writes = 0;
-    for (const dependent of dependents(path, this.plan)) {
+    for (const dependent of this.deps.objects.dependents(path, this.plan)) {
       if (dependent === path) continue;
       try {
         if (await this.rerender(dependent)) writes++;
@@ -242,8 +272,8 @@ export class RouteService {
     const name = this.tree.get(path)?.name;
     const current = name === undefined ? undefined : this.deps.store.cache.get(name);
     if (!current || !this.isOurs(current)) return false;
-    const render = (stored: VirtualService) => {
-      const found = storedRouteOf(stored);
+    const render = (stored: T) => {
+      const found = this.storedRouteOf(stored);
       return found ? this.renderOver(stored, found.route, found.destination) : stored;
     };
     return (await this.replace(render, current)) !== undefined;
@@ -253,17 +283,17 @@ export class RouteService {
   private lookup(path: string): { route: StoredRoute; destination: Destination } | undefined {
     const name = this.tree.get(path)?.name;
     const vs = name === undefined ? undefined : this.deps.store.cache.get(name);
-    return vs && storedRouteOf(vs);
+    return vs && this.storedRouteOf(vs);
   }
 
   /**
-   * Sets a route's overlays (`route` is its path or its VirtualService's name): the sections the overlays
+   * Sets a route's overlays (`route` is its path or its object's name): the sections the overlays
    * editor sets (canary, selective rules) as `input` has them. The object is rendered again from its stored
    * route data and target, so only the overlays change; no overlays gives back exactly the plain route.
    * Previews are PreviewService's: the stored ones are kept whatever `input` says. `after` is the apiserver's answer: with dryRun, what it would store.
    * Unchanged overlays write nothing (after is before).
    */
-  async setOverlays(route: string, input: Overlays, options: { dryRun?: boolean } = {}): Promise<OverlaysWritten> {
+  async setOverlays(route: string, input: Overlays, options: { dryRun?: boolean } = {}): Promise<OverlaysWritten<T>> {
     const parsed = parseOverlays(input);
     if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
     return this.updateOverlays(route, (stored) => editedOverlays(parsed.overlays, stored, 'overlays'), options);
@@ -279,27 +309,27 @@ export class RouteService {
     route: string,
     change: (stored: Overlays, route: StoredRoute) => Overlays,
     options: { dryRun?: boolean } = {},
-  ): Promise<OverlaysWritten> {
+  ): Promise<OverlaysWritten<T>> {
     const byPath = route.startsWith('/');
     const name = byPath ? virtualServiceName(this.deps.ctx.prefix, route) : route;
     let current = (await this.current(name)) ?? (await this.fetch(name));
     for (let attempt = 0; ; attempt++) {
-      const stored = current && this.isOurs(current) ? routeFromVirtualService(current) : undefined;
-      if (!current || !stored) throw new ApiError(404, 'not-found', `no route ${byPath ? JSON.stringify(route) : `with VirtualService ${JSON.stringify(route)}`}`);
+      const stored = current && this.isOurs(current) ? routeFromObject(current) : undefined;
+      if (!current || !stored) throw new ApiError(404, 'not-found', `no route ${byPath ? JSON.stringify(route) : `with ${this.kindName} ${JSON.stringify(route)}`}`);
       if (byPath) this.assertSameRoute(current, route);
-      const destination = primaryDestination(current);
+      const destination = this.deps.objects.destination(current);
       if (!destination) {
-        throw new ApiError(409, 'conflict', `VirtualService ${name} has no "route" rule with a destination host and port to keep; the hub's next POST of ${stored.path} renders it again`);
+        throw new ApiError(409, 'conflict', `${this.kindName} ${name} has no "route" rule with a destination host and port to keep; the hub's next POST of ${stored.path} renders it again`);
       }
       const parsed = parseOverlays(change(stored.overlays, stored));
       if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
-      const overlays = parsed.overlays;
+      const overlays = this.deps.objects.complete(parsed.overlays, this.deps.services?.());
       const checkContext = { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services: this.deps.services?.(), current: destination, data: stored.data, now: this.now() };
-      const errors = checkOverlays(overlays, checkContext).filter((error) => !storedAlready(error.field, overlays, stored.overlays));
+      const errors = [...checkOverlays(overlays, checkContext), ...this.deps.objects.unavailable(overlays)].filter((error) => !storedAlready(error.field, overlays, stored.overlays));
       if (errors.length) throw new ApiError(400, 'invalid-input', formatFieldErrors(errors), { fields: errors });
       const warnings = warnOverlays(overlays, checkContext);
       const { path, data, lastActivity } = stored;
-      const desired = renderRouteVirtualService({ path, data, lastActivity }, destination, this.ctx, overlays, placementFor(path, this.plan));
+      const desired = this.render({ path, data, lastActivity }, destination, overlays, this.plan);
       if (sameRoute(current, desired)) return { before: current, after: current, warnings };
       const next = this.onto(desired, current);
       try {
@@ -315,29 +345,66 @@ export class RouteService {
     }
   }
 
-  /** DELETE: remove the route's VirtualService; false when there is no such route. */
+  /** DELETE: remove the route's object (and its old-kind twin during a migration); false when there is no such route. */
   async remove(path: string): Promise<boolean> {
     const name = virtualServiceName(this.deps.ctx.prefix, path);
+    // the old twin first: a migration that adopts the route meanwhile sees it gone and withdraws its new object
+    const removedOld = (await this.deps.previous?.removeOld(name)) ?? false;
     // the cache may not have seen another replica's write yet: on a miss, ask the apiserver
     const current = this.deps.store.cache.get(name) ?? (await this.fetch(name));
-    if (!current || !this.isOurs(current)) return false;
+    if (!current || !this.isOurs(current)) return removedOld;
     this.assertSameRoute(current, path);
     try {
       await this.own(name, () => this.deps.store.delete(name, current));
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error)) return removedOld;
       throw error;
     }
     await this.settle(path);
     return true;
   }
 
+  /**
+   * A migration's step (route-migration.ts): creates the route's object of this kind from the old kind's, unless
+   * there is one already (the hub POSTed the route meanwhile: its write wins). `stillWanted` says whether the old
+   * object still exists; asked before and after the create, so a hub DELETE that removed the old object meanwhile
+   * never comes back as a new one.
+   */
+  async adopt(step: MigrationStep, stillWanted: () => Promise<boolean>): Promise<Adopted> {
+    const { path, data, lastActivity } = step.route;
+    const name = virtualServiceName(this.deps.ctx.prefix, path);
+    if ((await this.current(name)) ?? (await this.fetch(name))) return 'present';
+    if (!(await stillWanted())) return 'withdrawn';
+    const record: RouteRecord = { path, data, lastActivity };
+    const desired = this.render(record, step.destination, step.overlays, this.planFor(record));
+    let created: T;
+    try {
+      created = await this.own(name, () => this.deps.store.create(desired));
+    } catch (error) {
+      if (isConflict(error)) return 'present';
+      throw this.explain(error);
+    }
+    if (!(await stillWanted())) {
+      try {
+        // only the version created here: a hub POST since then wins
+        await this.own(name, () => this.deps.store.backend.delete(this.deps.store.namespace, name, { resourceVersion: created.metadata.resourceVersion }));
+        this.deps.store.cache.observe('DELETED', created);
+        return 'withdrawn';
+      } catch (error) {
+        if (isNotFound(error)) return 'withdrawn';
+        if (!isConflict(error)) throw error;
+      }
+    }
+    await this.settle(path);
+    return 'created';
+  }
+
   /** The stored object: from the cache while it is synced, else (re-listing after an outage) from the apiserver. */
-  private async current(name: string): Promise<VirtualService | undefined> {
+  private async current(name: string): Promise<T | undefined> {
     return this.deps.store.cache.isSynced ? this.deps.store.cache.get(name) : this.fetch(name);
   }
 
-  private async fetch(name: string): Promise<VirtualService | undefined> {
+  private async fetch(name: string): Promise<T | undefined> {
     try {
       return await this.deps.store.backend.get(this.deps.store.namespace, name);
     } catch (error) {
@@ -375,23 +442,39 @@ export class RouteService {
    * The route rendered with the overlays of the stored object. A malformed overlays annotation renders
    * as none and is kept as it is, for whoever edited it by hand to see and fix.
    */
-  private renderOver(stored: VirtualService | undefined, record: RouteRecord, destination: Destination): VirtualService {
-    // the route counts as it is about to be: a new hub route may be the root already on its first write
-    const hubPaths = new Set(this.hubPaths);
-    if (record.data.hub === true) hubPaths.add(record.path);
-    else hubPaths.delete(record.path);
-    const placement = placementFor(record.path, { ...this.plan, hubPaths });
-    if (!stored) return renderRouteVirtualService(record, destination, this.ctx, undefined, placement);
-    const { overlays, error } = overlaysFromVirtualService(stored);
-    const desired = renderRouteVirtualService(record, destination, this.ctx, overlays, placement);
+  private renderOver(stored: T | undefined, record: RouteRecord, destination: Destination): T {
+    const plan = this.planFor(record);
+    if (!stored) return this.render(record, destination, NO_OVERLAYS, plan);
+    const { overlays, error } = overlaysFromObject(stored);
+    const desired = this.render(record, destination, overlays, plan);
     if (error !== undefined) {
-      this.deps.log.warn({ virtualService: stored.metadata.name, error }, 'route overlays ignored: malformed annotation');
+      this.deps.log.warn({ routeObject: stored.metadata.name, error }, 'route overlays ignored: malformed annotation');
       desired.metadata.annotations![ANNOTATIONS.overlays] = stored.metadata.annotations![ANNOTATIONS.overlays]!;
     }
     return desired;
   }
 
-  private async create(render: (stored: VirtualService | undefined) => VirtualService): Promise<VirtualService | undefined> {
+  /** The plan with the route counted as it is about to be: a new hub route may be the root already on its first write. */
+  private planFor(record: RouteRecord): PlanInput {
+    const hubPaths = new Set(this.hubPaths);
+    if (record.data.hub === true) hubPaths.add(record.path);
+    else hubPaths.delete(record.path);
+    return { ...this.plan, hubPaths };
+  }
+
+  /** The route's object, refused (400) when it would not fit its kind's limits. */
+  private render(record: RouteRecord, destination: Destination, overlays: Overlays, plan: PlanInput): T {
+    const rendered = this.deps.objects.render(record, destination, overlays, plan);
+    const over = this.deps.objects.unstorable(rendered);
+    if (over !== undefined) throw new ApiError(400, 'invalid-input', `route ${JSON.stringify(record.path)} cannot be stored as an ${this.kindName}: ${over}`);
+    return rendered;
+  }
+
+  private get kindName(): string {
+    return this.deps.objects.kind.kind;
+  }
+
+  private async create(render: (stored: T | undefined) => T): Promise<T | undefined> {
     const desired = render(undefined);
     try {
       return await this.own(desired.metadata.name, () => this.deps.store.create(desired));
@@ -406,10 +489,10 @@ export class RouteService {
    * Updates in place with optimistic concurrency, rendering again from each fresh read, so overlays set
    * meanwhile are kept; undefined when the stored object already matches.
    */
-  private async replace(render: (stored: VirtualService) => VirtualService, current: VirtualService): Promise<VirtualService | undefined> {
+  private async replace(render: (stored: T) => T, current: T): Promise<T | undefined> {
     for (let attempt = 0; ; attempt++) {
       if (!this.isOurs(current)) {
-        throw new ApiError(409, 'conflict', `VirtualService ${current.metadata.name} exists but is not managed by hubmesh (prefix ${this.deps.ctx.prefix}); refusing to overwrite it`);
+        throw new ApiError(409, 'conflict', `${this.kindName} ${current.metadata.name} exists but is not managed by hubmesh (prefix ${this.deps.ctx.prefix}); refusing to overwrite it`);
       }
       const desired = render(current);
       if (sameRoute(current, desired)) return undefined;
@@ -426,7 +509,7 @@ export class RouteService {
    * `desired` as an update of `current`: labels and annotations others added (tools, people) are kept;
    * ours win, and one of ours that `desired` lacks (overlays turned off) goes.
    */
-  private onto(desired: VirtualService, current: VirtualService): VirtualService {
+  private onto(desired: T, current: T): T {
     const ourAnnotations: string[] = Object.values(ANNOTATIONS);
     const othersAnnotations = Object.entries(current.metadata.annotations ?? {}).filter(([key]) => !ourAnnotations.includes(key));
     return {
@@ -442,24 +525,24 @@ export class RouteService {
 
   private explain(error: unknown): unknown {
     if (isKubeError(error) && (error.status === 422 || error.status === 400 || error.status === 413)) {
-      return new ApiError(400, 'rejected', `the apiserver refused the VirtualService: ${error.message}`);
+      return new ApiError(400, 'rejected', `the apiserver refused the ${this.kindName}: ${error.message}`);
     }
     return error;
   }
 
-  private isOurs(vs: VirtualService): boolean {
+  private isOurs(vs: T): boolean {
     return vs.metadata.labels?.[LABELS.managedBy] === 'hubmesh' && vs.metadata.labels?.[LABELS.prefix] === this.deps.ctx.prefix;
   }
 
-  private assertSameRoute(vs: VirtualService, path: string): void {
-    const stored = routeFromVirtualService(vs)?.path;
+  private assertSameRoute(vs: T, path: string): void {
+    const stored = routeFromObject(vs)?.path;
     if (stored !== undefined && stored !== path) {
-      throw new ApiError(409, 'conflict', `VirtualService ${vs.metadata.name} already holds route ${JSON.stringify(stored)}`);
+      throw new ApiError(409, 'conflict', `${this.kindName} ${vs.metadata.name} already holds route ${JSON.stringify(stored)}`);
     }
   }
 
-  private index(vs: VirtualService): string | undefined {
-    const route = routeFromVirtualService(vs);
+  private index(vs: T): string | undefined {
+    const route = routeFromObject(vs);
     if (!route) return undefined;
     const previous = this.pathByName.get(vs.metadata.name);
     if (previous !== undefined && previous !== route.path) this.forget(previous);
@@ -471,12 +554,19 @@ export class RouteService {
     return route.path;
   }
 
-  private unindex(vs: VirtualService): string | undefined {
+  private unindex(vs: T): string | undefined {
     const path = this.pathByName.get(vs.metadata.name);
     if (path === undefined) return undefined;
     this.pathByName.delete(vs.metadata.name);
     if (this.byPath.get(path)?.name === vs.metadata.name) this.forget(path);
     return path;
+  }
+
+  /** The route an object holds and where its own rule sends it, or undefined for an object that is not a whole route. */
+  private storedRouteOf(object: T): { route: StoredRoute; destination: Destination } | undefined {
+    const route = routeFromObject(object);
+    const destination = this.deps.objects.destination(object);
+    return route && destination ? { route, destination } : undefined;
   }
 
   private forget(path: string): void {
@@ -495,12 +585,6 @@ export function withLastActivity(dataJson: string, lastActivity: string): string
   return `${body}${body.trimStart() === '{' ? '' : ','}"last_activity":${JSON.stringify(lastActivity)}}`;
 }
 
-/** The route a VirtualService holds and where its own rule sends it, or undefined for an object that is not a whole route. */
-function storedRouteOf(vs: VirtualService): { route: StoredRoute; destination: Destination } | undefined {
-  const route = routeFromVirtualService(vs);
-  const destination = primaryDestination(vs);
-  return route && destination ? { route, destination } : undefined;
-}
 
 /**
  * Whether a checkOverlays error is about a section's value (or an item of a section's list, such as
@@ -523,8 +607,8 @@ function storedAlready(field: string, next: Overlays, stored: Overlays): boolean
  * The merge patch (RFC 7386) that turns `current` into `next` where hubmesh writes (labels, annotations,
  * spec), with `current`'s resourceVersion as precondition: a replace, as a dry run can send it.
  */
-function dryRunPatch(current: VirtualService, next: VirtualService): unknown {
-  const ours = (vs: VirtualService) => ({ metadata: { labels: vs.metadata.labels ?? {}, annotations: vs.metadata.annotations ?? {} }, spec: vs.spec });
+function dryRunPatch(current: RouteObject, next: RouteObject): unknown {
+  const ours = (vs: RouteObject) => ({ metadata: { labels: vs.metadata.labels ?? {}, annotations: vs.metadata.annotations ?? {} }, spec: vs.spec });
   const patch = mergePatchFrom(ours(current), ours(next)) as { metadata?: Record<string, unknown> };
   return { ...patch, metadata: { ...patch.metadata, resourceVersion: current.metadata.resourceVersion } };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../json';
 import type { VirtualService } from '../kube/virtualservices';
 import { NO_OVERLAYS, type Overlays, type Preview } from './overlays';
-import { canonicalJson, HUB_API_GUARD_RULE, primaryDestination, renderRouteVirtualService, routeFromVirtualService, sameRoute, type RenderContext } from './virtualservice';
+import { canonicalJson, HUB_API_GUARD_RULE, primaryDestination, renderRouteVirtualService, routeFromObject, sameRoute, type RenderContext } from './virtualservice';
 
 const ctx: RenderContext = {
   namespace: 'jupyterhub',
@@ -62,7 +62,7 @@ describe('renderRouteVirtualService', () => {
   });
 });
 
-describe('routeFromVirtualService', () => {
+describe('routeFromObject', () => {
   it('matches the quoted form clients send, not the decoded key', () => {
     const vs = renderRouteVirtualService({ ...userRoute, path: '/user/秀樹' }, dest, ctx);
     expect(vs.spec.http?.[0]?.match).toEqual([{ uri: { prefix: '/user/%E7%A7%80%E6%A8%B9/' } }, { uri: { exact: '/user/%E7%A7%80%E6%A8%B9' } }]);
@@ -71,23 +71,23 @@ describe('routeFromVirtualService', () => {
 
   it('rebuilds exactly the route that was rendered, unicode and all', () => {
     const route = { ...userRoute, path: '/user/秀樹', data: { ...userRoute.data, user: '秀樹' } };
-    expect(routeFromVirtualService(renderRouteVirtualService(route, dest, ctx))).toEqual({ ...route, overlays: NO_OVERLAYS });
+    expect(routeFromObject(renderRouteVirtualService(route, dest, ctx))).toEqual({ ...route, overlays: NO_OVERLAYS });
   });
 
   it('ignores objects that are not hubmesh routes', () => {
     const vs = renderRouteVirtualService(userRoute, dest, ctx);
-    expect(routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, labels: {} } })).toBeUndefined();
-    expect(routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': '{' } } })).toBeUndefined();
-    expect(routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': '{"x":1}' } } })).toBeUndefined();
+    expect(routeFromObject({ ...vs, metadata: { ...vs.metadata, labels: {} } })).toBeUndefined();
+    expect(routeFromObject({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': '{' } } })).toBeUndefined();
+    expect(routeFromObject({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': '{"x":1}' } } })).toBeUndefined();
     const tooDeep = `{"target":"http://a:1","x":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`;
-    expect(routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': tooDeep } } })).toBeUndefined();
+    expect(routeFromObject({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/data': tooDeep } } })).toBeUndefined();
   });
 
   it('reads data keys back exactly, also escaped ones after a key holding a backslash (nodejs/node#63785)', () => {
     // the annotation holds JSON.stringify's text, which writes a backslash, a quote or a newline in a key escaped
     for (const key of ['\\', '"', '\n', 'Ω']) {
       const route = { ...userRoute, data: { target: userRoute.data.target, [key]: key } };
-      expect(routeFromVirtualService(renderRouteVirtualService(route, dest, ctx))).toEqual({ ...route, overlays: NO_OVERLAYS });
+      expect(routeFromObject(renderRouteVirtualService(route, dest, ctx))).toEqual({ ...route, overlays: NO_OVERLAYS });
     }
   });
 });
@@ -190,7 +190,7 @@ describe('overlays in the route VirtualService', () => {
     const reordered: Overlays = JSON.parse(canonicalJson(overlays));
     const vs = render(overlays);
     expect(vs.metadata.annotations?.['hubmesh.io/overlays']).toBe(render(reordered).metadata.annotations?.['hubmesh.io/overlays']);
-    expect(routeFromVirtualService(vs)).toEqual({ ...userRoute, overlays });
+    expect(routeFromObject(vs)).toEqual({ ...userRoute, overlays });
 
     const plain = renderRouteVirtualService(userRoute, dest, ctx);
     expect(render(NO_OVERLAYS)).toEqual(plain);
@@ -200,7 +200,7 @@ describe('overlays in the route VirtualService', () => {
 
   it('reads a route whose overlays annotation is malformed, as one without overlays, and says why', () => {
     const vs = render(NO_OVERLAYS);
-    const withAnnotation = (value: string) => routeFromVirtualService({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/overlays': value } } });
+    const withAnnotation = (value: string) => routeFromObject({ ...vs, metadata: { ...vs.metadata, annotations: { ...vs.metadata.annotations, 'hubmesh.io/overlays': value } } });
     expect(withAnnotation('{')).toEqual({ ...userRoute, overlays: NO_OVERLAYS, overlaysError: 'annotation hubmesh.io/overlays is not JSON' });
     expect(withAnnotation('{"rules":[{"name":"A"}]}')).toMatchObject({ path: userRoute.path, overlays: NO_OVERLAYS, overlaysError: expect.stringContaining('rules[0].name') });
   });
@@ -276,7 +276,7 @@ describe('previews in the route VirtualService', () => {
     const overlays: Overlays = { rules: [], previews: [preview('old', { expiresAt: '2000-01-01T00:00:00.000Z' })] };
     const vs = renderRouteVirtualService(userRoute, dest, ctx, overlays);
     expect(vs.spec.http?.map((r) => r.name)).toEqual(['preview-old', 'route']);
-    expect(routeFromVirtualService(vs)?.overlays).toEqual(overlays);
+    expect(routeFromObject(vs)?.overlays).toEqual(overlays);
   });
 
   it('with host routing, match the path within the host', () => {
@@ -357,6 +357,6 @@ describe('resilience sections in the route VirtualService', () => {
     expect(renderRouteVirtualService(userRoute, dest, ctx, NO_OVERLAYS)).toEqual(plain);
     const withAll = renderRouteVirtualService(userRoute, dest, ctx, { rules: [], retries: { attempts: 2, retryOn: '5xx' }, timeout: '10s' });
     expect(sameRoute(withAll, plain)).toBe(false);
-    expect(routeFromVirtualService(withAll)?.overlays).toEqual({ rules: [], retries: { attempts: 2, retryOn: '5xx' }, timeout: '10s' });
+    expect(routeFromObject(withAll)?.overlays).toEqual({ rules: [], retries: { attempts: 2, retryOn: '5xx' }, timeout: '10s' });
   });
 });

@@ -6,6 +6,7 @@ import { inheritedSections, NO_DEFAULTS, withNotebookDefaults, type NotebookDefa
 import { ISTIO_MAX_REGEX_LENGTH, pathRegexExcludingSegments, pathRegexOutside } from './path-regex';
 import { labelValue, quoteRoutePath, splitHostRoute, virtualServiceName } from './routespec';
 import { ANNOTATIONS, LABELS } from '../kube/labels';
+import type { KubeObject } from '../kube/types';
 
 /**
  * The hub's REST API below the hub route (at "/" or the hub's base URL), which no preview may shadow unless
@@ -72,9 +73,13 @@ export type StoredRoute = RouteRecord & { overlays: Overlays; overlaysError?: st
  *   routes outside it, which must come before that 404.
  * With host routing, `fallback` is the hub route's rule, tried last on a host whose routes do not match:
  * CHP sends those requests to "/".
+ * `pathPrefixes` renders for Gateway API routes instead: a path is one segment-wise prefix match (PathPrefix),
+ * and the Gateway API's own precedence (longest path first, across routes) does what carried rules and
+ * exclusions do for VirtualServices, so neither is needed.
  */
 export type Placement = {
   mode: 'path' | 'catch-all' | 'root';
+  pathPrefixes?: true;
   carried: HTTPRoute[];
   occupied?: (routePath: string) => readonly string[];
   claimed?: (routePath: string) => boolean;
@@ -99,6 +104,11 @@ export function pathMatches(path: string): NonNullable<HTTPRoute['match']> {
   return [{ uri: { prefix: `${quoted}/` } }, { uri: { exact: quoted } }];
 }
 
+/** A (decoded) route path as one Gateway API PathPrefix, which matches whole segments: "/user/al" never catches "/user/alice". */
+export function pathPrefixMatches(path: string): NonNullable<HTTPRoute['match']> {
+  return [{ uri: { prefix: quoteRoutePath(path) } }];
+}
+
 /**
  * The one function that turns a route into its VirtualService: the rules `placement` carries, then the
  * route's own rules, then the host fallback. Every rule names the VirtualService whose route it is in a
@@ -112,24 +122,28 @@ export function renderRouteVirtualService(
   overlays: Overlays = NO_OVERLAYS,
   placement: Placement = STANDALONE,
 ): VirtualService {
-  const name = virtualServiceName(ctx.prefix, route.path);
   const { host } = splitHostRoute(route.path, ctx.hostRouting);
+  const http = [...placement.carried, ...ownRules(route, destination, ctx, overlays, placement), ...(placement.fallback ? [placement.fallback] : [])];
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: routeMetadata(route, ctx, overlays),
+    spec: { hosts: host ? [host] : ctx.hosts, gateways: [ctx.gateway], http },
+  };
+}
+
+/** What every route object (VirtualService or HTTPRoute) says of its route: its name, labels, and the hub's data in annotations. */
+export function routeMetadata(route: RouteRecord, ctx: Pick<RenderContext, 'prefix' | 'namespace'>, overlays: Overlays): VirtualService['metadata'] {
   const labels: Record<string, string> = { [LABELS.managedBy]: 'hubmesh', [LABELS.prefix]: ctx.prefix, [LABELS.kind]: 'route' };
   if (typeof route.data.user === 'string') labels[LABELS.user] = labelValue(route.data.user);
   if (typeof route.data.server_name === 'string') labels[LABELS.serverName] = labelValue(route.data.server_name);
-  const http = [...placement.carried, ...ownRules(route, destination, ctx, overlays, placement), ...(placement.fallback ? [placement.fallback] : [])];
   const annotations: Record<string, string> = {
     [ANNOTATIONS.route]: route.path,
     [ANNOTATIONS.data]: JSON.stringify(route.data),
     [ANNOTATIONS.lastActivity]: route.lastActivity,
   };
   if (hasOverlays(overlays)) annotations[ANNOTATIONS.overlays] = canonicalJson(overlays);
-  return {
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'VirtualService',
-    metadata: { name, namespace: ctx.namespace, labels, annotations },
-    spec: { hosts: host ? [host] : ctx.hosts, gateways: [ctx.gateway], http },
-  };
+  return { name: virtualServiceName(ctx.prefix, route.path), namespace: ctx.namespace, labels, annotations };
 }
 
 /**
@@ -138,10 +152,11 @@ export function renderRouteVirtualService(
  * where the sections' destinations say (a canary splits by weight). A target with a path gets CHP's meaning:
  * that path before the request's (Istio's `rewrite.uri`).
  */
-export function ownRules(route: RouteRecord, destination: Destination, ctx: RenderContext, overlays: Overlays, placement: Pick<Placement, 'mode' | 'occupied' | 'claimed' | 'hubApiPath'>): HTTPRoute[] {
+export function ownRules(route: RouteRecord, destination: Destination, ctx: RenderContext, overlays: Overlays, placement: Pick<Placement, 'mode' | 'occupied' | 'claimed' | 'hubApiPath' | 'pathPrefixes'>): HTTPRoute[] {
   const name = virtualServiceName(ctx.prefix, route.path);
   const { path } = splitHostRoute(route.path, ctx.hostRouting);
-  const wide = placement.mode !== 'path';
+  const wide = placement.mode !== 'path' && !placement.pathPrefixes;
+  const matchesOf = placement.pathPrefixes ? pathPrefixMatches : pathMatches;
   const rule = (ruleName: string, match: HTTPMatchRequest[], to: HTTPRouteDestination[]): HTTPRoute => {
     const r: HTTPRoute = { name: ruleName, match, route: to, headers: { response: { set: { [ROUTE_HEADER]: name } } } };
     if (ctx.routeTimeout) r.timeout = ctx.routeTimeout;
@@ -155,12 +170,13 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
   // overlays on a wide route must keep off what more specific routes hold, whatever the objects' ages
   const overlayMatches = (routePath: string, conditions: HeaderConditions[]): HTTPMatchRequest[] => {
     const own = splitHostRoute(routePath, ctx.hostRouting).path;
-    if (wide && placement.claimed?.(routePath)) return [];
+    // a more specific route created since holds that path (a preview never takes its requests)
+    if ((wide || placement.pathPrefixes) && placement.claimed?.(routePath)) return [];
     const occupied = (wide ? (placement.occupied?.(routePath) ?? []) : []).map(quoteRoutePath);
     const quoted = quoteRoutePath(own);
     // every character becomes at least one of the regex's: past the limit, Istio would refuse it anyway
     if (occupied.reduce((n, segment) => n + segment.length, quoted.length) > ISTIO_MAX_REGEX_LENGTH) return [];
-    const uris: NonNullable<HTTPMatchRequest['uri']>[] = occupied.length ? [{ regex: pathRegexExcludingSegments(quoted, occupied) }] : pathMatches(own).map((m) => m.uri!);
+    const uris: NonNullable<HTTPMatchRequest['uri']>[] = occupied.length ? [{ regex: pathRegexExcludingSegments(quoted, occupied) }] : matchesOf(own).map((m) => m.uri!);
     if (uris.some((u) => u.regex !== undefined && u.regex.length > ISTIO_MAX_REGEX_LENGTH)) return [];
     return uris.flatMap((uri) => conditions.map((headers) => ({ uri, headers })));
   };
@@ -174,12 +190,12 @@ export function ownRules(route: RouteRecord, destination: Destination, ctx: Rend
   let routeTo: HTTPRouteDestination[] = [];
   const toOwnTarget = (ruleName: string, match: HTTPMatchRequest[]): HTTPRoute[] =>
     targetPath === undefined ? [rule(ruleName, match, routeTo)] : match.map((m) => withTargetPath(rule(ruleName, [m], routeTo), m));
-  const input: Omit<OverlayRenderInput, 'routeTo'> = { virtualService: name, routePath: route.path, hostRouting: ctx.hostRouting, hubApiPath: placement.hubApiPath ?? HUB_API_PATH, rule, toService, toOwnTarget, overlayMatches, pathMatches };
+  const input: Omit<OverlayRenderInput, 'routeTo'> = { virtualService: name, routePath: route.path, hostRouting: ctx.hostRouting, hubApiPath: placement.hubApiPath ?? HUB_API_PATH, rule, toService, toOwnTarget, overlayMatches, pathMatches: matchesOf };
   const defaults = ctx.notebookDefaults ?? NO_DEFAULTS;
   const effective = withNotebookDefaults(overlays, route.data, defaults);
   routeTo = renderDestinations(effective, [{ destination: { host: destination.host, port: { number: destination.port } } }], input);
   const matchName = inheritedSections(overlays, route.data, defaults).includes('rateLimit') ? notebookMatchName(ctx.prefix) : renderOwnMatchName(effective, input);
-  const matches = (wide ? pathMatches('/') : pathMatches(path)).map((m) => (matchName === undefined ? m : { name: matchName, ...m }));
+  const matches = (wide ? matchesOf('/') : matchesOf(path)).map((m) => (matchName === undefined ? m : { name: matchName, ...m }));
   // a rewrite replaces the matched prefix of a prefix match but the whole path of an exact one: one rule each
   const ownRule = targetPath === undefined ? [rule(ROUTE_RULE, matches, routeTo)] : matches.map((m) => withTargetPath(rule(m.uri!.exact !== undefined ? ROUTE_EXACT_RULE : ROUTE_RULE, [m], routeTo), m));
   const settings = Object.entries(renderRuleSettings(effective));
@@ -227,8 +243,8 @@ export function primaryDestination(vs: VirtualService): Destination | undefined 
 }
 
 /** A route's overlays from its annotation; a malformed one reads as none, with the reason. */
-export function overlaysFromVirtualService(vs: VirtualService): { overlays: Overlays; error?: string } {
-  const raw = vs.metadata.annotations?.[ANNOTATIONS.overlays];
+export function overlaysFromObject(object: KubeObject): { overlays: Overlays; error?: string } {
+  const raw = object.metadata.annotations?.[ANNOTATIONS.overlays];
   if (raw === undefined) return { overlays: NO_OVERLAYS };
   let json: unknown;
   try {
@@ -240,12 +256,12 @@ export function overlaysFromVirtualService(vs: VirtualService): { overlays: Over
   return parsed.ok ? { overlays: parsed.overlays } : { overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays}: ${formatFieldErrors(parsed.errors)}` };
 }
 
-/** Rebuilds the route a VirtualService was rendered from, or undefined for objects that are not hubmesh routes. */
-export function routeFromVirtualService(vs: VirtualService): StoredRoute | undefined {
-  const annotations = vs.metadata.annotations ?? {};
+/** Rebuilds the route a route object (VirtualService or HTTPRoute) was rendered from, or undefined for objects that are not hubmesh routes. */
+export function routeFromObject(object: KubeObject): StoredRoute | undefined {
+  const annotations = object.metadata.annotations ?? {};
   const path = annotations[ANNOTATIONS.route];
   const raw = annotations[ANNOTATIONS.data];
-  if (vs.metadata.labels?.[LABELS.kind] !== 'route' || path === undefined || raw === undefined) return undefined;
+  if (object.metadata.labels?.[LABELS.kind] !== 'route' || path === undefined || raw === undefined) return undefined;
   let data: unknown;
   try {
     data = parseJson(raw);
@@ -253,8 +269,8 @@ export function routeFromVirtualService(vs: VirtualService): StoredRoute | undef
     return undefined;
   }
   if (typeof data !== 'object' || data === null || typeof (data as RouteData).target !== 'string') return undefined;
-  const lastActivity = annotations[ANNOTATIONS.lastActivity] ?? vs.metadata.creationTimestamp ?? new Date(0).toISOString();
-  const { overlays, error } = overlaysFromVirtualService(vs);
+  const lastActivity = annotations[ANNOTATIONS.lastActivity] ?? object.metadata.creationTimestamp ?? new Date(0).toISOString();
+  const { overlays, error } = overlaysFromObject(object);
   return { path, data: data as RouteData, lastActivity, overlays, ...(error === undefined ? {} : { overlaysError: error }) };
 }
 
@@ -268,12 +284,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Whether a stored VirtualService already says what `desired` says: same spec, same route data and
+ * Whether a stored route object already says what `desired` says: same spec, same route data and
  * overlays, same labels of ours. last_activity is not compared, so a repeated POST writes nothing.
  */
-export function sameRoute(stored: VirtualService, desired: VirtualService): boolean {
+export function sameRoute<T extends KubeObject & { spec: unknown }>(stored: T, desired: T): boolean {
   const ourLabelKeys: string[] = Object.values(LABELS);
-  const ours = (vs: VirtualService) => ({
+  const ours = (vs: T) => ({
     spec: vs.spec,
     labels: Object.fromEntries(Object.entries(vs.metadata.labels ?? {}).filter(([k]) => ourLabelKeys.includes(k))),
     route: vs.metadata.annotations?.[ANNOTATIONS.route],

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { ApiError, invalidField } from '../api-error';
-import type { VirtualService } from '../kube/virtualservices';
 import { fromPrometheus, historyQuery, podsByRole, type MeshApiDeps } from '../mesh/api';
 import { podsBehind } from '../mesh/checkers/destinations';
 import { serviceOfHost } from '../mesh/checkers/hosts';
-import { summarizePod } from '../mesh/pod-status';
+import { hubServerOf, hubUserOf } from '../mesh/pod-status';
 import { durationSeconds, historyRange, trafficWindow } from '../mesh/traffic';
-import { primaryDestination, routeFromVirtualService } from '../routes/virtualservice';
+import { routeFromObject } from '../routes/virtualservice';
+import { routeObjectDestination, type RouteObject } from '../routes/route-objects';
 import { parseQuery } from '../search-params';
 import type { QueryRange } from '../telemetry/prometheus';
 import {
@@ -104,17 +104,17 @@ function parseParam<T>(schema: z.ZodType<T>, field: string, value: string): T {
   return parsed.data;
 }
 
-function routeRef(vs: VirtualService): RouteRef | undefined {
-  const route = routeFromVirtualService(vs);
+function routeRef(vs: RouteObject): RouteRef | undefined {
+  const route = routeFromObject(vs);
   if (!route) return undefined;
   const { user, server_name: serverName } = route.data;
   return { name: vs.metadata.name, path: route.path, user: typeof user === 'string' ? user : null, serverName: typeof serverName === 'string' ? serverName : null };
 }
 
-/** A hub route and the Service host it sends to, or undefined for a VirtualService that is not one. */
-function routeWithHost(vs: VirtualService): { ref: RouteRef; host: string } | undefined {
+/** A hub route and the Service host it sends to, or undefined for an object that is not one. */
+function routeWithHost(vs: RouteObject, clusterDomain: string): { ref: RouteRef; host: string } | undefined {
   const ref = routeRef(vs);
-  const host = primaryDestination(vs)?.host;
+  const host = routeObjectDestination(vs, clusterDomain)?.host;
   return ref && host !== undefined ? { ref, host } : undefined;
 }
 
@@ -141,13 +141,13 @@ function serversByUser(deps: FiguresApiDeps, wanted: (user: string) => boolean):
     return found;
   };
   for (const vs of deps.virtualServices.list()) {
-    const route = routeWithHost(vs);
+    const route = routeWithHost(vs, deps.config.proxy.clusterDomain);
     const user = route?.ref.user;
     if (route && typeof user === 'string' && wanted(user)) server(user, route.ref.serverName ?? '').routes.push(route);
   }
   for (const pod of podsByRole(deps).notebook) {
-    const summary = summarizePod(pod);
-    if (summary.user !== undefined && wanted(summary.user)) server(summary.user, summary.serverName ?? '').pods.push(summary.name);
+    const user = hubUserOf(pod);
+    if (user !== undefined && wanted(user)) server(user, hubServerOf(pod) ?? '').pods.push(pod.metadata.name);
   }
   return new Map([...byUser].map(([user, servers]) => [user, [...servers.values()].sort((a, b) => (a.serverName < b.serverName ? -1 : 1))]));
 }
@@ -196,7 +196,7 @@ export async function routeTrafficAnswer(deps: FiguresApiDeps, name: string, par
   const q = parseQuery(trafficQuery, params);
   const vsName = parseParam(routeName, 'name', name);
   const vs = deps.virtualServices.list().find((v) => v.metadata.name === vsName);
-  const route = vs && routeWithHost(vs);
+  const route = vs && routeWithHost(vs, deps.config.proxy.clusterDomain);
   if (!route) throw new ApiError(404, 'not-found', `no route with VirtualService ${JSON.stringify(vsName)}`);
   if (!deps.prometheus) return { configured: false };
   const hosts = [route.host];
@@ -283,7 +283,7 @@ function routeHosts(deps: FiguresApiDeps, names: readonly string[]): Map<string,
   const wanted = new Set(names);
   const found = new Map<string, string[]>();
   for (const vs of deps.virtualServices.list()) {
-    const route = wanted.has(vs.metadata.name) ? routeWithHost(vs) : undefined;
+    const route = wanted.has(vs.metadata.name) ? routeWithHost(vs, deps.config.proxy.clusterDomain) : undefined;
     if (route) found.set(vs.metadata.name, [route.host]);
   }
   return new Map(names.flatMap((name) => (found.has(name) ? [[name, found.get(name)!] as const] : [])));

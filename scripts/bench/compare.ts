@@ -77,6 +77,10 @@ export const sectionResults = {
     file: 'traffic.json',
     figures: (r: JsonObject) => rowFigures(list(r.rows).filter(notAnchor), (row) => `${row.notebooks} notebooks, ${row.measure}`, ['p50 ms', 'ratio p50', 'samples']),
   },
+  routeapi: {
+    file: 'route-api.json',
+    figures: (r: JsonObject) => rowFigures(list(r.rows).filter(notAnchor), (row) => String(row.measure), ['p50 ms', 'ratio p50']),
+  },
   image: {
     file: 'image.json',
     figures: (r: JsonObject) =>

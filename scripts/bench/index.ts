@@ -21,10 +21,12 @@
  *   traffic the traffic graph's PromQL per refresh at 100 and 1,000 notebooks (queries, series, Prometheus's samples and
  *           evaluation time with stats=all) and its build, vs. the mTLS traffic queries on the same Debian Prometheus
  *           → bench-results/traffic.json (traffic.ts)
+ *   routeapi the hub proxy API storing routes as Gateway API HTTPRoutes vs. as VirtualServices (the anchor): POST
+ *           and DELETE latency, apiserver writes per POST, a storm → bench-results/route-api.json (route-api.ts)
  *   image   the container image run as the chart runs it: ready time, RSS and stop vs. the same server
  *           from this checkout, and a warm build → bench-results/image.json (image.ts)
  *
- * BENCH_ONLY=kube, proxy, dashboard, memory, json, circuit, isolation, traffic or image runs one section; each section documents its own variables.
+ * BENCH_ONLY=kube, proxy, dashboard, memory, json, circuit, isolation, traffic, routeapi or image runs one section; each section documents its own variables.
  *
  * BENCH_BASELINE=<git ref> measures against that commit in the same run: each selected section runs in a
  * built worktree of the ref and in this checkout in turn, BENCH_BASELINE_ROUNDS times each (default 2),
@@ -42,9 +44,10 @@ import { runKubeLayerBench } from './kube-layer';
 import { runMemoryBench } from './memory';
 import { runProxyApiBench } from './proxy-api';
 import { runTrafficBench } from './traffic';
+import { runRouteApiBench } from './route-api';
 import { intOf } from './stats';
 
-const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, circuit: runCircuitBreakerBench, isolation: runIsolationBench, traffic: runTrafficBench, image: runImageBench } satisfies Record<SectionName, () => Promise<void>>;
+const sections = { kube: runKubeLayerBench, proxy: runProxyApiBench, dashboard: runDashboardBench, memory: runMemoryBench, json: runJsonParseBench, circuit: runCircuitBreakerBench, isolation: runIsolationBench, traffic: runTrafficBench, routeapi: runRouteApiBench, image: runImageBench } satisfies Record<SectionName, () => Promise<void>>;
 
 async function main() {
   const only = process.env.BENCH_ONLY?.trim();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a real Kubernetes control plane on loopback for hubmesh's tests and local use:
 # etcd, kube-apiserver (TLS, token auth, RBAC), kube-controller-manager, kube-scheduler and kwok,
-# then a fake node, the hub namespace, Istio's CRDs and the app's least-privilege identity.
+# then a fake node, the hub namespace, Istio's and Gateway API's CRDs and the app's least-privilege identity.
 # Idempotent: parts already running are kept. Prints the admin kubeconfig path on success.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -145,10 +145,23 @@ kubectl_admin apply --server-side --force-conflicts --field-manager hubmesh-test
   die_with_log crds "Istio CRDs were refused"
 kubectl_admin wait --for condition=Established --timeout 60s -f "$ISTIO_CRD_FILE" >>"$LOG_DIR/crds.log" 2>&1 ||
   die_with_log crds "Istio CRDs not Established"
+kubectl_admin apply --server-side --force-conflicts --field-manager hubmesh-test -f "$GATEWAY_API_CRD_FILE" >>"$LOG_DIR/crds.log" 2>&1 ||
+  die_with_log crds "Gateway API CRDs were refused"
+kubectl_admin wait --for condition=Established --timeout 60s -f "$GATEWAY_API_CRD_FILE" >>"$LOG_DIR/crds.log" 2>&1 ||
+  die_with_log crds "Gateway API CRDs not Established"
 kubectl_admin apply --server-side --field-manager hubmesh-test -f "$here/manifests/app-rbac.yaml" >"$LOG_DIR/rbac.log" 2>&1 ||
   die_with_log rbac "app RBAC was refused"
+# the identities of the httproute backend and of a backend migration: service accounts, tokens by TokenRequest
+kubectl_admin apply --server-side --field-manager hubmesh-test -f "$here/manifests/app-rbac-httproute.yaml" >>"$LOG_DIR/rbac.log" 2>&1 ||
+  die_with_log rbac "app RBAC (httproute, migration) was refused"
+for identity in httproute migration; do
+  kubectl_admin -n jupyterhub create token "hubmesh-app-$identity" --duration 8760h >"$CLUSTER_DIR/app-$identity-token" 2>>"$LOG_DIR/rbac.log" ||
+    die_with_log rbac "no token for the service account hubmesh-app-$identity"
+  chmod 600 "$CLUSTER_DIR/app-$identity-token"
+  write_kubeconfig "$CLUSTER_DIR/kubeconfig-app-$identity" "hubmesh-app-$identity" "$CLUSTER_DIR/app-$identity-token"
+done
 kubectl_admin wait --for condition=Ready --timeout 60s node/kwok-node-0 >>"$LOG_DIR/bootstrap.log" 2>&1 ||
   die_with_log kwok "the kwok node did not become Ready"
 
-echo "cluster:up: ready in $((SECONDS - start_time))s (kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, istio api $ISTIO_API_VERSION)" >&2
+echo "cluster:up: ready in $((SECONDS - start_time))s (kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, istio api $ISTIO_API_VERSION, gateway api $GATEWAY_API_VERSION)" >&2
 echo "$ADMIN_KUBECONFIG"

@@ -1,8 +1,9 @@
 import { stringify } from 'yaml';
-import type { VirtualService } from '@/lib/kube/virtualservices';
+import type { KubeObject } from '@/lib/kube/types';
+import type { RouteApi } from '@/lib/routes/route-objects';
 import { parseTarget } from '@/lib/routes/target';
 import type { ChpChoice } from './chp';
-import type { OracleRequest, OracleResult } from './client';
+import type { OracleCase, OracleRequest, OracleResult } from './client';
 
 export const GATEWAY_NAME = 'jupyterhub-gateway';
 const CLUSTER_DOMAIN = 'cluster.local';
@@ -16,6 +17,38 @@ export function gatewayObject(namespace: string) {
     spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] },
   };
 }
+
+/**
+ * The Gateway API Gateway the HTTPRoutes attach to (class istio, one HTTP listener for every host), as a cluster
+ * admin would make it for hubmesh's httproute backend. A ClusterIP Service, so Istio gives it an address without
+ * a load balancer.
+ */
+export function gatewayApiGatewayObject(namespace: string) {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: GATEWAY_NAME, namespace, creationTimestamp: '2026-01-01T00:00:00Z', annotations: { 'networking.istio.io/service-type': 'ClusterIP' } },
+    spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Same' } } }] },
+  };
+}
+
+/** What a test needs per route backend: the route objects' API group, the Gateway they attach to, and how the oracle simulates it. */
+export type RoutingBackend = {
+  api: RouteApi;
+  objects: { group: string; version: string; plural: string };
+  gateway(namespace: string): unknown;
+  judgeWith(namespace: string): Pick<OracleCase, 'gatewayApi'>;
+};
+
+export const ROUTING_BACKENDS: RoutingBackend[] = [
+  { api: 'virtualservice', objects: { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' }, gateway: gatewayObject, judgeWith: () => ({}) },
+  {
+    api: 'httproute',
+    objects: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+    gateway: gatewayApiGatewayObject,
+    judgeWith: (namespace) => ({ gatewayApi: { namespace, name: GATEWAY_NAME } }),
+  },
+];
 
 /** A Service for each target host the routes name (Istio builds clusters for the hosts it knows). */
 export function serviceObjects(namespace: string, targets: Iterable<string>) {
@@ -40,7 +73,7 @@ export function serviceObjects(namespace: string, targets: Iterable<string>) {
  * rank, and objects whose ranks fall in the same `tieWidth`-wide group share a creation second (istiod then
  * orders them by name). This is how a test puts hubmesh's objects in any order Istio could see them in.
  */
-export function withAges(objects: VirtualService[], ranks: number[], tieWidth: number): VirtualService[] {
+export function withAges<T extends KubeObject>(objects: T[], ranks: number[], tieWidth: number): T[] {
   const base = Date.parse('2026-06-01T00:00:00Z');
   return objects.map((vs, i) => ({
     ...vs,
@@ -81,11 +114,11 @@ export function disagreement(request: OracleRequest, chp: ChpChoice, istio: Orac
   const at = `${request.host}${request.path}${request.headers ? ` ${JSON.stringify(request.headers)}` : ''}`;
   if (!chp) {
     if (istio.outcome === 'no-route' || (istio.outcome === 'direct' && istio.directStatus === 404)) return undefined;
-    return `${at}: CHP has no route (404), Istio sends it to ${istio.cluster || istio.outcome} by rule ${istio.routeName} of ${istio.virtualService}`;
+    return `${at}: CHP has no route (404), Istio sends it to ${istio.cluster || istio.outcome} by rule ${istio.routeName} of ${istio.httpRoute ?? istio.virtualService}`;
   }
   const cluster = expectedCluster(chp.target, namespace);
   if (istio.outcome !== 'cluster' || istio.cluster !== cluster) {
-    return `${at}: CHP picks ${chp.prefix} → ${chp.target}, Istio ${istio.outcome} ${istio.cluster || istio.directStatus || ''} by rule ${istio.routeName} of ${istio.virtualService}`;
+    return `${at}: CHP picks ${chp.prefix} → ${chp.target}, Istio ${istio.outcome} ${istio.cluster || istio.directStatus || ''} by rule ${istio.routeName} of ${istio.httpRoute ?? istio.virtualService}`;
   }
   if (istio.path !== chp.path) return `${at}: both pick ${chp.target}, but CHP forwards path ${chp.path} and Istio ${istio.path}`;
   return undefined;

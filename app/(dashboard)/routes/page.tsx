@@ -3,6 +3,7 @@ import { PageFrame } from '@/components/ui';
 import { unlessRefused } from '@/lib/api-error';
 import { routesAnswer, searchParamsOf } from '@/lib/dashboard/api';
 import { getRuntime } from '@/lib/current-runtime';
+import { routeKindOfApi } from '@/lib/routes/route-objects';
 
 export const dynamic = 'force-dynamic';
 
@@ -10,10 +11,11 @@ export const dynamic = 'force-dynamic';
 export default async function Page({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = searchParamsOf(await searchParams);
   // parameters the answer refuses: the page renders without first data, and the table shows the API's error
-  const initial = unlessRefused(() => ({ key: `/api/v1/routes?${params.toString()}`, data: routesAnswer(getRuntime().features.dashboard, params) }));
+  const dashboard = getRuntime().features.dashboard;
+  const initial = unlessRefused(() => ({ key: `/api/v1/routes?${params.toString()}`, data: routesAnswer(dashboard, params) }));
   return (
     <PageFrame title="Routes">
-      <RoutesTable initial={initial} />
+      <RoutesTable initial={initial} kind={routeKindOfApi(dashboard.routeApi)} />
     </PageFrame>
   );
 }

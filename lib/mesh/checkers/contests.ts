@@ -1,5 +1,5 @@
 import type { HTTPMatchRequest, VirtualService } from '../../kube/virtualservices';
-import { isOwnRule, routeFromVirtualService } from '../../routes/virtualservice';
+import { isOwnRule, routeFromObject } from '../../routes/virtualservice';
 import { describeMatch, hostOfKey, isCatchAll, isHubRoute, isPathOnly, istiodOrder, matchesOf, pathCoverage, virtualHostKeys } from './routing';
 import type { ValidationSnapshot } from './types';
 
@@ -72,7 +72,7 @@ export function hubRouteContests(snapshot: ValidationSnapshot): Contests {
         return {
           foreign,
           route,
-          path: routeFromVirtualService(route)!.path,
+          path: routeFromObject(route)!.path,
           coverage,
           matches: [...taking],
           hosts: [...new Set(shared.map(hostOfKey))],

@@ -1,5 +1,5 @@
-import { destinationsOf } from './destinations';
-import { refOf, vsRef } from './routing';
+import { destinationsOf, routeObjectRef, routeObjectsOf, routeObjectWords } from './destinations';
+import { refOf } from './routing';
 import { defineChecker } from './types';
 
 export const destinationPortMissing = defineChecker(
@@ -12,7 +12,7 @@ export const destinationPortMissing = defineChecker(
       "A route's destination names a port number the Service does not expose; there is no such cluster, and requests get 503. Route to one of the Service's `port` values (not its targetPort).",
   },
   (snapshot) =>
-    snapshot.virtualServices.flatMap((vs) => {
+    routeObjectsOf(snapshot).flatMap((vs) => {
       const seen = new Set<string>();
       return destinationsOf(vs, snapshot).flatMap(({ destination, service }) => {
         const number = destination.port?.number;
@@ -24,8 +24,8 @@ export const destinationPortMissing = defineChecker(
         const exposed = ports.map((p) => p.port).join(', ') || 'none';
         return [
           {
-            message: `VirtualService ${vs.metadata.namespace}/${vs.metadata.name} routes to port ${number} of Service ${service.metadata.namespace}/${service.metadata.name}, which exposes ports ${exposed}: requests on that route get 503.`,
-            object: vsRef(vs),
+            message: `${routeObjectWords(vs)} routes to port ${number} of Service ${service.metadata.namespace}/${service.metadata.name}, which exposes ports ${exposed}: requests on that route get 503.`,
+            object: routeObjectRef(vs),
             related: [refOf('Service', service)],
           },
         ];

@@ -1,7 +1,7 @@
 import type { ServicePort } from '../../kube/services';
-import { destinationsOf } from './destinations';
+import { destinationsOf, routeObjectRef, routeObjectsOf, routeObjectWords } from './destinations';
 import { servicePortProtocol, type PortProtocol } from './protocol';
-import { refOf, vsRef } from './routing';
+import { refOf } from './routing';
 import { defineChecker } from './types';
 
 function portLabel(port: ServicePort): string {
@@ -27,7 +27,7 @@ export const destinationPortNotHttp = defineChecker(
       "Istio takes a Service port's protocol from its appProtocol (http, http2, grpc, kubernetes.io/h2c, ...) or else from its name: `http`, `http-<suffix>`, `http2`, `grpc`, `grpc-web`. An HTTP route to a port declared otherwise is carried as TCP, and an undeclared one relies on protocol sniffing. KubeSpawner names its port `http` when services_enabled is on.",
   },
   (snapshot) =>
-    snapshot.virtualServices.flatMap((vs) => {
+    routeObjectsOf(snapshot).flatMap((vs) => {
       const seen = new Set<string>();
       return destinationsOf(vs, snapshot).flatMap(({ destination, service }) => {
         const ports = service?.spec?.ports ?? [];
@@ -41,8 +41,8 @@ export const destinationPortNotHttp = defineChecker(
         seen.add(id);
         return [
           {
-            message: `VirtualService ${vs.metadata.namespace}/${vs.metadata.name} routes HTTP to ${portLabel(port)} of Service ${service.metadata.namespace}/${service.metadata.name}, which ${consequence(port, protocol)}. Name the port "http" (or set appProtocol: http).`,
-            object: vsRef(vs),
+            message: `${routeObjectWords(vs)} routes HTTP to ${portLabel(port)} of Service ${service.metadata.namespace}/${service.metadata.name}, which ${consequence(port, protocol)}. Name the port "http" (or set appProtocol: http).`,
+            object: routeObjectRef(vs),
             related: [refOf('Service', service)],
           },
         ];

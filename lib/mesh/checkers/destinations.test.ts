@@ -3,7 +3,8 @@ import { destinationPortMissing } from './destination-port-missing';
 import { destinationPortNotHttp } from './destination-port-not-http';
 import { destinationServiceMissing } from './destination-service-missing';
 import { routeWithoutPod } from './route-without-pod';
-import { hubRoute, notebookPod, NS, prefixRule, service, snapshot, virtualService } from './test-fixtures';
+import { podWithoutRoute } from './pod-without-route';
+import { hubHttpRoute, hubRoute, notebookPod, NS, prefixRule, service, snapshot, virtualService } from './test-fixtures';
 
 describe('HM2001 destinationServiceMissing', () => {
   it("reports a route to a Service that does not exist, by FQDN or short name", () => {
@@ -87,5 +88,27 @@ describe('HM2004 routeWithoutPod', () => {
     expect(routeWithoutPod.check(snapshot({ virtualServices: [route] }))).toEqual([]);
     expect(routeWithoutPod.check(snapshot({ virtualServices: [route], services: [service('jupyter-alice', undefined, {})] }))).toEqual([]);
     expect(routeWithoutPod.check(snapshot({ virtualServices: [virtualService('x', [prefixRule('/x/', 'nb')])], services: [service('nb')] }))).toEqual([]);
+  });
+});
+
+describe('the route, Service and pod chain with the httproute backend', () => {
+  const alice = hubHttpRoute('/user/alice', { service: 'jupyter-alice', user: 'alice' });
+
+  it("follows an HTTPRoute's backendRefs: a missing Service, a port it does not expose, a Service without pods", () => {
+    const missing = destinationServiceMissing.check(snapshot({ httpRoutes: [alice] }));
+    expect(missing).toMatchObject([{ code: 'HM2001', object: { kind: 'HTTPRoute', namespace: NS, name: alice.metadata.name }, related: [{ kind: 'Service', name: 'jupyter-alice' }] }]);
+    expect(missing[0]!.message).toBe(`HTTPRoute ${NS}/${alice.metadata.name} routes to jupyter-alice.${NS}.svc.cluster.local, but Service ${NS}/jupyter-alice does not exist: requests on that route get 503.`);
+    const wrongPort = destinationPortMissing.check(snapshot({ httpRoutes: [alice], services: [service('jupyter-alice', [{ name: 'http', port: 8080 }])] }));
+    expect(wrongPort).toMatchObject([{ code: 'HM2002', object: { kind: 'HTTPRoute' } }]);
+    expect(wrongPort[0]!.message).toContain('routes to port 8888');
+    const gone = routeWithoutPod.check(snapshot({ httpRoutes: [alice], services: [service('jupyter-alice')] }));
+    expect(gone).toMatchObject([{ code: 'HM2004', object: { kind: 'HTTPRoute', name: alice.metadata.name } }]);
+    expect(gone[0]!.message).toContain(`Hub route /user/alice (HTTPRoute ${NS}/${alice.metadata.name})`);
+  });
+
+  it('finds no fault in a whole chain, and a notebook pod behind an HTTPRoute has a route', () => {
+    const s = snapshot({ httpRoutes: [alice], services: [service('jupyter-alice')], pods: [notebookPod('jupyter-alice', 'alice'), notebookPod('jupyter-bob', 'bob')] });
+    for (const checker of [destinationServiceMissing, destinationPortMissing, destinationPortNotHttp, routeWithoutPod]) expect(checker.check(s)).toEqual([]);
+    expect(podWithoutRoute.check(s).map((f) => f.object.name)).toEqual(['jupyter-bob']);
   });
 });

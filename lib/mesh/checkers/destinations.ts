@@ -1,8 +1,11 @@
+import type { HTTPRouteObject } from '../../kube/httproutes';
 import type { Pod } from '../../kube/pods';
 import type { Service } from '../../kube/services';
-import type { HTTPRouteDestination, VirtualService } from '../../kube/virtualservices';
+import type { HTTPRouteDestination } from '../../kube/virtualservices';
+import { isHttpRoute, routeKindName, type RouteObject } from '../../routes/route-objects';
 import { serviceOfHost, type GatewayKey } from './hosts';
-import type { ValidationSnapshot } from './types';
+import { isHubRoute, refOf } from './routing';
+import type { ObjectRef, ValidationSnapshot } from './types';
 
 export type RouteDestination = {
   destination: HTTPRouteDestination['destination'];
@@ -13,18 +16,42 @@ export type RouteDestination = {
   service: Service | undefined;
 };
 
-/** Every destination of a VirtualService's http rules, with the Service it names. */
-export function destinationsOf(vs: VirtualService, snapshot: ValidationSnapshot): RouteDestination[] {
-  const vsNamespace = vs.metadata.namespace ?? snapshot.namespace;
-  return (vs.spec.http ?? []).flatMap((rule) =>
-    (rule.route ?? []).map(({ destination }) => {
-      const serviceKey = serviceOfHost(destination.host, vsNamespace, snapshot.clusterDomain);
-      const observed = serviceKey !== undefined && snapshot.observedNamespaces.includes(serviceKey.namespace);
-      const service =
-        serviceKey && snapshot.services.find((s) => s.metadata.name === serviceKey.name && s.metadata.namespace === serviceKey.namespace);
-      return { destination, serviceKey, observed, service };
+/** The route objects whose destinations are judged: every VirtualService, and the hub's HTTPRoutes (HUBMESH_ROUTE_API=httproute). */
+export const routeObjectsOf = (snapshot: ValidationSnapshot): RouteObject[] => [...snapshot.virtualServices, ...(snapshot.httpRoutes ?? [])];
+
+/** The hub's routes, whichever kind they are stored as. */
+export const hubRouteObjects = (snapshot: ValidationSnapshot): RouteObject[] => routeObjectsOf(snapshot).filter((object) => isHubRoute(object, snapshot.prefix));
+
+/** A finding's reference to a route object, by its kind. */
+export const routeObjectRef = (object: RouteObject): ObjectRef => refOf(routeKindName(object), object);
+
+/** "VirtualService hub/x" or "HTTPRoute hub/x", as findings name a route object. */
+export const routeObjectWords = (object: RouteObject) => `${routeKindName(object)} ${object.metadata.namespace}/${object.metadata.name}`;
+
+/** The Gateway API backendRefs of an HTTPRoute's rules as destination hosts: Services (the default kind), and Istio's Hostname kind. */
+function backendDestinations(route: HTTPRouteObject, namespace: string, clusterDomain: string): Array<HTTPRouteDestination['destination']> {
+  return (route.spec.rules ?? []).flatMap((rule) =>
+    (rule.backendRefs ?? []).flatMap((ref) => {
+      const port = ref.port === undefined ? {} : { port: { number: ref.port } };
+      if (ref.kind === 'Hostname' && ref.group === 'networking.istio.io') return [{ host: ref.name, ...port }];
+      if ((ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') return [];
+      return [{ host: `${ref.name}.${ref.namespace ?? namespace}.svc.${clusterDomain}`, ...port }];
     }),
   );
+}
+
+/** Every destination of a route object's rules (a VirtualService's http routes, an HTTPRoute's backendRefs), with the Service it names. */
+export function destinationsOf(route: RouteObject, snapshot: ValidationSnapshot): RouteDestination[] {
+  const routeNamespace = route.metadata.namespace ?? snapshot.namespace;
+  const destinations = isHttpRoute(route)
+    ? backendDestinations(route, routeNamespace, snapshot.clusterDomain)
+    : (route.spec.http ?? []).flatMap((rule) => (rule.route ?? []).map(({ destination }) => destination));
+  return destinations.map((destination) => {
+    const serviceKey = serviceOfHost(destination.host, routeNamespace, snapshot.clusterDomain);
+    const observed = serviceKey !== undefined && snapshot.observedNamespaces.includes(serviceKey.namespace);
+    const service = serviceKey && snapshot.services.find((s) => s.metadata.name === serviceKey.name && s.metadata.namespace === serviceKey.namespace);
+    return { destination, serviceKey, observed, service };
+  });
 }
 
 /** A pod that has not finished (Succeeded or Failed pods never serve again). */

@@ -1,5 +1,5 @@
 import type { VirtualService } from '../../kube/virtualservices';
-import { isOwnRule, routeFromVirtualService } from '../../routes/virtualservice';
+import { isOwnRule, routeFromObject } from '../../routes/virtualservice';
 import { isHubRoute, isPathOnly, matchesOf, mergedRouteTable, routeFor, ruleOwner, virtualHosts, vsRef } from './routing';
 import { defineChecker, type Problem } from './types';
 
@@ -32,8 +32,8 @@ export const hubRoutesOutOfOrder = defineChecker(
           if (!winner || ruleOwner(winner) === route.metadata.name) continue;
           const id = `${winner.vs.metadata.name}\u0000${route.metadata.name}`;
           if (found.has(id)) continue;
-          const shorter = routeFromVirtualService(winner.vs)?.path ?? winner.vs.metadata.name;
-          const longer = routeFromVirtualService(route)?.path ?? route.metadata.name;
+          const shorter = routeFromObject(winner.vs)?.path ?? winner.vs.metadata.name;
+          const longer = routeFromObject(route)?.path ?? route.metadata.name;
           found.set(id, {
             message:
               `Hub route ${shorter} (VirtualService ${winner.vs.metadata.name}) comes before hub route ${longer} (VirtualService ${route.metadata.name}) in istiod's merged route table ` +

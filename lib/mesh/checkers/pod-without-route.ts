@@ -1,9 +1,9 @@
 import { matchesLabelSelector, parseLabelSelector } from '../../kube/label-selector';
 import type { Pod } from '../../kube/pods';
-import { summarizePod } from '../pod-status';
-import { routeFromVirtualService } from '../../routes/virtualservice';
-import { destinationsOf, podsBehind } from './destinations';
-import { isHubRoute, refOf } from './routing';
+import { hubServerOf, hubUserOf } from '../pod-status';
+import { routeFromObject } from '../../routes/virtualservice';
+import { destinationsOf, hubRouteObjects, podsBehind } from './destinations';
+import { refOf } from './routing';
 import { defineChecker, type ValidationSnapshot } from './types';
 
 const serverKey = (user: string, server: string) => `${user}\u0000${server}`;
@@ -12,11 +12,10 @@ const serverKey = (user: string, server: string) => `${user}\u0000${server}`;
 function routedPods(snapshot: ValidationSnapshot): { pods: Set<Pod>; servers: Set<string> } {
   const pods = new Set<Pod>();
   const servers = new Set<string>();
-  for (const vs of snapshot.virtualServices) {
-    if (!isHubRoute(vs, snapshot.prefix)) continue;
-    const { data } = routeFromVirtualService(vs)!;
+  for (const route of hubRouteObjects(snapshot)) {
+    const { data } = routeFromObject(route)!;
     if (typeof data.user === 'string') servers.add(serverKey(data.user, typeof data.server_name === 'string' ? data.server_name : ''));
-    for (const { service } of destinationsOf(vs, snapshot)) if (service) podsBehind(service, snapshot.pods).forEach((p) => pods.add(p));
+    for (const { service } of destinationsOf(route, snapshot)) if (service) podsBehind(service, snapshot.pods).forEach((p) => pods.add(p));
   }
   return { pods, servers };
 }
@@ -37,11 +36,11 @@ export const podWithoutRoute = defineChecker(
       .filter((pod) => matchesLabelSelector(pod.metadata.labels, notebook) && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp)
       .filter((pod) => {
         if (routed.pods.has(pod)) return false;
-        const { user, serverName } = summarizePod(pod);
-        return user === undefined || !routed.servers.has(serverKey(user, serverName ?? ''));
+        const user = hubUserOf(pod);
+        return user === undefined || !routed.servers.has(serverKey(user, hubServerOf(pod) ?? ''));
       })
       .map((pod) => {
-        const { user } = summarizePod(pod);
+        const user = hubUserOf(pod);
         return {
           message: `Notebook pod ${pod.metadata.namespace}/${pod.metadata.name}${user ? ` (user ${user})` : ''} is running, but no hub route leads to it: its user cannot reach it through the hub.`,
           object: refOf('Pod', pod),

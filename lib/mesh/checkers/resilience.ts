@@ -3,7 +3,7 @@ import { durationMs } from '../../routes/overlay-sections/durations';
 import { carriesWebsockets } from '../../routes/overlay-sections/timeout';
 import { planCircuitBreakers } from '../../routes/circuit-breakers';
 import { patchedRouteNames } from '../../routes/rate-limits';
-import { isOwnRule, routeFromVirtualService } from '../../routes/virtualservice';
+import { isOwnRule, routeFromObject } from '../../routes/virtualservice';
 import { isHubRoute, vsRef } from './routing';
 import { defineChecker, type ValidationSnapshot } from './types';
 
@@ -32,7 +32,7 @@ export const retryBudgetOverTimeout = defineChecker(
         return timeout !== undefined && perTry !== undefined && (r.retries!.attempts + 1) * perTry > timeout;
       });
       if (!rule) return [];
-      const path = routeFromVirtualService(vs)!.path;
+      const path = routeFromObject(vs)!.path;
       return [
         {
           object: vsRef(vs),
@@ -53,7 +53,7 @@ export const timeoutOnWebsocketRoute = defineChecker(
   },
   (snapshot) =>
     hubRoutes(snapshot).flatMap(({ vs, rules }) => {
-      const route = routeFromVirtualService(vs)!;
+      const route = routeFromObject(vs)!;
       const timeout = rules.find((r) => r.timeout !== undefined)?.timeout;
       if (timeout === undefined || !carriesWebsockets(route.data)) return [];
       return [{ object: vsRef(vs), message: `Route ${route.path} has a ${timeout} timeout: kernels, terminals and long requests on it end after ${timeout}.` }];
@@ -73,7 +73,7 @@ export const faultWithoutScopeOrExpiry = defineChecker(
     snapshot.virtualServices.flatMap((vs) => {
       const faulty = (vs.spec.http ?? []).filter((r) => r.fault);
       if (!faulty.length) return [];
-      const route = isHubRoute(vs, snapshot.prefix) ? routeFromVirtualService(vs) : undefined;
+      const route = isHubRoute(vs, snapshot.prefix) ? routeFromObject(vs) : undefined;
       const fault = route?.overlays.fault;
       if (!route || !fault) {
         return [{ object: vsRef(vs), message: `VirtualService ${vs.metadata.namespace}/${vs.metadata.name} injects faults (rule ${faulty.map((r) => r.name ?? '(unnamed)').join(', ')}) that no expiry removes.` }];

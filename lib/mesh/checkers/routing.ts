@@ -1,7 +1,8 @@
 import { RE2JS } from 're2js';
 import type { Gateway } from '../../kube/gateways';
 import type { HTTPMatchRequest, HTTPRoute, StringMatch, VirtualService } from '../../kube/virtualservices';
-import { canonicalJson, ROUTE_HEADER, routeFromVirtualService } from '../../routes/virtualservice';
+import type { HTTPRouteObject } from '../../kube/httproutes';
+import { canonicalJson, ROUTE_HEADER, routeFromObject } from '../../routes/virtualservice';
 import { LABELS } from '../../kube/labels';
 import { gatewaysOf, hostIntersection, MESH_GATEWAY, resolveShortName, serverHostsFor, type GatewayKey } from './hosts';
 import type { ObjectRef, ValidationSnapshot } from './types';
@@ -16,9 +17,9 @@ export const vsRef = (vs: VirtualService) => refOf('VirtualService', vs);
 export const gatewayKeyString = (key: GatewayKey) => `${key.namespace}/${key.name}`;
 
 /** One of this hubmesh's routes: its labels (managed-by, this prefix, kind=route) and its route annotations. */
-export function isHubRoute(vs: VirtualService, prefix: string): boolean {
-  const labels = vs.metadata.labels ?? {};
-  return labels[LABELS.managedBy] === 'hubmesh' && labels[LABELS.prefix] === prefix && routeFromVirtualService(vs) !== undefined;
+export function isHubRoute(object: VirtualService | HTTPRouteObject, prefix: string): boolean {
+  const labels = object.metadata.labels ?? {};
+  return labels[LABELS.managedBy] === 'hubmesh' && labels[LABELS.prefix] === prefix && routeFromObject(object) !== undefined;
 }
 
 /** The order istiod merges VirtualServices in: oldest first, then by name, then by namespace. */

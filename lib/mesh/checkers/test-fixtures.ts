@@ -5,7 +5,9 @@ import type { Namespace } from '../../kube/namespaces';
 import type { PeerAuthentication } from '../../kube/peerauthentications';
 import type { Pod } from '../../kube/pods';
 import type { Service, ServicePort } from '../../kube/services';
+import type { HTTPRouteObject } from '../../kube/httproutes';
 import type { HTTPRoute, VirtualService } from '../../kube/virtualservices';
+import { parentReference, renderRouteHTTPRoute } from '../../routes/httproute';
 import type { Overlays } from '../../routes/overlays';
 import { renderRouteVirtualService } from '../../routes/virtualservice';
 import type { ValidationSnapshot } from './types';
@@ -40,6 +42,16 @@ export function snapshot(parts: Partial<ValidationSnapshot> = {}): ValidationSna
     trustDomain: 'cluster.local',
     ...parts,
   };
+}
+
+/** A hub route stored as a Gateway API HTTPRoute (HUBMESH_ROUTE_API=httproute) on GATEWAY, rendered by hubmesh's own renderer. */
+export function hubHttpRoute(path: string, options: { service: string; port?: number; user?: string; created?: number }): HTTPRouteObject {
+  const port = options.port ?? 8888;
+  const data = { target: `http://${options.service}.${NS}.svc.cluster.local:${port}`, ...(options.user ? { user: options.user, server_name: '' } : {}) };
+  const ctx = { namespace: NS, prefix: PREFIX, gateway: GATEWAY, hosts: [HUB_HOST], hostRouting: false, routeTimeout: undefined, parent: parentReference(GATEWAY, undefined) };
+  const route = renderRouteHTTPRoute({ path, data, lastActivity: at(0) }, { host: `${options.service}.${NS}.svc.cluster.local`, port }, ctx);
+  route.metadata.creationTimestamp = at(options.created ?? 0);
+  return route;
 }
 
 /** A route as hubmesh renders it, to the Service `service` on `port`. */

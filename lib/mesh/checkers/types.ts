@@ -9,6 +9,8 @@ import type { MtlsMode, PeerAuthentication } from '../../kube/peerauthentication
 import type { Pod } from '../../kube/pods';
 import type { Service } from '../../kube/services';
 import type { VirtualService } from '../../kube/virtualservices';
+import type { HTTPRouteObject } from '../../kube/httproutes';
+import type { WaypointRef } from '../ambient';
 
 /**
  * Everything the validations read, as plain data: what hubmesh's caches (or one round of lists) hold.
@@ -29,6 +31,8 @@ export type ValidationSnapshot = {
   observedNamespaces: string[];
   /** every VirtualService of the observed namespaces: hubmesh's routes and everyone else's */
   virtualServices: VirtualService[];
+  /** the hub's routes when they are stored as Gateway API HTTPRoutes (HUBMESH_ROUTE_API=httproute) */
+  httpRoutes?: HTTPRouteObject[];
   gateways: Gateway[];
   services: Service[];
   pods: Pod[];
@@ -63,6 +67,8 @@ export type ValidationSnapshot = {
   peerNamespaces?: Namespace[];
   /** present when hubmesh reads Istio's metrics from Prometheus (HUBMESH_PROMETHEUS_URL), with its namespace when the URL names one */
   prometheus?: { namespace?: string };
+  /** the waypoint proxies hubmesh knows (Gateways of class istio-waypoint); absent or empty: none */
+  waypoints?: readonly WaypointRef[];
 };
 
 export type Severity = 'error' | 'warning' | 'info';

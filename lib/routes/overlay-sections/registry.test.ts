@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkOverlays, describeOverlays, editedOverlays, hasOverlays, NO_OVERLAYS, overlays, parseOverlays, renderDestinations, renderOverlayRules, type Overlays } from '../overlays';
 import { parseOverlayChange } from '../overlays-api';
 import { ANNOTATIONS } from '../../kube/labels';
-import { overlaysFromVirtualService, renderRouteVirtualService } from '../virtualservice';
+import { overlaysFromObject, renderRouteVirtualService } from '../virtualservice';
 import { OVERLAY_SECTIONS } from './registry';
 import { checkContext, previewFixture, renderInput } from './test-fixtures';
 
@@ -29,7 +29,7 @@ describe('the overlays registry', () => {
     const ctx = { namespace: 'hub', prefix: 'hubmesh', gateway: 'hub/gw', hosts: ['*'], hostRouting: false, routeTimeout: undefined };
     const vs = renderRouteVirtualService({ path: '/', data: { target: 'http://hub:8081' }, lastActivity: '2026-12-01T00:00:00.000Z' }, { host: 'hub', port: 8081 }, ctx);
     vs.metadata.annotations![ANNOTATIONS.overlays] = '{"mirror":{},"rules":[]}';
-    expect(overlaysFromVirtualService(vs)).toEqual({ overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays}: (overlays): not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault, rateLimit)` });
+    expect(overlaysFromObject(vs)).toEqual({ overlays: NO_OVERLAYS, error: `annotation ${ANNOTATIONS.overlays}: (overlays): not an overlay section: "mirror" (the sections are canary, rules, previews, retries, timeout, fault, rateLimit)` });
   });
 
   it('has overlays when any section is set', () => {

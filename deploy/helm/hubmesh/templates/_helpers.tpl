@@ -72,3 +72,20 @@ key: {{ $key }}
 {{- define "hubmesh.ownsSecret" -}}
 {{- if or .value (not .existingSecret.name) }}true{{ end }}
 {{- end }}
+
+{{/* config.routeApi, checked: what the hub's routes are stored as. */}}
+{{- define "hubmesh.routeApi" -}}
+{{- $api := .Values.config.routeApi | default "virtualservice" }}
+{{- if not (has $api (list "virtualservice" "httproute")) }}{{ fail (printf "config.routeApi %q: use virtualservice or httproute" $api) }}{{ end }}
+{{- if and .Values.config.gatewaySection (ne $api "httproute") }}{{ fail "config.gatewaySection names a Gateway API listener: set it only with config.routeApi httproute" }}{{ end }}
+{{- $api }}
+{{- end }}
+
+{{/* The route kinds hubmesh writes: config.routeApi's, and during a migration config.migrateFrom's too (read and deleted). */}}
+{{- define "hubmesh.routeApis" -}}
+{{- $api := include "hubmesh.routeApi" . }}
+{{- $from := .Values.config.migrateFrom }}
+{{- if and $from (not (has $from (list "virtualservice" "httproute"))) }}{{ fail (printf "config.migrateFrom %q: use virtualservice or httproute, or leave it empty" $from) }}{{ end }}
+{{- if eq $from $api }}{{ fail (printf "config.migrateFrom %q: that is config.routeApi itself; name the backend the routes move away from" $from) }}{{ end }}
+{{- compact (list $api $from) | join "," }}
+{{- end }}
