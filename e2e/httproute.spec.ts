@@ -4,7 +4,7 @@ import { expect, test } from '@playwright/test';
 import type { HTTPRouteObject } from '../lib/kube/httproutes';
 import { E2E } from '../playwright.config';
 import { clusterPaths } from '../test/cluster/harness';
-import { startHubmesh, type HubmeshProcess } from '../test/hubmesh-process';
+import { routeBackend, startHubmesh, type HubmeshProcess } from '../test/hubmesh-process';
 import { signIn } from './signin';
 
 /**
@@ -42,7 +42,7 @@ async function reportStatus(user: string, resolved: { status: 'True' | 'False'; 
 
 test.beforeAll(async () => {
   hm = await startHubmesh({
-    kubeconfig: clusterPaths().appKubeconfig,
+    kubeconfig: routeBackend('httproute', clusterPaths().appKubeconfig).kubeconfig,
     prefix: `e2er${run}`,
     env: { HUBMESH_ADMIN_TOKEN: E2E.adminToken, HUBMESH_SESSION_SECRET: E2E.sessionSecret, HUBMESH_ROUTE_API: 'httproute', HUBMESH_GATEWAY: `${namespace}/${gateway}` },
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DiagnoseAnswer } from '@/lib/diagnose/api';
 import type { HTTPRouteObject } from '@/lib/kube/httproutes';
 import { clients, eventually, HUB_NAMESPACE, uniqueName } from './helpers';
-import { startHubmesh, type HubmeshProcess } from './hubmesh-process';
+import { routeBackend, startHubmesh, type HubmeshProcess } from './hubmesh-process';
 
 /**
  * The console of a hubmesh that stores routes as Gateway API HTTPRoutes (HUBMESH_ROUTE_API=httproute), on the real
@@ -31,7 +31,8 @@ describe('the console with the httproute backend', () => {
 
   beforeAll(async () => {
     hm = await startHubmesh({
-      kubeconfig: inject('appKubeconfig'),
+      // the app's identity for this backend, as the chart grants it (test/deploy.test.ts)
+      kubeconfig: routeBackend('httproute', inject('appKubeconfig')).kubeconfig,
       prefix: run,
       env: { HUBMESH_ADMIN_TOKEN: adminToken, HUBMESH_ROUTE_API: 'httproute', HUBMESH_GATEWAY: `${HUB_NAMESPACE}/${gateway}` },
     });
