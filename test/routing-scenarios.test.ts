@@ -233,7 +233,8 @@ describe.each(ROUTING_BACKENDS)('routing scenarios through Istio (istio-oracle),
     });
   });
 
-  it.runIf(backend.api === 'httproute')('renders an HTTPRoute changed by hand again, in place, once the reconciler runs', async () => {
+  // each backend's own form of an object written otherwise: defined only where it applies, so nothing is skipped
+  if (backend.api === 'httproute') it('renders an HTTPRoute changed by hand again, in place, once the reconciler runs', async () => {
     const { replica } = await setUp([hub, alice, lab2]);
     const list = (await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` })) as { items: HTTPRouteObject[] };
     const stored = list.items.find((r) => r.metadata.annotations?.['hubmesh.io/route'] === '/user/alice')!;
@@ -249,7 +250,7 @@ describe.each(ROUTING_BACKENDS)('routing scenarios through Istio (istio-oracle),
     await equalsChp([hub, alice, lab2], aliceRequests);
   });
 
-  it.runIf(backend.api === 'virtualservice')('renders objects written by the previous rendering again, in place, once the reconciler runs', async () => {
+  if (backend.api === 'virtualservice') it('renders objects written by the previous rendering again, in place, once the reconciler runs', async () => {
     const { replica } = await setUp([hub, alice]);
     // an object as the previous version wrote it: alice's route alone, without lab2's rule nested in it
     const before = (await adminCustom.listNamespacedCustomObject({ ...vsGroup, labelSelector: `hubmesh.io/prefix=${ctx.prefix}` })) as { items: VirtualService[] };
