@@ -47,7 +47,7 @@ import { destinationForIp } from './routes/destination';
 import { readinessWaiter } from './routes/readiness';
 import { RouteService } from './routes/service';
 import { parentReference } from './routes/httproute';
-import { httpRouteRoutes, virtualServiceRoutes, type RouteObject, type RouteObjects } from './routes/route-objects';
+import { routeObjectsFor, type RouteObject, type RouteObjects } from './routes/route-objects';
 import { managedSelector, notebookMatchName, type Destination, type RenderContext } from './routes/virtualservice';
 
 /**
@@ -103,8 +103,7 @@ export function createRuntime(config: Config, log: Logger = createLogger(config)
   }
   const namespace = connection.namespace;
   const gateway = config.proxy.gateway ?? `${namespace}/jupyterhub-gateway`;
-  const routeKind: RouteObjects =
-    config.proxy.routeApi === 'httproute' ? (httpRouteRoutes(parentReference(gateway, config.proxy.gatewaySection), config.proxy.clusterDomain) as RouteObjects) : (virtualServiceRoutes as RouteObjects);
+  const routeKind = routeObjectsFor(config.proxy.routeApi, parentReference(gateway, config.proxy.gatewaySection), config.proxy.clusterDomain);
   const routeObjects = new ResourceStore<RouteObject>(connection.backend(routeKind.kind), namespace, managedSelector(config.proxy.prefix), log.child({ cache: routeKind.kind.plural }));
   const pods = new ResourceStore<Pod>(connection.backend(podKind), namespace, undefined, log.child({ cache: 'pods' }), podCacheShape());
   const services = new ResourceStore<Service>(connection.backend(serviceKind), namespace, undefined, log.child({ cache: 'services' }));

@@ -6,7 +6,7 @@ import { serviceKind, type Service } from '@/lib/kube/services';
 import type { ResourceBackend } from '@/lib/kube/types';
 import { RouteService } from '@/lib/routes/service';
 import { parentReference } from '@/lib/routes/httproute';
-import { httpRouteRoutes, virtualServiceRoutes, type RouteApi, type RouteObject, type RouteObjects } from '@/lib/routes/route-objects';
+import { routeObjectsFor, type RouteApi, type RouteObject } from '@/lib/routes/route-objects';
 import { managedSelector, type RenderContext } from '@/lib/routes/virtualservice';
 import { HUB_NAMESPACE, testLog, uniqueName } from './helpers';
 
@@ -24,11 +24,6 @@ export function testRenderContext(prefixBase: string): RenderContext {
   };
 }
 
-/** The route backend of a test replica, as the runtime picks it from HUBMESH_ROUTE_API (HTTPRoutes attach to `ctx.gateway`). */
-export function routeObjectsFor(api: RouteApi, ctx: RenderContext): RouteObjects {
-  return api === 'httproute' ? (httpRouteRoutes(parentReference(ctx.gateway, undefined), CLUSTER_DOMAIN) as RouteObjects) : (virtualServiceRoutes as RouteObjects);
-}
-
 /**
  * A RouteService as the runtime builds one (its route object and Service caches synced), without a Next
  * build. `wrap` may wrap the route object backend, to run another writer's request at a chosen moment.
@@ -40,7 +35,8 @@ export async function routeReplica(
   log: Logger = testLog,
   api: RouteApi = 'virtualservice',
 ) {
-  const objects = routeObjectsFor(api, ctx);
+  // the backend as the runtime picks it from HUBMESH_ROUTE_API (HTTPRoutes attach to ctx.gateway)
+  const objects = routeObjectsFor(api, parentReference(ctx.gateway, undefined), CLUSTER_DOMAIN);
   const store = new ResourceStore<RouteObject>(wrap(connection.backend<RouteObject>(objects.kind)), HUB_NAMESPACE, managedSelector(ctx.prefix), testLog);
   const services = new ResourceStore<Service>(connection.backend<Service>(serviceKind), HUB_NAMESPACE, undefined, testLog);
   const routes = new RouteService({

@@ -68,6 +68,11 @@ export function httpRouteRoutes(parent: ParentReference, clusterDomain: string):
   };
 }
 
+/** The backend HUBMESH_ROUTE_API picks; HTTPRoutes attach to `parent`. */
+export function routeObjectsFor(api: RouteApi, parent: ParentReference, clusterDomain: string): RouteObjects {
+  return api === 'httproute' ? (httpRouteRoutes(parent, clusterDomain) as RouteObjects) : (virtualServiceRoutes as RouteObjects);
+}
+
 /** Where any stored route object sends its path, whichever kind it is. */
 export function routeObjectDestination(object: RouteObject, clusterDomain: string): Destination | undefined {
   return isHttpRoute(object) ? httpRouteDestination(object, clusterDomain) : primaryDestination(object);

@@ -323,8 +323,9 @@ export class RouteService<T extends RouteObject = RouteObject> {
       }
       const parsed = parseOverlays(change(stored.overlays, stored));
       if (!parsed.ok) throw new ApiError(400, 'invalid-input', formatFieldErrors(parsed.errors), { fields: parsed.errors });
-      const overlays = this.deps.objects.complete(parsed.overlays, this.deps.services?.());
-      const checkContext = { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services: this.deps.services?.(), current: destination, data: stored.data, now: this.now() };
+      const services = this.deps.services?.();
+      const overlays = this.deps.objects.complete(parsed.overlays, services);
+      const checkContext = { namespace: this.ctx.namespace, clusterDomain: this.deps.clusterDomain, services, current: destination, data: stored.data, now: this.now() };
       const errors = [...checkOverlays(overlays, checkContext), ...this.deps.objects.unavailable(overlays)].filter((error) => !storedAlready(error.field, overlays, stored.overlays));
       if (errors.length) throw new ApiError(400, 'invalid-input', formatFieldErrors(errors), { fields: errors });
       const warnings = warnOverlays(overlays, checkContext);
